@@ -1,0 +1,63 @@
+/**
+ * Stable error codes. Callers match on `code`, never on the message text.
+ *
+ * - `INVALID_CONFIG`: a configuration value is missing, out of range or inconsistent.
+ * - `NOT_LEADER`: this server cannot take the request; `details.leaderId` names the leader if known.
+ * - `NO_LEADER`: an election is under way; retry shortly.
+ * - `PROPOSAL_DROPPED`: a limit or a leadership change refused the proposal before it entered the log.
+ * - `OUTCOME_UNKNOWN`: the entry reached the log but leadership was lost before it was known to commit.
+ * - `TIMEOUT`, `ABORTED`, `STOPPED`: the caller's deadline passed, its signal fired, the node stopped.
+ * - `STORAGE_FAILED`, `CORRUPT_STORAGE`, `LOCKED`: durable state could not be written or trusted.
+ * - `APPLY_FAILED`: the state machine threw while applying a committed entry.
+ * - `INVALID_MESSAGE`: a message or frame failed validation; it is dropped and counted.
+ * - `UNKNOWN_PEER`, `UNAUTHENTICATED`: a peer is not in the cluster or failed authentication.
+ * - `INVARIANT`: an internal safety assertion failed; the node stops rather than corrupt data.
+ */
+export type RaftErrorCode =
+  | 'INVALID_CONFIG'
+  | 'NOT_LEADER'
+  | 'NO_LEADER'
+  | 'PROPOSAL_DROPPED'
+  | 'OUTCOME_UNKNOWN'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'STOPPED'
+  | 'STORAGE_FAILED'
+  | 'CORRUPT_STORAGE'
+  | 'LOCKED'
+  | 'APPLY_FAILED'
+  | 'INVALID_MESSAGE'
+  | 'UNKNOWN_PEER'
+  | 'UNAUTHENTICATED'
+  | 'BUSY'
+  | 'INVARIANT';
+
+/** Extra facts attached to an error; which keys appear depends on the code. */
+export interface RaftErrorDetails {
+  readonly leaderId?: string | null;
+  readonly leaderAddress?: string | null;
+  readonly retryable?: boolean;
+  readonly [key: string]: unknown;
+}
+
+/** The one error class raftkit throws or rejects with. */
+export class RaftError extends Error {
+  override readonly name = 'RaftError';
+  readonly code: RaftErrorCode;
+  readonly details: RaftErrorDetails;
+
+  constructor(
+    code: RaftErrorCode,
+    message: string,
+    options: { details?: RaftErrorDetails; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** Assertions stay on in production: a broken invariant stops the node rather than corrupt data. */
+export function invariant(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new RaftError('INVARIANT', `invariant violated: ${message}`);
+}

@@ -1,0 +1,3 @@
+export * from './core/index.js';
+export type * from './storage/log-storage.js';
+export type * from './transport/transport.js';

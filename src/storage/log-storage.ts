@@ -1,0 +1,49 @@
+import type { Entry, HardState, SnapshotMeta } from '../core/index.js';
+
+/** What a storage holds when it is opened: enough for the node to rebuild its core. */
+export interface StoredState {
+  readonly hardState: HardState;
+  /** The compaction marker: entries up to `snapshot.index` are gone (on first boot, index 0). */
+  readonly snapshot: SnapshotMeta;
+  /** The last stored entry's index, or `snapshot.index` when the log is empty. */
+  readonly lastIndex: number;
+}
+
+/** One group commit: everything in it becomes durable together, with one sync. */
+export interface SaveBatch {
+  /** Replaces the stored hard state when present. */
+  readonly hardState?: HardState;
+  /**
+   * Entries with consecutive indexes. If the first index is at or below the stored last index, the
+   * stored entries from that index on are discarded first (a follower truncating a conflicting
+   * suffix); the first index is never above `lastIndex + 1` nor at or below the snapshot index.
+   */
+  readonly entries?: readonly Entry[];
+}
+
+/**
+ * Everything Raft must remember. Implementations may live in the application's own database.
+ *
+ * Durability contract: when a promise returned by `save`, `compact` or `bootstrap` resolves, its
+ * effect survives a crash of the process or the machine. A crash while a call is in flight may keep
+ * any prefix of that call's entries, but never a torn entry, never entries without the hard state
+ * saved by an earlier resolved call, and never a hard state half-written. Calls are never made
+ * concurrently: the node awaits each one before the next.
+ */
+export interface LogStorage {
+  /** Opens the storage; `null` when it holds nothing yet (first boot). */
+  open(): Promise<StoredState | null>;
+  /** Records the initial state of a first boot. Called only when `open` returned `null`. */
+  bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void>;
+  /** Durably applies one batch (see `SaveBatch`). */
+  save(batch: SaveBatch): Promise<void>;
+  /** Entries with `from <= index < to`; both bounds must lie within the stored log. */
+  entries(from: number, to: number): Promise<Entry[]>;
+  /**
+   * Forgets the entries up to `snapshot.index` and records the marker. Entries after it stay. If the
+   * log does not reach that far the whole log is dropped (the snapshot came from the leader).
+   */
+  compact(snapshot: SnapshotMeta): Promise<void>;
+  /** Releases files and locks. The storage may be opened again afterwards. */
+  close(): Promise<void>;
+}

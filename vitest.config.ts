@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { conditions: ['raftkit-source'] },
+  test: {
+    include: ['src/**/*.test.ts', 'apps/**/*.test.ts'],
+    // A skipped or focused test hides a gap: fail the run rather than report green.
+    allowOnly: false,
+    reporters: ['default'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
