@@ -1,0 +1,5 @@
+export {
+  MemoryStorage,
+  type MemoryCrashOptions,
+  type MemoryStorageOptions,
+} from './memory-storage.js';

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import {
+  RaftError,
+  bootstrapSnapshot,
+  configurationOf,
+  type Entry,
+  type HardState,
+} from '../../core/index.js';
+import { MemoryStorage } from './memory-storage.js';
+
+const initialHardState: HardState = { term: 0, vote: null, commit: 0 };
+
+function command(index: number, term: number, text: string): Entry {
+  return { kind: 'command', index, term, data: new TextEncoder().encode(text) };
+}
+
+async function openFresh(options: { manualSync?: boolean } = {}): Promise<MemoryStorage> {
+  const storage = new MemoryStorage(options);
+  expect(await storage.open()).toBeNull();
+  const bootstrapped = storage.bootstrap(
+    bootstrapSnapshot(configurationOf(['a'])),
+    initialHardState,
+  );
+  storage.sync();
+  await bootstrapped;
+  return storage;
+}
+
+describe('MemoryStorage durability model', () => {
+  it('loses a write whose promise had not resolved when the process crashed', async () => {
+    const storage = await openFresh({ manualSync: true });
+    const first = storage.save({ entries: [command(1, 1, 'x')] });
+    storage.sync();
+    await first;
+    void storage.save({
+      entries: [command(2, 1, 'y')],
+      hardState: { term: 1, vote: 'a', commit: 1 },
+    });
+    expect(await storage.entries(1, 3)).toHaveLength(2);
+    expect(storage.pendingWriteCount).toBe(1);
+
+    const restarted = storage.crash();
+    const state = await restarted.open();
+    expect(state?.lastIndex).toBe(1);
+    expect(state?.hardState).toEqual(initialHardState);
+    expect(await restarted.entries(1, 2)).toEqual([command(1, 1, 'x')]);
+  });
+
+  it('keeps a prefix of the pending steps when asked to, hard state last', async () => {
+    const storage = await openFresh({ manualSync: true });
+    void storage.save({
+      entries: [command(1, 1, 'a'), command(2, 1, 'b'), command(3, 1, 'c')],
+      hardState: { term: 1, vote: 'a', commit: 3 },
+    });
+    expect(storage.pendingStepCount).toBe(4);
+
+    const partial = await storage.crash({ pendingStepsKept: 2 }).open();
+    expect(partial).toMatchObject({ lastIndex: 2, hardState: initialHardState });
+  });
+
+  it('keeps the hard state of a pending save only together with all its entries', async () => {
+    const storage = await openFresh({ manualSync: true });
+    void storage.save({
+      entries: [command(1, 1, 'a')],
+      hardState: { term: 1, vote: 'a', commit: 1 },
+    });
+    const whole = await storage.crash({ pendingStepsKept: 2 }).open();
+    expect(whole).toMatchObject({ lastIndex: 1, hardState: { term: 1, vote: 'a', commit: 1 } });
+  });
+
+  it('never settles the pending promises of a crashed instance and refuses further calls', async () => {
+    const storage = await openFresh({ manualSync: true });
+    let settled = false;
+    void storage.save({ entries: [command(1, 1, 'a')] }).finally(() => (settled = true));
+    storage.crash();
+    storage.sync();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(settled).toBe(false);
+    await expect(storage.entries(1, 1)).rejects.toMatchObject({ code: 'STOPPED' });
+    expect(() => storage.crash()).toThrow(RaftError);
+  });
+
+  it('rejects a crash that keeps more steps than are pending', async () => {
+    const storage = await openFresh({ manualSync: true });
+    expect(() => storage.crash({ pendingStepsKept: 1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_CONFIG' }),
+    );
+  });
+
+  it('makes writes durable on its own when sync is automatic', async () => {
+    const storage = await openFresh();
+    await storage.save({ entries: [command(1, 1, 'a')] });
+    expect(storage.pendingWriteCount).toBe(0);
+    expect((await storage.crash().open())?.lastIndex).toBe(1);
+  });
+
+  it('fails the next write like a failed fsync, then refuses every write', async () => {
+    const storage = await openFresh();
+    await storage.save({ entries: [command(1, 1, 'a')] });
+    const cause = new Error('disk on fire');
+    storage.failNextWrite(cause);
+
+    const failed: unknown = await storage
+      .save({ entries: [command(2, 1, 'b')] })
+      .catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(RaftError);
+    expect(failed).toMatchObject({ code: 'STORAGE_FAILED', cause });
+    await expect(
+      storage.save({ hardState: { term: 2, vote: null, commit: 0 } }),
+    ).rejects.toMatchObject({
+      code: 'STORAGE_FAILED',
+    });
+    await expect(storage.compact(bootstrapSnapshot(configurationOf(['a'])))).rejects.toMatchObject({
+      code: 'STORAGE_FAILED',
+    });
+    expect(await storage.entries(1, 2)).toEqual([command(1, 1, 'a')]);
+    expect((await storage.crash().open())?.lastIndex).toBe(1);
+  });
+
+  it('flushes pending writes on a graceful close', async () => {
+    const storage = await openFresh({ manualSync: true });
+    const saved = storage.save({ entries: [command(1, 1, 'a')] });
+    await storage.close();
+    await saved;
+    expect((await storage.crash().open())?.lastIndex).toBe(1);
+  });
+
+  it('refuses calls before open', async () => {
+    const storage = new MemoryStorage();
+    await expect(storage.save({})).rejects.toMatchObject({ code: 'INVARIANT' });
+  });
+});

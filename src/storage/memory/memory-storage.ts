@@ -1,0 +1,300 @@
+import { RaftError, type Entry, type HardState, type SnapshotMeta } from '../../core/index.js';
+import { copyEntry, copyHardState, copySnapshotMeta } from '../entry-copy.js';
+import type { LogStorage, SaveBatch, StoredState } from '../log-storage.js';
+import {
+  assertCompaction,
+  assertEntriesRange,
+  assertSaveBatch,
+  keepsEntriesAfterCompaction,
+  type LogBounds,
+} from '../storage-checks.js';
+
+/** What a memory storage holds; the same shape serves as the "disk" and as the "page cache". */
+interface MemoryState {
+  hardState: HardState | null;
+  snapshot: SnapshotMeta | null;
+  /** `entries[i]` has index `snapshot.index + 1 + i`. */
+  entries: Entry[];
+}
+
+/**
+ * The smallest unit a crash can keep or lose: one entry, one hard state, one compaction or one
+ * bootstrap, in the order the calls issued them. A crash keeps a prefix of the pending steps.
+ */
+type WriteStep = (state: MemoryState) => void;
+
+interface PendingWrite {
+  readonly steps: readonly WriteStep[];
+  readonly resolve: () => void;
+}
+
+/** Options for {@link MemoryStorage}. */
+export interface MemoryStorageOptions {
+  /**
+   * When true, a write stays pending (its promise unresolved, its effect not yet durable) until
+   * {@link MemoryStorage.sync} is called, so a simulator decides when the disk catches up. When
+   * false (the default) each write becomes durable one microtask after it is issued.
+   */
+  readonly manualSync?: boolean;
+}
+
+/** Options for {@link MemoryStorage.crash}. */
+export interface MemoryCrashOptions {
+  /**
+   * How many of the pending write steps reached the disk before the crash anyway (an operating
+   * system may flush part of what was never synced). Steps are single entries, hard states,
+   * compactions and bootstraps in issue order, so any value keeps a prefix that the `LogStorage`
+   * contract allows. Defaults to 0: every unsynced write is lost. See
+   * {@link MemoryStorage.pendingStepCount}.
+   */
+  readonly pendingStepsKept?: number;
+}
+
+function emptyState(): MemoryState {
+  return { hardState: null, snapshot: null, entries: [] };
+}
+
+function cloneState(state: MemoryState): MemoryState {
+  return {
+    hardState: state.hardState === null ? null : copyHardState(state.hardState),
+    snapshot: state.snapshot === null ? null : copySnapshotMeta(state.snapshot),
+    // Stored entries are never mutated in place (they are copied on the way in and out), so the
+    // two states may share them.
+    entries: [...state.entries],
+  };
+}
+
+function boundsOf(state: MemoryState): LogBounds {
+  const snapshotIndex = state.snapshot?.index ?? 0;
+  return { snapshotIndex, lastIndex: snapshotIndex + state.entries.length };
+}
+
+function appendStep(entry: Entry): WriteStep {
+  return (state) => {
+    const snapshotIndex = state.snapshot?.index ?? 0;
+    // A first index at or below the last one replaces the conflicting suffix.
+    state.entries.length = entry.index - snapshotIndex - 1;
+    state.entries.push(entry);
+  };
+}
+
+function compactStep(snapshot: SnapshotMeta): WriteStep {
+  return (state) => {
+    const bounds = boundsOf(state);
+    const offset = snapshot.index - bounds.snapshotIndex;
+    const termAtIndex = offset === 0 ? state.snapshot?.term : state.entries[offset - 1]?.term;
+    state.entries = keepsEntriesAfterCompaction(snapshot, bounds, termAtIndex)
+      ? state.entries.slice(offset)
+      : [];
+    state.snapshot = snapshot;
+  };
+}
+
+/**
+ * A complete {@link LogStorage} held in memory, for tests, examples and the simulator.
+ *
+ * It models durability: every write is first visible (reads see it at once) and becomes durable
+ * when its promise resolves. {@link MemoryStorage.crash} returns the storage a restarted process
+ * would find, without the writes that were still pending. {@link MemoryStorage.failNextWrite}
+ * makes the next write fail like a failed fsync; afterwards the storage refuses every write with
+ * `STORAGE_FAILED`, as a real disk adapter must, because nothing half-written can be trusted.
+ * Values are copied on the way in and out, so callers cannot change stored state by mutation.
+ */
+export class MemoryStorage implements LogStorage {
+  readonly #manualSync: boolean;
+  /** What survives a crash. */
+  #durable: MemoryState;
+  /** What reads see: the durable state plus every pending write. */
+  #visible: MemoryState;
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+  #open = false;
+  #crashed = false;
+  #failure: RaftError | null = null;
+  #injectedFailure: Error | null = null;
+
+  /** Creates an empty storage. */
+  constructor(options: MemoryStorageOptions = {}) {
+    this.#manualSync = options.manualSync ?? false;
+    this.#durable = emptyState();
+    this.#visible = emptyState();
+  }
+
+  /** The number of write steps not yet durable (what {@link MemoryCrashOptions} counts). */
+  get pendingStepCount(): number {
+    return this.#pending.reduce((count, write) => count + write.steps.length, 0);
+  }
+
+  /** The number of calls whose promise has not resolved because their write is not yet durable. */
+  get pendingWriteCount(): number {
+    return this.#pending.length;
+  }
+
+  async open(): Promise<StoredState | null> {
+    this.#assertUsable();
+    await Promise.resolve();
+    this.#open = true;
+    const { hardState, snapshot } = this.#visible;
+    if (hardState === null || snapshot === null) return null;
+    return {
+      hardState: copyHardState(hardState),
+      snapshot: copySnapshotMeta(snapshot),
+      lastIndex: boundsOf(this.#visible).lastIndex,
+    };
+  }
+
+  bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {
+    return this.#write(() => {
+      if (this.#visible.snapshot !== null) {
+        throw new RaftError(
+          'INVARIANT',
+          'invalid storage call: bootstrap on a bootstrapped storage',
+        );
+      }
+      const storedSnapshot = copySnapshotMeta(snapshot);
+      const storedHardState = copyHardState(hardState);
+      return [
+        (state) => {
+          state.snapshot = storedSnapshot;
+          state.hardState = storedHardState;
+          state.entries = [];
+        },
+      ];
+    });
+  }
+
+  save(batch: SaveBatch): Promise<void> {
+    return this.#write(() => {
+      assertSaveBatch(batch, this.#bounds());
+      const steps: WriteStep[] = (batch.entries ?? []).map((entry) => appendStep(copyEntry(entry)));
+      if (batch.hardState !== undefined) {
+        const storedHardState = copyHardState(batch.hardState);
+        steps.push((state) => {
+          state.hardState = storedHardState;
+        });
+      }
+      return steps;
+    });
+  }
+
+  async entries(from: number, to: number): Promise<Entry[]> {
+    this.#assertOpen();
+    await Promise.resolve();
+    const bounds = this.#bounds();
+    assertEntriesRange(from, to, bounds);
+    const start = from - bounds.snapshotIndex - 1;
+    return this.#visible.entries.slice(start, start + (to - from)).map(copyEntry);
+  }
+
+  compact(snapshot: SnapshotMeta): Promise<void> {
+    return this.#write(() => {
+      assertCompaction(snapshot, this.#bounds());
+      return [compactStep(copySnapshotMeta(snapshot))];
+    });
+  }
+
+  /** Makes every pending write durable and closes; the same instance may be opened again. */
+  async close(): Promise<void> {
+    if (this.#crashed) return;
+    this.sync();
+    await Promise.resolve();
+    this.#open = false;
+  }
+
+  /** Makes every pending write durable and resolves their promises, oldest first. */
+  sync(): void {
+    const writes = this.#pending;
+    this.#pending = [];
+    for (const write of writes) {
+      for (const step of write.steps) step(this.#durable);
+      write.resolve();
+    }
+  }
+
+  /**
+   * Simulates a crash of the process or the machine. Returns the storage a restarted server would
+   * open: the durable state plus `pendingStepsKept` of the pending steps. This instance is dead
+   * afterwards: its pending promises never settle (the process that awaited them is gone) and
+   * every further call rejects with `STOPPED`.
+   */
+  crash(options: MemoryCrashOptions = {}): MemoryStorage {
+    this.#assertUsable();
+    const kept = options.pendingStepsKept ?? 0;
+    if (!Number.isSafeInteger(kept) || kept < 0 || kept > this.pendingStepCount) {
+      throw new RaftError('INVALID_CONFIG', 'pendingStepsKept must lie within pendingStepCount', {
+        details: { pendingStepsKept: kept, pendingStepCount: this.pendingStepCount },
+      });
+    }
+    const survivor = cloneState(this.#durable);
+    const steps = this.#pending.flatMap((write) => write.steps).slice(0, kept);
+    for (const step of steps) step(survivor);
+    this.#crashed = true;
+    this.#pending = [];
+    const restarted = new MemoryStorage({ manualSync: this.#manualSync });
+    restarted.#durable = survivor;
+    restarted.#visible = cloneState(survivor);
+    return restarted;
+  }
+
+  /**
+   * Makes the next `save`, `compact` or `bootstrap` fail as a failed fsync would: it rejects with
+   * `STORAGE_FAILED` (its cause is `error`, by default an `EIO` error), its effect is not durable,
+   * and the storage refuses every later write.
+   */
+  failNextWrite(
+    error: Error = Object.assign(new Error('simulated I/O error'), { code: 'EIO' }),
+  ): void {
+    this.#injectedFailure = error;
+  }
+
+  #bounds(): LogBounds {
+    return boundsOf(this.#visible);
+  }
+
+  #assertUsable(): void {
+    if (this.#crashed) {
+      throw new RaftError('STOPPED', 'this memory storage crashed; use the one crash() returned');
+    }
+  }
+
+  #assertOpen(): void {
+    this.#assertUsable();
+    if (!this.#open) throw new RaftError('INVARIANT', 'invalid storage call: storage is not open');
+  }
+
+  /**
+   * Runs one write: `prepare` validates and returns the steps (throwing before anything changes),
+   * the steps apply to the visible state at once and to the durable state when synced.
+   */
+  async #write(prepare: () => WriteStep[]): Promise<void> {
+    this.#assertOpen();
+    if (this.#failure !== null) {
+      throw new RaftError('STORAGE_FAILED', 'storage refuses writes after an earlier failure', {
+        cause: this.#failure,
+      });
+    }
+    const steps = prepare();
+    if (this.#injectedFailure !== null) {
+      const cause = this.#injectedFailure;
+      this.#injectedFailure = null;
+      // The failed write's steps were never applied, so reads keep seeing only what was written
+      // before it.
+      this.#failure = new RaftError('STORAGE_FAILED', 'simulated write failure', { cause });
+      throw this.#failure;
+    }
+    for (const step of steps) step(this.#visible);
+    await new Promise<void>((resolve) => {
+      this.#pending.push({ steps, resolve });
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#manualSync || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      if (!this.#crashed) this.sync();
+    });
+  }
+}
