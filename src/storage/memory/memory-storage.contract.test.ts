@@ -1,0 +1,10 @@
+import { logStorageContract } from '../../testing/index.js';
+import { MemoryStorage } from './memory-storage.js';
+
+logStorageContract({
+  name: 'MemoryStorage',
+  create: () => new MemoryStorage(),
+  reopen: (storage) => storage,
+  destroy: () => undefined,
+  crash: (storage) => storage.crash(),
+});

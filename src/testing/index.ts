@@ -1,0 +1,1 @@
+export { logStorageContract, type LogStorageContractOptions } from './log-storage-contract.js';
