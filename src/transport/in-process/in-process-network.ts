@@ -1,0 +1,433 @@
+import { RaftError } from '../../core/errors.js';
+import type { NodeId } from '../../core/types.js';
+import { realClock, type Clock, type TimerHandle } from '../../node/clock.js';
+import type { Message, MessageHandler, Transport } from '../transport.js';
+
+/** Messages in flight towards one node before new ones are dropped, unless configured otherwise. */
+export const defaultQueueMessagesMax = 10_000;
+
+/** How long a reordered message is held back at most, unless configured otherwise. */
+export const defaultReorderDelayMsMax = 10;
+
+/**
+ * Random faults applied to every message. Rates are probabilities from 0 to 1; delays are in
+ * milliseconds of the network's clock. All default to a perfect network (no loss, no delay).
+ */
+export interface NetworkFaults {
+  /** Probability that a message is lost. */
+  readonly dropRate: number;
+  /** Probability that a message is delivered twice (the copy takes its own delay). */
+  readonly duplicateRate: number;
+  /** Shortest delivery delay. */
+  readonly delayMsMin: number;
+  /** Longest delivery delay. */
+  readonly delayMsMax: number;
+  /**
+   * Probability that a message leaves its link's first-in-first-out order: it is held back by up to
+   * `reorderDelayMsMax` more, so later messages on the same link can overtake it.
+   */
+  readonly reorderRate: number;
+  /** Longest extra hold-back of a reordered message. */
+  readonly reorderDelayMsMax: number;
+}
+
+/** A network that neither loses, duplicates, delays nor reorders anything. */
+export const perfectNetwork: NetworkFaults = Object.freeze({
+  dropRate: 0,
+  duplicateRate: 0,
+  delayMsMin: 0,
+  delayMsMax: 0,
+  reorderRate: 0,
+  reorderDelayMsMax: defaultReorderDelayMsMax,
+});
+
+/** Why the network dropped a message. */
+export type DropReason =
+  | 'random'
+  | 'partitioned'
+  | 'blocked'
+  | 'filtered'
+  | 'queue-full'
+  | 'unreachable'
+  | 'stopped'
+  | 'invalid';
+
+/** What happened to messages so far. Every message sent is eventually delivered or dropped. */
+export interface InProcessNetworkStats {
+  /** Calls to `send` on any transport of this network. */
+  readonly sent: number;
+  /** Messages handed to a receiver, duplicates included. */
+  readonly delivered: number;
+  /** Extra copies the network made. */
+  readonly duplicated: number;
+  /** Messages dropped, by reason. */
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  /** Messages (and copies) scheduled but not yet delivered or dropped. */
+  readonly inFlight: number;
+}
+
+/** One event on the network, for tracers and assertions. */
+export type NetworkEvent =
+  | { readonly kind: 'send'; readonly message: Message }
+  | { readonly kind: 'deliver'; readonly message: Message }
+  | { readonly kind: 'drop'; readonly message: Message; readonly reason: DropReason };
+
+/**
+ * Inspects every message as it is sent. Return the message to let it through (possibly a changed
+ * copy), or `null` to drop it (counted as `filtered`).
+ */
+export type MessageInterceptor = (message: Message) => Message | null;
+
+/** Options for {@link InProcessNetwork}. */
+export interface InProcessNetworkOptions {
+  /** Schedules deliveries; pass a simulated clock to drive the network on virtual time. */
+  readonly clock?: Clock;
+  /** Source of every random decision, returning values in [0, 1); seed it to replay a run. */
+  readonly random?: () => number;
+  /** Initial faults; any field left out is taken from {@link perfectNetwork}. */
+  readonly faults?: Partial<NetworkFaults>;
+  /** Messages in flight towards one node before new ones are dropped as `queue-full`. */
+  readonly queueMessagesMax?: number;
+  /** Called for every send, delivery and drop. Must not throw. */
+  readonly onEvent?: (event: NetworkEvent) => void;
+}
+
+/** What a transport may ask of its network; kept off the network's public surface. */
+interface NetworkPort {
+  /** False when another running transport already uses the id. */
+  register(self: NodeId, handler: MessageHandler): boolean;
+  unregister(self: NodeId): void;
+  accept(self: NodeId | null, message: Message): void;
+}
+
+interface Flight {
+  readonly message: Message;
+  /** The link's ordered queue this flight waits in, or null when it is delivered on its own. */
+  readonly link: Flight[] | null;
+  timer: TimerHandle | null;
+  done: boolean;
+}
+
+function linkKey(from: NodeId, to: NodeId): string {
+  // A NUL cannot be typed by accident into a node id, so the key is unambiguous in practice.
+  return `${from}\u0000${to}`;
+}
+
+function checkRate(value: number, name: string): void {
+  if (!(value >= 0 && value <= 1)) {
+    throw new RaftError('INVALID_CONFIG', `${name} must be between 0 and 1, got ${value}`);
+  }
+}
+
+function checkFaults(faults: NetworkFaults): void {
+  checkRate(faults.dropRate, 'dropRate');
+  checkRate(faults.duplicateRate, 'duplicateRate');
+  checkRate(faults.reorderRate, 'reorderRate');
+  const { delayMsMin, delayMsMax, reorderDelayMsMax } = faults;
+  if (!(delayMsMin >= 0 && delayMsMax >= delayMsMin && reorderDelayMsMax >= 0)) {
+    throw new RaftError('INVALID_CONFIG', 'delays must satisfy 0 <= delayMsMin <= delayMsMax');
+  }
+}
+
+/**
+ * A simulated network inside one process: a test double for {@link Transport}, published so that
+ * applications can test their own code under message loss, delay, duplication, reordering and
+ * partitions, replayably from a seed.
+ *
+ * Each server gets its own transport from {@link InProcessNetwork.transport}. Messages are always
+ * delivered asynchronously through the clock, never by calling the receiver from inside `send`, so
+ * a handler never runs in the middle of the sender's code. Messages on one link (sender, receiver)
+ * arrive in the order they were sent unless reordering is switched on. Messages are passed by
+ * reference: receivers must treat them (and their byte arrays) as read-only.
+ *
+ * ```ts
+ * const network = new InProcessNetwork({ clock, random: seededRandom });
+ * const transport = network.transport(); // hand it to a RaftNode
+ * network.partition(['a'], ['b', 'c']);
+ * network.heal();
+ * ```
+ */
+export class InProcessNetwork {
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #queueMessagesMax: number;
+  readonly #onEvent: ((event: NetworkEvent) => void) | undefined;
+  #faults: NetworkFaults;
+  #interceptor: MessageInterceptor | null = null;
+  readonly #handlers = new Map<NodeId, MessageHandler>();
+  readonly #partitioned = new Set<string>();
+  readonly #blocked = new Set<string>();
+  readonly #links = new Map<string, Flight[]>();
+  readonly #inFlightByDestination = new Map<NodeId, Set<Flight>>();
+  #sent = 0;
+  #delivered = 0;
+  #duplicated = 0;
+  readonly #dropped: Record<DropReason, number> = {
+    random: 0,
+    partitioned: 0,
+    blocked: 0,
+    filtered: 0,
+    'queue-full': 0,
+    unreachable: 0,
+    stopped: 0,
+    invalid: 0,
+  };
+
+  constructor(options: InProcessNetworkOptions = {}) {
+    this.#clock = options.clock ?? realClock;
+    this.#random = options.random ?? Math.random;
+    this.#queueMessagesMax = options.queueMessagesMax ?? defaultQueueMessagesMax;
+    if (!(Number.isInteger(this.#queueMessagesMax) && this.#queueMessagesMax > 0)) {
+      throw new RaftError('INVALID_CONFIG', 'queueMessagesMax must be a positive integer');
+    }
+    this.#onEvent = options.onEvent;
+    this.#faults = { ...perfectNetwork, ...options.faults };
+    checkFaults(this.#faults);
+  }
+
+  /** A new transport on this network. Each server needs its own. */
+  transport(): InProcessTransport {
+    return new InProcessTransport(this.#port);
+  }
+
+  /** The faults in force. */
+  get faults(): NetworkFaults {
+    return this.#faults;
+  }
+
+  /** Changes some of the random faults; fields left out keep their current value. */
+  setFaults(faults: Partial<NetworkFaults>): void {
+    const next = { ...this.#faults, ...faults };
+    checkFaults(next);
+    this.#faults = next;
+  }
+
+  /** Installs (or with `null` removes) the hook that sees every message as it is sent. */
+  setInterceptor(interceptor: MessageInterceptor | null): void {
+    this.#interceptor = interceptor;
+  }
+
+  /**
+   * Cuts every link, both ways, between servers of different groups: `partition(['a'], ['b', 'c'])`
+   * isolates a. Servers named in no group keep their links. Adds to earlier cuts until `heal()`.
+   * Messages already in flight across a new cut are lost.
+   */
+  partition(...groups: readonly (readonly NodeId[])[]): void {
+    groups.forEach((group, groupIndex) => {
+      for (const other of groups.slice(groupIndex + 1)) {
+        for (const a of group) {
+          for (const b of other) {
+            this.#partitioned.add(linkKey(a, b));
+            this.#partitioned.add(linkKey(b, a));
+          }
+        }
+      }
+    });
+  }
+
+  /** Cuts the link from `from` to `to` only: `to` can still reach `from`. */
+  block(from: NodeId, to: NodeId): void {
+    this.#blocked.add(linkKey(from, to));
+  }
+
+  /** Restores one link cut by {@link block}. */
+  unblock(from: NodeId, to: NodeId): void {
+    this.#blocked.delete(linkKey(from, to));
+  }
+
+  /** Restores every link cut by {@link partition} or {@link block}. Random faults stay. */
+  heal(): void {
+    this.#partitioned.clear();
+    this.#blocked.clear();
+  }
+
+  /** Counters since the network was created. */
+  stats(): InProcessNetworkStats {
+    let inFlight = 0;
+    for (const flights of this.#inFlightByDestination.values()) inFlight += flights.size;
+    return {
+      sent: this.#sent,
+      delivered: this.#delivered,
+      duplicated: this.#duplicated,
+      dropped: { ...this.#dropped },
+      inFlight,
+    };
+  }
+
+  /** The servers whose transports are started. */
+  nodes(): NodeId[] {
+    return [...this.#handlers.keys()];
+  }
+
+  readonly #port: NetworkPort = {
+    register: (self, handler) => this.#register(self, handler),
+    unregister: (self) => this.#unregister(self),
+    accept: (self, message) => this.#accept(self, message),
+  };
+
+  #register(self: NodeId, handler: MessageHandler): boolean {
+    if (this.#handlers.has(self)) return false;
+    this.#handlers.set(self, handler);
+    return true;
+  }
+
+  // Messages still in flight to a server that leaves are lost, as they would be on a real network.
+  #unregister(self: NodeId): void {
+    this.#handlers.delete(self);
+    const flights = this.#inFlightByDestination.get(self);
+    if (flights === undefined) return;
+    for (const flight of [...flights]) this.#drop(flight, 'unreachable');
+  }
+
+  #accept(self: NodeId | null, message: Message): void {
+    this.#sent++;
+    this.#onEvent?.({ kind: 'send', message });
+    if (self === null) return this.#count(message, 'stopped');
+    if (message.from !== self) return this.#count(message, 'invalid');
+    const intercepted = this.#interceptor === null ? message : this.#interceptor(message);
+    if (intercepted === null) return this.#count(message, 'filtered');
+    const cut = this.#cutReason(intercepted);
+    if (cut !== null) return this.#count(intercepted, cut);
+    if (!this.#handlers.has(intercepted.to)) return this.#count(intercepted, 'unreachable');
+    const faults = this.#faults;
+    if (faults.dropRate > 0 && this.#random() < faults.dropRate) {
+      return this.#count(intercepted, 'random');
+    }
+    const duplicate = faults.duplicateRate > 0 && this.#random() < faults.duplicateRate;
+    const reordered = faults.reorderRate > 0 && this.#random() < faults.reorderRate;
+    this.#enqueue(intercepted, !reordered);
+    if (duplicate) {
+      this.#duplicated++;
+      this.#enqueue(intercepted, false);
+    }
+  }
+
+  #enqueue(message: Message, ordered: boolean): void {
+    let destination = this.#inFlightByDestination.get(message.to);
+    if (destination === undefined) {
+      destination = new Set();
+      this.#inFlightByDestination.set(message.to, destination);
+    }
+    if (destination.size >= this.#queueMessagesMax) return this.#count(message, 'queue-full');
+    let delayMs = this.#sampleDelayMs();
+    let link: Flight[] | null = null;
+    if (ordered) {
+      const key = linkKey(message.from, message.to);
+      link = this.#links.get(key) ?? [];
+      this.#links.set(key, link);
+    } else if (this.#faults.reorderRate > 0) {
+      delayMs += this.#random() * this.#faults.reorderDelayMsMax;
+    }
+    const flight: Flight = { message, link, timer: null, done: false };
+    link?.push(flight);
+    destination.add(flight);
+    flight.timer = this.#clock.schedule(delayMs, () => this.#arrive(flight));
+  }
+
+  #sampleDelayMs(): number {
+    const { delayMsMin, delayMsMax } = this.#faults;
+    if (delayMsMax === delayMsMin) return delayMsMin;
+    return delayMsMin + this.#random() * (delayMsMax - delayMsMin);
+  }
+
+  #arrive(flight: Flight): void {
+    if (flight.done) return;
+    const link = flight.link;
+    if (link === null) return this.#deliver(flight);
+    // Timers with different delays may fire out of order; everything queued ahead on the link goes
+    // first, which keeps each link first-in-first-out whatever the clock does.
+    for (;;) {
+      const head = link.shift();
+      if (head === undefined) break;
+      this.#deliver(head);
+      if (head === flight) break;
+    }
+    if (link.length === 0) this.#links.delete(linkKey(flight.message.from, flight.message.to));
+  }
+
+  #deliver(flight: Flight): void {
+    if (flight.done) return;
+    const reason = this.#cutReason(flight.message);
+    if (reason !== null) return this.#drop(flight, reason);
+    const handler = this.#handlers.get(flight.message.to);
+    if (handler === undefined) return this.#drop(flight, 'unreachable');
+    this.#settle(flight);
+    this.#delivered++;
+    this.#onEvent?.({ kind: 'deliver', message: flight.message });
+    handler(flight.message);
+  }
+
+  #drop(flight: Flight, reason: DropReason): void {
+    this.#settle(flight);
+    this.#count(flight.message, reason);
+  }
+
+  #settle(flight: Flight): void {
+    flight.done = true;
+    flight.timer?.cancel();
+    if (flight.link !== null) {
+      const position = flight.link.indexOf(flight);
+      if (position !== -1) flight.link.splice(position, 1);
+    }
+    this.#inFlightByDestination.get(flight.message.to)?.delete(flight);
+  }
+
+  #count(message: Message, reason: DropReason): void {
+    this.#dropped[reason]++;
+    this.#onEvent?.({ kind: 'drop', message, reason });
+  }
+
+  #cutReason(message: Message): DropReason | null {
+    const key = linkKey(message.from, message.to);
+    if (this.#partitioned.has(key)) return 'partitioned';
+    if (this.#blocked.has(key)) return 'blocked';
+    return null;
+  }
+}
+
+/** One server's endpoint on an {@link InProcessNetwork}. */
+export class InProcessTransport implements Transport {
+  readonly #network: NetworkPort;
+  #self: NodeId | null = null;
+
+  /** Not for direct use: {@link InProcessNetwork.transport} creates transports. */
+  constructor(network: NetworkPort) {
+    this.#network = network;
+  }
+
+  /** The id this transport was started as, or `null` when it is not running. */
+  get self(): NodeId | null {
+    return this.#self;
+  }
+
+  /** Joins the network as `self`. Rejects if another running transport already uses that id. */
+  start(self: NodeId, handler: MessageHandler): Promise<void> {
+    if (this.#self !== null) {
+      return Promise.reject(new RaftError('INVALID_CONFIG', 'transport is already started'));
+    }
+    if (!this.#network.register(self, handler)) {
+      return Promise.reject(
+        new RaftError('INVALID_CONFIG', `node ${self} is already on this network`),
+      );
+    }
+    this.#self = self;
+    return Promise.resolve();
+  }
+
+  /**
+   * Hands the message to the network. `message.from` must be this transport's id; anything sent
+   * before `start` or after `stop`, or claiming another sender, is dropped and counted.
+   */
+  send(message: Message): void {
+    this.#network.accept(this.#self, message);
+  }
+
+  /** Leaves the network; messages still in flight to this server are dropped. Idempotent. */
+  stop(): Promise<void> {
+    if (this.#self !== null) {
+      this.#network.unregister(this.#self);
+      this.#self = null;
+    }
+    return Promise.resolve();
+  }
+}
