@@ -1,0 +1,134 @@
+import { RaftError } from './errors.js';
+import { hashString, seededRandom, type RandomSource } from './random.js';
+import type { NodeId } from './types.js';
+import type { CoreTraceEvent } from './trace-event.js';
+
+/** Options of one core. Every bound is named here; none is hidden in the code. */
+export interface RaftCoreOptions {
+  readonly id: NodeId;
+  /** Ticks without hearing from a leader before campaigning; randomized in [n, 2n). */
+  readonly electionTicks?: number;
+  /** Ticks between a leader's heartbeats. Must be below `electionTicks`. */
+  readonly heartbeatTicks?: number;
+  /** Append messages to one follower that may be unacknowledged at once. */
+  readonly inflightMessagesMax?: number;
+  /** Entry bytes to one follower that may be unacknowledged at once. */
+  readonly inflightBytesMax?: number;
+  /** Entries in one append message. */
+  readonly entriesPerMessageMax?: number;
+  /** Entry bytes in one append message (a single larger entry still travels alone). */
+  readonly messageBytesMax?: number;
+  /** Bytes of proposed but uncommitted commands the leader accepts before refusing proposals. */
+  readonly uncommittedBytesMax?: number;
+  /** Committed entries handed to the application in one `Ready`. */
+  readonly applyEntriesMax?: number;
+  /** The index the state machine has applied (after a restart); those entries are not re-applied. */
+  readonly applied?: number;
+  /** Randomness for election jitter. Defaults to a generator seeded from the id. */
+  readonly random?: RandomSource;
+  /** Receives one event per notable step, for tests, traces and logs. */
+  readonly tracer?: (event: CoreTraceEvent) => void;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedCoreOptions {
+  readonly id: NodeId;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly inflightMessagesMax: number;
+  readonly inflightBytesMax: number;
+  readonly entriesPerMessageMax: number;
+  readonly messageBytesMax: number;
+  readonly uncommittedBytesMax: number;
+  readonly applyEntriesMax: number;
+  readonly applied: number;
+  readonly random: RandomSource;
+  readonly tracer: ((event: CoreTraceEvent) => void) | null;
+}
+
+/** The defaults, chosen for a LAN cluster ticking every 100 ms (1 s election timeout). */
+export const coreDefaults = Object.freeze({
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  inflightMessagesMax: 256,
+  inflightBytesMax: 32 * 1024 * 1024,
+  entriesPerMessageMax: 1024,
+  messageBytesMax: 1024 * 1024,
+  uncommittedBytesMax: 64 * 1024 * 1024,
+  applyEntriesMax: 4096,
+});
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RaftError('INVALID_CONFIG', `${name} must be a positive integer, got ${value}`, {
+      details: { option: name, value },
+    });
+  }
+  return value;
+}
+
+/** Fills defaults and rejects nonsense with `INVALID_CONFIG`. */
+export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOptions {
+  if (typeof options.id !== 'string' || options.id.length === 0) {
+    throw new RaftError('INVALID_CONFIG', 'id must be a non-empty string', {
+      details: { option: 'id' },
+    });
+  }
+  const electionTicks = positiveInteger(
+    'electionTicks',
+    options.electionTicks ?? coreDefaults.electionTicks,
+  );
+  const heartbeatTicks = positiveInteger(
+    'heartbeatTicks',
+    options.heartbeatTicks ?? coreDefaults.heartbeatTicks,
+  );
+  if (electionTicks <= heartbeatTicks) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      `electionTicks (${electionTicks}) must be above heartbeatTicks (${heartbeatTicks}), or followers time out between heartbeats`,
+      { details: { option: 'electionTicks' } },
+    );
+  }
+  const applied = options.applied ?? 0;
+  if (!Number.isSafeInteger(applied) || applied < 0) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      `applied must be a non-negative integer, got ${applied}`,
+      {
+        details: { option: 'applied' },
+      },
+    );
+  }
+  return {
+    id: options.id,
+    electionTicks,
+    heartbeatTicks,
+    inflightMessagesMax: positiveInteger(
+      'inflightMessagesMax',
+      options.inflightMessagesMax ?? coreDefaults.inflightMessagesMax,
+    ),
+    inflightBytesMax: positiveInteger(
+      'inflightBytesMax',
+      options.inflightBytesMax ?? coreDefaults.inflightBytesMax,
+    ),
+    entriesPerMessageMax: positiveInteger(
+      'entriesPerMessageMax',
+      options.entriesPerMessageMax ?? coreDefaults.entriesPerMessageMax,
+    ),
+    messageBytesMax: positiveInteger(
+      'messageBytesMax',
+      options.messageBytesMax ?? coreDefaults.messageBytesMax,
+    ),
+    uncommittedBytesMax: positiveInteger(
+      'uncommittedBytesMax',
+      options.uncommittedBytesMax ?? coreDefaults.uncommittedBytesMax,
+    ),
+    applyEntriesMax: positiveInteger(
+      'applyEntriesMax',
+      options.applyEntriesMax ?? coreDefaults.applyEntriesMax,
+    ),
+    applied,
+    random: options.random ?? seededRandom(hashString(options.id)),
+    tracer: options.tracer ?? null,
+  };
+}

@@ -1,0 +1,362 @@
+import { validateConfiguration, type Role } from './configuration.js';
+import { RaftError } from './errors.js';
+import type { RaftMessage } from './messages.js';
+import { resolveCoreOptions, type RaftCoreOptions } from './options.js';
+import { jointActive } from './quorum.js';
+import { RaftLog } from './raft-log.js';
+import type { Ready, SoftState } from './ready.js';
+import { appendAsLeader, becomeFollower, campaign, type EntryDraft } from './roles.js';
+import { broadcastCommit, broadcastHeartbeat, maybeCommit, sendAppend } from './replication.js';
+import { CoreState } from './state.js';
+import { step } from './step.js';
+import type {
+  ClusterSettings,
+  Configuration,
+  Entry,
+  HardState,
+  NodeId,
+  SnapshotMeta,
+} from './types.js';
+
+/** What a core restarts from: exactly what its storage holds. */
+export interface CoreStartState {
+  readonly hardState: HardState;
+  readonly snapshot: SnapshotMeta;
+  /** The stored entries after the snapshot, in order. */
+  readonly entries: readonly Entry[];
+}
+
+/** Where a leader placed a batch of proposals. */
+export interface ProposalPlacement {
+  readonly term: number;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+}
+
+/** The leader's view of one member, for status pages. */
+export interface PeerProgress {
+  readonly id: NodeId;
+  readonly match: number;
+  readonly next: number;
+  readonly state: 'probe' | 'replicate' | 'snapshot';
+  readonly inflightMessages: number;
+  readonly recentActive: boolean;
+}
+
+/** A snapshot of a core's state for status pages and tests. */
+export interface CoreStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly vote: NodeId | null;
+  readonly leaderId: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  readonly stableIndex: number;
+  readonly configuration: Configuration;
+  readonly settings: ClusterSettings;
+  /** Per-member replication state; empty unless this server leads. */
+  readonly progress: readonly PeerProgress[];
+}
+
+/**
+ * One server's Raft state machine: synchronous, deterministic, free of I/O. Feed it `tick`, `step`
+ * and proposals; take its work with `ready()`; report it done with `advance()`.
+ */
+export class RaftCore {
+  readonly #state: CoreState;
+  #lastHardState: HardState;
+  #lastSoftState: SoftState;
+
+  constructor(options: RaftCoreOptions, start: CoreStartState) {
+    const resolved = resolveCoreOptions(options);
+    validateConfiguration(start.snapshot.configuration);
+    const log = new RaftLog({
+      snapshotIndex: start.snapshot.index,
+      snapshotTerm: start.snapshot.term,
+      entries: start.entries,
+      committed: start.hardState.commit,
+      applied: Math.max(resolved.applied, start.snapshot.index),
+    });
+    this.#state = new CoreState({
+      options: resolved,
+      log,
+      term: start.hardState.term,
+      vote: start.hardState.vote,
+      configuration: start.snapshot.configuration,
+      settings: start.snapshot.settings,
+    });
+    this.#state.resetRandomizedElectionTimeout();
+    this.#lastHardState = this.#hardState();
+    this.#lastSoftState = this.#softState();
+  }
+
+  get id(): NodeId {
+    return this.#state.id;
+  }
+
+  get role(): Role {
+    return this.#state.role;
+  }
+
+  get term(): number {
+    return this.#state.term;
+  }
+
+  get leaderId(): NodeId | null {
+    return this.#state.leaderId;
+  }
+
+  /** Advances logical time by one tick: elections, heartbeats and CheckQuorum all count ticks. */
+  tick(): void {
+    const state = this.#state;
+    state.electionElapsed++;
+    if (state.role !== 'leader') {
+      if (state.promotable && state.electionElapsed >= state.randomizedElectionTimeout) {
+        campaign(state, { transfer: false });
+      }
+      return;
+    }
+    state.heartbeatElapsed++;
+    if (state.electionElapsed >= state.options.electionTicks) {
+      state.electionElapsed = 0;
+      if (state.settings.checkQuorum && !this.#quorumActive()) {
+        becomeFollower(state, state.term, null);
+        return;
+      }
+      // A transfer that did not finish within an election timeout is abandoned.
+      state.transferee = null;
+    }
+    if (state.heartbeatElapsed >= state.options.heartbeatTicks) {
+      state.heartbeatElapsed = 0;
+      broadcastHeartbeat(state);
+    }
+  }
+
+  /** CheckQuorum: did a quorum talk to us since the last round? Resets the marks for the next. */
+  #quorumActive(): boolean {
+    const state = this.#state;
+    const active = jointActive(
+      state.voterSets,
+      (id) => id === state.id || state.progress.get(id)?.recentActive === true,
+    );
+    for (const [id, progress] of state.progress) progress.recentActive = id === state.id;
+    return active;
+  }
+
+  /** Processes one message from another server. Messages for another server are an error. */
+  step(message: RaftMessage): void {
+    if (message.to !== this.#state.id) {
+      throw new RaftError('INVALID_MESSAGE', `message for ${message.to} delivered to ${this.id}`);
+    }
+    step(this.#state, message);
+  }
+
+  /** Starts an election now, as if the election timeout had fired. */
+  campaign(): void {
+    campaign(this.#state, { transfer: false });
+  }
+
+  /**
+   * Appends commands to the leader's log as one batch and starts replicating them. Throws
+   * `NOT_LEADER` off the leader and `PROPOSAL_DROPPED` when a limit or a transfer refuses them.
+   */
+  propose(commands: readonly Uint8Array[]): ProposalPlacement {
+    this.#assertCanPropose();
+    const state = this.#state;
+    let bytes = 0;
+    for (const command of commands) {
+      if (command.byteLength > state.options.messageBytesMax) {
+        throw new RaftError(
+          'PROPOSAL_DROPPED',
+          `command of ${command.byteLength} bytes exceeds messageBytesMax (${state.options.messageBytesMax})`,
+          { details: { retryable: false } },
+        );
+      }
+      bytes += command.byteLength;
+    }
+    if (
+      state.uncommittedBytes > 0 &&
+      state.uncommittedBytes + bytes > state.options.uncommittedBytesMax
+    ) {
+      throw new RaftError('PROPOSAL_DROPPED', 'too many uncommitted bytes; retry after commits', {
+        details: { retryable: true, uncommittedBytes: state.uncommittedBytes },
+      });
+    }
+    return this.#append(commands.map((data) => ({ kind: 'command', data })));
+  }
+
+  /**
+   * Proposes a new configuration. One change at a time: refused while an earlier configuration
+   * entry is not yet committed.
+   */
+  proposeConfiguration(configuration: Configuration): ProposalPlacement {
+    this.#assertCanPropose();
+    validateConfiguration(configuration);
+    if (this.#state.configurationIndex > this.#state.log.committed) {
+      throw new RaftError('PROPOSAL_DROPPED', 'a configuration change is already in progress', {
+        details: { retryable: true },
+      });
+    }
+    return this.#append([{ kind: 'configuration', configuration }]);
+  }
+
+  /** Proposes new cluster-wide settings (PreVote, CheckQuorum). */
+  proposeSettings(settings: ClusterSettings): ProposalPlacement {
+    this.#assertCanPropose();
+    return this.#append([{ kind: 'settings', settings: { ...settings } }]);
+  }
+
+  /**
+   * Hands leadership to `target` (thesis §3.10): proposals are refused meanwhile, the target is
+   * brought up to date, then told to campaign at once.
+   */
+  transferLeadership(target: NodeId): void {
+    const state = this.#state;
+    this.#assertLeader();
+    if (target === state.id) return;
+    if (!state.configuration.voters.includes(target)) {
+      throw new RaftError('INVALID_CONFIG', `${target} is not a voter and cannot lead`, {
+        details: { target },
+      });
+    }
+    state.transferee = target;
+    state.electionElapsed = 0;
+    const progress = state.progress.get(target)!;
+    if (progress.match === state.log.lastIndex) {
+      state.send({ type: 'timeout-now', term: state.term, from: state.id, to: target });
+    } else {
+      sendAppend(state, target);
+    }
+  }
+
+  #assertLeader(): void {
+    const state = this.#state;
+    if (state.role !== 'leader') {
+      throw new RaftError('NOT_LEADER', `${state.id} is not the leader`, {
+        details: { leaderId: state.leaderId, retryable: true },
+      });
+    }
+  }
+
+  #assertCanPropose(): void {
+    this.#assertLeader();
+    if (this.#state.transferee !== null) {
+      throw new RaftError('PROPOSAL_DROPPED', 'leadership transfer in progress', {
+        details: { retryable: true, leaderId: this.#state.transferee },
+      });
+    }
+  }
+
+  #append(drafts: readonly EntryDraft[]): ProposalPlacement {
+    const firstIndex = this.#state.log.lastIndex + 1;
+    appendAsLeader(this.#state, drafts);
+    return { term: this.#state.term, firstIndex, lastIndex: this.#state.log.lastIndex };
+  }
+
+  /** Whether `ready()` has anything to hand out. */
+  hasReady(): boolean {
+    const state = this.#state;
+    return (
+      this.#commitToBroadcast() ||
+      state.messages.length > 0 ||
+      state.messagesAfterPersist.length > 0 ||
+      state.log.stableIndex < state.log.lastIndex ||
+      state.log.hasCommittedToApply() ||
+      !sameHardState(this.#hardState(), this.#lastHardState) ||
+      !sameSoftState(this.#softState(), this.#lastSoftState)
+    );
+  }
+
+  /** Collects the pending work; see `Ready` for the order the runtime must follow. */
+  ready(): Ready {
+    const state = this.#state;
+    if (state.role === 'leader') broadcastCommit(state);
+    const hardState = this.#hardState();
+    const softState = this.#softState();
+    const ready: Ready = {
+      hardState: sameHardState(hardState, this.#lastHardState) ? null : hardState,
+      entries: state.log.unstableEntries(),
+      messages: state.messages.splice(0),
+      messagesAfterPersist: state.messagesAfterPersist.splice(0),
+      committed: state.log.takeCommitted(state.options.applyEntriesMax),
+      softState: sameSoftState(softState, this.#lastSoftState) ? null : softState,
+    };
+    this.#lastHardState = hardState;
+    this.#lastSoftState = softState;
+    return ready;
+  }
+
+  /** Reports a Ready done: its entries are durable and its committed entries applied. */
+  advance(ready: Ready): void {
+    const state = this.#state;
+    const last = ready.entries.at(-1);
+    if (last === undefined) return;
+    state.log.stableTo(last.index, last.term);
+    if (state.role !== 'leader') return;
+    // The leader counts itself toward a quorum only for what its own disk holds.
+    state.progress.get(state.id)?.maybeUpdate(state.log.stableIndex);
+    maybeCommit(state);
+  }
+
+  #commitToBroadcast(): boolean {
+    const state = this.#state;
+    if (state.role !== 'leader') return false;
+    for (const [id, progress] of state.progress) {
+      if (id !== state.id && progress.sentCommit < state.log.committed && !progress.paused)
+        return true;
+    }
+    return false;
+  }
+
+  /** The hard state to persist now (term and vote; commit rides along). */
+  #hardState(): HardState {
+    return { term: this.#state.term, vote: this.#state.vote, commit: this.#state.log.committed };
+  }
+
+  #softState(): SoftState {
+    return { role: this.#state.role, term: this.#state.term, leaderId: this.#state.leaderId };
+  }
+
+  status(): CoreStatus {
+    const state = this.#state;
+    return {
+      id: state.id,
+      role: state.role,
+      term: state.term,
+      vote: state.vote,
+      leaderId: state.leaderId,
+      commitIndex: state.log.committed,
+      appliedIndex: state.log.applying,
+      lastIndex: state.log.lastIndex,
+      lastTerm: state.log.lastTerm,
+      stableIndex: state.log.stableIndex,
+      configuration: state.configuration,
+      settings: state.settings,
+      progress: [...state.progress].map(([id, progress]) => ({
+        id,
+        match: progress.match,
+        next: progress.next,
+        state: progress.state,
+        inflightMessages: progress.inflights.count,
+        recentActive: progress.recentActive,
+      })),
+    };
+  }
+
+  /** The entry at `index` if this server holds it (for tests and diagnostics). */
+  entry(index: number): Entry | undefined {
+    return this.#state.log.entry(index);
+  }
+}
+
+// Only term and vote must be durable before answering; a commit index alone is not worth a sync.
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote;
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.role === b.role && a.term === b.term && a.leaderId === b.leaderId;
+}

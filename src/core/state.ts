@@ -1,0 +1,152 @@
+import { isVoter, membersOf, type Role } from './configuration.js';
+import type { RaftMessage } from './messages.js';
+import type { ResolvedCoreOptions } from './options.js';
+import { Progress } from './progress.js';
+import type { VoterSets } from './quorum.js';
+import type { RaftLog } from './raft-log.js';
+import type { CoreTraceEvent } from './trace-event.js';
+import type { ClusterSettings, Configuration, Entry, NodeId } from './types.js';
+
+/** A configuration or settings value and the log index it came from (0: the snapshot marker). */
+interface Indexed<T> {
+  readonly index: number;
+  readonly value: T;
+}
+
+/**
+ * The mutable state of one core, shared by the role modules. Internal: the public surface is
+ * `RaftCore`. Fields are plain so that the step functions stay short and readable.
+ */
+export class CoreState {
+  readonly options: ResolvedCoreOptions;
+  readonly id: NodeId;
+  readonly log: RaftLog;
+  term: number;
+  vote: NodeId | null;
+  role: Role = 'follower';
+  leaderId: NodeId | null = null;
+  /** Votes received in the current campaign (real or pre-vote). */
+  readonly votes = new Map<NodeId, boolean>();
+  /** The leader's per-member replication state, this server's own entry included. */
+  readonly progress = new Map<NodeId, Progress>();
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+  /** Set while a leadership transfer to this member is under way. */
+  transferee: NodeId | null = null;
+  /** Bytes of the leader's uncommitted command entries, bounded by `uncommittedBytesMax`. */
+  uncommittedBytes = 0;
+  /** Every configuration in the log after the snapshot, oldest first; the last one is in force. */
+  readonly configurations: Indexed<Configuration>[];
+  readonly settingsHistory: Indexed<ClusterSettings>[];
+  readonly messages: RaftMessage[] = [];
+  readonly messagesAfterPersist: RaftMessage[] = [];
+
+  constructor(init: {
+    options: ResolvedCoreOptions;
+    log: RaftLog;
+    term: number;
+    vote: NodeId | null;
+    configuration: Configuration;
+    settings: ClusterSettings;
+  }) {
+    this.options = init.options;
+    this.id = init.options.id;
+    this.log = init.log;
+    this.term = init.term;
+    this.vote = init.vote;
+    this.configurations = [{ index: init.log.snapshotIndex, value: init.configuration }];
+    this.settingsHistory = [{ index: init.log.snapshotIndex, value: init.settings }];
+    for (let index = init.log.firstIndex; index <= init.log.lastIndex; index++) {
+      this.recordEntry(init.log.entry(index)!);
+    }
+  }
+
+  get configuration(): Configuration {
+    return this.configurations.at(-1)!.value;
+  }
+
+  get settings(): ClusterSettings {
+    return this.settingsHistory.at(-1)!.value;
+  }
+
+  get voterSets(): VoterSets {
+    return this.configuration;
+  }
+
+  /** Whether this server may campaign: only voters can. */
+  get promotable(): boolean {
+    return isVoter(this.configuration, this.id);
+  }
+
+  trace(event: CoreTraceEvent): void {
+    this.options.tracer?.(event);
+  }
+
+  /**
+   * Queues a message. A leader's messages rest on state that is already durable (its term was
+   * persisted before it asked for votes), so they go out at once; everything else waits for the
+   * persist of the Ready it belongs to.
+   */
+  send(message: RaftMessage): void {
+    if (this.role === 'leader') this.messages.push(message);
+    else this.messagesAfterPersist.push(message);
+  }
+
+  /** Tracks configuration and settings entries as they enter the log: they take effect at once. */
+  recordEntry(entry: Entry): void {
+    if (entry.kind === 'configuration') {
+      this.configurations.push({ index: entry.index, value: entry.configuration });
+      this.syncProgress();
+    } else if (entry.kind === 'settings') {
+      this.settingsHistory.push({ index: entry.index, value: entry.settings });
+    }
+  }
+
+  /** Forgets configuration and settings entries that a truncation removed from the log. */
+  forgetFrom(index: number): void {
+    let changed = false;
+    while (this.configurations.length > 1 && this.configurations.at(-1)!.index >= index) {
+      this.configurations.pop();
+      changed = true;
+    }
+    while (this.settingsHistory.length > 1 && this.settingsHistory.at(-1)!.index >= index) {
+      this.settingsHistory.pop();
+    }
+    if (changed) this.syncProgress();
+  }
+
+  /** The index of the newest configuration entry (0 or the snapshot index if none is in the log). */
+  get configurationIndex(): number {
+    return this.configurations.at(-1)!.index;
+  }
+
+  /** On a leader, keeps one progress record per member of the configuration in force. */
+  syncProgress(): void {
+    if (this.role !== 'leader') return;
+    const members = new Set(membersOf(this.configuration));
+    for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      if (!this.progress.has(id)) this.progress.set(id, this.newProgress(id));
+    }
+  }
+
+  newProgress(id: NodeId): Progress {
+    const progress = new Progress({
+      next: this.log.lastIndex + 1,
+      inflightMessagesMax: this.options.inflightMessagesMax,
+      inflightBytesMax: this.options.inflightBytesMax,
+    });
+    if (id === this.id) {
+      progress.match = this.log.stableIndex;
+      progress.becomeReplicate();
+      progress.recentActive = true;
+    }
+    return progress;
+  }
+
+  resetRandomizedElectionTimeout(): void {
+    const jitter = Math.floor(this.options.random() * this.options.electionTicks);
+    this.randomizedElectionTimeout = this.options.electionTicks + jitter;
+  }
+}

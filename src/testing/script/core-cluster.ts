@@ -1,0 +1,235 @@
+import { formatEntry, formatMessage } from '../../core/format.js';
+import type { RaftMessage } from '../../core/messages.js';
+import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
+import { RaftCore } from '../../core/raft-core.js';
+import type { Ready } from '../../core/ready.js';
+import {
+  bootstrapSnapshot,
+  configurationOf,
+  type ClusterSettings,
+  type Entry,
+  type HardState,
+  type SnapshotMeta,
+} from '../../core/types.js';
+
+/** What a test server has made durable: all that survives `restart`. */
+interface Disk {
+  hardState: HardState;
+  snapshot: SnapshotMeta;
+  entries: Entry[];
+}
+
+interface TestServer {
+  core: RaftCore;
+  disk: Disk;
+  applied: Entry[];
+}
+
+/** Options for a whole test cluster. */
+export interface ClusterOptions {
+  readonly voters: number;
+  readonly learners?: number;
+  readonly settings?: Partial<ClusterSettings>;
+  readonly core?: Omit<RaftCoreOptions, 'id'>;
+}
+
+/**
+ * Several cores wired together by an in-memory mailbox, with a disk per server. Drives them by hand
+ * (process one Ready, deliver messages) or to quiescence (`stabilize`), and records every step as
+ * one line of text, so a test reads like a transcript. Test-only.
+ */
+export class CoreCluster {
+  readonly servers = new Map<string, TestServer>();
+  readonly mailbox: RaftMessage[] = [];
+  readonly #blocked = new Set<string>();
+  readonly #options: ClusterOptions;
+  readonly #output: string[] = [];
+
+  constructor(options: ClusterOptions) {
+    this.#options = options;
+    const voters = range(options.voters);
+    const learners = range(options.learners ?? 0).map((n) => String(Number(n) + options.voters));
+    const settings = { preVote: true, checkQuorum: true, ...options.settings };
+    const snapshot = bootstrapSnapshot(configurationOf(voters, { learners }), settings);
+    for (const id of [...voters, ...learners]) {
+      const disk: Disk = { hardState: { term: 0, vote: null, commit: 0 }, snapshot, entries: [] };
+      this.servers.set(id, { core: this.#makeCore(id, disk, 0), disk, applied: [] });
+    }
+  }
+
+  #makeCore(id: string, disk: Disk, applied: number): RaftCore {
+    return new RaftCore(
+      // Random 0 makes every election timeout exactly `electionTicks`, so scripts are exact.
+      { random: () => 0, ...this.#options.core, id, applied },
+      { hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries },
+    );
+  }
+
+  /** Ticks to a sure campaign: with random fixed at 0 the timeout is exactly this. */
+  get electionTicks(): number {
+    return this.#options.core?.electionTicks ?? coreDefaults.electionTicks;
+  }
+
+  get heartbeatTicks(): number {
+    return this.#options.core?.heartbeatTicks ?? coreDefaults.heartbeatTicks;
+  }
+
+  server(id: string): TestServer {
+    const server = this.servers.get(id);
+    if (server === undefined) throw new Error(`no server ${id}`);
+    return server;
+  }
+
+  core(id: string): RaftCore {
+    return this.server(id).core;
+  }
+
+  /** Lines recorded since the last call. */
+  takeOutput(): string {
+    return this.#output.splice(0).join('\n');
+  }
+
+  log(line: string): void {
+    this.#output.push(line);
+  }
+
+  /** Persists, sends and applies one server's Ready, the way the runtime does. */
+  processReady(id: string): boolean {
+    const server = this.server(id);
+    if (!server.core.hasReady()) return false;
+    const ready = server.core.ready();
+    this.#logReady(id, ready);
+    this.mailbox.push(...ready.messages);
+    persist(server.disk, ready);
+    this.mailbox.push(...ready.messagesAfterPersist);
+    server.applied.push(...ready.committed);
+    server.core.advance(ready);
+    return true;
+  }
+
+  #logReady(id: string, ready: Ready): void {
+    if (ready.softState !== null) {
+      const soft = ready.softState;
+      this.log(`${id}: ${soft.role} term=${soft.term} leader=${soft.leaderId ?? 'none'}`);
+    }
+    for (const message of ready.messages) this.log(`${id}: send ${formatMessage(message)}`);
+    if (ready.hardState !== null) {
+      this.log(
+        `${id}: persist term=${ready.hardState.term} vote=${ready.hardState.vote ?? 'none'}`,
+      );
+    }
+    if (ready.entries.length > 0) {
+      this.log(`${id}: persist entries [${ready.entries.map(formatEntry).join(' ')}]`);
+    }
+    for (const message of ready.messagesAfterPersist) {
+      this.log(`${id}: send ${formatMessage(message)}`);
+    }
+    if (ready.committed.length > 0) {
+      this.log(`${id}: apply [${ready.committed.map(formatEntry).join(' ')}]`);
+    }
+  }
+
+  /** Delivers queued messages (only those to `to`, if given); blocked links drop them. */
+  deliver(options: { to?: string; quiet?: boolean } = {}): number {
+    const pending = this.mailbox.splice(0);
+    let delivered = 0;
+    for (const message of pending) {
+      if (options.to !== undefined && message.to !== options.to) {
+        this.mailbox.push(message);
+        continue;
+      }
+      if (this.#blocked.has(`${message.from}->${message.to}`) || !this.servers.has(message.to)) {
+        this.log(`drop ${formatMessage(message)}`);
+        continue;
+      }
+      if (options.quiet !== true) this.log(`deliver ${formatMessage(message)}`);
+      this.server(message.to).core.step(message);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  /** Drops queued messages matching the filter. */
+  dropMessages(filter: { from?: string; to?: string }): void {
+    const pending = this.mailbox.splice(0);
+    for (const message of pending) {
+      const matches =
+        (filter.from === undefined || message.from === filter.from) &&
+        (filter.to === undefined || message.to === filter.to);
+      if (matches) this.log(`drop ${formatMessage(message)}`);
+      else this.mailbox.push(message);
+    }
+  }
+
+  /** Processes every Ready and delivers every message until nothing moves (bounded). */
+  stabilize(roundsMax = 200): void {
+    for (let round = 0; round < roundsMax; round++) {
+      let moved = false;
+      for (const id of this.#ids()) moved = this.processReady(id) || moved;
+      moved = this.deliver({ quiet: true }) > 0 || moved;
+      if (!moved && this.mailbox.length === 0) return;
+    }
+    throw new Error(`cluster did not stabilize within ${roundsMax} rounds`);
+  }
+
+  #ids(): string[] {
+    return [...this.servers.keys()].sort((a, b) => Number(a) - Number(b));
+  }
+
+  /** Cuts every link between the two groups (both directions). */
+  partition(left: readonly string[], right: readonly string[]): void {
+    for (const a of left) {
+      for (const b of right) {
+        this.#blocked.add(`${a}->${b}`);
+        this.#blocked.add(`${b}->${a}`);
+      }
+    }
+  }
+
+  isolate(id: string): void {
+    this.partition(
+      [id],
+      this.#ids().filter((other) => other !== id),
+    );
+  }
+
+  heal(): void {
+    this.#blocked.clear();
+  }
+
+  tick(id: string, ticks: number): void {
+    for (let count = 0; count < ticks; count++) this.core(id).tick();
+  }
+
+  /** Loses everything not persisted and restarts the server from its disk. */
+  restart(id: string): void {
+    const server = this.server(id);
+    // Messages to or from a crashed server that were not sent yet are gone with it.
+    const pending = this.mailbox.splice(0);
+    this.mailbox.push(...pending.filter((message) => message.to !== id));
+    server.core = this.#makeCore(id, server.disk, server.applied.at(-1)?.index ?? 0);
+  }
+
+  /** The servers that believe they lead, by term (for safety checks). */
+  leaders(): Map<number, string[]> {
+    const byTerm = new Map<number, string[]>();
+    for (const [id, server] of this.servers) {
+      if (server.core.role !== 'leader') continue;
+      byTerm.set(server.core.term, [...(byTerm.get(server.core.term) ?? []), id]);
+    }
+    return byTerm;
+  }
+}
+
+function persist(disk: Disk, ready: Ready): void {
+  if (ready.hardState !== null) disk.hardState = ready.hardState;
+  const first = ready.entries[0];
+  if (first !== undefined) {
+    disk.entries.length = Math.min(disk.entries.length, first.index - disk.snapshot.index - 1);
+    disk.entries.push(...ready.entries);
+  }
+}
+
+function range(count: number): string[] {
+  return Array.from({ length: count }, (_, position) => String(position + 1));
+}

@@ -1,0 +1,165 @@
+import { CoreCluster, type ClusterOptions } from './core-cluster.js';
+import { formatEntry } from '../../core/format.js';
+import { RaftError } from '../../core/errors.js';
+
+/** Parses `key=value` words into a map, leaving the other words in order. */
+function splitArguments(words: readonly string[]): {
+  positional: string[];
+  named: Map<string, string>;
+} {
+  const positional: string[] = [];
+  const named = new Map<string, string>();
+  for (const word of words) {
+    const equals = word.indexOf('=');
+    if (equals > 0) named.set(word.slice(0, equals), word.slice(equals + 1));
+    else positional.push(word);
+  }
+  return { positional, named };
+}
+
+function numberOption(named: Map<string, string>, key: string): number | undefined {
+  const value = named.get(key);
+  return value === undefined ? undefined : Number(value);
+}
+
+function booleanOption(named: Map<string, string>, key: string): boolean | undefined {
+  const value = named.get(key);
+  return value === undefined ? undefined : value === 'true';
+}
+
+type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
+
+/** Drops keys whose value is undefined, as `exactOptionalPropertyTypes` requires. */
+function withoutUndefined<T extends object>(record: T): Defined<T> {
+  return Object.fromEntries(
+    Object.entries(record).filter(([, value]) => value !== undefined),
+  ) as Defined<T>;
+}
+
+function clusterOptions(count: number, named: Map<string, string>): ClusterOptions {
+  return {
+    voters: count,
+    learners: numberOption(named, 'learners') ?? 0,
+    settings: withoutUndefined({
+      preVote: booleanOption(named, 'prevote'),
+      checkQuorum: booleanOption(named, 'checkquorum'),
+    }),
+    core: withoutUndefined({
+      electionTicks: numberOption(named, 'election'),
+      heartbeatTicks: numberOption(named, 'heartbeat'),
+      inflightMessagesMax: numberOption(named, 'inflight'),
+      entriesPerMessageMax: numberOption(named, 'entries-per-message'),
+      messageBytesMax: numberOption(named, 'message-bytes'),
+    }),
+  };
+}
+
+/**
+ * Interprets one script line against a cluster held by the caller. Returns the new cluster (for
+ * `add-nodes`) and the output text.
+ */
+export function runScriptCommand(
+  cluster: CoreCluster | null,
+  command: string,
+): { cluster: CoreCluster | null; output: string } {
+  const [name = '', ...words] = command.trim().split(/\s+/);
+  const { positional, named } = splitArguments(words);
+  if (name === 'add-nodes') {
+    return { cluster: new CoreCluster(clusterOptions(Number(positional[0]), named)), output: 'ok' };
+  }
+  if (cluster === null) throw new Error('add-nodes first');
+  const target = positional[0] ?? '';
+  const encoder = new TextEncoder();
+  switch (name) {
+    case 'campaign':
+      cluster.core(target).campaign();
+      break;
+    case 'stabilize':
+      cluster.stabilize();
+      break;
+    case 'process-ready':
+      for (const id of positional) cluster.processReady(id);
+      break;
+    case 'deliver-msgs':
+      cluster.deliver(target === '' ? {} : { to: target });
+      break;
+    case 'drop-msgs':
+      cluster.dropMessages(withoutUndefined({ from: named.get('from'), to: named.get('to') }));
+      break;
+    case 'tick-election':
+      cluster.tick(target, cluster.electionTicks);
+      break;
+    case 'tick-heartbeat':
+      cluster.tick(target, cluster.heartbeatTicks);
+      break;
+    case 'tick':
+      cluster.tick(target, Number(positional[1]));
+      break;
+    case 'propose':
+      try {
+        const placement = cluster
+          .core(target)
+          .propose(positional.slice(1).map((word) => encoder.encode(word)));
+        cluster.log(`ok ${placement.firstIndex}..${placement.lastIndex}`);
+      } catch (error) {
+        if (!(error instanceof RaftError)) throw error;
+        cluster.log(`error ${error.code}: ${error.message}`);
+      }
+      break;
+    case 'propose-settings': {
+      const current = cluster.core(target).status().settings;
+      cluster.core(target).proposeSettings({
+        preVote: booleanOption(named, 'prevote') ?? current.preVote,
+        checkQuorum: booleanOption(named, 'checkquorum') ?? current.checkQuorum,
+      });
+      break;
+    }
+    case 'transfer-leadership':
+      cluster.core(target).transferLeadership(positional[1] ?? '');
+      break;
+    case 'partition': {
+      const bar = positional.indexOf('|');
+      cluster.partition(positional.slice(0, bar), positional.slice(bar + 1));
+      break;
+    }
+    case 'isolate':
+      cluster.isolate(target);
+      break;
+    case 'heal':
+      cluster.heal();
+      break;
+    case 'restart':
+      cluster.restart(target);
+      break;
+    case 'status':
+      for (const id of positional.length > 0 ? positional : [...cluster.servers.keys()]) {
+        describeStatus(cluster, id);
+      }
+      break;
+    case 'log': {
+      const status = cluster.core(target).status();
+      const entries = [];
+      for (let index = 1; index <= status.lastIndex; index++) {
+        entries.push(formatEntry(cluster.core(target).entry(index)!));
+      }
+      cluster.log(`${target}: [${entries.join(' ')}] commit=${status.commitIndex}`);
+      break;
+    }
+    default:
+      throw new Error(`unknown command ${name}`);
+  }
+  return { cluster, output: cluster.takeOutput() };
+}
+
+function describeStatus(cluster: CoreCluster, id: string): void {
+  const status = cluster.core(id).status();
+  cluster.log(
+    `${id}: ${status.role} term=${status.term} leader=${status.leaderId ?? 'none'} vote=${status.vote ?? 'none'} last=${status.lastIndex}/${status.lastTerm} commit=${status.commitIndex}`,
+  );
+  for (const peer of status.progress) {
+    if (peer.id === id) continue;
+    cluster.log(
+      `  ${peer.id}: match=${peer.match} next=${peer.next} ${peer.state} inflight=${peer.inflightMessages}`,
+    );
+  }
+}
