@@ -7,6 +7,7 @@ import type {
   NodeId,
   SnapshotMeta,
 } from '../core/types.js';
+import type { Message } from '../transport/transport.js';
 
 /** Non-negative safe integers, biased towards the edges where encodings break. */
 export const safeUnsigned = fc.oneof(
@@ -69,5 +70,89 @@ export const entry: fc.Arbitrary<Entry> = fc.oneof(
     index: safeUnsigned,
     term: safeUnsigned,
     settings: clusterSettings,
+  }),
+);
+
+const header = { term: safeUnsigned, from: nodeId, to: nodeId };
+
+/** Every message type, with every field drawn from its whole valid range. */
+export const message: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({
+    type: fc.constant('request-vote' as const),
+    ...header,
+    lastLogIndex: safeUnsigned,
+    lastLogTerm: safeUnsigned,
+    preVote: fc.boolean(),
+    transfer: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constant('request-vote-response' as const),
+    ...header,
+    preVote: fc.boolean(),
+    granted: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constant('append-entries' as const),
+    ...header,
+    prevLogIndex: safeUnsigned,
+    prevLogTerm: safeUnsigned,
+    entries: fc.array(entry, { maxLength: 6 }),
+    commit: safeUnsigned,
+  }),
+  fc.record({
+    type: fc.constant('append-entries-response' as const),
+    ...header,
+    success: fc.boolean(),
+    matchIndex: safeUnsigned,
+    rejectedIndex: safeUnsigned,
+    hintIndex: safeUnsigned,
+    hintTerm: safeUnsigned,
+  }),
+  fc.record({
+    type: fc.constant('heartbeat' as const),
+    ...header,
+    commit: safeUnsigned,
+    context: safeUnsigned,
+  }),
+  fc.record({ type: fc.constant('heartbeat-response' as const), ...header, context: safeUnsigned }),
+  fc.record({ type: fc.constant('timeout-now' as const), ...header }),
+  fc.record({
+    type: fc.constant('install-snapshot' as const),
+    ...header,
+    snapshot: snapshotMeta,
+    offset: safeUnsigned,
+    data: payload,
+    done: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constant('install-snapshot-response' as const),
+    ...header,
+    snapshotIndex: safeUnsigned,
+    bytesReceived: safeUnsigned,
+    success: fc.boolean(),
+  }),
+  fc.record({ type: fc.constant('read-index' as const), ...header, context: safeUnsigned }),
+  fc.record({
+    type: fc.constant('read-index-response' as const),
+    ...header,
+    context: safeUnsigned,
+    index: fc.oneof(fc.constant(-1), safeUnsigned),
+  }),
+  fc.record({
+    type: fc.constant('forward-proposal' as const),
+    from: nodeId,
+    to: nodeId,
+    requestId: safeUnsigned,
+    commands: fc.array(payload, { maxLength: 4 }),
+  }),
+  fc.record({
+    type: fc.constant('forward-result' as const),
+    from: nodeId,
+    to: nodeId,
+    requestId: safeUnsigned,
+    results: fc.array(payload, { maxLength: 4 }),
+    errorCode: fc.option(fc.constantFrom('NOT_LEADER', 'TIMEOUT'), { nil: null }),
+    errorMessage: fc.string({ maxLength: 40 }),
+    leaderId: fc.option(nodeId, { nil: null }),
   }),
 );

@@ -115,6 +115,11 @@ describe('BinaryWriter and BinaryReader', () => {
     expect(error.cause).toBeInstanceOf(TypeError);
   });
 
+  it('keeps a leading byte order mark as text', () => {
+    const bytes = new BinaryWriter().string('\ufeffid').finish();
+    expect(new BinaryReader(bytes).string(10)).toBe('\ufeffid');
+  });
+
   it('rejects booleans other than 0 and 1', () => {
     expectInvalid(() => new BinaryReader(new Uint8Array([2])).boolean());
   });

@@ -8,8 +8,9 @@ export const writerBytesMax = 0xffff_ffff;
 
 const twoPow32 = 0x1_0000_0000;
 const utf8Encoder = new TextEncoder();
-// `fatal` makes malformed UTF-8 an error instead of silently becoming U+FFFD.
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// `fatal` makes malformed UTF-8 an error instead of silently becoming U+FFFD; `ignoreBOM` keeps a
+// leading U+FEFF as text rather than dropping it, so every string survives a round trip.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function invalid(message: string, cause?: unknown): RaftError {
   return new RaftError('INVALID_MESSAGE', message, cause === undefined ? {} : { cause });

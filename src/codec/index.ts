@@ -14,3 +14,15 @@ export {
   writeSnapshotMeta,
 } from './entry-codec.js';
 export type { EntryCodecLimits } from './entry-codec.js';
+export { FrameDecoder } from './frame-decoder.js';
+export {
+  decodeMessage,
+  defaultMessageCodecLimits,
+  encodeFrame,
+  encodeMessage,
+  frameHeaderBytes,
+  messageBytesMin,
+  messageCodecVersion,
+  writeMessage,
+} from './message-codec.js';
+export type { MessageCodecLimits } from './message-codec.js';

@@ -1,0 +1,270 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RaftError } from '../core/errors.js';
+import { raftMessageTypes, type AppendEntries, type Heartbeat } from '../core/messages.js';
+import type { Message } from '../transport/transport.js';
+import { message } from './arbitraries.test-helpers.js';
+import { BinaryWriter } from './binary.js';
+import {
+  mutateFrame,
+  randomMessage,
+  runCodecFuzz,
+  seededRandom,
+} from './codec-fuzzer.test-helpers.js';
+import { FrameDecoder } from './frame-decoder.js';
+import {
+  decodeMessage,
+  defaultMessageCodecLimits,
+  encodeFrame,
+  encodeMessage,
+  messageBytesMin,
+  messageCodecVersion,
+} from './message-codec.js';
+
+function expectInvalid(action: () => unknown): RaftError {
+  let caught: unknown;
+  try {
+    action();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(RaftError);
+  expect((caught as RaftError).code).toBe('INVALID_MESSAGE');
+  return caught as RaftError;
+}
+
+const heartbeat: Heartbeat = {
+  type: 'heartbeat',
+  term: 3,
+  from: 'a',
+  to: 'b',
+  commit: 9,
+  context: 0,
+};
+
+function append(commandCount: number, commandBytes: number): AppendEntries {
+  return {
+    type: 'append-entries',
+    term: 2,
+    from: 'a',
+    to: 'b',
+    prevLogIndex: 10,
+    prevLogTerm: 1,
+    commit: 10,
+    entries: Array.from({ length: commandCount }, (_, offset) => ({
+      kind: 'command' as const,
+      index: 11 + offset,
+      term: 2,
+      data: new Uint8Array(commandBytes).fill(offset),
+    })),
+  };
+}
+
+describe('message codec', () => {
+  it('round-trips every message type', () => {
+    fc.assert(
+      fc.property(message, (value) => {
+        const frame = encodeFrame(value);
+        expect(new DataView(frame.buffer, frame.byteOffset).getUint32(0, true)).toBe(
+          frame.length - 4,
+        );
+        expect(decodeMessage(frame.subarray(4))).toEqual(value);
+        expect(decodeMessage(encodeMessage(value))).toEqual(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('covers every Raft message type and both forwarding types', () => {
+    const seen = new Set<string>();
+    const random = seededRandom(1);
+    for (let count = 0; count < 500; count++) seen.add(randomMessage(random).type);
+    expect([...seen].sort()).toEqual(
+      [...raftMessageTypes, 'forward-proposal', 'forward-result'].sort(),
+    );
+  });
+
+  it('starts every body with the version and a type code', () => {
+    const body = encodeMessage(heartbeat);
+    expect(body[0]).toBe(messageCodecVersion);
+    expect(body.length).toBeGreaterThanOrEqual(messageBytesMin);
+  });
+
+  it('rejects an unknown version or type code', () => {
+    const body = encodeMessage(heartbeat).slice();
+    body[0] = 2;
+    expect(expectInvalid(() => decodeMessage(body)).details).toEqual({ version: 2 });
+    body[0] = messageCodecVersion;
+    body[1] = 99;
+    expectInvalid(() => decodeMessage(body));
+    expectInvalid(() => encodeMessage({ ...heartbeat, type: 'gossip' } as unknown as Message));
+  });
+
+  it('rejects every strict prefix and any trailing byte', () => {
+    fc.assert(
+      fc.property(message, (value) => {
+        const body = encodeMessage(value);
+        for (let length = 0; length < body.length; length++) {
+          expectInvalid(() => decodeMessage(body.subarray(0, length)));
+        }
+        const longer = new Uint8Array(body.length + 1);
+        longer.set(body);
+        expectInvalid(() => decodeMessage(longer));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses to encode out-of-range integers', () => {
+    expectInvalid(() => encodeFrame({ ...heartbeat, term: -1 }));
+    expectInvalid(() => encodeFrame({ ...heartbeat, commit: 2 ** 53 }));
+    expectInvalid(() =>
+      encodeFrame({
+        type: 'read-index-response',
+        term: 1,
+        from: 'a',
+        to: 'b',
+        context: 1,
+        index: -2,
+      }),
+    );
+  });
+
+  it('rejects a read index below -1 on decode', () => {
+    const writer = new BinaryWriter();
+    writer.u8(messageCodecVersion).u8(11).u64(1).string('a').string('b').u64(1).i64(-2);
+    expectInvalid(() => decodeMessage(writer.finish()));
+  });
+
+  it('enforces messageBytesMax on both sides', () => {
+    const limits = { ...defaultMessageCodecLimits, messageBytesMax: 1000 };
+    expectInvalid(() => encodeFrame(append(4, 300), limits));
+    const body = encodeMessage(append(4, 300));
+    expectInvalid(() => decodeMessage(body, limits));
+    expect(decodeMessage(encodeMessage(append(2, 300), limits), limits)).toEqual(append(2, 300));
+  });
+
+  it('enforces the entry count limit before decoding entries', () => {
+    const limits = { ...defaultMessageCodecLimits, entriesPerMessageMax: 3 };
+    expectInvalid(() => decodeMessage(encodeMessage(append(4, 1)), limits));
+    expect(decodeMessage(encodeMessage(append(3, 1)), limits)).toEqual(append(3, 1));
+  });
+
+  it('rejects a forged entry count larger than the bytes that follow', () => {
+    const body = encodeMessage(append(1, 1)).slice();
+    // The count sits after version, code, term, two one-byte ids and three u64 fields.
+    const countOffset = 1 + 1 + 8 + 5 + 5 + 24;
+    new DataView(body.buffer).setUint32(countOffset, 60_000, true);
+    expectInvalid(() => decodeMessage(body));
+  });
+
+  it('returns command payloads as views of the frame, not copies', () => {
+    const frame = encodeFrame(append(2, 16));
+    const decoded = decodeMessage(frame.subarray(4)) as AppendEntries;
+    const entry = decoded.entries[1]!;
+    expect(entry.kind === 'command' && entry.data.buffer).toBe(frame.buffer);
+  });
+
+  it('keeps a leading byte order mark in ids', () => {
+    const value = { ...heartbeat, from: '\ufeffa' };
+    expect(decodeMessage(encodeMessage(value))).toEqual(value);
+  });
+
+  it('survives a fast fuzz run of random and mutated frames', () => {
+    const report = runCodecFuzz({ seed: 20_251_123, cases: 20_000 });
+    expect(report.cases).toBe(20_000);
+    expect(report.rejected).toBeGreaterThan(5_000);
+    expect(report.decoded).toBeGreaterThan(100);
+  });
+});
+
+describe('FrameDecoder', () => {
+  it('reassembles frames across arbitrary chunk boundaries', () => {
+    fc.assert(
+      fc.property(
+        fc.array(message, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (messages, cuts) => {
+          const frames = messages.map((value) => encodeFrame(value));
+          const stream = new Uint8Array(frames.reduce((total, frame) => total + frame.length, 0));
+          let offset = 0;
+          for (const frame of frames) {
+            stream.set(frame, offset);
+            offset += frame.length;
+          }
+          const points = [...new Set(cuts.map((cut) => cut % (stream.length + 1)))].sort(
+            (a, b) => a - b,
+          );
+          const decoder = new FrameDecoder();
+          const bodies: Uint8Array[] = [];
+          let start = 0;
+          for (const point of [...points, stream.length]) {
+            bodies.push(...decoder.push(stream.subarray(start, point)));
+            start = point;
+          }
+          expect(bodies.map((body) => decodeMessage(body))).toEqual(messages);
+          expect(decoder.bufferedBytes).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('handles one byte at a time and empty frames', () => {
+    const frame = encodeFrame(heartbeat);
+    const stream = new Uint8Array([0, 0, 0, 0, ...frame, 0, 0, 0, 0]);
+    const decoder = new FrameDecoder();
+    const bodies: Uint8Array[] = [];
+    for (const byte of stream) bodies.push(...decoder.push(new Uint8Array([byte])));
+    expect(bodies.map((body) => body.length)).toEqual([0, frame.length - 4, 0]);
+    expect(decodeMessage(bodies[1]!)).toEqual(heartbeat);
+  });
+
+  it('returns a frame that arrives whole as a view of the chunk', () => {
+    const frame = encodeFrame(heartbeat);
+    const [body] = new FrameDecoder().push(frame);
+    expect(body!.buffer).toBe(frame.buffer);
+  });
+
+  it('rejects an oversized length at once and stays failed', () => {
+    const header = new Uint8Array([101, 0, 0, 0]);
+    expect(new FrameDecoder({ frameBytesMax: 101 }).push(header)).toEqual([]);
+    expectInvalid(() => new FrameDecoder({ frameBytesMax: 100 }).push(header));
+    const split = new FrameDecoder({ frameBytesMax: 100 });
+    expect(split.push(header.subarray(0, 3))).toEqual([]);
+    expectInvalid(() => split.push(header.subarray(3)));
+    expectInvalid(() => split.push(encodeFrame(heartbeat)));
+  });
+
+  it('allocates for the bytes received, not for the length a peer claims', () => {
+    const decoder = new FrameDecoder();
+    const before = process.memoryUsage().arrayBuffers;
+    const claim = new Uint8Array(4 + 100);
+    new DataView(claim.buffer).setUint32(0, defaultMessageCodecLimits.messageBytesMax, true);
+    expect(decoder.push(claim)).toEqual([]);
+    expect(decoder.bufferedBytes).toBe(100);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
+  });
+
+  it('holds at most one partial frame between calls', () => {
+    const frame = encodeFrame(append(3, 100));
+    const decoder = new FrameDecoder();
+    expect(decoder.push(frame.subarray(0, 50))).toEqual([]);
+    expect(decoder.bufferedBytes).toBe(46);
+    expect(decoder.push(frame.subarray(50))).toHaveLength(1);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it('never throws anything but INVALID_MESSAGE on mutated streams', () => {
+    const random = seededRandom(99);
+    for (let count = 0; count < 2000; count++) {
+      const damaged = mutateFrame(encodeFrame(randomMessage(random)), random);
+      const decoder = new FrameDecoder({ frameBytesMax: 4096 });
+      try {
+        for (const body of decoder.push(damaged)) decodeMessage(body);
+      } catch (error) {
+        expect(error).toBeInstanceOf(RaftError);
+        expect((error as RaftError).code).toBe('INVALID_MESSAGE');
+      }
+    }
+  });
+});

@@ -1,0 +1,397 @@
+import { RaftError } from '../core/errors.js';
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  Heartbeat,
+  HeartbeatResponse,
+  InstallSnapshot,
+  InstallSnapshotResponse,
+  ReadIndexRequest,
+  ReadIndexResponse,
+  RequestVote,
+  RequestVoteResponse,
+  TimeoutNow,
+} from '../core/messages.js';
+import type { Entry } from '../core/types.js';
+import type { ForwardProposal, ForwardResult, Message } from '../transport/transport.js';
+import { BinaryReader, BinaryWriter } from './binary.js';
+import {
+  defaultEntryCodecLimits,
+  entryBytesMin,
+  readEntry,
+  readSnapshotMeta,
+  writeEntry,
+  writeSnapshotMeta,
+  type EntryCodecLimits,
+} from './entry-codec.js';
+
+/** The encoding version this codec writes and the only one it reads. */
+export const messageCodecVersion = 1;
+
+/** Bytes of the length prefix in front of every frame. */
+export const frameHeaderBytes = 4;
+
+/** Upper bounds the decoder enforces on untrusted input; the encoder refuses what would break them. */
+export interface MessageCodecLimits extends EntryCodecLimits {
+  /** Largest encoded message (a frame's body, without its length prefix). */
+  readonly messageBytesMax: number;
+  /** Most entries in one append. */
+  readonly entriesPerMessageMax: number;
+  /** Most commands (or results) in one forwarded proposal. */
+  readonly commandsPerMessageMax: number;
+  /** Longest error message in a forwarded result, in UTF-8 bytes. */
+  readonly errorMessageBytesMax: number;
+}
+
+/** Defaults sized for snapshot chunks and large appends, small enough to refuse a hostile frame. */
+export const defaultMessageCodecLimits: MessageCodecLimits = Object.freeze({
+  ...defaultEntryCodecLimits,
+  messageBytesMax: 16 * 1024 * 1024,
+  entriesPerMessageMax: 65_536,
+  commandsPerMessageMax: 65_536,
+  errorMessageBytesMax: 64 * 1024,
+});
+
+type MessageType = Message['type'];
+type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+interface MessageFormat<T extends MessageType> {
+  /** The wire code: part of the format, never renumbered. */
+  readonly code: number;
+  write(writer: BinaryWriter, message: MessageOf<T>): void;
+  /** Reads the fields after the common header. */
+  read(reader: BinaryReader, header: Header, limits: MessageCodecLimits): MessageOf<T>;
+}
+
+// Raft messages start with term, from, to; forwarding messages have no term and use requestId.
+interface Header {
+  readonly term: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+const stringBytesMin = 4;
+
+const requestVote: MessageFormat<'request-vote'> = {
+  code: 1,
+  write: (writer, message) =>
+    writer
+      .u64(message.lastLogIndex)
+      .u64(message.lastLogTerm)
+      .boolean(message.preVote)
+      .boolean(message.transfer),
+  read: (reader, header): RequestVote => ({
+    type: 'request-vote',
+    ...header,
+    lastLogIndex: reader.u64(),
+    lastLogTerm: reader.u64(),
+    preVote: reader.boolean(),
+    transfer: reader.boolean(),
+  }),
+};
+
+const requestVoteResponse: MessageFormat<'request-vote-response'> = {
+  code: 2,
+  write: (writer, message) => writer.boolean(message.preVote).boolean(message.granted),
+  read: (reader, header): RequestVoteResponse => ({
+    type: 'request-vote-response',
+    ...header,
+    preVote: reader.boolean(),
+    granted: reader.boolean(),
+  }),
+};
+
+const appendEntries: MessageFormat<'append-entries'> = {
+  code: 3,
+  write: (writer, message) => {
+    writer.u64(message.prevLogIndex).u64(message.prevLogTerm).u64(message.commit);
+    writer.u32(message.entries.length);
+    for (const entry of message.entries) writeEntry(writer, entry);
+  },
+  read: (reader, header, limits): AppendEntries => {
+    const prevLogIndex = reader.u64();
+    const prevLogTerm = reader.u64();
+    const commit = reader.u64();
+    const count = reader.count(limits.entriesPerMessageMax, entryBytesMin, 'entries');
+    const entries: Entry[] = [];
+    for (let position = 0; position < count; position++) entries.push(readEntry(reader, limits));
+    return { type: 'append-entries', ...header, prevLogIndex, prevLogTerm, entries, commit };
+  },
+};
+
+const appendEntriesResponse: MessageFormat<'append-entries-response'> = {
+  code: 4,
+  write: (writer, message) =>
+    writer
+      .boolean(message.success)
+      .u64(message.matchIndex)
+      .u64(message.rejectedIndex)
+      .u64(message.hintIndex)
+      .u64(message.hintTerm),
+  read: (reader, header): AppendEntriesResponse => ({
+    type: 'append-entries-response',
+    ...header,
+    success: reader.boolean(),
+    matchIndex: reader.u64(),
+    rejectedIndex: reader.u64(),
+    hintIndex: reader.u64(),
+    hintTerm: reader.u64(),
+  }),
+};
+
+const heartbeat: MessageFormat<'heartbeat'> = {
+  code: 5,
+  write: (writer, message) => writer.u64(message.commit).u64(message.context),
+  read: (reader, header): Heartbeat => ({
+    type: 'heartbeat',
+    ...header,
+    commit: reader.u64(),
+    context: reader.u64(),
+  }),
+};
+
+const heartbeatResponse: MessageFormat<'heartbeat-response'> = {
+  code: 6,
+  write: (writer, message) => writer.u64(message.context),
+  read: (reader, header): HeartbeatResponse => ({
+    type: 'heartbeat-response',
+    ...header,
+    context: reader.u64(),
+  }),
+};
+
+const timeoutNow: MessageFormat<'timeout-now'> = {
+  code: 7,
+  write: () => undefined,
+  read: (_reader, header): TimeoutNow => ({ type: 'timeout-now', ...header }),
+};
+
+const installSnapshot: MessageFormat<'install-snapshot'> = {
+  code: 8,
+  write: (writer, message) => {
+    writeSnapshotMeta(writer, message.snapshot);
+    writer.u64(message.offset).bytes(message.data).boolean(message.done);
+  },
+  read: (reader, header, limits): InstallSnapshot => ({
+    type: 'install-snapshot',
+    ...header,
+    snapshot: readSnapshotMeta(reader, limits),
+    offset: reader.u64(),
+    data: reader.bytes(limits.messageBytesMax),
+    done: reader.boolean(),
+  }),
+};
+
+const installSnapshotResponse: MessageFormat<'install-snapshot-response'> = {
+  code: 9,
+  write: (writer, message) =>
+    writer.u64(message.snapshotIndex).u64(message.bytesReceived).boolean(message.success),
+  read: (reader, header): InstallSnapshotResponse => ({
+    type: 'install-snapshot-response',
+    ...header,
+    snapshotIndex: reader.u64(),
+    bytesReceived: reader.u64(),
+    success: reader.boolean(),
+  }),
+};
+
+const readIndex: MessageFormat<'read-index'> = {
+  code: 10,
+  write: (writer, message) => writer.u64(message.context),
+  read: (reader, header): ReadIndexRequest => ({
+    type: 'read-index',
+    ...header,
+    context: reader.u64(),
+  }),
+};
+
+const readIndexResponse: MessageFormat<'read-index-response'> = {
+  code: 11,
+  // The index is -1 when the leader could not confirm it, hence signed.
+  write: (writer, message) => {
+    if (message.index < -1) throw new RaftError('INVALID_MESSAGE', `read index ${message.index}`);
+    writer.u64(message.context).i64(message.index);
+  },
+  read: (reader, header): ReadIndexResponse => {
+    const context = reader.u64();
+    const index = reader.i64();
+    if (index < -1) throw new RaftError('INVALID_MESSAGE', `read index ${index} below -1`);
+    return { type: 'read-index-response', ...header, context, index };
+  },
+};
+
+function writeByteList(writer: BinaryWriter, list: readonly Uint8Array[]): void {
+  writer.u32(list.length);
+  for (const item of list) writer.bytes(item);
+}
+
+function readByteList(reader: BinaryReader, limits: MessageCodecLimits, what: string) {
+  const count = reader.count(limits.commandsPerMessageMax, 4, what);
+  const list: Uint8Array[] = [];
+  for (let position = 0; position < count; position++) {
+    list.push(reader.bytes(limits.commandBytesMax));
+  }
+  return list;
+}
+
+function writeOptionalString(writer: BinaryWriter, value: string | null): void {
+  writer.boolean(value !== null);
+  if (value !== null) writer.string(value);
+}
+
+function readOptionalString(reader: BinaryReader, bytesMax: number): string | null {
+  return reader.boolean() ? reader.string(bytesMax) : null;
+}
+
+// The forwarding messages carry no term: the header's term slot holds the request id instead.
+const forwardProposal: MessageFormat<'forward-proposal'> = {
+  code: 12,
+  write: (writer, message) => writeByteList(writer, message.commands),
+  read: (reader, header, limits): ForwardProposal => ({
+    type: 'forward-proposal',
+    from: header.from,
+    to: header.to,
+    requestId: header.term,
+    commands: readByteList(reader, limits, 'commands'),
+  }),
+};
+
+const forwardResult: MessageFormat<'forward-result'> = {
+  code: 13,
+  write: (writer, message) => {
+    writeByteList(writer, message.results);
+    writeOptionalString(writer, message.errorCode);
+    writer.string(message.errorMessage);
+    writeOptionalString(writer, message.leaderId);
+  },
+  read: (reader, header, limits): ForwardResult => ({
+    type: 'forward-result',
+    from: header.from,
+    to: header.to,
+    requestId: header.term,
+    results: readByteList(reader, limits, 'results'),
+    errorCode: readOptionalString(reader, limits.errorMessageBytesMax),
+    errorMessage: reader.string(limits.errorMessageBytesMax),
+    leaderId: readOptionalString(reader, limits.nodeIdBytesMax),
+  }),
+};
+
+const formatsByType: { readonly [T in MessageType]: MessageFormat<T> } = {
+  'request-vote': requestVote,
+  'request-vote-response': requestVoteResponse,
+  'append-entries': appendEntries,
+  'append-entries-response': appendEntriesResponse,
+  heartbeat,
+  'heartbeat-response': heartbeatResponse,
+  'timeout-now': timeoutNow,
+  'install-snapshot': installSnapshot,
+  'install-snapshot-response': installSnapshotResponse,
+  'read-index': readIndex,
+  'read-index-response': readIndexResponse,
+  'forward-proposal': forwardProposal,
+  'forward-result': forwardResult,
+};
+
+const formatsByCode = new Map<number, MessageFormat<MessageType>>(
+  Object.values(formatsByType).map((format) => [format.code, format as MessageFormat<MessageType>]),
+);
+
+function formatOf(message: Message): MessageFormat<MessageType> {
+  const format = (formatsByType as Record<string, MessageFormat<MessageType> | undefined>)[
+    message.type
+  ];
+  if (format === undefined) {
+    throw new RaftError('INVALID_MESSAGE', `unknown message type ${String(message.type)}`);
+  }
+  return format;
+}
+
+// A first guess at the encoded size, so large appends do not regrow the buffer several times.
+function sizeHint(message: Message): number {
+  let bytes = 64;
+  if (message.type === 'append-entries') {
+    for (const entry of message.entries) {
+      bytes += entryBytesMin + 4 + (entry.kind === 'command' ? entry.data.length : 64);
+    }
+  } else if (message.type === 'install-snapshot') {
+    bytes += 256 + message.data.length;
+  } else if (message.type === 'forward-proposal' || message.type === 'forward-result') {
+    const list = message.type === 'forward-proposal' ? message.commands : message.results;
+    for (const item of list) bytes += 4 + item.length;
+  }
+  return bytes;
+}
+
+/** Appends one message body: version, type code, header, then the type's fields. */
+export function writeMessage(writer: BinaryWriter, message: Message): void {
+  const format = formatOf(message);
+  writer.u8(messageCodecVersion).u8(format.code);
+  const isForward = message.type === 'forward-proposal' || message.type === 'forward-result';
+  writer.u64(isForward ? message.requestId : message.term);
+  writer.string(message.from).string(message.to);
+  format.write(writer, message);
+}
+
+/**
+ * Encodes a message as a frame: a u32 body length, then the body. Throws RaftError
+ * `INVALID_MESSAGE` when a field is out of range or the body would exceed `messageBytesMax`.
+ */
+export function encodeFrame(
+  message: Message,
+  limits: MessageCodecLimits = defaultMessageCodecLimits,
+): Uint8Array {
+  const writer = new BinaryWriter({
+    initialBytes: Math.min(frameHeaderBytes + sizeHint(message), limits.messageBytesMax),
+    bytesMax: frameHeaderBytes + limits.messageBytesMax,
+  });
+  writer.u32(0);
+  writeMessage(writer, message);
+  writer.u32At(0, writer.length - frameHeaderBytes);
+  return writer.finish();
+}
+
+/** Encodes a message body without the frame's length prefix (for channels that frame by themselves). */
+export function encodeMessage(
+  message: Message,
+  limits: MessageCodecLimits = defaultMessageCodecLimits,
+): Uint8Array {
+  return encodeFrame(message, limits).subarray(frameHeaderBytes);
+}
+
+/**
+ * Decodes one message body. The input must hold exactly one message: trailing bytes, an unknown
+ * version or type, an out-of-range field or a limit exceeded throw RaftError `INVALID_MESSAGE`, and
+ * nothing is returned half-decoded. Byte fields (command data, snapshot chunks, forwarded commands)
+ * are views into `body`, not copies: keep `body` unmodified while the message is in use.
+ */
+export function decodeMessage(
+  body: Uint8Array,
+  limits: MessageCodecLimits = defaultMessageCodecLimits,
+): Message {
+  if (body.length > limits.messageBytesMax) {
+    throw new RaftError('INVALID_MESSAGE', `message of ${body.length} bytes is over the limit`);
+  }
+  const reader = new BinaryReader(body);
+  const version = reader.u8();
+  if (version !== messageCodecVersion) {
+    throw new RaftError('INVALID_MESSAGE', `unsupported message codec version ${version}`, {
+      details: { version },
+    });
+  }
+  const code = reader.u8();
+  const format = formatsByCode.get(code);
+  if (format === undefined) {
+    throw new RaftError('INVALID_MESSAGE', `unknown message type code ${code}`);
+  }
+  const header: Header = {
+    term: reader.u64(),
+    from: reader.string(limits.nodeIdBytesMax),
+    to: reader.string(limits.nodeIdBytesMax),
+  };
+  const message = format.read(reader, header, limits);
+  reader.end();
+  return message;
+}
+
+/** The minimum body: version, type code, term or request id, and two empty ids. */
+export const messageBytesMin = 1 + 1 + 8 + 2 * stringBytesMin;
