@@ -1,0 +1,13 @@
+export {
+  FileStorage,
+  defaultCacheBytesMax,
+  defaultCacheEntriesMax,
+  defaultSegmentBytesMax,
+  type FileStorageOptions,
+} from './file-storage.js';
+export {
+  nodeFileSystem,
+  type FileOpenMode,
+  type StorageFile,
+  type StorageFileSystem,
+} from './file-system.js';
