@@ -1,1 +1,2 @@
 export { logStorageContract, type LogStorageContractOptions } from './log-storage-contract.js';
+export * from './linearizability/index.js';
