@@ -7,6 +7,11 @@ export interface StoredState {
   readonly snapshot: SnapshotMeta;
   /** The last stored entry's index, or `snapshot.index` when the log is empty. */
   readonly lastIndex: number;
+  /**
+   * Set when a failed apply left the application's state untrustworthy (see `setBroken`): the node
+   * refuses to start until an operator repairs the state and clears the mark.
+   */
+  readonly broken?: string | null;
 }
 
 /** One group commit: everything in it becomes durable together, with one sync. */
@@ -44,6 +49,12 @@ export interface LogStorage {
    * log does not reach that far the whole log is dropped (the snapshot came from the leader).
    */
   compact(snapshot: SnapshotMeta): Promise<void>;
+  /**
+   * Durably marks (or, with `null`, clears) the storage as broken: a command failed to apply and
+   * was not declared idempotent, so the state machine may hold a partial effect. Reported by `open`
+   * as `broken`. Storage without it cannot stop a broken node from restarting.
+   */
+  setBroken?(reason: string | null): Promise<void>;
   /** Releases files and locks. The storage may be opened again afterwards. */
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ interface MemoryState {
   snapshot: SnapshotMeta | null;
   /** `entries[i]` has index `snapshot.index + 1 + i`. */
   entries: Entry[];
+  /** Why a failed apply marked this storage broken, or null. */
+  broken: string | null;
 }
 
 /**
@@ -51,7 +53,7 @@ export interface MemoryCrashOptions {
 }
 
 function emptyState(): MemoryState {
-  return { hardState: null, snapshot: null, entries: [] };
+  return { hardState: null, snapshot: null, entries: [], broken: null };
 }
 
 function cloneState(state: MemoryState): MemoryState {
@@ -61,6 +63,7 @@ function cloneState(state: MemoryState): MemoryState {
     // Stored entries are never mutated in place (they are copied on the way in and out), so the
     // two states may share them.
     entries: [...state.entries],
+    broken: state.broken,
   };
 }
 
@@ -140,7 +143,17 @@ export class MemoryStorage implements LogStorage {
       hardState: copyHardState(hardState),
       snapshot: copySnapshotMeta(snapshot),
       lastIndex: boundsOf(this.#visible).lastIndex,
+      ...(this.#visible.broken === null ? {} : { broken: this.#visible.broken }),
     };
+  }
+
+  /** Durably records (or clears) the broken mark that `open` reports. */
+  setBroken(reason: string | null): Promise<void> {
+    return this.#write(() => [
+      (state) => {
+        state.broken = reason;
+      },
+    ]);
   }
 
   bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {

@@ -1,0 +1,13 @@
+export { RaftNode } from './raft-node.js';
+export type { NodeStatus, ProposeOptions } from './raft-node.js';
+export type { RaftNodeOptions } from './node-options.js';
+export type { RaftNodeEvents } from './node-events.js';
+export { diagnosticsChannelName } from './node-events.js';
+export type { StateMachine, ApplyContext, ResultCodec } from './state-machine.js';
+export { jsonResultCodec } from './state-machine.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { realClock } from './clock.js';
+export { SimulatedClock } from './simulated-clock.js';
+export type { Unsubscribe } from './typed-emitter.js';
+export type { NodeCounterValues } from './node-counters.js';
+export { clearBrokenMark } from './broken-mark.js';

@@ -1,0 +1,51 @@
+/** Everything a node counts, for `status()` and metrics. */
+export interface NodeCounterValues {
+  readonly proposals: number;
+  readonly proposalsForwarded: number;
+  readonly proposalsCancelled: number;
+  readonly duplicateForwardsIgnored: number;
+  readonly entriesPersisted: number;
+  readonly entriesApplied: number;
+  readonly storageWrites: number;
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  readonly messagesRejected: number;
+  readonly elections: number;
+  readonly leaderChanges: number;
+  readonly applyRetries: number;
+  readonly listenerErrors: number;
+}
+
+type CounterName = keyof NodeCounterValues;
+
+/** Monotonic counters; read as a frozen copy. */
+export class NodeCounters {
+  readonly #values: Record<CounterName, number> = {
+    proposals: 0,
+    proposalsForwarded: 0,
+    proposalsCancelled: 0,
+    duplicateForwardsIgnored: 0,
+    entriesPersisted: 0,
+    entriesApplied: 0,
+    storageWrites: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    messagesRejected: 0,
+    elections: 0,
+    leaderChanges: 0,
+    applyRetries: 0,
+    listenerErrors: 0,
+  };
+
+  increment(name: CounterName): void {
+    this.#values[name]++;
+  }
+
+  add(name: CounterName, amount: number): void {
+    this.#values[name] += amount;
+  }
+
+  values(): NodeCounterValues {
+    return { ...this.#values };
+  }
+}

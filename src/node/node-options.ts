@@ -1,0 +1,141 @@
+import {
+  RaftError,
+  configurationOf,
+  defaultClusterSettings,
+  validateConfiguration,
+  type ClusterSettings,
+  type Configuration,
+  type NodeId,
+  type RaftCoreOptions,
+} from '../core/index.js';
+import type { LogStorage } from '../storage/log-storage.js';
+import type { Transport } from '../transport/transport.js';
+import type { Clock } from './clock.js';
+import type { ResultCodec, StateMachine } from './state-machine.js';
+
+/** How to build a {@link RaftNode}. */
+export interface RaftNodeOptions<Result = unknown, Query = unknown, Answer = unknown> {
+  /** This server's id; stable for its lifetime. */
+  readonly id: NodeId;
+  readonly storage: LogStorage;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine<Result, Query, Answer>;
+  /**
+   * The cluster to form on first boot: voter ids, or a full configuration (with learners and
+   * addresses). Ignored once storage holds state — the logged configuration wins. Omit it on a
+   * server that will be added to an existing cluster.
+   */
+  readonly initialConfiguration?: readonly NodeId[] | Configuration;
+  /** Cluster-wide settings for first boot; later they change only through `updateSettings`. */
+  readonly initialSettings?: Partial<ClusterSettings>;
+  /** Milliseconds per core tick. Election timeout = `tickMs * electionTicks`. Default 100. */
+  readonly tickMs?: number;
+  /** Core tuning: election and heartbeat ticks and the replication limits. */
+  readonly core?: Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'>;
+  /** Defaults to the real clock; tests and the simulator pass a simulated one. */
+  readonly clock?: Clock;
+  /** Randomness for election jitter; defaults to `Math.random`. */
+  readonly random?: () => number;
+  /**
+   * On a follower, send proposals to the leader and return its result, instead of rejecting with
+   * `NOT_LEADER`. Default false.
+   */
+  readonly forwardProposals?: boolean;
+  /** Turns results into bytes for forwarded proposals. Default: JSON. */
+  readonly resultCodec?: ResultCodec<Result>;
+  /**
+   * Declares that applying a command twice has the same effect as once, so a failed apply may be
+   * retried. Without it a failed apply stops the node with `APPLY_FAILED` and marks storage broken.
+   */
+  readonly idempotentCommands?: boolean;
+  /** Attempts of a failing idempotent apply before giving up. Default 5. */
+  readonly applyAttemptsMax?: number;
+  /** Wait between apply attempts, doubled each time. Default 10 ms. */
+  readonly applyRetryDelayMs?: number;
+  /** Default deadline of `propose` and `read` when the caller gives none. Default 10 s. */
+  readonly requestTimeoutMs?: number;
+  /** Proposals and reads waiting at once; beyond it calls reject with `BUSY`. Default 100,000. */
+  readonly pendingRequestsMax?: number;
+  /** Commands gathered into one log append. Default 4,096. */
+  readonly proposalBatchMax?: number;
+  /** How long `stop` waits for proposals already in the log to settle. Default 2 s. */
+  readonly stopDrainMs?: number;
+  /** Maps a node id to an address for `NOT_LEADER` redirects when the configuration has none. */
+  readonly addressOf?: (id: NodeId) => string | null;
+}
+
+/** Every option with its default filled in. */
+export interface ResolvedNodeOptions<Result, Query, Answer> extends Required<
+  Omit<
+    RaftNodeOptions<Result, Query, Answer>,
+    'initialConfiguration' | 'initialSettings' | 'core' | 'addressOf'
+  >
+> {
+  readonly initialConfiguration: Configuration | null;
+  readonly initialSettings: ClusterSettings;
+  readonly core: Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'>;
+  readonly addressOf: (id: NodeId) => string | null;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RaftError('INVALID_CONFIG', `${name} must be a positive number, got ${value}`, {
+      details: { option: name },
+    });
+  }
+  return value;
+}
+
+/** Fills defaults and rejects nonsense with `INVALID_CONFIG` before anything starts. */
+export function resolveNodeOptions<Result, Query, Answer>(
+  options: RaftNodeOptions<Result, Query, Answer>,
+  realClock: Clock,
+  jsonCodec: ResultCodec<unknown>,
+): ResolvedNodeOptions<Result, Query, Answer> {
+  for (const name of ['storage', 'transport', 'stateMachine'] as const) {
+    if (options[name] === undefined || options[name] === null) {
+      throw new RaftError('INVALID_CONFIG', `${name} is required`, { details: { option: name } });
+    }
+  }
+  let initialConfiguration: Configuration | null = null;
+  if (options.initialConfiguration !== undefined) {
+    initialConfiguration = isIdList(options.initialConfiguration)
+      ? configurationOf(options.initialConfiguration)
+      : options.initialConfiguration;
+    validateConfiguration(initialConfiguration);
+    const members = [...initialConfiguration.voters, ...initialConfiguration.learners];
+    if (!members.includes(options.id)) {
+      throw new RaftError(
+        'INVALID_CONFIG',
+        `initialConfiguration does not include this node (${options.id})`,
+        { details: { option: 'initialConfiguration' } },
+      );
+    }
+  }
+  return {
+    id: options.id,
+    storage: options.storage,
+    transport: options.transport,
+    stateMachine: options.stateMachine,
+    initialConfiguration,
+    initialSettings: { ...defaultClusterSettings, ...options.initialSettings },
+    tickMs: positive('tickMs', options.tickMs ?? 100),
+    core: options.core ?? {},
+    clock: options.clock ?? realClock,
+    random: options.random ?? Math.random,
+    forwardProposals: options.forwardProposals ?? false,
+    resultCodec: options.resultCodec ?? (jsonCodec as ResultCodec<Result>),
+    idempotentCommands: options.idempotentCommands ?? false,
+    applyAttemptsMax: positive('applyAttemptsMax', options.applyAttemptsMax ?? 5),
+    applyRetryDelayMs: positive('applyRetryDelayMs', options.applyRetryDelayMs ?? 10),
+    requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? 10_000),
+    pendingRequestsMax: positive('pendingRequestsMax', options.pendingRequestsMax ?? 100_000),
+    proposalBatchMax: positive('proposalBatchMax', options.proposalBatchMax ?? 4096),
+    stopDrainMs: positive('stopDrainMs', options.stopDrainMs ?? 2000),
+    addressOf: options.addressOf ?? (() => null),
+  };
+}
+
+function isIdList(value: readonly NodeId[] | Configuration): value is readonly NodeId[] {
+  return Array.isArray(value);
+}

@@ -1,0 +1,88 @@
+import { RaftError } from '../core/index.js';
+import type { Clock, TimerHandle } from './clock.js';
+
+/** Why a request stopped waiting before it had an answer. */
+export type CancelReason = 'timeout' | 'aborted';
+
+/**
+ * One caller's promise, settled exactly once: by its answer, by an error, by its deadline or by
+ * its AbortSignal. What a deadline or an abort means depends on how far the request got, so the
+ * owner supplies `onCancel` to turn the reason into the right error.
+ */
+export class PendingRequest<T> {
+  readonly promise: Promise<T>;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
+  #timer: TimerHandle | null = null;
+  #signal: AbortSignal | null = null;
+  #onAbort: (() => void) | null = null;
+
+  constructor(options: {
+    clock: Clock;
+    timeoutMs: number;
+    signal?: AbortSignal | undefined;
+    onCancel: (reason: CancelReason) => RaftError;
+  }) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const cancel = (reason: CancelReason): void => {
+      if (!this.#settled) this.reject(options.onCancel(reason));
+    };
+    if (options.signal !== undefined) {
+      if (options.signal.aborted) {
+        // Settle on the next turn so the caller's promise is observed before it rejects.
+        queueMicrotask(() => cancel('aborted'));
+      } else {
+        this.#signal = options.signal;
+        this.#onAbort = () => cancel('aborted');
+        options.signal.addEventListener('abort', this.#onAbort, { once: true });
+      }
+    }
+    this.#timer = options.clock.schedule(options.timeoutMs, () => cancel('timeout'));
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  resolve(value: T): void {
+    if (this.#finish()) this.#resolve(value);
+  }
+
+  reject(error: unknown): void {
+    if (this.#finish()) this.#reject(error);
+  }
+
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#timer?.cancel();
+    if (this.#signal !== null && this.#onAbort !== null) {
+      this.#signal.removeEventListener('abort', this.#onAbort);
+    }
+    return true;
+  }
+}
+
+/** The error for a request cancelled before it reached the log: it will certainly not apply. */
+export function cancelledBeforeLog(reason: CancelReason): RaftError {
+  return reason === 'timeout'
+    ? new RaftError('TIMEOUT', 'request timed out before it entered the log', {
+        details: { outcome: 'not-applied', retryable: true },
+      })
+    : new RaftError('ABORTED', 'request aborted before it entered the log', {
+        details: { outcome: 'not-applied', retryable: true },
+      });
+}
+
+/** The error for a request cancelled after it reached the log: it may still commit and apply. */
+export function cancelledInLog(reason: CancelReason | 'stopped'): RaftError {
+  return new RaftError(
+    'OUTCOME_UNKNOWN',
+    `request ${reason === 'stopped' ? 'interrupted by stop' : reason === 'timeout' ? 'timed out' : 'aborted'} after it entered the log; it may still be applied`,
+    { details: { reason, outcome: 'unknown' } },
+  );
+}

@@ -1,0 +1,55 @@
+/** Where a committed command sits in the log, for state machines that record it. */
+export interface ApplyContext {
+  readonly index: number;
+  readonly term: number;
+}
+
+/**
+ * The application's replicated state. Every server applies the same commands in the same order, so
+ * `apply` must be deterministic: no clock, no randomness, no reads of local files that differ
+ * between servers.
+ *
+ * @typeParam Result - what `apply` returns to the caller of `propose`.
+ * @typeParam Query - what `read` passes to `query`.
+ * @typeParam Answer - what `query` returns.
+ */
+export interface StateMachine<Result = unknown, Query = unknown, Answer = unknown> {
+  /**
+   * Applies one committed command. The returned value (or promise) resolves the proposer's call.
+   * Throwing is treated as an apply failure: see `idempotentCommands` in the node options.
+   */
+  apply(command: Uint8Array, context: ApplyContext): Result | Promise<Result>;
+  /**
+   * Answers a read against the current state. Called only once the state reflects every write the
+   * requested consistency demands. Must not change the state.
+   */
+  query?(query: Query): Answer | Promise<Answer>;
+  /**
+   * Records that a log entry which is not a command (an empty entry of a new leader, a
+   * configuration or settings change) was applied, so a durable state machine can keep its applied
+   * index exact. Optional.
+   */
+  skip?(context: ApplyContext): void | Promise<void>;
+  /**
+   * The last index whose effects the state machine holds durably, read once at start. A state
+   * machine that keeps its state in memory omits it: it starts empty and everything is applied
+   * again from the log. One that persists its state must return the index it persisted in the same
+   * transaction as the state, so no entry is ever applied twice.
+   */
+  appliedIndex?(): number | Promise<number>;
+}
+
+/**
+ * Turns results into bytes and back, so a follower that forwards a proposal can return the
+ * leader's result to its caller.
+ */
+export interface ResultCodec<Result> {
+  encode(result: Result): Uint8Array;
+  decode(bytes: Uint8Array): Result;
+}
+
+/** Encodes results as JSON (`undefined` travels as `null`); enough for plain data. */
+export const jsonResultCodec: ResultCodec<unknown> = Object.freeze({
+  encode: (result: unknown) => new TextEncoder().encode(JSON.stringify(result ?? null)),
+  decode: (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes)),
+});
