@@ -1,2 +1,3 @@
 export { logStorageContract, type LogStorageContractOptions } from './log-storage-contract.js';
 export * from './linearizability/index.js';
+export * from './trace/index.js';
