@@ -1,0 +1,292 @@
+import { isIP, connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { FrameDecoder } from '../../codec/frame-decoder.js';
+import { frameHeaderBytes } from '../../codec/message-codec.js';
+import type { NodeId } from '../../core/types.js';
+import type { TimerHandle } from '../../node/clock.js';
+import type { PeerAddress } from '../../discovery/discovery.js';
+import { backoffDelayMs } from './backoff.js';
+import { FrameQueue } from './frame-queue.js';
+import {
+  computeProof,
+  decodeHandshake,
+  encodeHandshake,
+  handshakeBytesMax,
+  newNonce,
+  proofMatches,
+  type HandshakeFrame,
+  type ProofContext,
+} from './handshake.js';
+import { certificateNames } from './peer-identity.js';
+import type { ResolvedTcpOptions } from './tcp-options.js';
+import type { TcpTransportStats } from './tcp-stats.js';
+
+/** Adds the u32 length prefix to a handshake body. */
+export function handshakeFrame(frame: HandshakeFrame): Uint8Array {
+  const body = encodeHandshake(frame);
+  const framed = new Uint8Array(frameHeaderBytes + body.length);
+  new DataView(framed.buffer).setUint32(0, body.length, true);
+  framed.set(body, frameHeaderBytes);
+  return framed;
+}
+
+/** One dial's handshake progress. */
+interface DialHandshake {
+  readonly nonce: Uint8Array;
+  /** Set once the challenge arrived and the dialer proved itself. */
+  context: ProofContext | null;
+}
+
+type LinkState = 'idle' | 'connecting' | 'open' | 'backoff' | 'closed';
+
+/**
+ * The one outbound connection to one peer, with its bounded queue. Messages only ever flow out on
+ * it; the peer's messages arrive on the connection the peer dials. While the peer is unreachable
+ * the queue keeps the newest messages, and the link reconnects with capped, jittered backoff.
+ */
+export class OutboundLink {
+  readonly #self: NodeId;
+  readonly #peer: NodeId;
+  readonly #options: ResolvedTcpOptions;
+  readonly #stats: TcpTransportStats;
+  readonly #queue: FrameQueue;
+  #state: LinkState = 'idle';
+  #socket: Socket | null = null;
+  #address: PeerAddress | null = null;
+  #timer: TimerHandle | null = null;
+  #resolving: AbortController | null = null;
+  #attempt = 0;
+  #flushScheduled = false;
+  #awaitingDrain = false;
+
+  constructor(self: NodeId, peer: NodeId, options: ResolvedTcpOptions, stats: TcpTransportStats) {
+    this.#self = self;
+    this.#peer = peer;
+    this.#options = options;
+    this.#stats = stats;
+    this.#queue = new FrameQueue({
+      messagesMax: options.queueMessagesMax,
+      bytesMax: options.queueBytesMax,
+    });
+  }
+
+  /** Frames waiting to be written. */
+  get queuedMessages(): number {
+    return this.#queue.length;
+  }
+
+  /** Whether the handshake is complete and frames can flow. */
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** Queues a frame and makes sure it will be written or the connection attempted. */
+  enqueue(frame: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    this.#stats.dropped.queueOverflow += this.#queue.push(frame);
+    if (this.#state === 'idle') this.#connect();
+    else if (this.#state === 'open') this.#scheduleFlush();
+  }
+
+  /** Called when discovery reports new addresses: a moved peer is dialled again at once. */
+  addressChanged(address: PeerAddress | undefined): void {
+    const current = this.#address;
+    if (current === null || this.#socket === null) return;
+    if (address?.host === current.host && address.port === current.port) return;
+    this.#socket.destroy();
+  }
+
+  /** Closes the connection and cancels every timer; queued frames are discarded and counted. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#resolving?.abort();
+    this.#socket?.destroy();
+    this.#socket = null;
+    this.#stats.dropped.stopped += this.#queue.clear();
+  }
+
+  #connect(): void {
+    this.#state = 'connecting';
+    const resolving = new AbortController();
+    this.#resolving = resolving;
+    this.#options.discovery.resolve(this.#peer, { signal: resolving.signal }).then(
+      (address) => {
+        if (this.#state !== 'connecting' || resolving.signal.aborted) return;
+        this.#resolving = null;
+        if (address === null) {
+          this.#stats.dropped.noAddress += this.#queue.clear();
+          this.#retryLater();
+          return;
+        }
+        this.#dial(address);
+      },
+      () => {
+        if (this.#state === 'connecting') this.#retryLater();
+      },
+    );
+  }
+
+  #dial(address: PeerAddress): void {
+    this.#address = address;
+    const socket = this.#openSocket(address);
+    this.#socket = socket;
+    this.#timer = this.#options.clock.schedule(this.#options.handshakeTimeoutMs, () => {
+      socket.destroy();
+    });
+    const decoder = new FrameDecoder({ frameBytesMax: handshakeBytesMax });
+    const handshake: DialHandshake = { nonce: newNonce(), context: null };
+    const nonce = handshake.nonce;
+    socket.once(this.#options.tls === null ? 'connect' : 'secureConnect', () => {
+      socket.write(
+        handshakeFrame({
+          kind: 'hello',
+          clusterId: this.#options.clusterId,
+          from: this.#self,
+          to: this.#peer,
+          nonce,
+        }),
+      );
+    });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const body of decoder.push(chunk))
+          this.#onHandshake(socket, decodeHandshake(body), handshake);
+      } catch {
+        // The peer broke the protocol; the close handler retries later.
+        socket.destroy();
+      }
+    });
+    // 'close' always follows an error, and that is where the link recovers.
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.#onClose(socket));
+  }
+
+  #openSocket(address: PeerAddress): Socket {
+    const tls = this.#options.tls;
+    if (tls === null) {
+      return connectTcp({ host: address.host, port: address.port, noDelay: true });
+    }
+    const peer = this.#peer;
+    const socket = connectTls({
+      host: address.host,
+      port: address.port,
+      key: tls.key,
+      cert: tls.cert,
+      ca: typeof tls.ca === 'string' || Buffer.isBuffer(tls.ca) ? tls.ca : [...tls.ca],
+      // SNI may not carry an IP address.
+      ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
+      // The certificate must name the node we mean to reach, wherever it happens to listen.
+      checkServerIdentity: (_host, certificate) =>
+        certificateNames(certificate, peer)
+          ? undefined
+          : new Error(`certificate does not name node ${peer}`),
+    });
+    socket.setNoDelay(true);
+    return socket;
+  }
+
+  #onHandshake(socket: Socket, frame: HandshakeFrame, handshake: DialHandshake): void {
+    if (this.#state !== 'connecting') throw new Error('unexpected frame after the handshake');
+    if (frame.kind === 'challenge' && handshake.context === null) {
+      if (frame.serverId !== this.#peer) throw new Error('reached the wrong node');
+      const secret = this.#options.secret;
+      handshake.context = {
+        clusterId: this.#options.clusterId,
+        clientId: this.#self,
+        serverId: this.#peer,
+        clientNonce: handshake.nonce,
+        serverNonce: frame.nonce,
+      };
+      const proof =
+        secret === null ? new Uint8Array(0) : computeProof(secret, 'client', handshake.context);
+      socket.write(handshakeFrame({ kind: 'proof', proof }));
+    } else if (frame.kind === 'accept' && handshake.context !== null) {
+      const secret = this.#options.secret;
+      const expected =
+        secret === null ? new Uint8Array(0) : computeProof(secret, 'server', handshake.context);
+      if (!proofMatches(expected, frame.proof)) {
+        // An impostor without the secret, or a member without one: either way, no messages.
+        this.#stats.connections.refusedByPeer++;
+        throw new Error('the peer did not prove it knows the cluster secret');
+      }
+      this.#opened();
+    } else if (frame.kind === 'reject') {
+      this.#stats.connections.refusedByPeer++;
+      throw new Error(`refused by the peer: ${frame.code}`);
+    } else {
+      throw new Error(`unexpected ${frame.kind} frame`);
+    }
+  }
+
+  #opened(): void {
+    this.#state = 'open';
+    this.#attempt = 0;
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#stats.connections.opened++;
+    this.#scheduleFlush();
+  }
+
+  #onClose(socket: Socket): void {
+    if (this.#socket !== socket) return;
+    this.#socket = null;
+    this.#awaitingDrain = false;
+    this.#timer?.cancel();
+    this.#timer = null;
+    if (this.#state === 'closed') return;
+    this.#stats.connections.failed++;
+    this.#retryLater();
+  }
+
+  #retryLater(): void {
+    this.#state = 'backoff';
+    const delayMs = backoffDelayMs(
+      this.#attempt++,
+      {
+        delayMsMin: this.#options.reconnectDelayMsMin,
+        delayMsMax: this.#options.reconnectDelayMsMax,
+      },
+      this.#options.random,
+    );
+    this.#timer = this.#options.clock.schedule(delayMs, () => {
+      this.#timer = null;
+      if (this.#state !== 'backoff') return;
+      this.#state = 'idle';
+      // Nothing to say means no reason to connect; the next message starts a new attempt.
+      if (this.#queue.length > 0) this.#connect();
+    });
+  }
+
+  // Messages sent in one turn of the event loop are written together, under one cork, so they
+  // share system calls.
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#awaitingDrain) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || socket === null) return;
+    socket.cork();
+    while (this.#queue.length > 0 && socket.writableLength < this.#options.socketBufferBytesMax) {
+      socket.write(this.#queue.shift()!);
+      this.#stats.written++;
+    }
+    socket.uncork();
+    if (this.#queue.length > 0) {
+      // The socket is full: wait for it to drain rather than buffer without bound.
+      this.#awaitingDrain = true;
+      socket.once('drain', () => {
+        this.#awaitingDrain = false;
+        this.#flush();
+      });
+    }
+  }
+}
