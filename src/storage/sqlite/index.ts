@@ -1,0 +1,13 @@
+export {
+  SqliteStorage,
+  defaultTablePrefix,
+  type SqliteDatabase,
+  type SqliteStorageOptions,
+} from './sqlite-storage.js';
+export {
+  SqliteKeyValueStore,
+  encodeKeyValueCommand,
+  type KeyValueApplyContext,
+  type KeyValueCommand,
+  type KeyValueResult,
+} from './sqlite-key-value-store.js';
