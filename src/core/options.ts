@@ -22,6 +22,8 @@ export interface RaftCoreOptions {
   readonly uncommittedBytesMax?: number;
   /** Committed entries handed to the application in one `Ready`. */
   readonly applyEntriesMax?: number;
+  /** Linearizable reads the leader confirms at once; beyond it reads are refused with `BUSY`. */
+  readonly pendingReadsMax?: number;
   /** The index the state machine has applied (after a restart); those entries are not re-applied. */
   readonly applied?: number;
   /** Randomness for election jitter. Defaults to a generator seeded from the id. */
@@ -41,6 +43,7 @@ export interface ResolvedCoreOptions {
   readonly messageBytesMax: number;
   readonly uncommittedBytesMax: number;
   readonly applyEntriesMax: number;
+  readonly pendingReadsMax: number;
   readonly applied: number;
   readonly random: RandomSource;
   readonly tracer: ((event: CoreTraceEvent) => void) | null;
@@ -56,6 +59,7 @@ export const coreDefaults = Object.freeze({
   messageBytesMax: 1024 * 1024,
   uncommittedBytesMax: 64 * 1024 * 1024,
   applyEntriesMax: 4096,
+  pendingReadsMax: 10_000,
 });
 
 function positiveInteger(name: string, value: number): number {
@@ -126,6 +130,10 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
     applyEntriesMax: positiveInteger(
       'applyEntriesMax',
       options.applyEntriesMax ?? coreDefaults.applyEntriesMax,
+    ),
+    pendingReadsMax: positiveInteger(
+      'pendingReadsMax',
+      options.pendingReadsMax ?? coreDefaults.pendingReadsMax,
     ),
     applied,
     random: options.random ?? seededRandom(hashString(options.id)),

@@ -9,6 +9,7 @@ import { appendAsLeader, becomeFollower, campaign, type EntryDraft } from './rol
 import { broadcastCommit, broadcastHeartbeat, maybeCommit, sendAppend } from './replication.js';
 import { CoreState } from './state.js';
 import { step } from './step.js';
+import { requestRead } from './read-index.js';
 import type {
   ClusterSettings,
   Configuration,
@@ -210,6 +211,51 @@ export class RaftCore {
   }
 
   /**
+   * Asks for a linearizable read index (thesis §6.4): the answer arrives in a later Ready's
+   * `reads` with the same `context`. On the leader, one heartbeat round confirms it still leads; a
+   * follower asks the leader. Throws `NO_LEADER` when no leader is known. Contexts must be positive
+   * and unique per server while pending.
+   */
+  readIndex(context: number): void {
+    const state = this.#state;
+    if (!Number.isSafeInteger(context) || context <= 0) {
+      throw new RaftError(
+        'INVALID_CONFIG',
+        `read context must be a positive integer, got ${context}`,
+      );
+    }
+    if (state.role === 'leader') {
+      requestRead(state, state.id, context);
+      return;
+    }
+    if (state.leaderId === null) {
+      throw new RaftError('NO_LEADER', 'no leader is known; an election is under way', {
+        details: { leaderId: null, retryable: true },
+      });
+    }
+    state.send({
+      type: 'read-index',
+      term: state.term,
+      from: state.id,
+      to: state.leaderId,
+      context,
+    });
+  }
+
+  /**
+   * A read index without a heartbeat round, trusting that no other leader can exist while this
+   * one's CheckQuorum lease holds (thesis §6.4.1; it assumes bounded clock drift). Returns null when
+   * the lease does not apply — not the leader, CheckQuorum off, or no entry of this term committed
+   * yet — and the caller should use `readIndex` instead.
+   */
+  leaseReadIndex(): number | null {
+    const state = this.#state;
+    if (state.role !== 'leader' || !state.settings.checkQuorum) return null;
+    if (state.log.term(state.log.committed) !== state.term) return null;
+    return state.log.committed;
+  }
+
+  /**
    * Hands leadership to `target` (thesis §3.10): proposals are refused meanwhile, the target is
    * brought up to date, then told to campaign at once.
    */
@@ -262,6 +308,7 @@ export class RaftCore {
     return (
       this.#commitToBroadcast() ||
       state.messages.length > 0 ||
+      state.readStates.length > 0 ||
       state.messagesAfterPersist.length > 0 ||
       state.log.stableIndex < state.log.lastIndex ||
       state.log.hasCommittedToApply() ||
@@ -282,6 +329,7 @@ export class RaftCore {
       messages: state.messages.splice(0),
       messagesAfterPersist: state.messagesAfterPersist.splice(0),
       committed: state.log.takeCommitted(state.options.applyEntriesMax),
+      reads: state.readStates.splice(0),
       softState: sameSoftState(softState, this.#lastSoftState) ? null : softState,
     };
     this.#lastHardState = hardState;

@@ -1,5 +1,6 @@
 import type { Role } from './configuration.js';
 import type { RaftMessage } from './messages.js';
+import type { ReadState } from './read-index.js';
 import type { Entry, HardState, NodeId } from './types.js';
 
 /** Who leads, as this server believes, and in which role it is itself. */
@@ -15,7 +16,7 @@ export interface SoftState {
  *    its own disk write runs in parallel with replication, thesis §10.2.1);
  * 2. persist `hardState` (if not null) and `entries` together, durably;
  * 3. send `messagesAfterPersist` (votes and acknowledgements promise durable state);
- * 4. apply `committed` in order;
+ * 4. apply `committed` in order, then serve `reads` whose index has been applied;
  * 5. call `advance(ready)`.
  * Inputs (`step`, `tick`, `propose`) may arrive between `ready()` and `advance()`.
  */
@@ -31,6 +32,8 @@ export interface Ready {
   readonly messagesAfterPersist: readonly RaftMessage[];
   /** Committed entries to apply, in order. */
   readonly committed: readonly Entry[];
+  /** Answers to `readIndex` requests; serve each once the applied index reaches its index. */
+  readonly reads: readonly ReadState[];
   /** Present when role, term or leader changed since the previous Ready. */
   readonly softState: SoftState | null;
 }

@@ -6,6 +6,7 @@ import type {
   HeartbeatResponse,
 } from './messages.js';
 import { jointIndex } from './quorum.js';
+import { acknowledgeReadRound, releaseReadsAwaitingCommit } from './read-index.js';
 import { entryBytes } from './raft-log.js';
 import type { CoreState } from './state.js';
 import type { NodeId } from './types.js';
@@ -102,6 +103,7 @@ export function maybeCommit(state: CoreState): boolean {
   state.log.commitTo(quorumIndex);
   releaseUncommitted(state, before, quorumIndex);
   state.trace({ kind: 'commit', id: state.id, commit: quorumIndex });
+  releaseReadsAwaitingCommit(state);
   return true;
 }
 
@@ -218,6 +220,7 @@ export function handleHeartbeatResponse(state: CoreState, message: HeartbeatResp
   if (progress === undefined) return;
   progress.recentActive = true;
   progress.probeSent = false;
+  if (message.context > 0) acknowledgeReadRound(state, message.from, message.context);
   // A lost append would otherwise hold its window slot forever; free one so replication resumes.
   if (progress.state === 'replicate' && progress.inflights.full) progress.inflights.freeFirst();
   if (progress.match < state.log.lastIndex) sendAppend(state, message.from);

@@ -1,10 +1,12 @@
 import { invariant } from './errors.js';
 import { jointVote } from './quorum.js';
+import { failPendingReads } from './read-index.js';
 import { broadcastAppend } from './replication.js';
 import type { CoreState } from './state.js';
 import type { ClusterSettings, Configuration, NodeId } from './types.js';
 
 function resetTerm(state: CoreState, term: number): void {
+  failPendingReads(state);
   if (state.term !== term) {
     state.term = term;
     state.vote = null;

@@ -4,6 +4,7 @@ import type { ResolvedCoreOptions } from './options.js';
 import { Progress } from './progress.js';
 import type { VoterSets } from './quorum.js';
 import type { RaftLog } from './raft-log.js';
+import type { PendingRead, ReadState } from './read-index.js';
 import type { CoreTraceEvent } from './trace-event.js';
 import type { ClusterSettings, Configuration, Entry, NodeId } from './types.js';
 
@@ -39,6 +40,14 @@ export class CoreState {
   /** Every configuration in the log after the snapshot, oldest first; the last one is in force. */
   readonly configurations: Indexed<Configuration>[];
   readonly settingsHistory: Indexed<ClusterSettings>[];
+  /** Reads the leader is confirming with a heartbeat round, oldest first. */
+  readonly pendingReads: PendingRead[] = [];
+  /** Reads that arrived before the leader committed an entry of its own term. */
+  readonly readsAwaitingCommit: { readonly from: NodeId; readonly context: number }[] = [];
+  /** The last heartbeat round number used to confirm reads. */
+  readRound = 0;
+  /** Confirmed (or failed) reads for the runtime, collected into the next Ready. */
+  readonly readStates: ReadState[] = [];
   readonly messages: RaftMessage[] = [];
   readonly messagesAfterPersist: RaftMessage[] = [];
 

@@ -6,6 +6,7 @@ import {
   handleHeartbeat,
   handleHeartbeatResponse,
 } from './replication.js';
+import { requestRead } from './read-index.js';
 import type { CoreState } from './state.js';
 
 /** Messages only a leader sends: receiving one at our term or above means that leader is alive. */
@@ -109,11 +110,20 @@ function dispatch(state: CoreState, message: RaftMessage): void {
     case 'heartbeat-response':
       if (state.role === 'leader') handleHeartbeatResponse(state, message);
       return;
+    case 'read-index':
+      requestRead(state, message.from, message.context);
+      return;
+    case 'read-index-response':
+      state.readStates.push({ context: message.context, index: message.index });
+      return;
     case 'install-snapshot':
     case 'install-snapshot-response':
-    case 'read-index':
-    case 'read-index-response':
-      state.trace({ kind: 'ignored', id: state.id, message, reason: 'not supported yet' });
+      state.trace({
+        kind: 'ignored',
+        id: state.id,
+        message,
+        reason: 'snapshots not supported yet',
+      });
       return;
   }
 }

@@ -1,6 +1,7 @@
 /** Everything a node counts, for `status()` and metrics. */
 export interface NodeCounterValues {
   readonly proposals: number;
+  readonly reads: number;
   readonly proposalsForwarded: number;
   readonly proposalsCancelled: number;
   readonly duplicateForwardsIgnored: number;
@@ -22,6 +23,7 @@ type CounterName = keyof NodeCounterValues;
 export class NodeCounters {
   readonly #values: Record<CounterName, number> = {
     proposals: 0,
+    reads: 0,
     proposalsForwarded: 0,
     proposalsCancelled: 0,
     duplicateForwardsIgnored: 0,

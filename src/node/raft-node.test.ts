@@ -300,3 +300,47 @@ describe('RaftNode: durability and lifecycle', () => {
     ).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
   });
 });
+
+describe('RaftNode: reads', () => {
+  it('serves linearizable reads on the leader and on followers after a write', async () => {
+    cluster = new TestCluster({ size: 3 });
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    await cluster.runUntil(() =>
+      [...cluster!.nodes.values()].every((node) => node.leaderId !== null),
+    );
+    await cluster.settle(cluster.propose(leader, 'add:42'));
+    for (const node of cluster.nodes.values()) {
+      // A follower may not have applied the write yet; a linearizable read must wait until it has.
+      expect(await cluster.settle(node.read('total'))).toBe(42);
+    }
+    const logBefore = leader.status().lastIndex;
+    await cluster.settle(Promise.all([leader.read('total'), leader.read('total')]));
+    expect(leader.status().lastIndex).toBe(logBefore);
+  });
+
+  it('serves lease and stale reads', async () => {
+    cluster = new TestCluster({ size: 3 });
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    await cluster.settle(cluster.propose(leader, 'add:5'));
+    expect(await cluster.settle(leader.read('total', { consistency: 'lease' }))).toBe(5);
+    const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    const stale = await follower.read('total', { consistency: 'stale' });
+    expect([0, 5]).toContain(stale);
+  });
+
+  it('refuses a linearizable read on a leader that cannot confirm its leadership', async () => {
+    cluster = new TestCluster({ size: 3 });
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    await cluster.settle(cluster.propose(leader, 'add:1'));
+    cluster.network.partition(
+      [leader.id],
+      cluster.ids.filter((id) => id !== leader.id),
+    );
+    const error = await cluster.settle(rejection(leader.read('total', { timeoutMs: 5000 })));
+    // CheckQuorum deposes the isolated leader and the pending read fails rather than answer stale.
+    expect(['NO_LEADER', 'NOT_LEADER']).toContain(error.code);
+  });
+});

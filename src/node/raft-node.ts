@@ -40,6 +40,25 @@ export interface ProposeOptions {
   readonly timeoutMs?: number;
 }
 
+/** How fresh a read must be. */
+export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
+
+/** Per-call options of `read`. */
+export interface ReadOptions extends ProposeOptions {
+  /**
+   * `linearizable` (default): reflects every write acknowledged before the read began, confirmed
+   * with one heartbeat round (ReadIndex), never a log write. `lease`: the leader skips that round
+   * while its CheckQuorum lease holds (assumes bounded clock drift); elsewhere it falls back to
+   * `linearizable`. `stale`: this server's state as it is, possibly behind.
+   */
+  readonly consistency?: ReadConsistency;
+}
+
+interface QueuedRead<Query, Answer> {
+  readonly query: Query;
+  readonly request: PendingRequest<Answer>;
+}
+
 /** What `status()` reports: the core's view plus the runtime's counters. */
 export interface NodeStatus extends CoreStatus {
   readonly appliedIndex: number;
@@ -94,6 +113,12 @@ export class RaftNode<
   readonly #forwarded = new Map<number, readonly QueuedProposal<Result>[]>();
   #forwardRequestId: number;
   readonly #deduplicator = new ForwardDeduplicator();
+  #readQueue: QueuedRead<Query, Answer>[] = [];
+  #readFlushScheduled = false;
+  #readContext = 0;
+  readonly #readBatches = new Map<number, QueuedRead<Query, Answer>[]>();
+  /** Confirmed reads waiting for the state machine to reach their index, in index order. */
+  #readsAwaitingApply: { index: number; reads: QueuedRead<Query, Answer>[] }[] = [];
   #appliedIndex = 0;
   #softState: SoftState = { role: 'follower', term: 0, leaderId: null };
   #fatal: RaftError | null = null;
@@ -210,7 +235,12 @@ export class RaftNode<
         details: { retryable: false },
       });
     }
-    const pending = this.#proposalQueue.length + this.#waiters.size + this.#forwardQueue.length;
+    const pending =
+      this.#proposalQueue.length +
+      this.#waiters.size +
+      this.#forwardQueue.length +
+      this.#readQueue.length +
+      this.#readsAwaitingApply.length;
     if (pending >= this.#options.pendingRequestsMax) {
       return new RaftError('BUSY', `too many pending requests (${pending})`, {
         details: { retryable: true },
@@ -416,6 +446,113 @@ export class RaftNode<
   }
 
   /**
+   * Answers `query` from the state machine at the requested consistency (default linearizable).
+   * Reads never write to the log. Rejects with `NO_LEADER`/`NOT_LEADER` (retryable) when
+   * leadership cannot be confirmed, `TIMEOUT` or `ABORTED` as for proposals.
+   */
+  read(query: Query, options: ReadOptions = {}): Promise<Answer> {
+    const refusal = this.#admissionError();
+    if (refusal !== null) return Promise.reject(refusal);
+    const stateMachine = this.#options.stateMachine;
+    if (stateMachine.query === undefined) {
+      return Promise.reject(
+        new RaftError('INVALID_CONFIG', 'the state machine has no query method'),
+      );
+    }
+    const consistency = options.consistency ?? 'linearizable';
+    this.#counters.increment('reads');
+    if (consistency === 'stale') return this.#serve(query);
+    const leaseIndex = consistency === 'lease' ? this.#core!.leaseReadIndex() : null;
+    const queued: QueuedRead<Query, Answer> = {
+      query,
+      request: this.#newRequest<Answer>(options, (reason) =>
+        reason === 'timeout'
+          ? new RaftError('TIMEOUT', 'read timed out', { details: { retryable: true } })
+          : new RaftError('ABORTED', 'read aborted', { details: { retryable: true } }),
+      ),
+    };
+    if (leaseIndex !== null) {
+      this.#awaitApplied(leaseIndex, [queued]);
+      return queued.request.promise;
+    }
+    this.#readQueue.push(queued);
+    if (!this.#readFlushScheduled) {
+      this.#readFlushScheduled = true;
+      // Reads made in the same turn share one confirmation round.
+      queueMicrotask(() => this.#flushReads());
+    }
+    return queued.request.promise;
+  }
+
+  #serve(query: Query): Promise<Answer> {
+    try {
+      return Promise.resolve(this.#options.stateMachine.query!(query));
+    } catch (error) {
+      return Promise.reject(toRaftError(error));
+    }
+  }
+
+  #flushReads(): void {
+    this.#readFlushScheduled = false;
+    const batch = this.#readQueue.splice(0).filter((queued) => !queued.request.settled);
+    if (batch.length === 0 || this.#core === null || !this.#active) return;
+    const context = ++this.#readContext;
+    try {
+      this.#core.readIndex(context);
+    } catch (error) {
+      const refusal = toRaftError(error);
+      for (const queued of batch) queued.request.reject(refusal);
+      return;
+    }
+    this.#readBatches.set(context, batch);
+    this.#schedule();
+  }
+
+  #onReadStates(reads: Ready['reads']): void {
+    for (const { context, index } of reads) {
+      const batch = this.#readBatches.get(context);
+      if (batch === undefined) continue;
+      this.#readBatches.delete(context);
+      if (index < 0) {
+        const refusal = this.#notLeaderError();
+        for (const queued of batch) queued.request.reject(refusal);
+      } else {
+        this.#awaitApplied(index, batch);
+      }
+    }
+  }
+
+  #awaitApplied(index: number, reads: QueuedRead<Query, Answer>[]): void {
+    if (this.#appliedIndex >= index) {
+      this.#serveReads(reads);
+      return;
+    }
+    this.#readsAwaitingApply.push({ index, reads });
+    this.#readsAwaitingApply.sort((a, b) => a.index - b.index);
+  }
+
+  #serveReads(reads: readonly QueuedRead<Query, Answer>[]): void {
+    for (const queued of reads) {
+      if (queued.request.settled) continue;
+      this.#serve(queued.query).then(
+        (answer) => queued.request.resolve(answer),
+        (error: unknown) => queued.request.reject(toRaftError(error)),
+      );
+    }
+  }
+
+  #serveAppliedReads(): void {
+    let ready = 0;
+    while (
+      ready < this.#readsAwaitingApply.length &&
+      this.#readsAwaitingApply[ready]!.index <= this.#appliedIndex
+    ) {
+      ready++;
+    }
+    for (const { reads } of this.#readsAwaitingApply.splice(0, ready)) this.#serveReads(reads);
+  }
+
+  /**
    * Changes the cluster-wide settings (PreVote, CheckQuorum) through the log. Resolves once the
    * settings entry is applied here. Leader only.
    */
@@ -581,6 +718,8 @@ export class RaftNode<
     for (const message of ready.messagesAfterPersist) transport.send(message);
     this.#counters.add('messagesSent', ready.messages.length + ready.messagesAfterPersist.length);
     if (ready.committed.length > 0) await this.#applyEntries(ready.committed);
+    if (ready.reads.length > 0) this.#onReadStates(ready.reads);
+    this.#serveAppliedReads();
   }
 
   #onSoftState(soft: SoftState): void {
@@ -725,6 +864,14 @@ export class RaftNode<
     for (const queued of [...this.#proposalQueue.splice(0), ...this.#forwardQueue.splice(0)]) {
       queued.request.reject(stopped('node stopped before the request entered the log'));
     }
+    const reads = [
+      ...this.#readQueue.splice(0),
+      ...[...this.#readBatches.values()].flat(),
+      ...this.#readsAwaitingApply.splice(0).flatMap((waiting) => waiting.reads),
+    ];
+    this.#readBatches.clear();
+    for (const queued of reads)
+      queued.request.reject(stopped('node stopped before the read was served'));
     if (wasRunning && error === null) await this.#drainWaiters();
     this.#tickTimer?.cancel();
     for (const waiter of this.#waiters.values()) waiter.fail(error ?? cancelledInLog('stopped'));

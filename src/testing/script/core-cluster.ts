@@ -127,6 +127,9 @@ export class CoreCluster {
     if (ready.committed.length > 0) {
       this.log(`${id}: apply [${ready.committed.map(formatEntry).join(' ')}]`);
     }
+    for (const read of ready.reads) {
+      this.log(`${id}: read context=${read.context} index=${read.index}`);
+    }
   }
 
   /** Delivers queued messages (only those to `to`, if given); blocked links drop them. */
@@ -138,15 +141,36 @@ export class CoreCluster {
         this.mailbox.push(message);
         continue;
       }
-      if (this.#blocked.has(`${message.from}->${message.to}`) || !this.servers.has(message.to)) {
-        this.log(`drop ${formatMessage(message)}`);
-        continue;
-      }
-      if (options.quiet !== true) this.log(`deliver ${formatMessage(message)}`);
-      this.server(message.to).core.step(message);
-      delivered++;
+      if (this.#deliverOne(message, options.quiet === true)) delivered++;
     }
     return delivered;
+  }
+
+  /**
+   * Delivers the one queued message at `position`, out of order (a network that reorders).
+   * Returns whether it arrived; a blocked link drops it.
+   */
+  deliverAt(position: number): boolean {
+    const [message] = this.mailbox.splice(position, 1);
+    if (message === undefined) throw new Error(`no message at mailbox position ${position}`);
+    return this.#deliverOne(message, false);
+  }
+
+  /** Drops the one queued message at `position` (a network that loses messages). */
+  dropAt(position: number): void {
+    const [message] = this.mailbox.splice(position, 1);
+    if (message === undefined) throw new Error(`no message at mailbox position ${position}`);
+    this.log(`drop ${formatMessage(message)}`);
+  }
+
+  #deliverOne(message: RaftMessage, quiet: boolean): boolean {
+    if (this.#blocked.has(`${message.from}->${message.to}`) || !this.servers.has(message.to)) {
+      this.log(`drop ${formatMessage(message)}`);
+      return false;
+    }
+    if (!quiet) this.log(`deliver ${formatMessage(message)}`);
+    this.server(message.to).core.step(message);
+    return true;
   }
 
   /** Drops queued messages matching the filter. */

@@ -114,6 +114,17 @@ export function runScriptCommand(
       });
       break;
     }
+    case 'read-index':
+      try {
+        cluster.core(target).readIndex(Number(positional[1]));
+      } catch (error) {
+        if (!(error instanceof RaftError)) throw error;
+        cluster.log(`error ${error.code}: ${error.message}`);
+      }
+      break;
+    case 'lease-read':
+      cluster.log(`lease index=${cluster.core(target).leaseReadIndex() ?? 'none'}`);
+      break;
     case 'transfer-leadership':
       cluster.core(target).transferLeadership(positional[1] ?? '');
       break;

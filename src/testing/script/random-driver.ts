@@ -1,0 +1,191 @@
+import { RaftError } from '../../core/errors.js';
+import { seededRandom, type RandomSource } from '../../core/random.js';
+import type { ClusterSettings, Entry } from '../../core/types.js';
+import { CoreCluster } from './core-cluster.js';
+
+/** One kind of random action and how often it is drawn, relative to the others. */
+interface Action {
+  readonly name: string;
+  readonly weight: number;
+  readonly run: () => void;
+}
+
+/** Options of a random run. */
+export interface RandomDriverOptions {
+  readonly voters: number;
+  readonly seed: number;
+}
+
+/** Entries of the recent transcript kept for a failure message. */
+const transcriptLinesMax = 80;
+
+/**
+ * Drives a CoreCluster with random actions drawn from one seed: ticks, Ready processing, message
+ * delivery out of order, loss and duplication, proposals, partitions and restarts. The seed also
+ * picks the cluster settings and the election jitter, so a failing seed replays exactly.
+ */
+export class RandomDriver {
+  readonly cluster: CoreCluster;
+  readonly settings: ClusterSettings;
+  readonly #random: RandomSource;
+  readonly #ids: string[];
+  readonly #actions: readonly Action[];
+  readonly #weightTotal: number;
+  readonly #transcript: string[] = [];
+  #proposals = 0;
+
+  constructor(options: RandomDriverOptions) {
+    this.#random = seededRandom(options.seed);
+    this.settings = { preVote: this.#chance(0.5), checkQuorum: this.#chance(0.5) };
+    this.cluster = new CoreCluster({
+      voters: options.voters,
+      settings: this.settings,
+      // A short election timeout keeps runs short; jitter comes from its own seeded generator.
+      core: { electionTicks: 5, heartbeatTicks: 1, random: seededRandom(options.seed ^ 0x5eed) },
+    });
+    this.#ids = [...this.cluster.servers.keys()];
+    this.#actions = [
+      { name: 'tick', weight: 30, run: () => this.cluster.tick(this.#pickServer(), 1) },
+      { name: 'ready', weight: 15, run: () => this.cluster.processReady(this.#pickServer()) },
+      { name: 'ready all', weight: 10, run: () => this.#processAll() },
+      { name: 'deliver', weight: 20, run: () => this.#deliverOne() },
+      { name: 'deliver all', weight: 8, run: () => this.cluster.deliver() },
+      { name: 'drop', weight: 3, run: () => this.#dropOne() },
+      { name: 'duplicate', weight: 2, run: () => this.#duplicateOne() },
+      { name: 'propose', weight: 8, run: () => this.#propose() },
+      { name: 'partition', weight: 3, run: () => this.#partition() },
+      { name: 'heal', weight: 3, run: () => this.cluster.heal() },
+      { name: 'restart', weight: 2, run: () => this.#restart() },
+    ];
+    this.#weightTotal = this.#actions.reduce((sum, action) => sum + action.weight, 0);
+  }
+
+  /** Performs one random action. */
+  step(): void {
+    let draw = this.#random() * this.#weightTotal;
+    for (const action of this.#actions) {
+      draw -= action.weight;
+      if (draw < 0) {
+        action.run();
+        this.#record();
+        return;
+      }
+    }
+  }
+
+  /** The last lines of what happened, for a failure message. */
+  transcript(): string {
+    return this.#transcript.join('\n');
+  }
+
+  /**
+   * The liveness phase: no more faults. Heals the network and ticks every server, settling the
+   * cluster after each tick, until a leader has committed a proposal on every server. Returns the
+   * ticks it took; throws after `ticksMax`.
+   */
+  settle(ticksMax: number): number {
+    this.cluster.heal();
+    const proposedInTerm = new Set<number>();
+    const marker = new TextEncoder().encode('liveness');
+    const holdsMarker = (applied: readonly Entry[]): boolean =>
+      applied.some((entry) => entry.kind === 'command' && sameBytes(entry.data, marker));
+    for (let tick = 1; tick <= ticksMax; tick++) {
+      for (const id of this.#ids) this.cluster.tick(id, 1);
+      this.cluster.stabilize();
+      const leader = this.#ids.find((id) => this.cluster.core(id).role === 'leader');
+      if (leader !== undefined) {
+        const term = this.cluster.core(leader).term;
+        // A leader deposed before committing may lose the proposal: propose again in each term.
+        if (!proposedInTerm.has(term)) {
+          proposedInTerm.add(term);
+          this.cluster.core(leader).propose([marker]);
+          this.cluster.stabilize();
+        }
+      }
+      this.#record();
+      if (this.#ids.every((id) => holdsMarker(this.cluster.server(id).applied))) return tick;
+    }
+    throw new Error(`no proposal committed on every server within ${ticksMax} ticks`);
+  }
+
+  #record(): void {
+    const output = this.cluster.takeOutput();
+    if (output !== '') this.#transcript.push(...output.split('\n'));
+    if (this.#transcript.length > transcriptLinesMax) {
+      this.#transcript.splice(0, this.#transcript.length - transcriptLinesMax);
+    }
+  }
+
+  #chance(probability: number): boolean {
+    return this.#random() < probability;
+  }
+
+  #pick(count: number): number {
+    return Math.floor(this.#random() * count);
+  }
+
+  #pickServer(): string {
+    return this.#ids[this.#pick(this.#ids.length)]!;
+  }
+
+  #processAll(): void {
+    for (const id of this.#ids) this.cluster.processReady(id);
+  }
+
+  #deliverOne(): void {
+    if (this.cluster.mailbox.length === 0) return;
+    this.cluster.deliverAt(this.#pick(this.cluster.mailbox.length));
+  }
+
+  #dropOne(): void {
+    if (this.cluster.mailbox.length === 0) return;
+    this.cluster.dropAt(this.#pick(this.cluster.mailbox.length));
+  }
+
+  #duplicateOne(): void {
+    if (this.cluster.mailbox.length === 0) return;
+    const message = this.cluster.mailbox[this.#pick(this.cluster.mailbox.length)]!;
+    this.cluster.mailbox.push(message);
+    this.cluster.log(`duplicate ${message.from}->${message.to} ${message.type}`);
+  }
+
+  #propose(): void {
+    const leader = this.#ids.find((id) => this.cluster.core(id).role === 'leader');
+    if (leader === undefined) return;
+    const commands = Array.from({ length: 1 + this.#pick(3) }, () =>
+      new TextEncoder().encode(`c${++this.#proposals}`),
+    );
+    try {
+      const placement = this.cluster.core(leader).propose(commands);
+      this.cluster.log(`propose ${leader} ok ${placement.firstIndex}..${placement.lastIndex}`);
+    } catch (error) {
+      if (!(error instanceof RaftError) || error.code !== 'PROPOSAL_DROPPED') throw error;
+      this.cluster.log(`propose ${leader} dropped: ${error.message}`);
+    }
+  }
+
+  #partition(): void {
+    // A random proper, non-empty subset against the rest, so every partition cuts something.
+    const shuffled = [...this.#ids];
+    for (let position = shuffled.length - 1; position > 0; position--) {
+      const other = this.#pick(position + 1);
+      [shuffled[position], shuffled[other]] = [shuffled[other]!, shuffled[position]!];
+    }
+    const cut = 1 + this.#pick(shuffled.length - 1);
+    const left = shuffled.slice(0, cut);
+    const right = shuffled.slice(cut);
+    this.cluster.heal();
+    this.cluster.partition(left, right);
+    this.cluster.log(`partition ${left.join(' ')} | ${right.join(' ')}`);
+  }
+
+  #restart(): void {
+    const id = this.#pickServer();
+    this.cluster.restart(id);
+    this.cluster.log(`restart ${id}`);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, position) => byte === b[position]);
+}

@@ -1,0 +1,167 @@
+import type { Role } from '../../core/configuration.js';
+import type { Entry } from '../../core/types.js';
+import type { CoreCluster } from './core-cluster.js';
+
+/** What the checker needs to know of one server at one moment. */
+export interface ServerView {
+  readonly id: string;
+  readonly role: Role;
+  readonly term: number;
+  readonly commitIndex: number;
+  /** The server's log, index 1 first (no snapshots yet, so the log starts at 1). */
+  readonly entries: readonly Entry[];
+  /** Every entry the server handed to its state machine, across restarts, in order. */
+  readonly applied: readonly Entry[];
+}
+
+/** Reads every server of a cluster into views. */
+export function viewsOf(cluster: CoreCluster): ServerView[] {
+  return [...cluster.servers].map(([id, server]) => {
+    const status = server.core.status();
+    const entries: Entry[] = [];
+    for (let index = 1; index <= status.lastIndex; index++) {
+      const entry = server.core.entry(index);
+      if (entry === undefined) throw new Error(`${id} has no entry ${index} below its last index`);
+      entries.push(entry);
+    }
+    return {
+      id,
+      role: status.role,
+      term: status.term,
+      commitIndex: status.commitIndex,
+      entries,
+      applied: server.applied,
+    };
+  });
+}
+
+/** A comparable rendering of an entry: position, term and content. */
+export function entryKey(entry: Entry): string {
+  const head = `${entry.index}/${entry.term} ${entry.kind}`;
+  switch (entry.kind) {
+    case 'command':
+      return `${head} ${entry.data.join(',')}`;
+    case 'noop':
+      return head;
+    case 'configuration':
+      return `${head} ${JSON.stringify(entry.configuration)}`;
+    case 'settings':
+      return `${head} ${JSON.stringify(entry.settings)}`;
+  }
+}
+
+/**
+ * Raft's safety properties (Figure 3 of the paper), checked over a run one moment at a time. It
+ * remembers what it saw, so "committed entries never change" and "one leader per term" hold over the
+ * whole history, not only within one moment. `check` throws an Error naming the violation.
+ */
+export class SafetyChecker {
+  readonly #leaderOfTerm = new Map<number, string>();
+  /** Every committed entry seen so far, by index - 1, with the term it was first seen committed at. */
+  readonly #committed: { key: string; seenAtTerm: number }[] = [];
+  /** The longest applied sequence seen so far; every server's must be a prefix of it. */
+  readonly #applied: string[] = [];
+
+  check(views: readonly ServerView[]): void {
+    this.#checkElectionSafety(views);
+    this.#checkCommitted(views);
+    this.#checkLogMatching(views);
+    this.#checkLeaderCompleteness(views);
+    this.#checkApplied(views);
+  }
+
+  /** Election Safety: at most one leader can be elected in a given term. */
+  #checkElectionSafety(views: readonly ServerView[]): void {
+    for (const view of views) {
+      if (view.role !== 'leader') continue;
+      const known = this.#leaderOfTerm.get(view.term);
+      if (known !== undefined && known !== view.id) {
+        throw new Error(`two leaders in term ${view.term}: ${known} and ${view.id}`);
+      }
+      this.#leaderOfTerm.set(view.term, view.id);
+    }
+  }
+
+  /** State Machine Safety, on logs: a committed entry is the same everywhere, forever. */
+  #checkCommitted(views: readonly ServerView[]): void {
+    for (const view of views) {
+      if (view.commitIndex > view.entries.length) {
+        throw new Error(`${view.id} commit ${view.commitIndex} beyond its log`);
+      }
+      for (let index = 1; index <= view.commitIndex; index++) {
+        const key = entryKey(view.entries[index - 1]!);
+        const known = this.#committed[index - 1];
+        if (known === undefined) {
+          this.#committed[index - 1] = { key, seenAtTerm: view.term };
+        } else if (known.key !== key) {
+          throw new Error(
+            `committed entry ${index} changed: was ${known.key}, ${view.id} has ${key}`,
+          );
+        }
+      }
+    }
+  }
+
+  /**
+   * Log Matching: if two logs contain an entry with the same index and term, the logs are identical
+   * in all entries up through that index. Both committed prefixes were already compared with the
+   * record, so only the part above the lower commit index needs a look.
+   */
+  #checkLogMatching(views: readonly ServerView[]): void {
+    for (let first = 0; first < views.length; first++) {
+      for (let second = first + 1; second < views.length; second++) {
+        const a = views[first]!;
+        const b = views[second]!;
+        let top = Math.min(a.entries.length, b.entries.length);
+        while (top > 0 && a.entries[top - 1]!.term !== b.entries[top - 1]!.term) top--;
+        const from = Math.min(a.commitIndex, b.commitIndex, top);
+        for (let index = from + 1; index <= top; index++) {
+          const keyA = entryKey(a.entries[index - 1]!);
+          const keyB = entryKey(b.entries[index - 1]!);
+          if (keyA !== keyB) {
+            throw new Error(
+              `log matching: ${a.id} and ${b.id} share ${top}/${a.entries[top - 1]!.term} but differ at ${index}: ${keyA} vs ${keyB}`,
+            );
+          }
+        }
+      }
+    }
+  }
+
+  /** Leader Completeness: a leader of a later term holds every entry committed before it. */
+  #checkLeaderCompleteness(views: readonly ServerView[]): void {
+    for (const view of views) {
+      if (view.role !== 'leader') continue;
+      this.#committed.forEach((known, position) => {
+        if (view.term <= known.seenAtTerm) return;
+        const held = view.entries[position];
+        if (held === undefined || entryKey(held) !== known.key) {
+          throw new Error(
+            `leader ${view.id} of term ${view.term} lacks committed entry ${known.key} (has ${held === undefined ? 'nothing' : entryKey(held)})`,
+          );
+        }
+      });
+    }
+  }
+
+  /** State Machine Safety: every server applies the same entries in the same order, no gaps. */
+  #checkApplied(views: readonly ServerView[]): void {
+    for (const view of views) {
+      view.applied.forEach((entry, position) => {
+        const key = entryKey(entry);
+        if (entry.index !== position + 1) {
+          throw new Error(`${view.id} applied ${key} as its entry number ${position + 1}`);
+        }
+        const known = this.#applied[position];
+        if (known === undefined) this.#applied[position] = key;
+        else if (known !== key) {
+          throw new Error(`${view.id} applied ${key} where another server applied ${known}`);
+        }
+        const committed = this.#committed[position];
+        if (committed !== undefined && committed.key !== key) {
+          throw new Error(`${view.id} applied ${key} but ${committed.key} was committed there`);
+        }
+      });
+    }
+  }
+}
