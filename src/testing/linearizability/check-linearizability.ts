@@ -192,7 +192,8 @@ function runInTurns<State, Input, Output>(
 class CheckedPartition<State, Input, Output> {
   readonly key: string;
   readonly operations: readonly CheckedOperation<Input, Output>[];
-  readonly #search: PartitionSearch<State, Input, Output>;
+  // Dropped once the outcome is known: its explored-state cache can hold millions of entries.
+  #search: PartitionSearch<State, Input, Output> | null;
   #outcome: PartitionOutcome<State> | null = null;
 
   constructor(
@@ -218,7 +219,8 @@ class CheckedPartition<State, Input, Output> {
 
   advance(stepsMax: number): PartitionOutcome<State> | null {
     if (this.#outcome !== null) return this.#outcome;
-    this.#outcome = this.#search.advance(stepsMax);
+    this.#outcome = this.#search?.advance(stepsMax) ?? null;
+    if (this.#outcome !== null) this.#search = null;
     return this.#outcome;
   }
 

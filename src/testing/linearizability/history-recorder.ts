@@ -39,7 +39,12 @@ interface RecordedOperation<Input, Output> {
  *
  * ```ts
  * const operation = recorder.invoke('client-1', { kind: 'put', key: 'x', value: '1' });
- * try { operation.ok(await store.put('x', '1')); } catch (error) { if (refused(error)) operation.fail(); }
+ * try {
+ *   await store.put('x', '1');
+ *   operation.ok(null);
+ * } catch (error) {
+ *   if (definitelyRefused(error)) operation.fail();
+ * }
  * ```
  *
  * An operation that is neither `ok` nor `fail` (a timeout, a crashed client, an unknown outcome)

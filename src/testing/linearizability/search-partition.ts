@@ -126,8 +126,10 @@ export class PartitionSearch<State, Input, Output> {
     };
   }
 
-  /** Steps the model through the entry's operation; the state after it, or undefined if it cannot
-   * come next or leads somewhere already explored. */
+  /**
+   * Steps the model through the entry's operation. Returns the state after it, or undefined if the
+   * operation cannot come next or leads somewhere already explored.
+   */
   #tryPlace(call: Entry, state: State): State | undefined {
     const operation = this.#operations[call.operationIndex]!;
     const model = this.#model;
@@ -147,8 +149,10 @@ export class PartitionSearch<State, Input, Output> {
     return undefined;
   }
 
-  /** Remembers the placement if it is the deepest so far. The depth only grows, so this copies at
-   * most once per operation. */
+  /**
+   * Remembers the placement if it is the deepest so far, to explain a failure. The deepest depth
+   * only grows, so this copies at most once per operation.
+   */
   #noteProgress(state: State): void {
     if (this.#deepest !== null && this.#placed.length <= this.#deepest.prefix.length) return;
     const candidates: number[] = [];
