@@ -14,12 +14,19 @@ export interface Clock {
   schedule(delayMs: number, callback: () => void): TimerHandle;
 }
 
-/** The process's monotonic clock and Node's timers. Timers do not keep the process alive. */
+/**
+ * The process's monotonic clock and Node's timers. Timers keep the process alive, like any pending
+ * work: a running node is work; `stop()` cancels them.
+ */
 export const realClock: Clock = Object.freeze({
   now: () => performance.now(),
   schedule(delayMs: number, callback: () => void): TimerHandle {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
-    timer.unref();
+    if (delayMs <= 0) {
+      // setTimeout(0) waits at least a millisecond; "as soon as possible" must not.
+      const immediate = setImmediate(callback);
+      return { cancel: () => clearImmediate(immediate) };
+    }
+    const timer = setTimeout(callback, delayMs);
     return { cancel: () => clearTimeout(timer) };
   },
 });
