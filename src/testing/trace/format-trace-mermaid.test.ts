@@ -65,7 +65,7 @@ describe('formatTraceMermaid', () => {
   });
 
   it('escapes every character that ends or changes Mermaid text', () => {
-    expect(escapeMermaidText('#;<>"\r\n\r\nx')).toBe('#35;#59;#lt;#gt;#quot;<br/><br/>x');
+    expect(escapeMermaidText('#;<>"%%\r\n\r\nx')).toBe('#35;#59;#lt;#gt;#quot;#37;#37;<br/><br/>x');
     expect(escapeMermaidText('plain text: a=1, b->c')).toBe('plain text: a=1, b-#gt;c');
   });
 });

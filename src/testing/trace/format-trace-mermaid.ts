@@ -13,44 +13,19 @@ export interface FormatTraceMermaidOptions {
 }
 
 // Words Mermaid's sequence diagram lexer reads as keywords; as participant names they break it.
-const keywords = new Set([
-  'participant',
-  'actor',
-  'as',
-  'loop',
-  'alt',
-  'else',
-  'opt',
-  'par',
-  'and',
-  'rect',
-  'critical',
-  'break',
-  'end',
-  'note',
-  'over',
-  'left',
-  'right',
-  'of',
-  'activate',
-  'deactivate',
-  'autonumber',
-  'title',
-  'box',
-  'create',
-  'destroy',
-  'link',
-  'links',
-  'properties',
-  'details',
-  'sequencediagram',
-  'acctitle',
-  'accdescr',
-]);
+const keywords = new Set(
+  (
+    'participant actor as loop alt else opt par and rect critical break end note over left right ' +
+    'of activate deactivate autonumber title box create destroy link links properties details ' +
+    'sequencediagram acctitle accdescr off option par_over'
+  ).split(' '),
+);
 
-// Characters that end a text token or start an entity code in Mermaid, written as entity codes.
+// Characters that end a text token (`#` starts a comment, `;` ends the statement), start a comment
+// (`%%`) or could be read as markup, written as the entity codes Mermaid decodes before parsing.
 const textEscapes: Readonly<Record<string, string>> = {
   '#': '#35;',
+  '%': '#37;',
   ';': '#59;',
   '<': '#lt;',
   '>': '#gt;',
@@ -60,7 +35,7 @@ const textEscapes: Readonly<Record<string, string>> = {
 /** Makes text safe after a `:` or `as` in Mermaid: entity codes, line breaks as `<br/>`. */
 export function escapeMermaidText(text: string): string {
   return text
-    .replace(/[#;<>"]/g, (character) => textEscapes[character] ?? character)
+    .replace(/[#%;<>"]/g, (character) => textEscapes[character] ?? character)
     .replace(/\r?\n|\r/g, '<br/>');
 }
 
