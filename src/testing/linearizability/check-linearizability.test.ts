@@ -11,7 +11,7 @@ import {
   put,
 } from './key-value-history.test-helpers.js';
 import { keyValueModel, type KeyValueOperation } from './key-value-model.js';
-import type { Model } from './model.js';
+import type { SequentialModel } from './sequential-model.js';
 
 function verdictOf(history: readonly KeyValueOperation[]): string {
   return checkLinearizability(history, keyValueModel).result;
@@ -185,7 +185,7 @@ describe('checkLinearizability with a custom model', () => {
   // A register holding a number, hashed coarsely (by parity) so that the checker must use `equal`
   // to tell states apart, and left unpartitioned.
   type RegisterInput = { readonly write: number } | { readonly read: true };
-  const registerModel: Model<number, RegisterInput, number | null> = {
+  const registerModel: SequentialModel<number, RegisterInput, number | null> = {
     init: () => 0,
     step: (state, input, output) =>
       'write' in input ? { ok: true, state: input.write } : { ok: output === state, state },

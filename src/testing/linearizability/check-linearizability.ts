@@ -1,6 +1,6 @@
 import { invariant, RaftError } from '../../core/errors.js';
 import { describeOperation, describeState } from './describe-operation.js';
-import type { Model } from './model.js';
+import type { SequentialModel } from './sequential-model.js';
 import type { History, Operation } from './operation.js';
 import { SearchBudget, type SearchStopReason } from './search-budget.js';
 import {
@@ -106,7 +106,7 @@ const wholeHistoryKey = 'all';
  */
 export function checkLinearizability<State, Input, Output>(
   history: History<Input, Output>,
-  model: Model<State, Input, Output>,
+  model: SequentialModel<State, Input, Output>,
   options: CheckLinearizabilityOptions = {},
 ): LinearizabilityResult<State, Input, Output> {
   const timeBudgetMs = options.timeBudgetMs ?? linearizabilityCheckDefaults.timeBudgetMs;
@@ -199,7 +199,7 @@ class CheckedPartition<State, Input, Output> {
   constructor(
     key: string,
     operations: readonly CheckedOperation<Input, Output>[],
-    model: Model<State, Input, Output>,
+    model: SequentialModel<State, Input, Output>,
     budget: SearchBudget,
   ) {
     this.key = key;
@@ -284,7 +284,7 @@ function validateOperation<Input, Output>(operation: CheckedOperation<Input, Out
 const explainedPrefixOperationsMax = 5;
 
 function formatExplanation<State, Input, Output>(
-  model: Model<State, Input, Output>,
+  model: SequentialModel<State, Input, Output>,
   explanation: LinearizabilityExplanation<State, Input, Output>,
   operationCount: number,
 ): string {

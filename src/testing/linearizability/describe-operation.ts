@@ -1,4 +1,4 @@
-import type { Model } from './model.js';
+import type { SequentialModel } from './sequential-model.js';
 import type { Operation } from './operation.js';
 
 function formatTime(time: number): string {
@@ -10,7 +10,7 @@ function formatTime(time: number): string {
  * it and when, e.g. `get "x" -> "ab" (process 2, 14..19)`.
  */
 export function describeOperation<State, Input, Output>(
-  model: Model<State, Input, Output>,
+  model: SequentialModel<State, Input, Output>,
   operation: Operation<Input, Output>,
 ): string {
   const what =
@@ -28,7 +28,7 @@ export function describeOperation<State, Input, Output>(
 
 /** One line for a model state in an explanation. */
 export function describeState<State, Input, Output>(
-  model: Model<State, Input, Output>,
+  model: SequentialModel<State, Input, Output>,
   state: State,
 ): string {
   return model.describeState?.(state) ?? model.hash(state);

@@ -23,7 +23,7 @@ export {
   type KeyValueOutput,
   type KeyValueState,
 } from './key-value-model.js';
-export { partitionByKey, type Model, type StepResult } from './model.js';
+export { partitionByKey, type SequentialModel, type StepResult } from './sequential-model.js';
 export type {
   CompletedOperation,
   FailedOperation,

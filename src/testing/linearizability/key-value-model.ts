@@ -1,4 +1,4 @@
-import { partitionByKey, type Model, type StepResult } from './model.js';
+import { partitionByKey, type SequentialModel, type StepResult } from './sequential-model.js';
 import type { Operation } from './operation.js';
 
 /** A request to a string key-value store: `put` replaces, `append` adds to the end, `get` reads. */
@@ -45,39 +45,42 @@ function hashOf(state: KeyValueState): string {
  * The sequential model of a string key-value store with `put`, `append` and `get`, where a missing
  * key reads as the empty string. Keys are independent, so histories are checked one key at a time.
  */
-export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> = Object.freeze({
-  init: () => emptyState,
-  step(
-    state: KeyValueState,
-    input: KeyValueInput,
-    output: KeyValueOutput,
-  ): StepResult<KeyValueState> {
-    if (input.kind === 'get') {
-      return { ok: (output ?? '') === (state.get(input.key) ?? ''), state };
-    }
-    return { ok: true, state: write(state, input) };
-  },
-  stepPending: write,
-  hash(state: KeyValueState): string {
-    let hash = hashes.get(state);
-    if (hash === undefined) {
-      hash = hashOf(state);
-      hashes.set(state, hash);
-    }
-    return hash;
-  },
-  partition: (operations: readonly KeyValueOperation[]) =>
-    partitionByKey(operations, (operation) => operation.input.key),
-  describeOperation(operation: KeyValueOperation): string {
-    const input = operation.input;
-    const key = JSON.stringify(input.key);
-    if (input.kind !== 'get') return `${input.kind} ${key} ${JSON.stringify(input.value)}`;
-    if (operation.status !== 'ok') return `get ${key}`;
-    return `get ${key} -> ${JSON.stringify(operation.output ?? '')}`;
-  },
-  describeState(state: KeyValueState): string {
-    if (state.size === 0) return 'every key empty';
-    const keys = [...state.keys()].sort();
-    return keys.map((key) => `${JSON.stringify(key)}=${JSON.stringify(state.get(key))}`).join(' ');
-  },
-});
+export const keyValueModel: SequentialModel<KeyValueState, KeyValueInput, KeyValueOutput> =
+  Object.freeze({
+    init: () => emptyState,
+    step(
+      state: KeyValueState,
+      input: KeyValueInput,
+      output: KeyValueOutput,
+    ): StepResult<KeyValueState> {
+      if (input.kind === 'get') {
+        return { ok: (output ?? '') === (state.get(input.key) ?? ''), state };
+      }
+      return { ok: true, state: write(state, input) };
+    },
+    stepPending: write,
+    hash(state: KeyValueState): string {
+      let hash = hashes.get(state);
+      if (hash === undefined) {
+        hash = hashOf(state);
+        hashes.set(state, hash);
+      }
+      return hash;
+    },
+    partition: (operations: readonly KeyValueOperation[]) =>
+      partitionByKey(operations, (operation) => operation.input.key),
+    describeOperation(operation: KeyValueOperation): string {
+      const input = operation.input;
+      const key = JSON.stringify(input.key);
+      if (input.kind !== 'get') return `${input.kind} ${key} ${JSON.stringify(input.value)}`;
+      if (operation.status !== 'ok') return `get ${key}`;
+      return `get ${key} -> ${JSON.stringify(operation.output ?? '')}`;
+    },
+    describeState(state: KeyValueState): string {
+      if (state.size === 0) return 'every key empty';
+      const keys = [...state.keys()].sort();
+      return keys
+        .map((key) => `${JSON.stringify(key)}=${JSON.stringify(state.get(key))}`)
+        .join(' ');
+    },
+  });

@@ -2,7 +2,7 @@ import { invariant } from '../../core/errors.js';
 import { Bitset } from './bitset.js';
 import { EntryList, type Entry } from './entry-list.js';
 import { ExploredCache } from './explored-cache.js';
-import type { Model } from './model.js';
+import type { SequentialModel } from './sequential-model.js';
 import type { CompletedOperation, PendingOperation } from './operation.js';
 import type { SearchBudget, SearchStopReason } from './search-budget.js';
 
@@ -45,7 +45,7 @@ interface Placed<State> {
  */
 export class PartitionSearch<State, Input, Output> {
   readonly #operations: readonly CheckedOperation<Input, Output>[];
-  readonly #model: Model<State, Input, Output>;
+  readonly #model: SequentialModel<State, Input, Output>;
   readonly #budget: SearchBudget;
   readonly #list: EntryList;
   readonly #placedSet: Bitset;
@@ -58,7 +58,7 @@ export class PartitionSearch<State, Input, Output> {
 
   constructor(
     operations: readonly CheckedOperation<Input, Output>[],
-    model: Model<State, Input, Output>,
+    model: SequentialModel<State, Input, Output>,
     budget: SearchBudget,
   ) {
     this.#operations = operations;

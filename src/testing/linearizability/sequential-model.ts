@@ -13,7 +13,7 @@ export interface StepResult<State> {
  * would do. States must be treated as immutable values, because the checker keeps old states to
  * backtrack to.
  */
-export interface Model<State, Input, Output> {
+export interface SequentialModel<State, Input, Output> {
   /** The state before any operation. */
   init(): State;
   /** Applies a completed operation: is `output` what the system could answer in `state`? */
@@ -25,7 +25,7 @@ export interface Model<State, Input, Output> {
   stepPending(state: State, input: Input): State;
   /**
    * A string that is equal for equal states. The checker uses it to remember which (operations,
-   * state) pairs it has already explored; without {@link Model.equal} it must identify the state
+   * state) pairs it has already explored; without {@link SequentialModel.equal} it must identify the state
    * exactly.
    */
   hash(state: State): string;
@@ -46,7 +46,7 @@ export interface Model<State, Input, Output> {
 }
 
 /**
- * Groups operations by a key, keeping their order: the usual {@link Model.partition} for a store
+ * Groups operations by a key, keeping their order: the usual {@link SequentialModel.partition} for a store
  * whose keys are independent.
  */
 export function partitionByKey<Input, Output>(
