@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['raftkit-source'] },
   test: {
-    include: ['src/**/*.test.ts', 'apps/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'apps/**/*.test.ts', 'examples/**/*.test.ts'],
     // A skipped or focused test hides a gap: fail the run rather than report green.
     allowOnly: false,
     reporters: ['default'],

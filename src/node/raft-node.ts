@@ -597,6 +597,37 @@ export class RaftNode<
     return request.promise;
   }
 
+  /**
+   * Resolves with the leader's id as soon as this server knows one (at once if it does already).
+   * Rejects with `TIMEOUT`, `ABORTED` or `STOPPED`.
+   */
+  waitForLeader(options: ProposeOptions = {}): Promise<NodeId> {
+    if (!this.#active) {
+      return Promise.reject(new RaftError('STOPPED', `node ${this.id} is not running`));
+    }
+    const known = this.#softState.leaderId;
+    if (known !== null) return Promise.resolve(known);
+    const request = this.#newRequest<NodeId>(options, (reason) =>
+      reason === 'timeout'
+        ? new RaftError('TIMEOUT', 'no leader was elected in time', {
+            details: { retryable: true },
+          })
+        : new RaftError('ABORTED', 'wait for a leader aborted'),
+    );
+    const unsubscribeLeader = this.on('leader', ({ leaderId }) => {
+      if (leaderId !== null) request.resolve(leaderId);
+    });
+    const unsubscribeStop = this.on('stopped', () =>
+      request.reject(new RaftError('STOPPED', `node ${this.id} stopped`)),
+    );
+    const cleanup = (): void => {
+      unsubscribeLeader();
+      unsubscribeStop();
+    };
+    void request.promise.then(cleanup, cleanup);
+    return request.promise;
+  }
+
   /** Role, term, leader, indexes, per-peer progress (on the leader) and counters. */
   status(): NodeStatus {
     const core = this.#core;
