@@ -23,6 +23,7 @@ describe('Tracer', () => {
     for (let time = 0; time < 8; time++) tracer.record(note(time));
     expect(tracer.rows().map((row) => row.time)).toEqual([5, 6, 7]);
     expect(tracer.last(2).map((row) => row.time)).toEqual([6, 7]);
+    expect(tracer.last(10).map((row) => row.time)).toEqual([5, 6, 7]);
     expect(tracer.size).toBe(3);
     expect(tracer.dropped).toBe(5);
   });

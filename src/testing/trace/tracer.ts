@@ -68,8 +68,14 @@ export class Tracer {
     if (!Number.isInteger(count) || count < 0) {
       throw new RaftError('INVALID_CONFIG', `count must be a non-negative integer, got ${count}`);
     }
-    if (count === 0) return [];
-    return this.rows().slice(-count);
+    // Read only the slots needed: the simulator asks for the tail of a full buffer on every failure.
+    const rows = this.#rows;
+    const taken = Math.min(count, rows.length);
+    const tail: TraceRow[] = [];
+    for (let offset = rows.length - taken; offset < rows.length; offset++) {
+      tail.push(rows[(this.#oldest + offset) % rows.length]!);
+    }
+    return tail;
   }
 
   /** Forgets every row and resets the dropped count; listeners stay subscribed. */
