@@ -171,9 +171,9 @@ describe('message codec', () => {
   });
 
   it('survives a fast fuzz run of random and mutated frames', () => {
-    const report = runCodecFuzz({ seed: 20_251_123, cases: 20_000 });
-    expect(report.cases).toBe(20_000);
-    expect(report.rejected).toBeGreaterThan(5_000);
+    const report = runCodecFuzz({ seed: 20_251_123, cases: 10_000 });
+    expect(report.cases).toBe(10_000);
+    expect(report.rejected).toBeGreaterThan(2_500);
     expect(report.decoded).toBeGreaterThan(100);
   });
 });

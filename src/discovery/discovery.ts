@@ -28,7 +28,7 @@ export interface Discovery {
 const portMax = 65_535;
 
 /**
- * Parses `host:port`, `[ipv6]:port` or a {@link PeerAddress}. Throws RaftError `INVALID_CONFIG`
+ * Parses `host:port`, `[ipv6]:port` (either optionally after `scheme://`) or a {@link PeerAddress}. Throws RaftError `INVALID_CONFIG`
  * for anything else, so a typo in a configuration fails at startup rather than at first connect.
  * Port 0 ("any free port") is accepted only with `allowAnyPort`, for listening addresses.
  */
@@ -38,6 +38,8 @@ export function parseAddress(
 ): PeerAddress {
   const portMin = options.allowAnyPort === true ? 0 : 1;
   if (typeof address !== 'string') return checkAddress(address, portMin);
+  // Configurations may carry a scheme (`tcp://host:port`); the transport decides the protocol.
+  address = address.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(address);
   const plain = /^([^:[\]]+):(\d+)$/.exec(address);
   const match = bracketed ?? plain;

@@ -7,6 +7,7 @@ describe('parseAddress', () => {
   it('parses host:port and bracketed IPv6', () => {
     expect(parseAddress('db-1.internal:7000')).toEqual({ host: 'db-1.internal', port: 7000 });
     expect(parseAddress('[::1]:7000')).toEqual({ host: '::1', port: 7000 });
+    expect(parseAddress('tcp://10.0.0.1:7000')).toEqual({ host: '10.0.0.1', port: 7000 });
     expect(formatAddress({ host: '::1', port: 7000 })).toBe('[::1]:7000');
     expect(formatAddress({ host: '10.0.0.1', port: 1 })).toBe('10.0.0.1:1');
   });

@@ -58,7 +58,10 @@ export class InboundConnection {
       this.close();
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // A plain view of each chunk (no copy), so decoded byte fields are Uint8Array, never Buffer.
+    socket.on('data', (chunk: Buffer) =>
+      this.#onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
+    );
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.#stopTimer();
@@ -79,7 +82,7 @@ export class InboundConnection {
     this.#socket.destroy();
   }
 
-  #onData(chunk: Buffer): void {
+  #onData(chunk: Uint8Array): void {
     if (this.#state === 'closed') return;
     let bodies: Uint8Array[];
     try {

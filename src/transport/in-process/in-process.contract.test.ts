@@ -1,0 +1,10 @@
+import { transportContract } from '../../testing/index.js';
+import { InProcessNetwork } from './in-process-network.js';
+
+transportContract({
+  name: 'InProcessNetwork',
+  create: (ids) => {
+    const network = new InProcessNetwork();
+    return { transports: new Map(ids.map((id) => [id, network.transport()])) };
+  },
+});
