@@ -46,6 +46,27 @@ describe('checkLinearizability with the key-value model', () => {
     );
   });
 
+  it('lists only the last operations of a long prefix', () => {
+    const writes = Array.from({ length: 7 }, (_, index) =>
+      put('x', String(index), [index * 2, index * 2 + 1], 1),
+    );
+    const result = checkLinearizability([...writes, get('x', '0', [20, 21], 2)], keyValueModel);
+    expect(result.message).toBe(
+      [
+        'not linearizable: partition "x" (8 operations)',
+        'longest valid prefix (7 operations), the last 5:',
+        '  put "x" "2" (process 1, 4..5)',
+        '  put "x" "3" (process 1, 6..7)',
+        '  put "x" "4" (process 1, 8..9)',
+        '  put "x" "5" (process 1, 10..11)',
+        '  put "x" "6" (process 1, 12..13)',
+        'state after it: "x"="6"',
+        'none of these can come next:',
+        '  get "x" -> "0" (process 2, 20..21)',
+      ].join('\n'),
+    );
+  });
+
   it('accepts overlapping writes in either order, but nothing they could not produce', () => {
     const writes = [put('x', 'a', [0, 10], 1), put('x', 'b', [1, 9], 2)];
     expect(verdictOf([...writes, get('x', 'a', [11, 12], 3)])).toBe('linearizable');

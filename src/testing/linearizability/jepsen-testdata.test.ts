@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkLinearizability } from './check-linearizability.js';
-import { keyValueModel } from './key-value-model.js';
+import { keyValueModel, type KeyValueOperation, type KeyValueState } from './key-value-model.js';
 import { parseJepsenHistory } from './parse-jepsen-history.js';
 
 // The labelled histories live outside the repository, beside the checkout. A missing directory
@@ -17,6 +17,28 @@ const expectedFiles = [
 ];
 const files = readdirSync(testdataUrl).filter((name) => /-(ok|bad)\.txt$/.test(name));
 
+/**
+ * Replays a witness order through the model and checks that it respects real time: no operation
+ * comes after one that was called only after it returned. Returns the problems found.
+ */
+function witnessProblems(order: readonly KeyValueOperation[]): string[] {
+  const problems: string[] = [];
+  let state: KeyValueState = keyValueModel.init();
+  let latestCallTime = -Infinity;
+  for (const [position, operation] of order.entries()) {
+    if (operation.status === 'ok') {
+      const step = keyValueModel.step(state, operation.input, operation.output);
+      if (!step.ok) problems.push(`operation ${position} does not fit the state`);
+      state = step.state;
+      if (operation.returnTime < latestCallTime) problems.push(`operation ${position} is too late`);
+    } else {
+      state = keyValueModel.stepPending(state, operation.input);
+    }
+    latestCallTime = Math.max(latestCallTime, operation.callTime);
+  }
+  return problems;
+}
+
 describe('labelled Jepsen key-value histories', () => {
   it('finds every labelled file', () => {
     expect(files).toEqual(expect.arrayContaining(expectedFiles));
@@ -30,5 +52,9 @@ describe('labelled Jepsen key-value histories', () => {
     const result = checkLinearizability(history, keyValueModel, { timeBudgetMs: 25_000 });
     const expected = name.endsWith('-ok.txt') ? 'linearizable' : 'not-linearizable';
     expect(result.result, result.message).toBe(expected);
+    if (result.result === 'linearizable') {
+      const problems = [...result.linearizations.values()].flatMap(witnessProblems);
+      expect(problems).toEqual([]);
+    }
   });
 });
