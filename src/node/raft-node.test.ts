@@ -46,6 +46,17 @@ describe('RaftNode: elections', () => {
     expect(leader.role).toBe('leader');
   });
 
+  it('elects a new leader after the leader stops, with real timers', async () => {
+    cluster = new TestCluster({ size: 3, clock: realClock });
+    await cluster.start();
+    const first = await cluster.waitForLeader(5000);
+    await cluster.propose(first, 'add:1');
+    await first.stop();
+    const second = await cluster.waitForLeader(5000);
+    expect(second.id).not.toBe(first.id);
+    expect(await cluster.propose(second, 'add:2')).toBe(3);
+  });
+
   it('elects a new leader within the election timeout range after the leader stops', async () => {
     cluster = new TestCluster({ size: 5 });
     await cluster.start();
@@ -86,6 +97,16 @@ describe('RaftNode: proposals', () => {
       expect(leader.status().counters.storageWrites).toBeLessThan(100);
     },
   );
+
+  it('resolves a thousand concurrent proposals in log order with real timers', async () => {
+    cluster = new TestCluster({ size: 3, clock: realClock });
+    await cluster.start();
+    const leader = await cluster.waitForLeader(5000);
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, n) => cluster!.propose(leader, `add:${n + 1}`)),
+    );
+    expect(results).toEqual(Array.from({ length: 1000 }, (_, n) => ((n + 1) * (n + 2)) / 2));
+  });
 
   it('redirects a proposal on a follower to the leader with NOT_LEADER', async () => {
     cluster = new TestCluster({
