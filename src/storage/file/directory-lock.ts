@@ -1,11 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RaftError } from '../../core/index.js';
 import type { StorageFileSystem } from './file-system.js';
 
 /** The lock file's name inside a storage directory. */
 export const lockFileName = 'LOCK';
-/** A lock file holds a process id and a newline; anything longer is not ours. */
-const lockFileBytesMax = 64;
+/** A lock file holds a process id, a boot id and a newline; anything longer is not ours. */
+const lockFileBytesMax = 128;
+
+/**
+ * Identifies this boot of the machine (Linux), so a lock written before a power loss is not
+ * mistaken for one held by whatever process reuses its pid after the reboot. Empty elsewhere.
+ */
+const bootId = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+})();
 
 /** Directories locked by this process. A second open in the same process must fail too. */
 const lockedDirectories = new Set<string>();
@@ -24,16 +37,29 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** What a lock file held by process `pid` during this boot contains. */
+export function lockFileText(pid: number): string {
+  return `${pid} ${bootId}\n`;
+}
+
+/**
+ * The pid in a lock file written during this boot, or `null` when the file is incomplete (its
+ * write never reached the disk whole), from an earlier boot, or not a lock file at all.
+ */
 async function readLockOwner(fileSystem: StorageFileSystem, path: string): Promise<number | null> {
   const file = await fileSystem.open(path, 'read');
+  let text: string;
   try {
     const buffer = new Uint8Array(lockFileBytesMax);
     const length = await file.read(buffer, 0);
-    const pid = Number(new TextDecoder().decode(buffer.subarray(0, length)).trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+    text = new TextDecoder().decode(buffer.subarray(0, length));
   } finally {
     await file.close();
   }
+  const match = /^(\d+) ([0-9a-f-]*)\n$/.exec(text);
+  if (match === null || match[2] !== bootId) return null;
+  const pid = Number(match[1]);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
 }
 
 /** Creates the lock file holding our pid; false if it already exists. */
@@ -46,7 +72,7 @@ async function tryCreateLockFile(fileSystem: StorageFileSystem, path: string): P
     throw error;
   }
   try {
-    await file.write(new TextEncoder().encode(`${process.pid}\n`), 0);
+    await file.write(new TextEncoder().encode(lockFileText(process.pid)), 0);
   } finally {
     await file.close();
   }

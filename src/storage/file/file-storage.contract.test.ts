@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { logStorageContract } from '../../testing/index.js';
 import { FaultyFileSystem } from './faulty-file-system.test-helpers.js';
 import { FileStorage } from './file-storage.js';
+import { PowerLossFileSystem, seededRandom } from './power-loss-file-system.test-helpers.js';
 
 const fileSystems = new WeakMap<FileStorage, FaultyFileSystem>();
 
@@ -32,5 +33,38 @@ logStorageContract({
     fileSystems.get(storage)?.kill();
     await storage.close();
     return storageIn(storage.directory);
+  },
+});
+
+const powerLossFileSystems = new WeakMap<FileStorage, PowerLossFileSystem>();
+let powerLossDirectoryCount = 0;
+
+function storageOnPowerLossDisk(directory: string, fileSystem: PowerLossFileSystem): FileStorage {
+  const storage = new FileStorage({
+    directory,
+    fileSystem,
+    segmentBytesMax: 64 * 1024,
+    cacheEntriesMax: 64,
+  });
+  powerLossFileSystems.set(storage, fileSystem);
+  return storage;
+}
+
+// The same suite with crashes that lose everything not yet synced, as a power loss would.
+logStorageContract({
+  name: 'FileStorage after power loss',
+  create: () =>
+    storageOnPowerLossDisk(
+      `/power-loss-contract/${++powerLossDirectoryCount}`,
+      new PowerLossFileSystem(seededRandom(powerLossDirectoryCount)),
+    ),
+  reopen: (storage) =>
+    storageOnPowerLossDisk(storage.directory, powerLossFileSystems.get(storage)!),
+  destroy: (storage) => storage.close(),
+  crash: async (storage) => {
+    const survivor = powerLossFileSystems.get(storage)!.crash();
+    // The old instance's files are gone with the power; closing it only releases its lock.
+    await storage.close().catch(() => undefined);
+    return storageOnPowerLossDisk(storage.directory, survivor);
   },
 });

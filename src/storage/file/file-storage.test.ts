@@ -13,7 +13,7 @@ import {
 import { FaultyFileSystem } from './faulty-file-system.test-helpers.js';
 import { FileStorage, type FileStorageOptions } from './file-storage.js';
 import { nodeFileSystem, type StorageFileSystem } from './file-system.js';
-import { lockFileName } from './directory-lock.js';
+import { lockFileName, lockFileText } from './directory-lock.js';
 import { segmentFileName, segmentHeaderBytes } from './record-format.js';
 
 const initialHardState: HardState = { term: 0, vote: null, commit: 0 };
@@ -352,7 +352,7 @@ describe('FileStorage lock', () => {
     const directory = temporaryDirectory();
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
     try {
-      writeFileSync(join(directory, lockFileName), `${sleeper.pid}\n`);
+      writeFileSync(join(directory, lockFileName), lockFileText(sleeper.pid ?? 0));
       const error = await rejection(new FileStorage({ directory }).open());
       expect(error).toMatchObject({ code: 'LOCKED', details: { pid: sleeper.pid } });
     } finally {
@@ -363,10 +363,23 @@ describe('FileStorage lock', () => {
   it('takes over the lock of a process that is gone', async () => {
     const directory = temporaryDirectory();
     const finished = spawnSync(process.execPath, ['-e', '0']);
-    writeFileSync(join(directory, lockFileName), `${finished.pid}\n`);
+    writeFileSync(join(directory, lockFileName), lockFileText(finished.pid));
     const storage = storageAt({ directory });
     expect(await storage.open()).toBeNull();
-    expect(readFileSync(join(directory, lockFileName), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(join(directory, lockFileName), 'utf8')).toBe(lockFileText(process.pid));
+  });
+
+  it('takes over a lock written before a reboot or never written whole', async () => {
+    for (const stale of [
+      `${process.ppid} 00000000-0000-0000-0000-000000000000\n`,
+      `${process.ppid}`,
+    ]) {
+      const directory = temporaryDirectory();
+      writeFileSync(join(directory, lockFileName), stale);
+      const storage = storageAt({ directory });
+      expect(await storage.open()).toBeNull();
+      await storage.close();
+    }
   });
 
   it('can be opened again after close', async () => {
