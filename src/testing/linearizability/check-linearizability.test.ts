@@ -170,6 +170,9 @@ describe('checkLinearizability limits', () => {
     expect(result.unfinished).toEqual(['x']);
     expect(result.partitions).toEqual([{ key: 'x', operations: 11, verdict: 'unknown' }]);
     expect(result.steps).toBe(5 * 1024);
+    expect(result.message).toBe(
+      'no verdict: the time budget ran out after 5120 steps, 1 of 1 partitions unfinished',
+    );
   });
 
   it('answers unknown when the time budget runs out (real clock)', () => {
@@ -184,6 +187,7 @@ describe('checkLinearizability limits', () => {
     expect(result.result).toBe('unknown');
     if (result.result !== 'unknown') return;
     expect(result.reason).toBe('cache-limit');
+    expect(result.message).toMatch(/^no verdict: the explored-state cache filled after \d+ steps/);
   });
 
   it('proves a hard history wrong when given the room', () => {

@@ -140,7 +140,11 @@ export function checkLinearizability<State, Input, Output>(
     const unfinished = reports
       .filter((report) => report.verdict === 'unknown')
       .map((report) => report.key);
-    const message = `no verdict: the ${outcome.reason} ran out after ${budget.steps} steps, ${unfinished.length} of ${reports.length} partitions unfinished`;
+    const limit =
+      outcome.reason === 'time-budget'
+        ? 'the time budget ran out'
+        : 'the explored-state cache filled';
+    const message = `no verdict: ${limit} after ${budget.steps} steps, ${unfinished.length} of ${reports.length} partitions unfinished`;
     return { result: 'unknown', ...summary, reason: outcome.reason, unfinished, message };
   }
   const linearizations = new Map(searches.map((search) => [search.key, search.linearization()]));
@@ -181,7 +185,7 @@ function runInTurns<State, Input, Output>(
       }
       if (outcome?.verdict === 'unknown') cacheLimitReached = true;
     }
-    active = active.filter((search) => search.verdict === 'unknown' && !search.stopped);
+    active = active.filter((search) => !search.stopped);
   }
   return cacheLimitReached
     ? { verdict: 'unknown', reason: 'cache-limit' }
