@@ -779,35 +779,34 @@ export class RaftNode<
     }
   }
 
+  /**
+   * Applies a batch in order. A synchronous state machine is called without awaiting (a microtask
+   * per entry would let callers slip in between and split the next batch), and callers are
+   * resolved only after the whole batch, so their follow-up proposals form one append again.
+   */
   async #applyEntries(entries: readonly Entry[]): Promise<void> {
+    const settlements: (() => void)[] = [];
     for (const entry of entries) {
       const context: ApplyContext = { index: entry.index, term: entry.term };
       let result: unknown = undefined;
       if (entry.kind === 'command') {
-        result = await this.#applyCommand(entry.data, context);
-      } else {
-        await this.#options.stateMachine.skip?.(context);
-        if (entry.kind === 'configuration') {
-          this.#publish('membership', {
-            nodeId: this.id,
-            configuration: entry.configuration,
-            index: entry.index,
-          });
-        } else if (entry.kind === 'settings') {
-          this.#publish('settings', {
-            nodeId: this.id,
-            settings: entry.settings,
-            index: entry.index,
-          });
+        result = this.#applyOnce(entry.data, context);
+        if (result instanceof Failure || isPromiseLike(result)) {
+          result = await this.#applyWithPolicy(entry.data, context, result);
         }
+      } else {
+        const skipped = this.#options.stateMachine.skip?.(context);
+        if (isPromiseLike(skipped)) await skipped;
+        this.#publishNonCommand(entry);
       }
       this.#appliedIndex = entry.index;
       const waiter = this.#waiters.get(entry.index);
       if (waiter !== undefined) {
         this.#waiters.delete(entry.index);
-        waiter.settle(entry, result);
+        settlements.push(() => waiter.settle(entry, result));
       }
     }
+    for (const settle of settlements) settle();
     this.#counters.add('entriesApplied', entries.length);
     this.#publish('applied', {
       nodeId: this.id,
@@ -816,18 +815,50 @@ export class RaftNode<
     });
   }
 
-  /** Applies one command under the failure policy: retry if idempotent, otherwise stop. */
-  async #applyCommand(command: Uint8Array, context: ApplyContext): Promise<unknown> {
-    const { stateMachine, idempotentCommands, applyAttemptsMax, applyRetryDelayMs } = this.#options;
+  #publishNonCommand(entry: Entry): void {
+    if (entry.kind === 'configuration') {
+      this.#publish('membership', {
+        nodeId: this.id,
+        configuration: entry.configuration,
+        index: entry.index,
+      });
+    } else if (entry.kind === 'settings') {
+      this.#publish('settings', { nodeId: this.id, settings: entry.settings, index: entry.index });
+    }
+  }
+
+  /** One synchronous attempt: the result, a promise of it, or a `Failure` holding what it threw. */
+  #applyOnce(command: Uint8Array, context: ApplyContext): unknown {
+    try {
+      return this.#options.stateMachine.apply(command, context);
+    } catch (error) {
+      return new Failure(error);
+    }
+  }
+
+  /**
+   * Finishes an apply that is asynchronous or failed, under the failure policy: retry if the
+   * commands are idempotent, otherwise stop the node.
+   */
+  async #applyWithPolicy(
+    command: Uint8Array,
+    context: ApplyContext,
+    first: unknown,
+  ): Promise<unknown> {
+    const { idempotentCommands, applyAttemptsMax, applyRetryDelayMs } = this.#options;
     const attempts = idempotentCommands ? applyAttemptsMax : 1;
+    let outcome = first;
     let lastError: unknown = null;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
         this.#counters.increment('applyRetries');
         await this.#sleep(applyRetryDelayMs * 2 ** (attempt - 1));
+        outcome = this.#applyOnce(command, context);
       }
       try {
-        return await stateMachine.apply(command, context);
+        const value = isPromiseLike(outcome) ? await outcome : outcome;
+        if (!(value instanceof Failure)) return value;
+        lastError = value.error;
       } catch (error) {
         lastError = error;
       }
@@ -930,6 +961,19 @@ export class RaftNode<
       await this.#sleep(stepMs);
     }
   }
+}
+
+/** What a synchronous apply threw, kept as a value so the fast path needs no try around awaits. */
+class Failure {
+  constructor(readonly error: unknown) {}
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function replacedError(index: number): RaftError {
