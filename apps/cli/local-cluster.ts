@@ -1,0 +1,166 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readClusterLayout, type ClusterLayout } from '../kv/cluster-layout.js';
+import { sendOnce } from '../kv/resp/resp-client.js';
+
+/** The repository root: children run from it so `--import tsx` resolves. */
+const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+const serverMain = join(repositoryRoot, 'apps/kv/main.ts');
+
+/** How long one server may take to start (tsx compiles on first run) before start fails. */
+export const serverStartMsMax = 30_000;
+/** How long a server may take to stop after SIGTERM before it is killed. */
+export const serverStopMsMax = 5000;
+
+/** The layout file inside a cluster's data directory. */
+export function layoutPath(directory: string): string {
+  return join(directory, 'cluster.json');
+}
+
+/** A layout with a free ephemeral port for every listener (for tests: nothing else is bound). */
+export async function freePortLayout(
+  nodes: number,
+  clusterId = 'raftkit-test',
+): Promise<ClusterLayout> {
+  const ports: number[] = [];
+  for (let count = 0; count < nodes * 3; count++) ports.push(await freePort());
+  return {
+    clusterId,
+    members: Array.from({ length: nodes }, (_, position) => ({
+      id: `n${position + 1}`,
+      client: `127.0.0.1:${ports[position * 3]}`,
+      raft: `127.0.0.1:${ports[position * 3 + 1]}`,
+      http: `127.0.0.1:${ports[position * 3 + 2]}`,
+    })),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * A cluster of key-value server processes on this machine, one child process per member, with
+ * its layout file and one data directory per member under `directory`.
+ */
+export class LocalCluster {
+  readonly layout: ClusterLayout;
+  readonly #directory: string;
+  readonly #serverArgs: readonly string[];
+  readonly #output: (line: string) => void;
+  readonly #children = new Map<string, ChildProcess>();
+
+  constructor(options: {
+    readonly directory: string;
+    /** Used when the directory holds no layout yet; an existing layout always wins. */
+    readonly layout: ClusterLayout;
+    /** Extra arguments for every server (`--tick-ms 50`, `--consistency lease`). */
+    readonly serverArgs?: readonly string[];
+    /** Receives each line the servers print, prefixed with their id. */
+    readonly output?: (line: string) => void;
+  }) {
+    this.#directory = resolve(options.directory);
+    mkdirSync(this.#directory, { recursive: true });
+    const file = layoutPath(this.#directory);
+    if (existsSync(file)) {
+      this.layout = readClusterLayout(file);
+    } else {
+      writeFileSync(file, JSON.stringify(options.layout, null, 2) + '\n');
+      this.layout = options.layout;
+    }
+    this.#serverArgs = options.serverArgs ?? [];
+    this.#output = options.output ?? (() => undefined);
+  }
+
+  /** Starts every member and waits until each answers PING. */
+  async start(): Promise<void> {
+    await Promise.all(this.layout.members.map((member) => this.startMember(member.id)));
+  }
+
+  /** Starts (or restarts, on its data) one member; resolves once it answers PING. */
+  async startMember(id: string): Promise<void> {
+    const member = this.layout.members.find((candidate) => candidate.id === id);
+    if (member === undefined) throw new Error(`no member ${id}`);
+    if (this.#children.has(id)) throw new Error(`${id} is already running`);
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=raftkit-source',
+        '--import',
+        'tsx',
+        serverMain,
+        '--id',
+        id,
+        '--layout',
+        layoutPath(this.#directory),
+        '--dir',
+        join(this.#directory, id),
+        ...this.#serverArgs,
+      ],
+      { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.#children.set(id, child);
+    const forward = (chunk: Buffer): void => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.length > 0) this.#output(`[${id}] ${line}`);
+      }
+    };
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+    child.once('exit', () => {
+      if (this.#children.get(id) === child) this.#children.delete(id);
+    });
+    await this.#waitUntilServing(id, member.client, child);
+  }
+
+  async #waitUntilServing(id: string, address: string, child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + serverStartMsMax;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${id} exited while starting (${child.exitCode ?? child.signalCode})`);
+      }
+      const reply = await sendOnce(address, ['PING'], 500).catch(() => null);
+      if (reply?.type === 'simple' && reply.value === 'PONG') return;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    }
+    throw new Error(`${id} did not start within ${serverStartMsMax} ms`);
+  }
+
+  /** Ids of the members whose process is running. */
+  running(): string[] {
+    return [...this.#children.keys()];
+  }
+
+  /** Sends `signal` to one member and waits for it to exit. */
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.#children.get(id);
+    if (child === undefined) return;
+    await this.#terminate(child, signal);
+  }
+
+  /** Stops every member: SIGTERM, then SIGKILL for any that outlasts `serverStopMsMax`. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.#children.values()].map((child) => this.#terminate(child, 'SIGTERM')),
+    );
+  }
+
+  async #terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), serverStopMsMax);
+    await exited;
+    clearTimeout(timer);
+  }
+}

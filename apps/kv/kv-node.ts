@@ -1,0 +1,167 @@
+import { RaftNode, type ReadConsistency, type ResultCodec } from 'raftkit';
+import { StaticDiscovery } from 'raftkit/discovery';
+import { FileStorage } from 'raftkit/storage/file';
+import { TcpTransport } from 'raftkit/transport/tcp';
+import { splitHostPort, type ClusterLayout } from './cluster-layout.js';
+import { KvMetrics, renderMetrics } from './metrics/kv-metrics.js';
+import { MetricsHttpServer } from './metrics/metrics-http-server.js';
+import { TimedStorage } from './metrics/timed-storage.js';
+import type { RespRequestLimits } from './resp/resp-request-parser.js';
+import { KvServer } from './server/kv-server.js';
+import { statusDocument } from './server/raft-command.js';
+import { RequestExecutor, type KvNode, type RetryPolicy } from './server/request-executor.js';
+import {
+  defaultConnectionLimits,
+  type ConnectionLimits,
+  type ServerContext,
+} from './server/server-context.js';
+import { KvStateMachine } from './state/kv-state-machine.js';
+
+/** How to run one key-value server. */
+export interface KvNodeOptions {
+  /** This server's id in the layout. */
+  readonly id: string;
+  readonly layout: ClusterLayout;
+  /** Where the Raft log lives. */
+  readonly directory: string;
+  /** Consistency of reads unless a connection picks another. Default `linearizable`. */
+  readonly consistency?: ReadConsistency;
+  /** Milliseconds per Raft tick (election timeout is 10–20 ticks). Default 100. */
+  readonly tickMs?: number;
+  /**
+   * While keys carry expiries, the leader puts its clock into the log this often when no write
+   * did, so keys expire on time on an idle cluster too. Default 500.
+   */
+  readonly clockEntryIntervalMs?: number;
+  readonly retryPolicy?: Partial<RetryPolicy>;
+  readonly connectionLimits?: Partial<ConnectionLimits>;
+  readonly requestLimits?: Partial<RespRequestLimits>;
+  /** Shared by every member; authenticates the Raft transport. */
+  readonly secret?: string;
+}
+
+/** A running server: the node, its store and its listeners. */
+export interface KvNodeHandle {
+  readonly node: KvNode;
+  readonly stateMachine: KvStateMachine;
+  readonly metrics: KvMetrics;
+  /** Stops the listeners, then the node (which closes the transport and storage). */
+  stop(): Promise<void>;
+}
+
+/** Results are already the RESP bytes of the replies; forwarding carries them as they are. */
+const bytesResultCodec: ResultCodec<Uint8Array> = {
+  encode: (result) => result,
+  decode: (bytes) => bytes,
+};
+
+/**
+ * Starts one server of the key-value store: a {@link RaftNode} over {@link FileStorage} and
+ * {@link TcpTransport}, the Redis-protocol listener, and the HTTP metrics listener.
+ */
+export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle> {
+  const self = options.layout.members.find((member) => member.id === options.id);
+  if (self === undefined) throw new Error(`${options.id} is not in the cluster layout`);
+  const metrics = new KvMetrics();
+  const stateMachine = new KvStateMachine();
+  const discovery = new StaticDiscovery(
+    Object.fromEntries(options.layout.members.map((member) => [member.id, member.raft])),
+  );
+  const clientAddress = (id: string): string | null =>
+    options.layout.members.find((member) => member.id === id)?.client ?? null;
+  const node: KvNode = new RaftNode({
+    id: options.id,
+    storage: new TimedStorage(
+      new FileStorage({ directory: options.directory }),
+      metrics.storageSaveSeconds,
+    ),
+    transport: new TcpTransport({
+      clusterId: options.layout.clusterId,
+      discovery,
+      listen: self.raft,
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+    }),
+    stateMachine,
+    initialConfiguration: options.layout.members.map((member) => member.id),
+    tickMs: options.tickMs ?? 100,
+    forwardProposals: true,
+    resultCodec: bytesResultCodec,
+    addressOf: clientAddress,
+  });
+  await node.start();
+  const executor = new RequestExecutor({
+    node,
+    metrics,
+    ...(options.retryPolicy === undefined ? {} : { policy: options.retryPolicy }),
+  });
+  const context: ServerContext = {
+    node,
+    stateMachine,
+    executor,
+    metrics,
+    layout: options.layout,
+    limits: { ...defaultConnectionLimits, ...options.connectionLimits },
+    defaultConsistency: options.consistency ?? 'linearizable',
+    startedAtMs: Date.now(),
+  };
+  const server = new KvServer({ context, requestLimits: options.requestLimits ?? {} });
+  const http = new MetricsHttpServer({
+    ...splitHostPort(self.http),
+    metrics: () =>
+      renderMetrics({
+        status: node.status(),
+        metrics,
+        keys: stateMachine.size,
+        replicatedTimeMs: stateMachine.replicatedTimeMs,
+      }),
+    status: () => statusDocument(context),
+  });
+  const clockTimer = startClockEntries(node, stateMachine, executor, options);
+  try {
+    const client = splitHostPort(self.client);
+    await server.listen(client.host, client.port);
+    await http.start();
+  } catch (error) {
+    clearInterval(clockTimer);
+    await server.stop().catch(() => undefined);
+    await node.stop();
+    throw error;
+  }
+  return {
+    node,
+    stateMachine,
+    metrics,
+    async stop() {
+      clearInterval(clockTimer);
+      await Promise.all([server.stop(), http.stop()]);
+      await node.stop();
+    },
+  };
+}
+
+/**
+ * Keeps replicated time moving while keys wait to expire: without writes, nothing else would
+ * carry a newer time into the log and the keys would outlive their expiry.
+ */
+function startClockEntries(
+  node: KvNode,
+  stateMachine: KvStateMachine,
+  executor: RequestExecutor,
+  options: KvNodeOptions,
+): NodeJS.Timeout {
+  const intervalMs = options.clockEntryIntervalMs ?? 500;
+  let inFlight = false;
+  const timer = setInterval(() => {
+    const behindMs = Date.now() - stateMachine.replicatedTimeMs;
+    if (inFlight || node.role !== 'leader' || stateMachine.expiringKeys === 0) return;
+    if (behindMs < intervalMs) return;
+    inFlight = true;
+    executor.advanceClock().then(
+      () => (inFlight = false),
+      // A lost clock entry is harmless: the next interval tries again.
+      () => (inFlight = false),
+    );
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}

@@ -1,0 +1,46 @@
+import type { Entry, HardState, LogStorage, SaveBatch, SnapshotMeta, StoredState } from 'raftkit';
+import type { Histogram } from './histogram.js';
+
+/**
+ * Wraps a {@link LogStorage} to time each `save` (one group commit: the write and its fsync), so
+ * the metrics can show what durability costs. Every call is passed through unchanged.
+ */
+export class TimedStorage implements LogStorage {
+  readonly #inner: LogStorage;
+  readonly #saveSeconds: Histogram;
+
+  constructor(inner: LogStorage, saveSeconds: Histogram) {
+    this.#inner = inner;
+    this.#saveSeconds = saveSeconds;
+  }
+
+  open(): Promise<StoredState | null> {
+    return this.#inner.open();
+  }
+
+  bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {
+    return this.#inner.bootstrap(snapshot, hardState);
+  }
+
+  async save(batch: SaveBatch): Promise<void> {
+    const started = performance.now();
+    await this.#inner.save(batch);
+    this.#saveSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  entries(from: number, to: number): Promise<Entry[]> {
+    return this.#inner.entries(from, to);
+  }
+
+  compact(snapshot: SnapshotMeta): Promise<void> {
+    return this.#inner.compact(snapshot);
+  }
+
+  setBroken(reason: string | null): Promise<void> {
+    return this.#inner.setBroken?.(reason) ?? Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}

@@ -1,0 +1,224 @@
+import { RespProtocolError } from './resp-protocol-error.js';
+
+/** Size limits of one client request; anything larger closes the connection. */
+export interface RespRequestLimits {
+  /** Bytes of one request: every argument plus the framing around it. */
+  readonly requestBytesMax: number;
+  /** Arguments in one request, the command name included. */
+  readonly argumentsMax: number;
+  /** Bytes of one inline (space-separated, telnet-style) request line. */
+  readonly inlineBytesMax: number;
+}
+
+/** Defaults that let one request fit into one Raft log entry of the default size. */
+export const defaultRespRequestLimits: RespRequestLimits = Object.freeze({
+  requestBytesMax: 512 * 1024,
+  argumentsMax: 65_536,
+  inlineBytesMax: 64 * 1024,
+});
+
+/** Longest `*<count>` or `$<length>` header line; 20 digits hold any 64-bit number. */
+const headerLineBytesMax = 32;
+
+const asterisk = 0x2a;
+const dollar = 0x24;
+const carriageReturn = 0x0d;
+const lineFeed = 0x0a;
+
+/** What one chunk yielded. */
+export interface ParseResult {
+  readonly requests: Buffer[][];
+  readonly error: RespProtocolError | null;
+}
+
+/** One parse attempt: the request and where it ended, or how many bytes it needs at least. */
+type Attempt =
+  | { readonly kind: 'request'; readonly args: Buffer[]; readonly end: number }
+  | { readonly kind: 'skip'; readonly end: number }
+  | { readonly kind: 'incomplete'; readonly needed: number };
+
+/**
+ * Turns a byte stream from a client into requests (each a list of arguments), whatever the chunk
+ * boundaries. Accepts RESP2 arrays of bulk strings and inline commands. Malformed or oversized
+ * input throws {@link RespProtocolError}; the caller closes the connection, since the stream can
+ * no longer be framed.
+ *
+ * Bytes are buffered only while a request is incomplete, and a new parse is attempted only once
+ * enough bytes have arrived to make progress, so a large value arriving in many chunks is copied
+ * a bounded number of times.
+ */
+export class RespRequestParser {
+  readonly #limits: RespRequestLimits;
+  #chunks: Buffer[] = [];
+  #bufferedBytes = 0;
+  /** Buffered bytes needed before the next parse attempt can make progress. */
+  #neededBytes = 1;
+  #failed = false;
+
+  constructor(limits: Partial<RespRequestLimits> = {}) {
+    this.#limits = { ...defaultRespRequestLimits, ...limits };
+  }
+
+  /** Bytes received but not yet part of a complete request. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /**
+   * Feeds one chunk; returns every request it completed, in order, and the protocol error that
+   * stopped parsing, if any. Requests before the error are valid and should be answered; after
+   * an error every further push fails.
+   */
+  push(chunk: Uint8Array): ParseResult {
+    if (this.#failed) {
+      return { requests: [], error: new RespProtocolError('the stream already failed to parse') };
+    }
+    if (chunk.byteLength === 0) return { requests: [], error: null };
+    this.#chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.#bufferedBytes += chunk.byteLength;
+    if (this.#bufferedBytes < this.#neededBytes) return { requests: [], error: null };
+    const buffer =
+      this.#chunks.length === 1
+        ? this.#chunks[0]!
+        : Buffer.concat(this.#chunks, this.#bufferedBytes);
+    const requests: Buffer[][] = [];
+    let offset = 0;
+    try {
+      while (offset < buffer.length) {
+        const attempt = this.#parseOne(buffer, offset);
+        if (attempt.kind === 'incomplete') {
+          this.#neededBytes = attempt.needed - offset;
+          break;
+        }
+        if (attempt.kind === 'request') requests.push(attempt.args);
+        offset = attempt.end;
+        this.#neededBytes = 1;
+      }
+    } catch (error) {
+      if (!(error instanceof RespProtocolError)) throw error;
+      this.#failed = true;
+      this.#chunks = [];
+      this.#bufferedBytes = 0;
+      return { requests, error };
+    }
+    const rest = buffer.subarray(offset);
+    // Copy a small remainder so the large chunk it came from can be collected.
+    this.#chunks = rest.length === 0 ? [] : [rest.length < 4096 ? Buffer.from(rest) : rest];
+    this.#bufferedBytes = rest.length;
+    if (rest.length === 0) this.#neededBytes = 1;
+    return { requests, error: null };
+  }
+
+  #parseOne(buffer: Buffer, start: number): Attempt {
+    return buffer[start] === asterisk
+      ? this.#parseArray(buffer, start)
+      : this.#parseInline(buffer, start);
+  }
+
+  #parseArray(buffer: Buffer, start: number): Attempt {
+    const header = readHeaderLine(buffer, start + 1, 'multibulk');
+    if (header === null) return { kind: 'incomplete', needed: buffer.length + 1 };
+    const count = header.value;
+    if (count <= 0) return { kind: 'skip', end: header.end };
+    if (count > this.#limits.argumentsMax) {
+      throw new RespProtocolError(`too many arguments (${count} > ${this.#limits.argumentsMax})`);
+    }
+    const args: Buffer[] = [];
+    let offset = header.end;
+    for (let position = 0; position < count; position++) {
+      if (offset >= buffer.length) return { kind: 'incomplete', needed: offset + 1 };
+      if (buffer[offset] !== dollar) {
+        throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buffer[offset]!)}'`);
+      }
+      const length = readHeaderLine(buffer, offset + 1, 'bulk');
+      if (length === null) return { kind: 'incomplete', needed: buffer.length + 1 };
+      if (length.value < 0) throw new RespProtocolError('invalid bulk length');
+      const end = length.end + length.value + 2;
+      if (end - start > this.#limits.requestBytesMax) {
+        throw new RespProtocolError(`request larger than ${this.#limits.requestBytesMax} bytes`);
+      }
+      if (end > buffer.length) return { kind: 'incomplete', needed: end };
+      if (buffer[end - 2] !== carriageReturn || buffer[end - 1] !== lineFeed) {
+        throw new RespProtocolError('bulk string not terminated by CRLF');
+      }
+      args.push(Buffer.from(buffer.subarray(length.end, end - 2)));
+      offset = end;
+    }
+    return { kind: 'request', args, end: offset };
+  }
+
+  #parseInline(buffer: Buffer, start: number): Attempt {
+    const limit = Math.min(buffer.length, start + this.#limits.inlineBytesMax + 2);
+    const newline = buffer.indexOf(lineFeed, start);
+    if (newline < 0 || newline >= limit) {
+      if (buffer.length - start > this.#limits.inlineBytesMax) {
+        throw new RespProtocolError('inline request too long');
+      }
+      return { kind: 'incomplete', needed: buffer.length + 1 };
+    }
+    const lineEnd =
+      newline > start && buffer[newline - 1] === carriageReturn ? newline - 1 : newline;
+    const line = buffer.subarray(start, lineEnd).toString('latin1');
+    const args = splitInline(line);
+    if (args.length > this.#limits.argumentsMax) {
+      throw new RespProtocolError('too many arguments');
+    }
+    if (args.length === 0) return { kind: 'skip', end: newline + 1 };
+    return {
+      kind: 'request',
+      args: args.map((arg) => Buffer.from(arg, 'latin1')),
+      end: newline + 1,
+    };
+  }
+}
+
+/**
+ * Reads a decimal number terminated by CRLF at `offset`; null when the line is not complete yet.
+ * Rejects signs other than a leading minus, non-digits and over-long lines.
+ */
+function readHeaderLine(
+  buffer: Buffer,
+  offset: number,
+  what: 'multibulk' | 'bulk',
+): { value: number; end: number } | null {
+  const searchEnd = Math.min(buffer.length, offset + headerLineBytesMax);
+  const carriage = buffer.indexOf(carriageReturn, offset);
+  if (carriage < 0 || carriage >= searchEnd) {
+    if (buffer.length - offset >= headerLineBytesMax) {
+      throw new RespProtocolError(`invalid ${what} length`);
+    }
+    return null;
+  }
+  if (carriage + 1 >= buffer.length) return null;
+  if (buffer[carriage + 1] !== lineFeed) throw new RespProtocolError(`invalid ${what} length`);
+  const text = buffer.subarray(offset, carriage).toString('latin1');
+  if (!/^-?\d{1,19}$/.test(text)) throw new RespProtocolError(`invalid ${what} length`);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RespProtocolError(`invalid ${what} length`);
+  return { value, end: carriage + 2 };
+}
+
+/** Splits an inline request the way Redis does: spaces separate, double or single quotes group. */
+function splitInline(line: string): string[] {
+  const args: string[] = [];
+  let position = 0;
+  while (position < line.length) {
+    while (position < line.length && (line[position] === ' ' || line[position] === '\t')) {
+      position++;
+    }
+    if (position >= line.length) break;
+    const quote = line[position];
+    if (quote === '"' || quote === "'") {
+      const close = line.indexOf(quote, position + 1);
+      if (close < 0) throw new RespProtocolError('unbalanced quotes in request');
+      args.push(line.slice(position + 1, close));
+      position = close + 1;
+      continue;
+    }
+    let end = position;
+    while (end < line.length && line[end] !== ' ' && line[end] !== '\t') end++;
+    args.push(line.slice(position, end));
+    position = end;
+  }
+  return args;
+}

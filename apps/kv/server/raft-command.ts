@@ -1,0 +1,148 @@
+import { RaftError, type ReadConsistency } from 'raftkit';
+import {
+  arrayReply,
+  bulkReply,
+  errorReply,
+  nullReply,
+  okReply,
+  simpleStringReply,
+} from '../resp/resp-writer.js';
+import type { ConnectionState, ServerContext } from './server-context.js';
+
+const consistencies: readonly ReadConsistency[] = ['linearizable', 'lease', 'stale'];
+const settingNames: Readonly<Record<string, 'preVote' | 'checkQuorum'>> = {
+  PREVOTE: 'preVote',
+  CHECKQUORUM: 'checkQuorum',
+};
+
+/** The status document of RAFT STATUS, `/status` and `raftkit status`. */
+export function statusDocument(context: ServerContext): Record<string, unknown> {
+  const status = context.node.status();
+  const leader = context.layout.members.find((member) => member.id === status.leaderId);
+  return {
+    id: status.id,
+    role: status.role,
+    term: status.term,
+    leaderId: status.leaderId,
+    leaderClientAddress: leader?.client ?? null,
+    commitIndex: status.commitIndex,
+    appliedIndex: status.appliedIndex,
+    lastIndex: status.lastIndex,
+    settings: status.settings,
+    voters: status.configuration.voters,
+    learners: status.configuration.learners,
+    progress: status.progress.map((peer) => ({
+      id: peer.id,
+      match: peer.match,
+      next: peer.next,
+      state: peer.state,
+      lag: status.lastIndex - peer.match,
+      recentActive: peer.recentActive,
+    })),
+    keys: context.stateMachine.size,
+    replicatedTimeMs: context.stateMachine.replicatedTimeMs,
+    counters: status.counters,
+  };
+}
+
+/** The member list of RAFT MEMBERS and `raftkit members`. */
+export function membersDocument(context: ServerContext): Record<string, unknown>[] {
+  const status = context.node.status();
+  const progress = new Map(status.progress.map((peer) => [peer.id, peer]));
+  const ids = [...status.configuration.voters, ...status.configuration.learners];
+  return ids.map((id) => {
+    const addresses = context.layout.members.find((member) => member.id === id);
+    const peer = progress.get(id);
+    return {
+      id,
+      voter: status.configuration.voters.includes(id),
+      leader: id === status.leaderId,
+      client: addresses?.client ?? null,
+      raft: addresses?.raft ?? null,
+      http: addresses?.http ?? null,
+      ...(peer === undefined
+        ? {}
+        : {
+            match: peer.match,
+            lag: status.lastIndex - peer.match,
+            recentActive: peer.recentActive,
+          }),
+    };
+  });
+}
+
+/**
+ * `RAFT <subcommand>`: status and administration. Administration that only the leader can do
+ * answers `-NOTLEADER <id> <client address>` elsewhere, so the caller can go there.
+ */
+export async function raftCommand(
+  args: readonly Buffer[],
+  context: ServerContext,
+  connection: ConnectionState,
+): Promise<Buffer> {
+  const subcommand = args[1]?.toString('latin1').toUpperCase();
+  const rest = args.slice(2).map((arg) => arg.toString('utf8'));
+  switch (subcommand) {
+    case 'STATUS':
+      return bulkReply(JSON.stringify(statusDocument(context)));
+    case 'MEMBERS':
+      return bulkReply(JSON.stringify(membersDocument(context)));
+    case 'LEADER': {
+      const leaderId = context.node.leaderId;
+      if (leaderId === null) return nullReply;
+      const leader = context.layout.members.find((member) => member.id === leaderId);
+      return arrayReply([bulkReply(leaderId), bulkReply(leader?.client ?? '')]);
+    }
+    case 'TRANSFER':
+      if (rest.length !== 1) return errorReply("ERR wrong number of arguments for 'raft transfer'");
+      return leaderOnly(context, () => context.node.transferLeadership(rest[0]!));
+    case 'SETTINGS':
+      return settings(rest, context);
+    case 'CONSISTENCY': {
+      if (rest.length === 0) return bulkReply(connection.consistency);
+      const wanted = rest[0]!.toLowerCase() as ReadConsistency;
+      if (rest.length !== 1 || !consistencies.includes(wanted)) {
+        return errorReply('ERR RAFT CONSISTENCY linearizable|lease|stale');
+      }
+      connection.consistency = wanted;
+      return okReply;
+    }
+    default:
+      return errorReply(
+        'ERR RAFT STATUS|LEADER|MEMBERS|TRANSFER <id>|SETTINGS [prevote|checkquorum on|off]|CONSISTENCY [level]',
+      );
+  }
+}
+
+function settings(rest: readonly string[], context: ServerContext): Promise<Buffer> | Buffer {
+  if (rest.length === 0) return bulkReply(JSON.stringify(context.node.status().settings));
+  const name = settingNames[rest[0]!.toUpperCase()];
+  const value = rest[1]?.toLowerCase();
+  if (rest.length !== 2 || name === undefined || (value !== 'on' && value !== 'off')) {
+    return errorReply('ERR RAFT SETTINGS prevote|checkquorum on|off');
+  }
+  return leaderOnly(context, () => context.node.updateSettings({ [name]: value === 'on' }));
+}
+
+async function leaderOnly(context: ServerContext, action: () => Promise<void>): Promise<Buffer> {
+  try {
+    await action();
+    return okReply;
+  } catch (error) {
+    if (error instanceof RaftError && error.code === 'NOT_LEADER') {
+      const leaderId = context.node.leaderId ?? '';
+      const leader = context.layout.members.find((member) => member.id === leaderId);
+      return errorReply(`NOTLEADER ${leaderId} ${leader?.client ?? ''}`.trimEnd());
+    }
+    return raftErrorReply(error);
+  }
+}
+
+/** A RaftError as a RESP error whose first word is its stable code. */
+export function raftErrorReply(error: unknown): Buffer {
+  if (error instanceof RaftError) return errorReply(`${error.code} ${error.message}`);
+  return errorReply(`ERR ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** `+PONG`, shared by PING. */
+export const pongReply = simpleStringReply('PONG');

@@ -1,0 +1,164 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RaftError, type RaftNode, type ReadConsistency } from 'raftkit';
+import type { KvMetrics } from '../metrics/kv-metrics.js';
+import type { KvReadQuery } from '../state/kv-state-machine.js';
+import { encodeWriteBatch } from '../state/write-batch-codec.js';
+
+/** The node type the key-value server embeds. */
+export type KvNode = RaftNode<Uint8Array, KvReadQuery, Uint8Array>;
+
+/** How long and how often the server retries on behalf of a client. */
+export interface RetryPolicy {
+  /** A client's request fails after this long, however many attempts it took. */
+  readonly requestTimeoutMs: number;
+  /** A read attempt that got no answer in this time is tried again (its leader may be gone). */
+  readonly readAttemptTimeoutMs: number;
+  /** Attempts of one request at most. */
+  readonly attemptsMax: number;
+  /** Wait before the first retry, doubled after each, up to `retryDelayMsMax`. */
+  readonly retryDelayMsMin: number;
+  readonly retryDelayMsMax: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = Object.freeze({
+  requestTimeoutMs: 5000,
+  readAttemptTimeoutMs: 1000,
+  attemptsMax: 64,
+  retryDelayMsMin: 20,
+  retryDelayMsMax: 200,
+});
+
+/**
+ * Codes that prove a proposal never entered the log (or entered and was replaced, so it was
+ * never applied): retrying cannot apply it twice. Anything else — above all `OUTCOME_UNKNOWN` and
+ * `TIMEOUT` — goes back to the client, who alone can decide whether to repeat a write.
+ */
+const writeRetryCodes: ReadonlySet<string> = new Set([
+  'NO_LEADER',
+  'NOT_LEADER',
+  'PROPOSAL_DROPPED',
+  'BUSY',
+]);
+
+/** Reads change nothing, so any failure but a stop may be retried within the deadline. */
+const readFatalCodes: ReadonlySet<string> = new Set(['STOPPED', 'INVALID_CONFIG', 'INVARIANT']);
+
+/**
+ * Runs batches of client operations through the node: writes as one proposal each, reads as one
+ * `read` each, retrying where that is safe and timing both for the metrics.
+ */
+export class RequestExecutor {
+  readonly #node: KvNode;
+  readonly #metrics: KvMetrics;
+  readonly #policy: RetryPolicy;
+  readonly #clock: () => number;
+  /** Writes in flight, each with the leader it was handed to. */
+  readonly #inFlight = new Map<AbortController, string | null>();
+
+  constructor(options: {
+    readonly node: KvNode;
+    readonly metrics: KvMetrics;
+    readonly policy?: Partial<RetryPolicy>;
+    /** The wall clock stamped on proposals; tests pass a fake one. */
+    readonly clock?: () => number;
+  }) {
+    this.#node = options.node;
+    this.#metrics = options.metrics;
+    this.#policy = { ...defaultRetryPolicy, ...options.policy };
+    this.#clock = options.clock ?? Date.now;
+    // A write handed to a leader that is no longer the leader will not be answered by it; the
+    // node would only give up at the deadline. Abort at once instead: the client learns that the
+    // outcome is unknown and can decide to retry, seconds earlier.
+    this.#node.on('leader', ({ leaderId }) => {
+      for (const [controller, handedTo] of this.#inFlight) {
+        if (handedTo !== leaderId) controller.abort();
+      }
+    });
+  }
+
+  /** Proposes `operations` as one log entry; resolves with their replies, concatenated. */
+  async write(operations: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
+    const started = performance.now();
+    const deadline = started + this.#policy.requestTimeoutMs;
+    try {
+      const replies = await this.#retry(deadline, writeRetryCodes, (timeoutMs) =>
+        // The proposer's clock is stamped at each attempt: it is this entry's moment in time.
+        this.#propose(encodeWriteBatch({ timeMs: this.#clock(), operations }), timeoutMs),
+      );
+      this.#metrics.commitSeconds.observe((performance.now() - started) / 1000);
+      this.#metrics.writeBatches++;
+      this.#metrics.writeOperations += operations.length;
+      return replies;
+    } catch (error) {
+      this.#metrics.writeErrors++;
+      throw error;
+    }
+  }
+
+  /** Reads `operations` against one state at `consistency`; resolves with their replies. */
+  async read(
+    operations: readonly (readonly Uint8Array[])[],
+    consistency: ReadConsistency,
+  ): Promise<Uint8Array> {
+    const started = performance.now();
+    const deadline = started + this.#policy.requestTimeoutMs;
+    const retryable = {
+      has: (code: string) => !readFatalCodes.has(code),
+    };
+    try {
+      const replies = await this.#retry(deadline, retryable, (timeoutMs) =>
+        this.#node.read(
+          { operations },
+          { consistency, timeoutMs: Math.min(timeoutMs, this.#policy.readAttemptTimeoutMs) },
+        ),
+      );
+      this.#metrics.readSeconds.observe((performance.now() - started) / 1000);
+      this.#metrics.readBatches++;
+      return replies;
+    } catch (error) {
+      this.#metrics.readErrors++;
+      throw error;
+    }
+  }
+
+  async #propose(command: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const controller = new AbortController();
+    this.#inFlight.set(controller, this.#node.leaderId);
+    try {
+      return await this.#node.propose(command, { timeoutMs, signal: controller.signal });
+    } finally {
+      this.#inFlight.delete(controller);
+    }
+  }
+
+  /** Proposes a batch with no operations: it only carries this server's clock into the log. */
+  async advanceClock(): Promise<void> {
+    await this.#node.propose(encodeWriteBatch({ timeMs: this.#clock(), operations: [] }), {
+      timeoutMs: this.#policy.requestTimeoutMs,
+    });
+  }
+
+  async #retry<T>(
+    deadline: number,
+    retryable: { has(code: string): boolean },
+    attempt: (timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
+    let delayMs = this.#policy.retryDelayMsMin;
+    for (let attempts = 1; ; attempts++) {
+      const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
+      try {
+        return await attempt(remainingMs);
+      } catch (error) {
+        const code = error instanceof RaftError ? error.code : null;
+        const giveUp =
+          code === null ||
+          !retryable.has(code) ||
+          attempts >= this.#policy.attemptsMax ||
+          performance.now() + delayMs >= deadline;
+        if (giveUp) throw error;
+      }
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, this.#policy.retryDelayMsMax);
+    }
+  }
+}
