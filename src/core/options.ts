@@ -71,6 +71,8 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+type LimitName = keyof typeof coreDefaults;
+
 /** Fills defaults and rejects nonsense with `INVALID_CONFIG`. */
 export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOptions {
   if (typeof options.id !== 'string' || options.id.length === 0) {
@@ -78,18 +80,14 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
       details: { option: 'id' },
     });
   }
-  const electionTicks = positiveInteger(
-    'electionTicks',
-    options.electionTicks ?? coreDefaults.electionTicks,
-  );
-  const heartbeatTicks = positiveInteger(
-    'heartbeatTicks',
-    options.heartbeatTicks ?? coreDefaults.heartbeatTicks,
-  );
-  if (electionTicks <= heartbeatTicks) {
+  const limits = {} as Record<LimitName, number>;
+  for (const name of Object.keys(coreDefaults) as LimitName[]) {
+    limits[name] = positiveInteger(name, options[name] ?? coreDefaults[name]);
+  }
+  if (limits.electionTicks <= limits.heartbeatTicks) {
     throw new RaftError(
       'INVALID_CONFIG',
-      `electionTicks (${electionTicks}) must be above heartbeatTicks (${heartbeatTicks}), or followers time out between heartbeats`,
+      `electionTicks (${limits.electionTicks}) must be above heartbeatTicks (${limits.heartbeatTicks}), or followers time out between heartbeats`,
       { details: { option: 'electionTicks' } },
     );
   }
@@ -105,36 +103,7 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
   }
   return {
     id: options.id,
-    electionTicks,
-    heartbeatTicks,
-    inflightMessagesMax: positiveInteger(
-      'inflightMessagesMax',
-      options.inflightMessagesMax ?? coreDefaults.inflightMessagesMax,
-    ),
-    inflightBytesMax: positiveInteger(
-      'inflightBytesMax',
-      options.inflightBytesMax ?? coreDefaults.inflightBytesMax,
-    ),
-    entriesPerMessageMax: positiveInteger(
-      'entriesPerMessageMax',
-      options.entriesPerMessageMax ?? coreDefaults.entriesPerMessageMax,
-    ),
-    messageBytesMax: positiveInteger(
-      'messageBytesMax',
-      options.messageBytesMax ?? coreDefaults.messageBytesMax,
-    ),
-    uncommittedBytesMax: positiveInteger(
-      'uncommittedBytesMax',
-      options.uncommittedBytesMax ?? coreDefaults.uncommittedBytesMax,
-    ),
-    applyEntriesMax: positiveInteger(
-      'applyEntriesMax',
-      options.applyEntriesMax ?? coreDefaults.applyEntriesMax,
-    ),
-    pendingReadsMax: positiveInteger(
-      'pendingReadsMax',
-      options.pendingReadsMax ?? coreDefaults.pendingReadsMax,
-    ),
+    ...limits,
     applied,
     random: options.random ?? seededRandom(hashString(options.id)),
     tracer: options.tracer ?? null,
