@@ -17,16 +17,19 @@ export class Bitset {
     this.#words = new Uint32Array(Math.ceil(size / wordBits));
   }
 
+  /** Whether `index` is a member. */
   has(index: number): boolean {
     this.#assertInRange(index);
     return ((this.#words[index >>> 5]! >>> (index & 31)) & 1) === 1;
   }
 
+  /** Makes `index` a member. */
   add(index: number): void {
     this.#assertInRange(index);
     this.#words[index >>> 5]! |= 1 << (index & 31);
   }
 
+  /** Removes `index` from the members. */
   delete(index: number): void {
     this.#assertInRange(index);
     this.#words[index >>> 5]! &= ~(1 << (index & 31));
