@@ -195,3 +195,29 @@ export function heartbeat(fields: {
 }): Heartbeat {
   return { type: 'heartbeat', commit: 0, context: 0, ...fields };
 }
+
+/**
+ * Delivers `initial`, then passes messages among `cores` until none is left (messages to servers
+ * not in the map are lost), and returns every message delivered, in order. Bounded: throws after
+ * `roundsMax` rounds.
+ */
+export function exchange(
+  cores: ReadonlyMap<string, RaftCore>,
+  initial: readonly RaftMessage[] = [],
+  roundsMax = 100,
+): RaftMessage[] {
+  const delivered: RaftMessage[] = [];
+  let inFlight = [...initial];
+  for (let round = 0; round < roundsMax; round++) {
+    inFlight.push(...[...cores.values()].flatMap((core) => drain(core)));
+    if (inFlight.length === 0) return delivered;
+    for (const message of inFlight) {
+      const target = cores.get(message.to);
+      if (target === undefined) continue;
+      target.step(message);
+      delivered.push(message);
+    }
+    inFlight = [];
+  }
+  throw new Error(`messages still flowing after ${roundsMax} rounds`);
+}

@@ -175,10 +175,9 @@ export function handleAppendEntriesResponse(
   if (progress === undefined) return;
   progress.recentActive = true;
   if (!message.success) {
-    let hintNext = message.rejectedIndex;
-    if (message.hintTerm > 0 || message.hintIndex > 0) {
-      hintNext = state.log.findConflictByTerm(message.hintIndex, message.hintTerm).index + 1;
-    }
+    // The hint 0/0 is meaningful too: nothing in the follower's log can match ours (an empty log,
+    // say), so the next probe starts at the beginning instead of one index lower per round trip.
+    const hintNext = state.log.findConflictByTerm(message.hintIndex, message.hintTerm).index + 1;
     if (progress.maybeDecrease(message.rejectedIndex, hintNext)) sendAppend(state, message.from);
     return;
   }

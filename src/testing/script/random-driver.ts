@@ -14,6 +14,8 @@ interface Action {
 export interface RandomDriverOptions {
   readonly voters: number;
   readonly seed: number;
+  /** Relative weights by action name, replacing the defaults for the names given. */
+  readonly weights?: Readonly<Record<string, number>>;
 }
 
 /** Entries of the recent transcript kept for a failure message. */
@@ -27,9 +29,11 @@ const transcriptLinesMax = 80;
 export class RandomDriver {
   readonly cluster: CoreCluster;
   readonly settings: ClusterSettings;
+  /** How often faults are drawn in this run, from 0 (never) to 1 (twice the default weights). */
+  readonly faultIntensity: number;
   readonly #random: RandomSource;
   readonly #ids: string[];
-  readonly #actions: readonly Action[];
+  #actions: readonly Action[];
   readonly #weightTotal: number;
   readonly #transcript: string[] = [];
   #proposals = 0;
@@ -40,23 +44,47 @@ export class RandomDriver {
     this.cluster = new CoreCluster({
       voters: options.voters,
       settings: this.settings,
-      // A short election timeout keeps runs short; jitter comes from its own seeded generator.
-      core: { electionTicks: 5, heartbeatTicks: 1, random: seededRandom(options.seed ^ 0x5eed) },
+      core: {
+        // A short election timeout keeps runs short; jitter comes from its own seeded generator.
+        electionTicks: 3,
+        heartbeatTicks: 1,
+        random: seededRandom(options.seed ^ 0x5eed),
+        // Tight limits split replication into many small messages and pause pipelines, which
+        // opens the interleavings (an old entry on a majority before the new leader's own entry,
+        // a follower's stale tail beyond a short append) that the safety rules exist for.
+        entriesPerMessageMax: this.#pickFrom([1, 2, 1024]),
+        inflightMessagesMax: this.#pickFrom([1, 2, 256]),
+      },
     });
     this.#ids = [...this.cluster.servers.keys()];
+    // Message handling outweighs ticks, as on a real network where a round trip is far shorter
+    // than a tick: elections and CheckQuorum then fail because of faults, not because time raced.
     this.#actions = [
-      { name: 'tick', weight: 30, run: () => this.cluster.tick(this.#pickServer(), 1) },
-      { name: 'ready', weight: 15, run: () => this.cluster.processReady(this.#pickServer()) },
-      { name: 'ready all', weight: 10, run: () => this.#processAll() },
+      { name: 'tick', weight: 4, run: () => this.cluster.tick(this.#pickServer(), 1) },
+      { name: 'tick all', weight: 4, run: () => this.#tickAll() },
+      { name: 'ready', weight: 10, run: () => this.cluster.processReady(this.#pickServer()) },
+      { name: 'ready all', weight: 20, run: () => this.#processAll() },
       { name: 'deliver', weight: 20, run: () => this.#deliverOne() },
-      { name: 'deliver all', weight: 8, run: () => this.cluster.deliver() },
+      { name: 'deliver all', weight: 20, run: () => this.cluster.deliver() },
       { name: 'drop', weight: 3, run: () => this.#dropOne() },
       { name: 'duplicate', weight: 2, run: () => this.#duplicateOne() },
       { name: 'propose', weight: 8, run: () => this.#propose() },
       { name: 'partition', weight: 3, run: () => this.#partition() },
-      { name: 'heal', weight: 3, run: () => this.cluster.heal() },
+      { name: 'isolate leader', weight: 2, run: () => this.#isolateLeader() },
+      { name: 'heal', weight: 2, run: () => this.cluster.heal() },
       { name: 'restart', weight: 2, run: () => this.#restart() },
     ];
+    // Each seed draws its own fault intensity: some runs are calm enough to make steady progress,
+    // others are storms. Heal keeps its weight, so partitions end at the same rate regardless.
+    this.faultIntensity = this.#random();
+    const faults = new Set(['drop', 'duplicate', 'partition', 'isolate leader', 'restart']);
+    this.#actions = this.#actions.map((action) => {
+      const weight = options.weights?.[action.name] ?? action.weight;
+      return {
+        ...action,
+        weight: faults.has(action.name) ? weight * 2 * this.faultIntensity : weight,
+      };
+    });
     this.#weightTotal = this.#actions.reduce((sum, action) => sum + action.weight, 0);
   }
 
@@ -124,8 +152,17 @@ export class RandomDriver {
     return Math.floor(this.#random() * count);
   }
 
+  #pickFrom(choices: readonly number[]): number {
+    return choices[this.#pick(choices.length)]!;
+  }
+
   #pickServer(): string {
     return this.#ids[this.#pick(this.#ids.length)]!;
+  }
+
+  /** Time passes for everyone at once, so a partition can outlast an election timeout. */
+  #tickAll(): void {
+    for (const id of this.#ids) this.cluster.tick(id, 1);
   }
 
   #processAll(): void {
@@ -177,6 +214,15 @@ export class RandomDriver {
     this.cluster.heal();
     this.cluster.partition(left, right);
     this.cluster.log(`partition ${left.join(' ')} | ${right.join(' ')}`);
+  }
+
+  /** Cuts the leader off from everyone, the surest way to force a new election. */
+  #isolateLeader(): void {
+    const leader = this.#ids.find((id) => this.cluster.core(id).role === 'leader');
+    if (leader === undefined) return;
+    this.cluster.heal();
+    this.cluster.isolate(leader);
+    this.cluster.log(`isolate ${leader}`);
   }
 
   #restart(): void {

@@ -35,8 +35,21 @@ export function viewsOf(cluster: CoreCluster): ServerView[] {
   });
 }
 
+// Entries are immutable and shared between a core, its disk and the applied list, so each is
+// rendered once; checking after every step would otherwise spend its time building strings.
+const renderedKeys = new WeakMap<Entry, string>();
+
 /** A comparable rendering of an entry: position, term and content. */
 export function entryKey(entry: Entry): string {
+  let key = renderedKeys.get(entry);
+  if (key === undefined) {
+    key = renderEntry(entry);
+    renderedKeys.set(entry, key);
+  }
+  return key;
+}
+
+function renderEntry(entry: Entry): string {
   const head = `${entry.index}/${entry.term} ${entry.kind}`;
   switch (entry.kind) {
     case 'command':

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { RandomDriver } from '../testing/script/random-driver.js';
+import { SafetyChecker, viewsOf, type ServerView } from '../testing/script/safety-checker.js';
+import { command } from './raft-core.test-helpers.js';
+import type { Entry } from './types.js';
+
+const seedsPerSize = 200;
+const stepsPerRun = 500;
+const settleTicksMax = 200;
+
+/** Runs one seed: a safety phase with faults, checked after every step, then a liveness phase. */
+function runSeed(voters: number, seed: number): void {
+  const driver = new RandomDriver({ voters, seed });
+  const checker = new SafetyChecker();
+  const fail = (phase: string, step: number, error: unknown): never => {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `seed ${seed} (${voters} servers, ${JSON.stringify(driver.settings)}), ${phase} step ${step}: ${reason}\n` +
+        `recent transcript:\n${driver.transcript()}`,
+      { cause: error },
+    );
+  };
+  for (let step = 1; step <= stepsPerRun; step++) {
+    try {
+      driver.step();
+      checker.check(viewsOf(driver.cluster));
+    } catch (error) {
+      fail('safety', step, error);
+    }
+  }
+  try {
+    driver.settle(settleTicksMax);
+    checker.check(viewsOf(driver.cluster));
+  } catch (error) {
+    fail('liveness', 0, error);
+  }
+}
+
+describe('randomized safety: faults drawn from a seed, Raft’s properties checked after every step', () => {
+  for (const voters of [3, 5]) {
+    it(`${voters} servers, ${seedsPerSize} seeds: safe throughout, then a proposal commits everywhere once healed`, () => {
+      for (let seed = 1; seed <= seedsPerSize; seed++) runSeed(voters, seed);
+    });
+  }
+});
+
+/** A view with the given log; the rest is filled in so only the log matters. */
+function view(id: string, entries: Entry[], overrides: Partial<ServerView> = {}): ServerView {
+  return {
+    id,
+    role: 'follower',
+    term: 1,
+    commitIndex: 0,
+    entries,
+    applied: [],
+    ...overrides,
+  };
+}
+
+// The checker must be able to fail: each property is shown a fabricated violation.
+describe('SafetyChecker catches each violation', () => {
+  it('two leaders in one term, even at different moments', () => {
+    const checker = new SafetyChecker();
+    checker.check([view('1', [], { role: 'leader', term: 2 })]);
+    expect(() => checker.check([view('2', [], { role: 'leader', term: 2 })])).toThrow(
+      /two leaders in term 2/,
+    );
+  });
+
+  it('a committed entry that changes later', () => {
+    const checker = new SafetyChecker();
+    checker.check([view('1', [command(1, 1, 'x')], { commitIndex: 1 })]);
+    expect(() => checker.check([view('2', [command(1, 1, 'y')], { commitIndex: 1 })])).toThrow(
+      /committed entry 1 changed/,
+    );
+  });
+
+  it('two logs that share an index and term but differ before it', () => {
+    const checker = new SafetyChecker();
+    const a = [command(1, 1, 'x'), command(2, 2)];
+    const b = [command(1, 1, 'y'), command(2, 2)];
+    expect(() => checker.check([view('1', a), view('2', b)])).toThrow(/log matching/);
+  });
+
+  it('logs that differ only after their last shared index and term pass', () => {
+    const checker = new SafetyChecker();
+    const a = [command(1, 1), command(2, 2, 'x')];
+    const b = [command(1, 1), command(2, 3, 'y')];
+    expect(() => checker.check([view('1', a), view('2', b)])).not.toThrow();
+  });
+
+  it('a leader of a later term that lacks a committed entry', () => {
+    const checker = new SafetyChecker();
+    checker.check([view('1', [command(1, 1)], { commitIndex: 1, term: 1 })]);
+    expect(() => checker.check([view('2', [command(1, 2)], { role: 'leader', term: 2 })])).toThrow(
+      /lacks committed entry/,
+    );
+  });
+
+  it('applied sequences that are not prefixes of one sequence', () => {
+    const checker = new SafetyChecker();
+    checker.check([view('1', [], { applied: [command(1, 1, 'x')] })]);
+    expect(() => checker.check([view('2', [], { applied: [command(1, 1, 'y')] })])).toThrow(
+      /applied/,
+    );
+    expect(() => new SafetyChecker().check([view('3', [], { applied: [command(2, 1)] })])).toThrow(
+      /applied/,
+    );
+  });
+});
