@@ -30,6 +30,9 @@ export function handshakeFrame(frame: HandshakeFrame): Uint8Array {
   return framed;
 }
 
+/** Frames smaller than this are copied together into chunks of this size before writing. */
+export const coalesceBytesMax = 64 * 1024;
+
 /** One dial's handshake progress. */
 interface DialHandshake {
   readonly nonce: Uint8Array;
@@ -275,10 +278,31 @@ export class OutboundLink {
     const socket = this.#socket;
     if (this.#state !== 'open' || socket === null) return;
     socket.cork();
-    while (this.#queue.length > 0 && socket.writableLength < this.#options.socketBufferBytesMax) {
-      socket.write(this.#queue.shift()!);
+    // Small frames are copied into shared chunks: one write per frame costs far more than the copy.
+    let batch: Uint8Array | null = null;
+    let batchLength = 0;
+    const writeBatch = () => {
+      if (batch !== null && batchLength > 0) socket.write(batch.subarray(0, batchLength));
+      batch = null;
+      batchLength = 0;
+    };
+    const limit = this.#options.socketBufferBytesMax;
+    while (this.#queue.length > 0 && socket.writableLength + batchLength < limit) {
+      const frame = this.#queue.shift()!;
       this.#stats.written++;
+      const alone = batch === null && this.#queue.length === 0;
+      if (alone || frame.length >= coalesceBytesMax) {
+        writeBatch();
+        socket.write(frame);
+        continue;
+      }
+      if (batch !== null && batchLength + frame.length > coalesceBytesMax) writeBatch();
+      // Sized for what is queued, so a short burst does not allocate a whole chunk.
+      batch ??= new Uint8Array(Math.min(coalesceBytesMax, frame.length + this.#queue.bytes));
+      batch.set(frame, batchLength);
+      batchLength += frame.length;
     }
+    writeBatch();
     socket.uncork();
     if (this.#queue.length > 0) {
       // The socket is full: wait for it to drain rather than buffer without bound.
