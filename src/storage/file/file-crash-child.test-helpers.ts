@@ -1,3 +1,4 @@
+import { waitForGo } from '../crash-writer.test-helpers.js';
 import { bootstrapSnapshot, configurationOf, type Entry } from '../../core/index.js';
 import { workloadData, workloadSegmentBytesMax } from './crash-workload.test-helpers.js';
 import { FileStorage } from './file-storage.js';
@@ -29,6 +30,7 @@ async function lastTerm(storage: FileStorage, lastIndex: number, snapshotTerm: n
 }
 
 async function main(directory: string): Promise<void> {
+  await waitForGo();
   const storage = new FileStorage({ directory, segmentBytesMax: workloadSegmentBytesMax });
   let state = await storage.open();
   if (state === null) {

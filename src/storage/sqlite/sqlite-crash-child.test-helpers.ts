@@ -1,3 +1,4 @@
+import { waitForGo } from '../crash-writer.test-helpers.js';
 import { bootstrapSnapshot, configurationOf, type Entry } from '../../core/index.js';
 import { workloadCommandBytes } from './crash-workload.test-helpers.js';
 import { SqliteKeyValueStore } from './sqlite-key-value-store.js';
@@ -12,6 +13,7 @@ import { SqliteStorage } from './sqlite-storage.js';
 const batchEntriesMax = 24;
 
 async function main(path: string): Promise<void> {
+  await waitForGo();
   const storage = new SqliteStorage({ path });
   const state =
     (await storage.open()) ??
