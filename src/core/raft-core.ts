@@ -323,11 +323,19 @@ export class RaftCore {
     if (state.role === 'leader') broadcastCommit(state);
     const hardState = this.#hardState();
     const softState = this.#softState();
+    const hardStateChanged = !sameHardState(hardState, this.#lastHardState);
+    // A leader's messages normally rest on a term already durable. Not when the term changed in
+    // this very Ready (a lone voter elects itself at once): then they wait for the persist too, or
+    // a crash before it could let the restarted server reuse the term with different entries.
+    const early = state.messages.splice(0);
     const ready: Ready = {
-      hardState: sameHardState(hardState, this.#lastHardState) ? null : hardState,
+      hardState: hardStateChanged ? hardState : null,
       entries: state.log.unstableEntries(),
-      messages: state.messages.splice(0),
-      messagesAfterPersist: state.messagesAfterPersist.splice(0),
+      messages: hardStateChanged ? [] : early,
+      messagesAfterPersist: [
+        ...(hardStateChanged ? early : []),
+        ...state.messagesAfterPersist.splice(0),
+      ],
       committed: state.log.takeCommitted(state.options.applyEntriesMax),
       reads: state.readStates.splice(0),
       softState: sameSoftState(softState, this.#lastSoftState) ? null : softState,
