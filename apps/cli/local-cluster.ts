@@ -117,8 +117,9 @@ export class LocalCluster {
     };
     child.stdout?.on('data', forward);
     child.stderr?.on('data', forward);
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
       if (this.#children.get(id) === child) this.#children.delete(id);
+      this.#output(`[${id}] exited (${signal ?? `code ${code}`})`);
     });
     await this.#waitUntilServing(id, member.client, child);
   }

@@ -149,6 +149,22 @@ describe('kv server: a 3-process cluster', () => {
     if (stdout !== '') expect(stdout).toContain('raftkit_storage_save_seconds_bucket');
   });
 
+  it('answers the raftkit CLI with --json', async () => {
+    const cli = new URL('../cli/raftkit', import.meta.url).pathname;
+    const { stdout } = await run(cli, ['status', '--json', '--dir', directory], {
+      timeout: 20_000,
+    });
+    const view = JSON.parse(stdout) as {
+      id: string;
+      reachable: boolean;
+      status: { role: string };
+    }[];
+    expect(view.map((entry) => entry.id)).toEqual(['n1', 'n2', 'n3']);
+    expect(view.filter((entry) => entry.status.role === 'leader')).toHaveLength(1);
+    const members = await run(cli, ['members', '--json', '--server', member('n2').client]);
+    expect((JSON.parse(members.stdout) as unknown[]).length).toBe(3);
+  });
+
   it('closes only the connection that sends a malformed or oversized request', async () => {
     const { host, port } = splitHostPort(member('n1').client);
     const socket = connect({ host, port });
