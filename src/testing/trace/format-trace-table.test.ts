@@ -53,6 +53,19 @@ describe('formatTraceTable', () => {
     );
   });
 
+  it('formats more rows than a function call takes arguments', () => {
+    const rowCount = 140_000;
+    const rows = Array.from({ length: rowCount }, (_, index) => ({
+      time: index,
+      node: 'n1',
+      event: 'commit' as const,
+      state: { commit: index },
+    }));
+    const lines = formatTraceTable(rows).split('\n');
+    expect(lines).toHaveLength(rowCount + 2);
+    expect(lines.at(-1)).toBe('139999  commit=139999  n1 commit');
+  });
+
   it('prints just the header for an empty trace', () => {
     expect(formatTraceTable([])).toBe(['time  event', '----  -----'].join('\n'));
   });

@@ -30,10 +30,11 @@ function decimalsOf(time: number): number {
  * event. Columns are as wide as their widest cell; lines carry no trailing spaces.
  *
  * ```text
- * time  n1                   n2                 event
- * ----  -------------------  -----------------  ------------------------------
- *    0  candidate term=1                        n1 role
- *    1                                          n1 -> n2: requestVote term=1
+ * time  n1                n2      event
+ * ----  ----------------  ------  -------------------------------------
+ *    0  candidate term=1          n1 role
+ *    1                            n1 -> n2: requestVote term=1 last=0/0
+ *    3                    term=1  n2 <- n1: requestVote term=1 last=0/0
  * ```
  */
 export function formatTraceTable(
@@ -41,20 +42,29 @@ export function formatTraceTable(
   options: FormatTraceTableOptions = {},
 ): string {
   const nodes = options.nodes ?? traceNodes(rows);
-  // One precision for the whole column, so the decimal points line up.
-  const decimals = Math.max(0, ...rows.map((row) => decimalsOf(row.time)));
+  // Loops rather than Math.max(...spread): a full tracer holds more rows than a call takes arguments.
+  let decimals = 0;
+  for (const row of rows) decimals = Math.max(decimals, decimalsOf(row.time));
   const columnOf = new Map(nodes.map((node, index) => [node, index]));
-  const header = ['time', ...nodes.map(oneLine), 'event'];
-  const body = rows.map((row) => {
-    const time = row.time.toFixed(decimals);
-    const cells: string[] = [time, ...nodes.map(() => ''), oneLine(formatTraceEvent(row))];
+  const cellsOf = (row: TraceRow): string[] => {
+    const cells = [
+      row.time.toFixed(decimals),
+      ...nodes.map(() => ''),
+      oneLine(formatTraceEvent(row)),
+    ];
     const column = columnOf.get(row.node);
     if (column !== undefined) cells[column + 1] = oneLine(formatTraceState(row.state));
     return cells;
-  });
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...body.map((cells) => cells[column]!.length)),
-  );
+  };
+  const header = ['time', ...nodes.map(oneLine), 'event'];
+  const widths = header.map((title) => title.length);
+  // Cells are built twice instead of kept: short-lived strings are far cheaper for the collector
+  // than a hundred thousand retained arrays.
+  for (const row of rows) {
+    cellsOf(row).forEach(
+      (cell, column) => (widths[column] = Math.max(widths[column]!, cell.length)),
+    );
+  }
   const render = (cells: readonly string[]): string =>
     cells
       .map((cell, column) =>
@@ -63,6 +73,7 @@ export function formatTraceTable(
       )
       .join(columnGap)
       .trimEnd();
-  const rule = widths.map((width) => '-'.repeat(width));
-  return [render(header), render(rule), ...body.map(render)].join('\n');
+  const lines = [render(header), render(widths.map((width) => '-'.repeat(width)))];
+  for (const row of rows) lines.push(render(cellsOf(row)));
+  return lines.join('\n');
 }

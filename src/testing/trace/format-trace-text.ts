@@ -23,14 +23,22 @@ export function formatTraceBody(row: TraceRow): string {
  * `n1 fault: crash` otherwise.
  */
 export function formatTraceEvent(row: TraceRow): string {
-  let head: string;
-  if (row.event === 'send') head = `${row.node} -> ${row.peer ?? '?'}`;
-  else if (row.event === 'receive') head = `${row.node} <- ${row.peer ?? '?'}`;
-  else
-    head =
-      row.peer === undefined ? `${row.node} ${row.event}` : `${row.node} ${row.event} ${row.peer}`;
   const body = formatTraceBody(row);
+  const head = formatTraceHead(row);
   return body === '' ? head : `${head}: ${body}`;
+}
+
+function formatTraceHead(row: TraceRow): string {
+  switch (row.event) {
+    case 'send':
+      return `${row.node} -> ${row.peer ?? '?'}`;
+    case 'receive':
+      return `${row.node} <- ${row.peer ?? '?'}`;
+    default:
+      return row.peer === undefined
+        ? `${row.node} ${row.event}`
+        : `${row.node} ${row.event} ${row.peer}`;
+  }
 }
 
 /**
