@@ -140,13 +140,14 @@ export class FileStorage implements LogStorage {
 
   bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {
     return this.#serialize(async () => {
-      this.#assertWritable();
+      this.#assertUsable();
       if (this.#state !== null) {
         throw new RaftError(
           'INVARIANT',
           'invalid storage call: bootstrap on a bootstrapped storage',
         );
       }
+      assertCompaction(snapshot, { snapshotIndex: 0, lastIndex: 0 });
       const state: StateRecord = {
         snapshot: copySnapshotMeta(snapshot),
         hardState: { version: 1, hardState: copyHardState(hardState) },
@@ -161,7 +162,7 @@ export class FileStorage implements LogStorage {
 
   save(batch: SaveBatch): Promise<void> {
     return this.#serialize(async () => {
-      this.#assertWritable();
+      this.#assertUsable();
       const state = this.#bootstrappedState();
       assertSaveBatch(batch, this.#bounds(state));
       const entries = batch.entries ?? [];
@@ -184,19 +185,22 @@ export class FileStorage implements LogStorage {
 
   entries(from: number, to: number): Promise<Entry[]> {
     return this.#serialize(async () => {
-      this.#assertReadable();
+      this.#assertUsable();
       assertEntriesRange(from, to, this.#bounds(this.#bootstrappedState()));
       const cacheFirst = this.#cache.firstIndex ?? to;
       const diskTo = Math.min(to, Math.max(from, cacheFirst));
       const fromDisk = from < diskTo ? await this.#readEntries(from, diskTo) : [];
-      const fromCache = this.#cache.slice(diskTo, to) ?? [];
-      return [...fromDisk, ...fromCache.map(copyEntry)];
+      const cached = this.#cache.slice(diskTo, to);
+      // The cache always ends at the last index, so it holds the rest; the disk is the fallback.
+      const fromCache =
+        cached === null ? await this.#readEntries(diskTo, to) : cached.map(copyEntry);
+      return [...fromDisk, ...fromCache];
     });
   }
 
   compact(snapshot: SnapshotMeta): Promise<void> {
     return this.#serialize(async () => {
-      this.#assertWritable();
+      this.#assertUsable();
       const state = this.#bootstrappedState();
       const bounds = this.#bounds(state);
       assertCompaction(snapshot, bounds);
@@ -493,17 +497,14 @@ export class FileStorage implements LogStorage {
     return this.#state;
   }
 
-  #assertReadable(): void {
+  /** Throws unless the storage is open and has not failed. */
+  #assertUsable(): void {
     if (!this.#open) throw new RaftError('INVARIANT', 'invalid storage call: storage is not open');
     if (this.#failure !== null) {
       throw new RaftError('STORAGE_FAILED', 'storage refuses calls after an earlier failure', {
         cause: this.#failure,
       });
     }
-  }
-
-  #assertWritable(): void {
-    this.#assertReadable();
   }
 }
 

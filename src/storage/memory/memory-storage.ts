@@ -164,6 +164,7 @@ export class MemoryStorage implements LogStorage {
           'invalid storage call: bootstrap on a bootstrapped storage',
         );
       }
+      assertCompaction(snapshot, { snapshotIndex: 0, lastIndex: 0 });
       const storedSnapshot = copySnapshotMeta(snapshot);
       const storedHardState = copyHardState(hardState);
       return [

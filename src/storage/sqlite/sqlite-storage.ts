@@ -235,6 +235,7 @@ export class SqliteStorage implements LogStorage {
     if (this.#snapshot !== null) {
       throw new RaftError('INVARIANT', 'invalid storage call: bootstrap on a bootstrapped storage');
     }
+    assertCompaction(snapshot, { snapshotIndex: 0, lastIndex: 0 });
     this.#write('bootstrap', () =>
       statements.insertState.run(
         hardState.term,
