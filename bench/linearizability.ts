@@ -16,6 +16,8 @@ interface FileTiming {
   readonly checkMedianMs: number;
   readonly checkMinMs: number;
   readonly checkMaxMs: number;
+  /** Processor time of the median run's check: steadier than wall time on a shared machine. */
+  readonly checkCpuMedianMs: number;
 }
 
 function median(values: readonly number[]): number {
@@ -29,12 +31,16 @@ function timeFile(directory: URL, file: string): FileTiming {
   const history = parseJepsenHistory(text);
   const parseMs = performance.now() - parseStartMs;
   const durationsMs: number[] = [];
+  const cpuDurationsMs: number[] = [];
   let verdict = '';
   let steps = 0;
   for (let run = 0; run < runsPerFile; run++) {
     const startMs = performance.now();
+    const cpuStart = process.cpuUsage();
     const result = checkLinearizability(history, keyValueModel, { timeBudgetMs: 60_000 });
+    const cpu = process.cpuUsage(cpuStart);
     durationsMs.push(performance.now() - startMs);
+    cpuDurationsMs.push((cpu.user + cpu.system) / 1000);
     verdict = result.result;
     steps = result.steps;
   }
@@ -47,6 +53,7 @@ function timeFile(directory: URL, file: string): FileTiming {
     checkMedianMs: median(durationsMs),
     checkMinMs: Math.min(...durationsMs),
     checkMaxMs: Math.max(...durationsMs),
+    checkCpuMedianMs: median(cpuDurationsMs),
   };
 }
 
@@ -59,7 +66,9 @@ const files = readdirSync(directory)
   .filter((name) => name.endsWith('.txt'))
   .sort();
 const timings: FileTiming[] = [];
-console.log(`node ${process.version}, ${runsPerFile} runs per file, median (min..max) check time`);
+console.log(
+  `node ${process.version}, ${runsPerFile} runs per file: median (min..max) wall time, median processor time`,
+);
 for (const file of files) {
   const timing = timeFile(directory, file);
   timings.push(timing);
@@ -68,7 +77,8 @@ for (const file of files) {
       `${timing.verdict.padEnd(16)} ${String(timing.steps).padStart(8)} steps  ` +
       `parse ${timing.parseMs.toFixed(1).padStart(6)} ms  ` +
       `check ${timing.checkMedianMs.toFixed(1).padStart(7)} ms ` +
-      `(${timing.checkMinMs.toFixed(1)}..${timing.checkMaxMs.toFixed(1)})`,
+      `(${timing.checkMinMs.toFixed(1)}..${timing.checkMaxMs.toFixed(1)})  ` +
+      `cpu ${timing.checkCpuMedianMs.toFixed(1)} ms`,
   );
 }
 const resultsDirectory = new URL('results/', import.meta.url);
