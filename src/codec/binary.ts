@@ -16,6 +16,33 @@ function invalid(message: string, cause?: unknown): RaftError {
   return new RaftError('INVALID_MESSAGE', message, cause === undefined ? {} : { cause });
 }
 
+// Little-endian 32-bit access by hand: creating a DataView per message costs more than the shifts.
+function setUint32(buffer: Uint8Array, offset: number, value: number): void {
+  buffer[offset] = value & 0xff;
+  buffer[offset + 1] = (value >>> 8) & 0xff;
+  buffer[offset + 2] = (value >>> 16) & 0xff;
+  buffer[offset + 3] = (value >>> 24) & 0xff;
+}
+
+function getUint32(buffer: Uint8Array, offset: number): number {
+  return (
+    (buffer[offset]! | (buffer[offset + 1]! << 8) | (buffer[offset + 2]! << 16)) +
+    buffer[offset + 3]! * 0x100_0000
+  );
+}
+
+function getInt32(buffer: Uint8Array, offset: number): number {
+  return (
+    buffer[offset]! |
+    (buffer[offset + 1]! << 8) |
+    (buffer[offset + 2]! << 16) |
+    (buffer[offset + 3]! << 24)
+  );
+}
+
+/** Strings up to this many UTF-16 units take a hand-written ASCII path (node ids, mostly). */
+const shortStringLengthMax = 64;
+
 function checkUnsigned(value: number, maximum: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > maximum) {
     throw invalid(`${what} out of range: ${String(value)}`);
@@ -30,19 +57,28 @@ function checkUnsigned(value: number, maximum: number, what: string): void {
  */
 export class BinaryWriter {
   #buffer: Uint8Array;
-  #view: DataView;
   #length = 0;
   readonly #bytesMax: number;
 
   constructor(options: { initialBytes?: number; bytesMax?: number } = {}) {
     this.#buffer = new Uint8Array(options.initialBytes ?? writerInitialBytes);
-    this.#view = new DataView(this.#buffer.buffer);
     this.#bytesMax = options.bytesMax ?? writerBytesMax;
   }
 
   /** Bytes written so far. */
   get length(): number {
     return this.#length;
+  }
+
+  /** Bytes the buffer can hold before it grows. */
+  get capacity(): number {
+    return this.#buffer.length;
+  }
+
+  /** Forgets everything written, keeping the buffer, so one writer can encode many values. */
+  reset(): this {
+    this.#length = 0;
+    return this;
   }
 
   /** Writes one byte, 0 to 255. */
@@ -62,7 +98,7 @@ export class BinaryWriter {
   u32(value: number): this {
     checkUnsigned(value, 0xffff_ffff, 'u32');
     this.#reserve(4);
-    this.#view.setUint32(this.#length, value, true);
+    setUint32(this.#buffer, this.#length, value);
     this.#length += 4;
     return this;
   }
@@ -71,8 +107,8 @@ export class BinaryWriter {
   u64(value: number): this {
     checkUnsigned(value, Number.MAX_SAFE_INTEGER, 'u64');
     this.#reserve(8);
-    this.#view.setUint32(this.#length, value % twoPow32, true);
-    this.#view.setUint32(this.#length + 4, Math.floor(value / twoPow32), true);
+    setUint32(this.#buffer, this.#length, value % twoPow32);
+    setUint32(this.#buffer, this.#length + 4, Math.floor(value / twoPow32));
     this.#length += 8;
     return this;
   }
@@ -82,8 +118,9 @@ export class BinaryWriter {
     if (!Number.isSafeInteger(value)) throw invalid(`i64 out of range: ${String(value)}`);
     this.#reserve(8);
     const high = Math.floor(value / twoPow32);
-    this.#view.setUint32(this.#length, value - high * twoPow32, true);
-    this.#view.setInt32(this.#length + 4, high, true);
+    setUint32(this.#buffer, this.#length, value - high * twoPow32);
+    // The high word of a negative value is negative; the shifts store its two's complement.
+    setUint32(this.#buffer, this.#length + 4, high);
     this.#length += 8;
     return this;
   }
@@ -99,6 +136,7 @@ export class BinaryWriter {
 
   /** Writes a u32 byte length followed by the UTF-8 encoding of `value`. */
   string(value: string): this {
+    if (value.length <= shortStringLengthMax && this.#asciiString(value)) return this;
     // Encode straight into the buffer: a UTF-16 code unit never needs more than 3 UTF-8 bytes.
     const worstCaseBytes = 4 + value.length * 3;
     if (this.#length + worstCaseBytes > this.#bytesMax)
@@ -106,9 +144,23 @@ export class BinaryWriter {
     this.#reserve(worstCaseBytes);
     const start = this.#length + 4;
     const { written } = utf8Encoder.encodeInto(value, this.#buffer.subarray(start));
-    this.#view.setUint32(this.#length, written, true);
+    setUint32(this.#buffer, this.#length, written);
     this.#length = start + written;
     return this;
+  }
+
+  // Writes `value` if it is pure ASCII and returns true; otherwise writes nothing.
+  #asciiString(value: string): boolean {
+    for (let index = 0; index < value.length; index++) {
+      if (value.charCodeAt(index) >= 0x80) return false;
+    }
+    this.#reserve(4 + value.length);
+    const buffer = this.#buffer;
+    setUint32(buffer, this.#length, value.length);
+    let offset = this.#length + 4;
+    for (let index = 0; index < value.length; index++) buffer[offset++] = value.charCodeAt(index);
+    this.#length = offset;
+    return true;
   }
 
   /** Overwrites a u32 written earlier at `offset`, for length prefixes known only at the end. */
@@ -117,7 +169,7 @@ export class BinaryWriter {
     if (!Number.isInteger(offset) || offset < 0 || offset + 4 > this.#length) {
       throw new RangeError(`u32At offset ${String(offset)} outside the written bytes`);
     }
-    this.#view.setUint32(offset, value, true);
+    setUint32(this.#buffer, offset, value);
     return this;
   }
 
@@ -139,7 +191,6 @@ export class BinaryWriter {
     const grown = new Uint8Array(capacity);
     grown.set(this.#buffer.subarray(0, this.#length));
     this.#buffer = grown;
-    this.#view = new DataView(grown.buffer);
   }
 }
 
@@ -150,12 +201,10 @@ export class BinaryWriter {
  */
 export class BinaryReader {
   readonly #buffer: Uint8Array;
-  readonly #view: DataView;
   #offset = 0;
 
   constructor(buffer: Uint8Array) {
     this.#buffer = buffer;
-    this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
   /** Bytes read so far. */
@@ -184,7 +233,7 @@ export class BinaryReader {
   /** Reads an unsigned 32-bit integer. */
   u32(): number {
     this.#need(4, 'u32');
-    const value = this.#view.getUint32(this.#offset, true);
+    const value = getUint32(this.#buffer, this.#offset);
     this.#offset += 4;
     return value;
   }
@@ -192,8 +241,8 @@ export class BinaryReader {
   /** Reads an 8-byte unsigned integer; values above `Number.MAX_SAFE_INTEGER` are rejected. */
   u64(): number {
     this.#need(8, 'u64');
-    const low = this.#view.getUint32(this.#offset, true);
-    const high = this.#view.getUint32(this.#offset + 4, true);
+    const low = getUint32(this.#buffer, this.#offset);
+    const high = getUint32(this.#buffer, this.#offset + 4);
     // 2^53 - 1 has 21 bits in the high word.
     if (high > 0x1f_ffff) throw invalid('u64 above Number.MAX_SAFE_INTEGER');
     this.#offset += 8;
@@ -203,8 +252,8 @@ export class BinaryReader {
   /** Reads an 8-byte two's complement integer; values outside the safe range are rejected. */
   i64(): number {
     this.#need(8, 'i64');
-    const low = this.#view.getUint32(this.#offset, true);
-    const high = this.#view.getInt32(this.#offset + 4, true);
+    const low = getUint32(this.#buffer, this.#offset);
+    const high = getInt32(this.#buffer, this.#offset + 4);
     const value = high * twoPow32 + low;
     if (!Number.isSafeInteger(value)) throw invalid('i64 outside the safe integer range');
     this.#offset += 8;
@@ -226,13 +275,29 @@ export class BinaryReader {
   string(bytesMax: number): string {
     const length = this.#length(bytesMax, 'string');
     const start = this.#offset;
-    let value: string;
+    let value: string | null = length <= shortStringLengthMax ? this.#asciiString(length) : null;
+    if (value !== null) {
+      this.#offset += length;
+      return value;
+    }
     try {
       value = utf8Decoder.decode(this.#buffer.subarray(start, start + length));
     } catch (error) {
       throw invalid('string is not valid UTF-8', error);
     }
     this.#offset += length;
+    return value;
+  }
+
+  // Decodes `length` bytes at the offset if they are all ASCII (always valid UTF-8), else null.
+  #asciiString(length: number): string | null {
+    const buffer = this.#buffer;
+    let value = '';
+    for (let index = this.#offset; index < this.#offset + length; index++) {
+      const byte = buffer[index]!;
+      if (byte >= 0x80) return null;
+      value += String.fromCharCode(byte);
+    }
     return value;
   }
 
