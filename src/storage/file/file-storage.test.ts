@@ -194,6 +194,23 @@ describe('FileStorage recovery', () => {
     expect(await storage.entries(19, 22)).toEqual([command(19), command(20), command(21, 2)]);
   });
 
+  it('removes a last segment whose header was never written whole', async () => {
+    const { storage, directory } = await bootstrapped({ segmentBytesMax: 1024 });
+    await storage.save({ entries: commands(1, 30, 1, 64) });
+    await storage.close();
+    const files = segmentFiles(directory).sort();
+    const last = join(directory, files[files.length - 1]!);
+    const endOfPrevious = (await reopened(directory)).state?.lastIndex ?? 0;
+    await storages.pop()?.close();
+    writeFileSync(last, readFileSync(last).subarray(0, segmentHeaderBytes - 3));
+    const { storage: again, state } = await reopened(directory);
+    expect(segmentFiles(directory)).toHaveLength(files.length - 1);
+    expect(state?.lastIndex).toBeLessThan(endOfPrevious);
+    const next = (state?.lastIndex ?? 0) + 1;
+    await again.save({ entries: [command(next, 2)] });
+    expect(await again.entries(next, next + 1)).toEqual([command(next, 2)]);
+  });
+
   it('cuts garbage and zeros appended after the last record', async () => {
     const directory = await threeBatches();
     const path = lastSegmentPath(directory);
