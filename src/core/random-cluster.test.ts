@@ -5,7 +5,7 @@ import { command } from './raft-core.test-helpers.js';
 import type { Entry } from './types.js';
 
 const seedsPerSize = 200;
-const stepsPerRun = 500;
+const stepsPerRun = 400;
 const settleTicksMax = 200;
 
 /** Runs one seed: a safety phase with faults, checked after every step, then a liveness phase. */

@@ -18,13 +18,20 @@ export interface RandomDriverOptions {
   readonly weights?: Readonly<Record<string, number>>;
 }
 
+/**
+ * Rounds one settling pass may take. A follower far behind a leader that sends one entry per
+ * message, one message at a time, needs two rounds per entry.
+ */
+const settleRoundsMax = 2000;
+
 /** Entries of the recent transcript kept for a failure message. */
 const transcriptLinesMax = 80;
 
 /**
  * Drives a CoreCluster with random actions drawn from one seed: ticks, Ready processing, message
  * delivery out of order, loss and duplication, proposals, partitions and restarts. The seed also
- * picks the cluster settings and the election jitter, so a failing seed replays exactly.
+ * picks the cluster settings, the message limits, the fault intensity and the election jitter, so
+ * a failing seed replays exactly.
  */
 export class RandomDriver {
   readonly cluster: CoreCluster;
@@ -33,7 +40,7 @@ export class RandomDriver {
   readonly faultIntensity: number;
   readonly #random: RandomSource;
   readonly #ids: string[];
-  #actions: readonly Action[];
+  readonly #actions: readonly Action[];
   readonly #weightTotal: number;
   readonly #transcript: string[] = [];
   #proposals = 0;
@@ -59,7 +66,7 @@ export class RandomDriver {
     this.#ids = [...this.cluster.servers.keys()];
     // Message handling outweighs ticks, as on a real network where a round trip is far shorter
     // than a tick: elections and CheckQuorum then fail because of faults, not because time raced.
-    this.#actions = [
+    const defaults: Action[] = [
       { name: 'tick', weight: 4, run: () => this.cluster.tick(this.#pickServer(), 1) },
       { name: 'tick all', weight: 4, run: () => this.#tickAll() },
       { name: 'ready', weight: 10, run: () => this.cluster.processReady(this.#pickServer()) },
@@ -78,7 +85,7 @@ export class RandomDriver {
     // others are storms. Heal keeps its weight, so partitions end at the same rate regardless.
     this.faultIntensity = this.#random();
     const faults = new Set(['drop', 'duplicate', 'partition', 'isolate leader', 'restart']);
-    this.#actions = this.#actions.map((action) => {
+    this.#actions = defaults.map((action) => {
       const weight = options.weights?.[action.name] ?? action.weight;
       return {
         ...action,
@@ -91,14 +98,11 @@ export class RandomDriver {
   /** Performs one random action. */
   step(): void {
     let draw = this.#random() * this.#weightTotal;
-    for (const action of this.#actions) {
-      draw -= action.weight;
-      if (draw < 0) {
-        action.run();
-        this.#record();
-        return;
-      }
-    }
+    // Rounding may leave a sliver past the last weight; that draw goes to the last action.
+    const chosen =
+      this.#actions.find((action) => (draw -= action.weight) < 0) ?? this.#actions.at(-1)!;
+    chosen.run();
+    this.#record();
   }
 
   /** The last lines of what happened, for a failure message. */
@@ -119,7 +123,7 @@ export class RandomDriver {
       applied.some((entry) => entry.kind === 'command' && sameBytes(entry.data, marker));
     for (let tick = 1; tick <= ticksMax; tick++) {
       for (const id of this.#ids) this.cluster.tick(id, 1);
-      this.cluster.stabilize();
+      this.cluster.stabilize(settleRoundsMax);
       const leader = this.#ids.find((id) => this.cluster.core(id).role === 'leader');
       if (leader !== undefined) {
         const term = this.cluster.core(leader).term;
@@ -127,7 +131,7 @@ export class RandomDriver {
         if (!proposedInTerm.has(term)) {
           proposedInTerm.add(term);
           this.cluster.core(leader).propose([marker]);
-          this.cluster.stabilize();
+          this.cluster.stabilize(settleRoundsMax);
         }
       }
       this.#record();
