@@ -58,6 +58,8 @@ export class InboundConnection {
       this.close();
     });
     socket.setNoDelay(true);
+    // Without it a dialer that vanished leaves this side waiting for bytes forever.
+    socket.setKeepAlive(true, host.options.keepAliveMs);
     // A plain view of each chunk (no copy), so decoded byte fields are Uint8Array, never Buffer.
     socket.on('data', (chunk: Buffer) =>
       this.#onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),

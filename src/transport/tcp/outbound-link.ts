@@ -135,6 +135,7 @@ export class OutboundLink {
   #dial(address: PeerAddress): void {
     this.#address = address;
     const socket = this.#openSocket(address);
+    socket.setKeepAlive(true, this.#options.keepAliveMs);
     this.#socket = socket;
     this.#timer = this.#options.clock.schedule(this.#options.handshakeTimeoutMs, () => {
       socket.destroy();
@@ -307,7 +308,16 @@ export class OutboundLink {
     if (this.#queue.length > 0) {
       // The socket is full: wait for it to drain rather than buffer without bound.
       this.#awaitingDrain = true;
+      // A peer that stops reading, or vanished without a reset, would otherwise hold the link
+      // until the kernel gives up on it, many minutes later.
+      this.#timer = this.#options.clock.schedule(this.#options.writeStallTimeoutMs, () => {
+        this.#timer = null;
+        this.#stats.connections.stalled++;
+        socket.destroy();
+      });
       socket.once('drain', () => {
+        this.#timer?.cancel();
+        this.#timer = null;
         this.#awaitingDrain = false;
         this.#flush();
       });

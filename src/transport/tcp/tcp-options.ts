@@ -49,6 +49,10 @@ export interface TcpTransportOptions {
   readonly handshakeTimeoutMs?: number;
   /** Inbound connections (authenticated or not) held at once; more are refused. */
   readonly inboundConnectionsMax?: number;
+  /** A connection whose socket stays full (the peer reads nothing) this long is closed and redialled. */
+  readonly writeStallTimeoutMs?: number;
+  /** Idle time before TCP keep-alive probes start, so a vanished peer's connection is noticed. */
+  readonly keepAliveMs?: number;
   /** Timers for reconnects and handshake deadlines. */
   readonly clock?: Clock;
   /** Jitter for reconnect delays, in [0, 1). */
@@ -75,6 +79,8 @@ export interface ResolvedTcpOptions {
   readonly reconnectDelayMsMax: number;
   readonly handshakeTimeoutMs: number;
   readonly inboundConnectionsMax: number;
+  readonly writeStallTimeoutMs: number;
+  readonly keepAliveMs: number;
   readonly clock: Clock;
   readonly random: () => number;
   readonly onHandlerError: ((error: unknown) => void) | null;
@@ -89,6 +95,8 @@ export const tcpTransportDefaults = Object.freeze({
   reconnectDelayMsMax: 5000,
   handshakeTimeoutMs: 5000,
   inboundConnectionsMax: 1024,
+  writeStallTimeoutMs: 15_000,
+  keepAliveMs: 10_000,
 });
 
 function positiveInteger(value: number, name: string): number {
@@ -140,6 +148,14 @@ export function resolveTcpOptions(options: TcpTransportOptions): ResolvedTcpOpti
     inboundConnectionsMax: positiveInteger(
       options.inboundConnectionsMax ?? tcpTransportDefaults.inboundConnectionsMax,
       'inboundConnectionsMax',
+    ),
+    writeStallTimeoutMs: positiveInteger(
+      options.writeStallTimeoutMs ?? tcpTransportDefaults.writeStallTimeoutMs,
+      'writeStallTimeoutMs',
+    ),
+    keepAliveMs: positiveInteger(
+      options.keepAliveMs ?? tcpTransportDefaults.keepAliveMs,
+      'keepAliveMs',
     ),
     clock: options.clock ?? realClock,
     random: options.random ?? Math.random,

@@ -44,6 +44,8 @@ export interface TcpTransportStats {
     failed: number;
     /** Outbound handshakes the peer refused. */
     refusedByPeer: number;
+    /** Outbound connections closed because the peer stopped reading for `writeStallTimeoutMs`. */
+    stalled: number;
   };
 }
 
@@ -62,7 +64,7 @@ export function newTcpTransportStats(): TcpTransportStats {
       tooManyConnections: 0,
       invalidMessage: 0,
     },
-    connections: { opened: 0, accepted: 0, failed: 0, refusedByPeer: 0 },
+    connections: { opened: 0, accepted: 0, failed: 0, refusedByPeer: 0, stalled: 0 },
   };
 }
 

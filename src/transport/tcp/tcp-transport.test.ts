@@ -1,8 +1,9 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
 import { encodeFrame } from '../../codec/message-codec.js';
 import type { Heartbeat } from '../../core/messages.js';
+import { defaultClusterSettings, emptyConfiguration } from '../../core/types.js';
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
 import type { PeerAddress } from '../../discovery/discovery.js';
 import { computeProof, decodeHandshake, newNonce, type HandshakeFrame } from './handshake.js';
@@ -293,6 +294,58 @@ describe('TcpTransport', () => {
     mallory.transport.send(heartbeat('c', 'b', 67));
     await waitFor(() => b.transport.stats().rejected.unauthenticated >= 2, 'identity rejection');
     expect(b.inbox).toEqual([]);
+  });
+
+  it('redials a peer that stops reading, instead of waiting on a full socket', async () => {
+    // A listener that completes the handshake, then never reads again.
+    const server = createServer((socket) => {
+      const decoder = new FrameDecoder({ frameBytesMax: 4096 });
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        for (const body of decoder.push(chunk)) {
+          const frame = decodeHandshake(body);
+          if (frame.kind === 'hello') {
+            socket.write(
+              handshakeFrame({ kind: 'challenge', serverId: 'sink', nonce: newNonce() }),
+            );
+          } else if (frame.kind === 'proof') {
+            socket.write(handshakeFrame({ kind: 'accept', proof: new Uint8Array(0) }));
+            socket.pause();
+          }
+        }
+      });
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const discovery = new StaticDiscovery({ sink: `127.0.0.1:${port}` });
+    const node = await startNode('a', discovery, {
+      writeStallTimeoutMs: 300,
+      socketBufferBytesMax: 1024 * 1024,
+    });
+    running.push(node);
+    const chunk = {
+      type: 'install-snapshot' as const,
+      term: 1,
+      from: 'a',
+      to: 'sink',
+      snapshot: {
+        index: 1,
+        term: 1,
+        configuration: emptyConfiguration,
+        settings: defaultClusterSettings,
+      },
+      offset: 0,
+      data: new Uint8Array(1024 * 1024),
+      done: false,
+    };
+    await waitFor(() => {
+      // Keep the socket full until the stall is noticed: loopback buffers hold several megabytes.
+      if ((node.transport.queuedMessages().get('sink') ?? 0) < 4) node.transport.send(chunk);
+      return node.transport.stats().connections.stalled >= 1;
+    }, 'stall detection');
+    server.close();
+    expect(node.transport.stats().connections.failed).toBeGreaterThanOrEqual(1);
   });
 
   it('stop closes every socket and timer, and is idempotent', async () => {
