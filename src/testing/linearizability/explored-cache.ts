@@ -6,7 +6,9 @@
 export class ExploredCache<State> {
   // Keyed by state hash first: many sets share a state, so each long hash string is stored once.
   // Without an equality function the hash identifies the state and the sets alone are kept.
-  readonly #sets = new Map<string, Set<string>>();
+  // A state is usually reached with a single set, so that set is stored bare and only a second one
+  // turns the entry into a Set: a Set per state would double the cache's memory.
+  readonly #sets = new Map<string, string | Set<string>>();
   readonly #states = new Map<string, Map<string, State[]>>();
   readonly #equal: ((left: State, right: State) => boolean) | undefined;
   #size = 0;
@@ -36,7 +38,12 @@ export class ExploredCache<State> {
   #addSet(setKey: string, stateHash: string): boolean {
     const sets = this.#sets.get(stateHash);
     if (sets === undefined) {
-      this.#sets.set(stateHash, new Set([setKey]));
+      this.#sets.set(stateHash, setKey);
+      return true;
+    }
+    if (typeof sets === 'string') {
+      if (sets === setKey) return false;
+      this.#sets.set(stateHash, new Set([sets, setKey]));
       return true;
     }
     if (sets.has(setKey)) return false;
