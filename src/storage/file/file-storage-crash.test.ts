@@ -7,7 +7,7 @@ import { workloadData, workloadSegmentBytesMax } from './crash-workload.test-hel
 import { FileStorage } from './file-storage.js';
 
 /** How many times the writer is killed. */
-const killCount = 8;
+const killCount = 6;
 /**
  * Generous, because on a loaded machine each writer takes seconds to start; on an idle one the
  * test takes a few seconds.
