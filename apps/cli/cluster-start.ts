@@ -52,8 +52,9 @@ export async function clusterStart(options: ClusterStartOptions): Promise<void> 
   options.print('');
   for (const member of cluster.layout.members) {
     const { host, port } = splitHostPort(member.client);
+    const pid = cluster.pid(member.id) ?? '?';
     options.print(
-      `  ${member.id}  redis-cli -h ${host} -p ${port}    metrics http://${member.http}/metrics`,
+      `  ${member.id}  redis-cli -h ${host} -p ${port}    metrics http://${member.http}/metrics    pid ${pid}`,
     );
   }
   const leader = await waitForLeader(cluster.layout.members[0]!.client);

@@ -5,7 +5,6 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readClusterLayout, type ClusterLayout } from '../kv/cluster-layout.js';
-import { sendOnce } from '../kv/resp/resp-client.js';
 
 /** The repository root: children run from it so `--import tsx` resolves. */
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -110,31 +109,42 @@ export class LocalCluster {
       { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#children.set(id, child);
-    const forward = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.length > 0) this.#output(`[${id}] ${line}`);
-      }
-    };
-    child.stdout?.on('data', forward);
-    child.stderr?.on('data', forward);
-    child.once('exit', (code, signal) => {
-      if (this.#children.get(id) === child) this.#children.delete(id);
-      this.#output(`[${id}] exited (${signal ?? `code ${code}`})`);
+    const ready = new Promise<void>((resolveReady, rejectReady) => {
+      const timer = setTimeout(() => {
+        rejectReady(new Error(`${id} did not start within ${serverStartMsMax} ms`));
+      }, serverStartMsMax);
+      const forward = (chunk: Buffer): void => {
+        for (const line of chunk.toString('utf8').split('\n')) {
+          if (line.length === 0) continue;
+          this.#output(`[${id}] ${line}`);
+          // The server prints this once its listeners are bound: a PING could be answered by
+          // some other process on the port, this line only by the child itself.
+          if (line === `${id} ready`) {
+            clearTimeout(timer);
+            resolveReady();
+          }
+        }
+      };
+      child.stdout?.on('data', forward);
+      child.stderr?.on('data', forward);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (this.#children.get(id) === child) this.#children.delete(id);
+        this.#output(`[${id}] exited (${signal ?? `code ${code}`})`);
+        rejectReady(new Error(`${id} exited while starting (${signal ?? `code ${code}`})`));
+      });
     });
-    await this.#waitUntilServing(id, member.client, child);
+    try {
+      await ready;
+    } catch (error) {
+      await this.#terminate(child, 'SIGKILL');
+      throw error;
+    }
   }
 
-  async #waitUntilServing(id: string, address: string, child: ChildProcess): Promise<void> {
-    const deadline = Date.now() + serverStartMsMax;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${id} exited while starting (${child.exitCode ?? child.signalCode})`);
-      }
-      const reply = await sendOnce(address, ['PING'], 500).catch(() => null);
-      if (reply?.type === 'simple' && reply.value === 'PONG') return;
-      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-    }
-    throw new Error(`${id} did not start within ${serverStartMsMax} ms`);
+  /** The process id of a running member. */
+  pid(id: string): number | undefined {
+    return this.#children.get(id)?.pid;
   }
 
   /** Ids of the members whose process is running. */
