@@ -23,14 +23,14 @@ function runSeed(voters: number, seed: number): void {
   for (let step = 1; step <= stepsPerRun; step++) {
     try {
       driver.step();
-      checker.check(viewsOf(driver.cluster));
+      checker.check(viewsOf(driver.cluster), driver.cluster.mailbox);
     } catch (error) {
       fail('safety', step, error);
     }
   }
   try {
     driver.settle(settleTicksMax);
-    checker.check(viewsOf(driver.cluster));
+    checker.check(viewsOf(driver.cluster), driver.cluster.mailbox);
   } catch (error) {
     fail('liveness', 0, error);
   }
@@ -50,6 +50,7 @@ function view(id: string, entries: Entry[], overrides: Partial<ServerView> = {})
     id,
     role: 'follower',
     term: 1,
+    durable: { term: 1, vote: null },
     commitIndex: 0,
     entries,
     applied: [],
@@ -59,6 +60,33 @@ function view(id: string, entries: Entry[], overrides: Partial<ServerView> = {})
 
 // The checker must be able to fail: each property is shown a fabricated violation.
 describe('SafetyChecker catches each violation', () => {
+  it('two votes by one server in one term, even at different moments', () => {
+    const checker = new SafetyChecker();
+    checker.check([view('1', [], { durable: { term: 3, vote: '2' } })]);
+    checker.check([view('1', [], { durable: { term: 3, vote: '2' } })]);
+    expect(() => checker.check([view('1', [], { durable: { term: 3, vote: '3' } })])).toThrow(
+      /voted for 2 and then 3 in term 3/,
+    );
+  });
+
+  it('a vote granted on the wire that is not on the voter’s disk', () => {
+    const grant = {
+      type: 'request-vote-response',
+      term: 3,
+      from: '1',
+      to: '2',
+      preVote: false,
+      granted: true,
+    } as const;
+    const checker = new SafetyChecker();
+    expect(() =>
+      checker.check([view('1', [], { durable: { term: 3, vote: '2' } })], [grant]),
+    ).not.toThrow();
+    expect(() =>
+      checker.check([view('1', [], { durable: { term: 3, vote: null } })], [grant]),
+    ).toThrow(/granted 2 its vote in term 3/);
+  });
+
   it('two leaders in one term, even at different moments', () => {
     const checker = new SafetyChecker();
     checker.check([view('1', [], { role: 'leader', term: 2 })]);

@@ -1,4 +1,5 @@
 import type { Role } from '../../core/configuration.js';
+import type { RaftMessage } from '../../core/messages.js';
 import type { Entry } from '../../core/types.js';
 import type { CoreCluster } from './core-cluster.js';
 
@@ -7,6 +8,11 @@ export interface ServerView {
   readonly id: string;
   readonly role: Role;
   readonly term: number;
+  /**
+   * The term and vote on the server's disk. Only a durable vote counts: one still in memory was
+   * never sent (grants wait for the persist) and a crash may rightly forget it.
+   */
+  readonly durable: { readonly term: number; readonly vote: string | null };
   readonly commitIndex: number;
   /** The server's log, index 1 first (no snapshots yet, so the log starts at 1). */
   readonly entries: readonly Entry[];
@@ -28,6 +34,7 @@ export function viewsOf(cluster: CoreCluster): ServerView[] {
       id,
       role: status.role,
       term: status.term,
+      durable: { term: server.disk.hardState.term, vote: server.disk.hardState.vote },
       commitIndex: status.commitIndex,
       entries,
       applied: server.applied,
@@ -70,17 +77,53 @@ function renderEntry(entry: Entry): string {
  */
 export class SafetyChecker {
   readonly #leaderOfTerm = new Map<number, string>();
+  /** `server@term` → the candidate it voted for then. */
+  readonly #votes = new Map<string, string>();
   /** Every committed entry seen so far, by index - 1, with the term it was first seen committed at. */
   readonly #committed: { key: string; seenAtTerm: number }[] = [];
   /** The longest applied sequence seen so far; every server's must be a prefix of it. */
   readonly #applied: string[] = [];
 
-  check(views: readonly ServerView[]): void {
+  /** Checks one moment; `inFlight` are the messages sent and not yet delivered. */
+  check(views: readonly ServerView[], inFlight: readonly RaftMessage[] = []): void {
+    this.#checkGrantsDurable(views, inFlight);
+    this.#checkSingleVote(views);
     this.#checkElectionSafety(views);
     this.#checkCommitted(views);
     this.#checkLogMatching(views);
     this.#checkLeaderCompleteness(views);
     this.#checkApplied(views);
+  }
+
+  /**
+   * Figure 2: persistent state is "updated on stable storage before responding to RPCs". A vote
+   * granted on the wire must be on the voter's disk, unless the voter has moved on to a later term.
+   */
+  #checkGrantsDurable(views: readonly ServerView[], inFlight: readonly RaftMessage[]): void {
+    for (const message of inFlight) {
+      if (message.type !== 'request-vote-response' || !message.granted || message.preVote) continue;
+      const voter = views.find((view) => view.id === message.from);
+      if (voter === undefined || voter.durable.term > message.term) continue;
+      if (voter.durable.term < message.term || voter.durable.vote !== message.to) {
+        throw new Error(
+          `${message.from} granted ${message.to} its vote in term ${message.term} but its disk holds term ${voter.durable.term} vote ${voter.durable.vote ?? 'none'}`,
+        );
+      }
+    }
+  }
+
+  /** §5.2: a server votes for at most one candidate in a term, restarts included. */
+  #checkSingleVote(views: readonly ServerView[]): void {
+    for (const view of views) {
+      const { term, vote } = view.durable;
+      if (vote === null) continue;
+      const key = `${view.id}@${term}`;
+      const known = this.#votes.get(key);
+      if (known !== undefined && known !== vote) {
+        throw new Error(`${view.id} voted for ${known} and then ${vote} in term ${term}`);
+      }
+      this.#votes.set(key, vote);
+    }
   }
 
   /** Election Safety: at most one leader can be elected in a given term. */
