@@ -81,11 +81,14 @@ export class RaftCore {
       committed: start.hardState.commit,
       applied: Math.max(resolved.applied, start.snapshot.index),
     });
+    // A crash may keep a batch's entries but lose its hard state. The server was in at least the
+    // term of its last entry; a vote in that term was never persisted, so it was never sent.
+    const term = Math.max(start.hardState.term, log.lastTerm);
     this.#state = new CoreState({
       options: resolved,
       log,
-      term: start.hardState.term,
-      vote: start.hardState.vote,
+      term,
+      vote: term === start.hardState.term ? start.hardState.vote : null,
       configuration: start.snapshot.configuration,
       settings: start.snapshot.settings,
     });

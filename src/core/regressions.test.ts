@@ -16,6 +16,8 @@ import {
   requestVote,
   termsOf,
 } from './raft-core.test-helpers.js';
+import { RaftCore } from './raft-core.js';
+import { bootstrapSnapshot, configurationOf } from './types.js';
 
 const encoder = new TextEncoder();
 
@@ -390,5 +392,22 @@ describe('a conflict truncates only the conflicting suffix', () => {
     );
     drain(follower);
     expect(termsOf(follower)).toEqual([1, 1, 2, 4]);
+  });
+});
+
+describe('restart after a crash kept entries but lost the hard state that came with them', () => {
+  it('resumes in at least the term of its last entry, with no vote in it', () => {
+    const core = new RaftCore(
+      { id: '1', random: () => 0 },
+      {
+        hardState: { term: 2, vote: '2', commit: 0 },
+        snapshot: bootstrapSnapshot(configurationOf(['1', '2', '3'])),
+        entries: [
+          { kind: 'noop', index: 1, term: 2 },
+          { kind: 'noop', index: 2, term: 4 },
+        ],
+      },
+    );
+    expect(core.status()).toMatchObject({ term: 4, vote: null });
   });
 });

@@ -45,8 +45,10 @@ export interface LogStorage {
   /** Entries with `from <= index < to`; both bounds must lie within the stored log. */
   entries(from: number, to: number): Promise<Entry[]>;
   /**
-   * Forgets the entries up to `snapshot.index` and records the marker. Entries after it stay. If the
-   * log does not reach that far the whole log is dropped (the snapshot came from the leader).
+   * Forgets the entries up to `snapshot.index` and records the marker. Entries after it stay when
+   * the stored entry at `snapshot.index` has the marker's term (Raft §7); otherwise — the log does
+   * not reach that far, or holds a different entry there (the snapshot came from the leader) — the
+   * whole log is dropped.
    */
   compact(snapshot: SnapshotMeta): Promise<void>;
   /**
