@@ -46,6 +46,17 @@ async function redisCli(id: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
+/** One sample of a server's metrics, by metric name (labels dropped). */
+async function metricsOf(id: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://${member(id).http}/metrics`)).text();
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)(?:\{[^}]*\})? ([-\d.e+]+)$/.exec(line);
+    if (match !== null && !samples.has(match[1]!)) samples.set(match[1]!, Number(match[2]));
+  }
+  return samples;
+}
+
 async function leaderId(via: string): Promise<string | null> {
   const reply = await sendOnce(member(via).client, ['RAFT', 'LEADER'], 2000);
   if (reply.type !== 'array' || reply.value === null) return null;
@@ -104,6 +115,16 @@ describe('kv server: a 3-process cluster', () => {
       Array.from({ length: 50 }, (_, n) => ['OK', `${n}`, n + 2]).flat(),
     );
     expect(await onLeader.mget('p0', 'p49', 'nothing')).toEqual(['0', '49', null]);
+    // A pipeline of writes travels as a handful of proposals, not one per command.
+    const before = await metricsOf(follower);
+    const writes = onFollower.pipeline();
+    for (let n = 0; n < 200; n++) writes.set(`batched${n}`, `${n}`);
+    expect((await writes.exec())!.every(([error]) => error === null)).toBe(true);
+    const after = await metricsOf(follower);
+    const delta = (name: string): number => after.get(name)! - before.get(name)!;
+    expect(delta('kv_write_operations_total')).toBe(200);
+    expect(delta('kv_write_batches_total')).toBeLessThanOrEqual(10);
+    expect(after.get('raftkit_storage_save_seconds_count')).toBeGreaterThan(0);
     // Bad input is an error reply and the connection stays usable.
     await expect(onFollower.incr('greeting')).rejects.toThrow(/not an integer/);
     await expect(onFollower.call('NOSUCHCOMMAND')).rejects.toThrow(/unknown command/);

@@ -33,11 +33,12 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`${values.id} ready\n`);
   let stopping = false;
+  let exitCode = 0;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     handle.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (error: unknown) => {
         process.stderr.write(`${values.id}: stop failed: ${String(error)}\n`);
         process.exit(1);
@@ -48,7 +49,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   handle.node.on('error', ({ error, fatal }) => {
     process.stderr.write(`${values.id}: ${fatal ? 'fatal ' : ''}${error.code} ${error.message}\n`);
-    if (fatal) stop();
+    if (!fatal) return;
+    exitCode = 1;
+    stop();
   });
 }
 
