@@ -228,7 +228,7 @@ export class CoreCluster {
   /** Loses everything not persisted and restarts the server from its disk. */
   restart(id: string): void {
     const server = this.server(id);
-    // Messages to or from a crashed server that were not sent yet are gone with it.
+    // Messages to a crashed server are lost; the ones it sent are already on the wire.
     const pending = this.mailbox.splice(0);
     this.mailbox.push(...pending.filter((message) => message.to !== id));
     server.core = this.#makeCore(id, server.disk, server.applied.at(-1)?.index ?? 0);
