@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BinaryReader, BinaryWriter } from '../../codec/binary.js';
+import { frameHeaderBytes } from '../../codec/message-codec.js';
 import { RaftError } from '../../core/errors.js';
 import type { NodeId } from '../../core/types.js';
 
@@ -128,6 +129,13 @@ export function decodeHandshake(body: Uint8Array): HandshakeFrame {
   }
   reader.end();
   return frame;
+}
+
+/** A handshake frame as it goes on the wire: the u32 length prefix, then the body. */
+export function handshakeFrame(frame: HandshakeFrame): Uint8Array {
+  const body = encodeHandshake(frame);
+  // A length-prefixed byte field is exactly a frame.
+  return new BinaryWriter({ initialBytes: frameHeaderBytes + body.length }).bytes(body).finish();
 }
 
 function invalid(message: string): RaftError {

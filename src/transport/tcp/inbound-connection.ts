@@ -8,13 +8,13 @@ import type { Message } from '../transport.js';
 import {
   computeProof,
   decodeHandshake,
+  handshakeFrame,
   handshakeBytesMax,
   newNonce,
   proofMatches,
   type Hello,
   type Reject,
 } from './handshake.js';
-import { handshakeFrame } from './outbound-link.js';
 import { certificateNames } from './peer-identity.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
 import type { TcpTransportStats } from './tcp-stats.js';

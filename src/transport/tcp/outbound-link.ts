@@ -1,7 +1,6 @@
 import { isIP, connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
-import { frameHeaderBytes } from '../../codec/message-codec.js';
 import type { NodeId } from '../../core/types.js';
 import type { TimerHandle } from '../../node/clock.js';
 import type { PeerAddress } from '../../discovery/discovery.js';
@@ -10,7 +9,7 @@ import { FrameQueue } from './frame-queue.js';
 import {
   computeProof,
   decodeHandshake,
-  encodeHandshake,
+  handshakeFrame,
   handshakeBytesMax,
   newNonce,
   proofMatches,
@@ -20,15 +19,6 @@ import {
 import { certificateNames } from './peer-identity.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
 import type { TcpTransportStats } from './tcp-stats.js';
-
-/** Adds the u32 length prefix to a handshake body. */
-export function handshakeFrame(frame: HandshakeFrame): Uint8Array {
-  const body = encodeHandshake(frame);
-  const framed = new Uint8Array(frameHeaderBytes + body.length);
-  new DataView(framed.buffer).setUint32(0, body.length, true);
-  framed.set(body, frameHeaderBytes);
-  return framed;
-}
 
 /** Frames smaller than this are copied together into chunks of this size before writing. */
 export const coalesceBytesMax = 64 * 1024;

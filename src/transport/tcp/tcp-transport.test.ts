@@ -6,8 +6,13 @@ import type { Heartbeat } from '../../core/messages.js';
 import { defaultClusterSettings, emptyConfiguration } from '../../core/types.js';
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
 import type { PeerAddress } from '../../discovery/discovery.js';
-import { computeProof, decodeHandshake, newNonce, type HandshakeFrame } from './handshake.js';
-import { handshakeFrame } from './outbound-link.js';
+import {
+  computeProof,
+  decodeHandshake,
+  handshakeFrame,
+  newNonce,
+  type HandshakeFrame,
+} from './handshake.js';
 import {
   heartbeat,
   sleep,
