@@ -230,7 +230,9 @@ describe('kv server: a 3-process cluster', () => {
     const beforeFailover = new Map(acknowledged);
     const progressed = (): number =>
       [...acknowledged].filter(([key, value]) => value > (beforeFailover.get(key) ?? 0)).length;
-    await waitFor('writes after the failover', async () => (progressed() >= 3 ? true : null));
+    await waitFor('writes after the failover', () =>
+      Promise.resolve(progressed() >= 3 ? true : null),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     running = false;
     await Promise.all(writers);
