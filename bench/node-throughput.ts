@@ -45,11 +45,8 @@ async function measure(nodeCount: number, inFlight: number, seconds: number): Pr
       }),
   );
   await Promise.all(nodes.map((node) => node.start()));
-  let leader: RaftNode | undefined;
-  for (let attempt = 0; attempt < 200 && leader === undefined; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    leader = nodes.find((node) => node.role === 'leader');
-  }
+  await Promise.all(nodes.map((node) => node.waitForLeader()));
+  const leader = nodes.find((node) => node.role === 'leader');
   if (leader === undefined) throw new Error('no leader elected');
   const command = new TextEncoder().encode('increment');
   const latencies: number[] = [];
