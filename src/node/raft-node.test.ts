@@ -365,3 +365,18 @@ describe('RaftNode: reads', () => {
     expect(['NO_LEADER', 'NOT_LEADER']).toContain(error.code);
   });
 });
+
+describe('RaftNode: types', () => {
+  it('a node with typed results is usable where any node is expected', () => {
+    const typed: RaftNode<number, 'total', number> = new RaftNode({
+      id: 'n1',
+      storage: new MemoryStorage(),
+      transport: new InProcessNetwork().transport(),
+      stateMachine: new CounterMachine(),
+      initialConfiguration: ['n1'],
+    });
+    // This line is the test: it must compile.
+    const nodes: RaftNode[] = [typed];
+    expect(nodes[0]!.id).toBe('n1');
+  });
+});

@@ -54,9 +54,9 @@ export interface ReadOptions extends ProposeOptions {
   readonly consistency?: ReadConsistency;
 }
 
-interface QueuedRead<Query, Answer> {
-  readonly query: Query;
-  readonly request: PendingRequest<Answer>;
+interface QueuedRead {
+  readonly query: unknown;
+  readonly request: PendingRequest<unknown>;
 }
 
 /** What `status()` reports: the core's view plus the runtime's counters. */
@@ -69,9 +69,9 @@ export interface NodeStatus extends CoreStatus {
 
 type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-interface QueuedProposal<Result> {
+interface QueuedProposal {
   readonly command: Uint8Array;
-  readonly request: PendingRequest<Result>;
+  readonly request: PendingRequest<unknown>;
   /** Set once the command is in the leader's log. */
   placed: boolean;
 }
@@ -98,27 +98,29 @@ export class RaftNode<
   Query = unknown,
   Answer = unknown,
 > extends TypedEmitter<RaftNodeEvents> {
-  readonly #options: ResolvedNodeOptions<Result, Query, Answer>;
+  // Internals are typed with `unknown` so that a RaftNode<number> is usable where a RaftNode (of
+  // unknown results) is expected; the public methods restore the types at the edge.
+  readonly #options: ResolvedNodeOptions<unknown, unknown, unknown>;
   #core: RaftCore | null = null;
   #lifecycle: Lifecycle = 'new';
   #tickTimer: TimerHandle | null = null;
   #loopRunning = false;
   #loopScheduled = false;
   #loopIdle: Promise<void> = Promise.resolve();
-  #proposalQueue: QueuedProposal<Result>[] = [];
+  #proposalQueue: QueuedProposal[] = [];
   #proposalFlushScheduled = false;
   readonly #waiters = new Map<number, LogWaiter>();
-  #forwardQueue: QueuedProposal<Result>[] = [];
+  #forwardQueue: QueuedProposal[] = [];
   #forwardFlushScheduled = false;
-  readonly #forwarded = new Map<number, readonly QueuedProposal<Result>[]>();
+  readonly #forwarded = new Map<number, readonly QueuedProposal[]>();
   #forwardRequestId: number;
   readonly #deduplicator = new ForwardDeduplicator();
-  #readQueue: QueuedRead<Query, Answer>[] = [];
+  #readQueue: QueuedRead[] = [];
   #readFlushScheduled = false;
   #readContext = 0;
-  readonly #readBatches = new Map<number, QueuedRead<Query, Answer>[]>();
+  readonly #readBatches = new Map<number, QueuedRead[]>();
   /** Confirmed reads waiting for the state machine to reach their index, in index order. */
-  #readsAwaitingApply: { index: number; reads: QueuedRead<Query, Answer>[] }[] = [];
+  #readsAwaitingApply: { index: number; reads: QueuedRead[] }[] = [];
   #appliedIndex = 0;
   #softState: SoftState = { role: 'follower', term: 0, leaderId: null };
   #fatal: RaftError | null = null;
@@ -126,7 +128,11 @@ export class RaftNode<
 
   constructor(options: RaftNodeOptions<Result, Query, Answer>) {
     super((error) => this.#reportListenerError(error));
-    this.#options = resolveNodeOptions(options, realClock, jsonResultCodec);
+    this.#options = resolveNodeOptions(
+      options as RaftNodeOptions<unknown, unknown, unknown>,
+      realClock,
+      jsonResultCodec,
+    );
     // Request ids start at a random point so a restarted follower does not reuse recent ones.
     this.#forwardRequestId = Math.floor(this.#options.random() * 2 ** 40);
   }
@@ -222,11 +228,12 @@ export class RaftNode<
     if (core.role !== 'leader') {
       const leaderId = core.leaderId;
       if (this.#options.forwardProposals && leaderId !== null && leaderId !== this.id) {
-        return this.#enqueueForward(command, options);
+        return this.#enqueueForward(command, options) as Promise<Result>;
       }
       return Promise.reject(this.#notLeaderError());
     }
-    return this.#enqueueProposal(command, options);
+    // The state machine is a StateMachine<Result>, so what it returned is a Result.
+    return this.#enqueueProposal(command, options) as Promise<Result>;
   }
 
   #admissionError(): RaftError | null {
@@ -274,11 +281,11 @@ export class RaftNode<
     });
   }
 
-  #enqueueProposal(command: Uint8Array, options: ProposeOptions): Promise<Result> {
-    const queued: QueuedProposal<Result> = {
+  #enqueueProposal(command: Uint8Array, options: ProposeOptions): Promise<unknown> {
+    const queued: QueuedProposal = {
       command,
       placed: false,
-      request: this.#newRequest<Result>(options, (reason) => {
+      request: this.#newRequest<unknown>(options, (reason) => {
         this.#counters.increment('proposalsCancelled');
         return queued.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason);
       }),
@@ -321,23 +328,23 @@ export class RaftNode<
     this.#schedule();
   }
 
-  #waitForEntry(index: number, term: number, request: PendingRequest<Result>): void {
+  #waitForEntry(index: number, term: number, request: PendingRequest<unknown>): void {
     this.#waiters.set(index, {
       term,
       settle: (entry, result) => {
-        if (entry.term === term) request.resolve(result as Result);
+        if (entry.term === term) request.resolve(result);
         else request.reject(replacedError(index));
       },
       fail: (error) => request.reject(error),
     });
   }
 
-  #enqueueForward(command: Uint8Array, options: ProposeOptions): Promise<Result> {
-    const queued: QueuedProposal<Result> = {
+  #enqueueForward(command: Uint8Array, options: ProposeOptions): Promise<unknown> {
+    const queued: QueuedProposal = {
       command,
       placed: false,
       // Once sent, the leader may have appended it: its fate is unknown to us.
-      request: this.#newRequest<Result>(options, (reason) =>
+      request: this.#newRequest<unknown>(options, (reason) =>
         queued.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason),
       ),
     };
@@ -461,11 +468,12 @@ export class RaftNode<
     }
     const consistency = options.consistency ?? 'linearizable';
     this.#counters.increment('reads');
-    if (consistency === 'stale') return this.#serve(query);
+    // The state machine's query returns an Answer; internals carry it as unknown.
+    if (consistency === 'stale') return this.#serve(query) as Promise<Answer>;
     const leaseIndex = consistency === 'lease' ? this.#core!.leaseReadIndex() : null;
-    const queued: QueuedRead<Query, Answer> = {
+    const queued: QueuedRead = {
       query,
-      request: this.#newRequest<Answer>(options, (reason) =>
+      request: this.#newRequest<unknown>(options, (reason) =>
         reason === 'timeout'
           ? new RaftError('TIMEOUT', 'read timed out', { details: { retryable: true } })
           : new RaftError('ABORTED', 'read aborted', { details: { retryable: true } }),
@@ -473,7 +481,7 @@ export class RaftNode<
     };
     if (leaseIndex !== null) {
       this.#awaitApplied(leaseIndex, [queued]);
-      return queued.request.promise;
+      return queued.request.promise as Promise<Answer>;
     }
     this.#readQueue.push(queued);
     if (!this.#readFlushScheduled) {
@@ -481,10 +489,10 @@ export class RaftNode<
       // Reads made in the same turn share one confirmation round.
       queueMicrotask(() => this.#flushReads());
     }
-    return queued.request.promise;
+    return queued.request.promise as Promise<Answer>;
   }
 
-  #serve(query: Query): Promise<Answer> {
+  #serve(query: unknown): Promise<unknown> {
     try {
       return Promise.resolve(this.#options.stateMachine.query!(query));
     } catch (error) {
@@ -522,7 +530,7 @@ export class RaftNode<
     }
   }
 
-  #awaitApplied(index: number, reads: QueuedRead<Query, Answer>[]): void {
+  #awaitApplied(index: number, reads: QueuedRead[]): void {
     if (this.#appliedIndex >= index) {
       this.#serveReads(reads);
       return;
@@ -531,7 +539,7 @@ export class RaftNode<
     this.#readsAwaitingApply.sort((a, b) => a.index - b.index);
   }
 
-  #serveReads(reads: readonly QueuedRead<Query, Answer>[]): void {
+  #serveReads(reads: readonly QueuedRead[]): void {
     for (const queued of reads) {
       if (queued.request.settled) continue;
       this.#serve(queued.query).then(
@@ -561,7 +569,7 @@ export class RaftNode<
     if (refusal !== null) return Promise.reject(refusal);
     const core = this.#core!;
     if (core.role !== 'leader') return Promise.reject(this.#notLeaderError());
-    const request = this.#newRequest<Result>(options, cancelledInLog);
+    const request = this.#newRequest<unknown>(options, cancelledInLog);
     try {
       const placement = core.proposeSettings({ ...core.status().settings, ...settings });
       this.#waitForEntry(placement.firstIndex, placement.term, request);
