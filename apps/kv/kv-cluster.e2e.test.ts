@@ -200,6 +200,17 @@ describe('kv server: a 3-process cluster', () => {
     expect(await redisCli('n1', 'PING')).toBe('PONG');
   });
 
+  it('answers a client that half-closes after sending (printf … | nc)', async () => {
+    const { host, port } = splitHostPort(member('n2').client);
+    const socket = connect({ host, port });
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.end('SET half-closed yes\r\nGET half-closed\r\n');
+    await closed;
+    expect(Buffer.concat(received).toString()).toBe('+OK\r\n$3\r\nyes\r\n');
+  });
+
   it('loses no acknowledged write when the leader is killed under load', async () => {
     const leader = await waitFor('a leader', () => leaderId('n1'));
     const acknowledged = new Map<string, number>();

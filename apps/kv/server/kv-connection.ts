@@ -1,11 +1,10 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { checkDataCommand, dataCommandKind } from '../state/kv-commands.js';
+import { arityError, checkDataCommand, dataCommandKind } from '../state/kv-commands.js';
 import { encodedOperationBytes } from '../state/write-batch-codec.js';
 import { RespRequestParser, type RespRequestLimits } from '../resp/resp-request-parser.js';
 import { errorReply } from '../resp/resp-writer.js';
 import { isLocalCommand, localCommandArity, runLocalCommand } from './local-commands.js';
-import { arityError } from '../state/kv-commands.js';
 import { raftErrorReply } from './raft-command.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
 
@@ -43,6 +42,8 @@ export class KvConnection {
   });
   /** The stream broke the protocol: nothing more is read, the queue is answered, then close. */
   #broken = false;
+  /** The client finished sending (half-close): answer what it sent, then close. */
+  #inputEnded = false;
 
   constructor(options: {
     readonly socket: Socket;
@@ -61,6 +62,10 @@ export class KvConnection {
     };
     this.#socket.setNoDelay(true);
     this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    this.#socket.on('end', () => {
+      this.#inputEnded = true;
+      if (!this.#running) this.#kick();
+    });
     this.#socket.on('error', () => this.#close());
     this.#socket.on('close', () => this.#close());
   }
@@ -125,6 +130,10 @@ export class KvConnection {
 
   #kick(): void {
     if (this.#running || this.#closed) return;
+    if (this.#queue.length === 0) {
+      if (this.#inputEnded) this.#socket.end();
+      return;
+    }
     this.#running = true;
     this.#drain().then(
       () => {
@@ -152,7 +161,7 @@ export class KvConnection {
         await Promise.race([once(this.#socket, 'drain'), this.closed]);
       }
     }
-    if (this.#state.closing && !this.#closed) this.#socket.end();
+    if ((this.#state.closing || this.#inputEnded) && !this.#closed) this.#socket.end();
   }
 
   /** Takes the longest run of same-kind requests from the queue's head, within the limits. */

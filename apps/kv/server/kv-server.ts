@@ -24,7 +24,8 @@ export class KvServer {
     this.#context = options.context;
     this.#connectionsMax = options.connectionsMax ?? defaultConnectionsMax;
     this.#requestLimits = options.requestLimits ?? {};
-    this.#server = createServer((socket) => this.#accept(socket));
+    // Half-open: a client may finish sending (`printf … | nc`) and still read every reply.
+    this.#server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
   }
 
   async listen(host: string, port: number): Promise<void> {
