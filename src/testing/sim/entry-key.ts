@@ -1,0 +1,20 @@
+import type { Entry } from '../../core/types.js';
+
+/** The bytes of a command as a string, so commands can be compared and kept in sets. */
+export function commandKey(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}
+
+/** What an entry holds, without its position: equal exactly for equal contents. */
+export function entryContentKey(entry: Entry): string {
+  switch (entry.kind) {
+    case 'command':
+      return `command ${commandKey(entry.data)}`;
+    case 'noop':
+      return 'noop';
+    case 'configuration':
+      return `configuration ${JSON.stringify(entry.configuration)}`;
+    case 'settings':
+      return `settings ${JSON.stringify(entry.settings)}`;
+  }
+}

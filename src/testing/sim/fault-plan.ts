@@ -1,0 +1,125 @@
+import type { RandomSource } from '../../core/random.js';
+import type { ClusterSettings } from '../../core/types.js';
+import type { NetworkFaults } from '../../transport/in-process/in-process-network.js';
+
+/** The kinds of fault event a plan can schedule, with their relative weights. */
+export interface FaultWeights {
+  readonly partition: number;
+  readonly oneWayPartition: number;
+  readonly crash: number;
+  /** A crash right after a node grants its vote: the moment a lost vote would hurt most. */
+  readonly crashAfterVote: number;
+  readonly failedFsync: number;
+  readonly slowDisk: number;
+  readonly networkChange: number;
+}
+
+/** The fault mix and shape of one randomized run, all drawn from its seed. */
+export interface FaultPlan {
+  /** Cluster size. */
+  readonly nodes: number;
+  readonly settings: ClusterSettings;
+  /** Random network faults in force at the start of the safety phase. */
+  readonly network: NetworkFaults;
+  /** Length of the safety phase in virtual milliseconds. */
+  readonly safetyPhaseMs: number;
+  /** Mean virtual time between two fault events. */
+  readonly faultIntervalMs: number;
+  readonly weights: FaultWeights;
+  /** How long every disk takes to sync a write at most (slow-disk faults add to it). */
+  readonly diskSyncDelayMsMax: number;
+  /** Whether crashes may keep part of the unsynced writes. */
+  readonly tornTails: boolean;
+  /** Whether messages in flight to a crashed node may reach its next process. */
+  readonly inFlightSurvivesCrash: boolean;
+  /** Concurrent clients of the workload. */
+  readonly clients: number;
+  /** Longest pause of a client between two operations. */
+  readonly thinkMsMax: number;
+}
+
+/** Bounds the plans are drawn from. */
+export const faultPlanLimits = Object.freeze({
+  safetyPhaseMsMin: 500,
+  safetyPhaseMsMax: 2500,
+  diskSyncDelayMsMax: 8,
+  faultIntervalMsMin: 50,
+  faultIntervalMsMax: 400,
+  dropRateMax: 0.15,
+  duplicateRateMax: 0.1,
+  reorderRateMax: 0.2,
+  delayMsMax: 30,
+  clientsMin: 2,
+  clientsMax: 4,
+  thinkMsMax: 40,
+});
+
+/** Picks one of `choices` with the given random source. */
+export function pick<T>(random: RandomSource, choices: readonly T[]): T {
+  const choice = choices[Math.floor(random() * choices.length)];
+  if (choice === undefined) throw new RangeError('pick from an empty list');
+  return choice;
+}
+
+/** A number in [min, max). */
+export function between(random: RandomSource, min: number, max: number): number {
+  return min + random() * (max - min);
+}
+
+/** Random network faults; about one run in four gets a perfect network. */
+export function drawNetworkFaults(random: RandomSource): NetworkFaults {
+  const limits = faultPlanLimits;
+  if (random() < 0.25) {
+    return {
+      dropRate: 0,
+      duplicateRate: 0,
+      delayMsMin: 0,
+      delayMsMax: 1,
+      reorderRate: 0,
+      reorderDelayMsMax: 10,
+    };
+  }
+  const delayMsMax = between(random, 1, limits.delayMsMax);
+  return {
+    dropRate: random() < 0.7 ? between(random, 0, limits.dropRateMax) : 0,
+    duplicateRate: random() < 0.5 ? between(random, 0, limits.duplicateRateMax) : 0,
+    delayMsMin: between(random, 0, delayMsMax / 4),
+    delayMsMax,
+    reorderRate: random() < 0.5 ? between(random, 0, limits.reorderRateMax) : 0,
+    reorderDelayMsMax: between(random, 1, 20),
+  };
+}
+
+/**
+ * Draws a run's fault mix from `random`: some runs are mostly partitions, some mostly crashes,
+ * some quiet, so that the seeds together cover very different schedules (TigerBeetle's "swarm
+ * testing").
+ */
+export function drawFaultPlan(random: RandomSource): FaultPlan {
+  const limits = faultPlanLimits;
+  const weight = (): number => (random() < 0.3 ? 0 : random());
+  const weights: FaultWeights = {
+    partition: weight(),
+    oneWayPartition: weight(),
+    crash: weight(),
+    crashAfterVote: weight() / 2,
+    failedFsync: weight() / 3,
+    slowDisk: weight() / 2,
+    networkChange: weight() / 2,
+  };
+  return {
+    nodes: random() < 0.7 ? 3 : 5,
+    settings: { preVote: random() < 0.7, checkQuorum: random() < 0.7 },
+    network: drawNetworkFaults(random),
+    safetyPhaseMs: Math.round(between(random, limits.safetyPhaseMsMin, limits.safetyPhaseMsMax)),
+    faultIntervalMs: Math.round(
+      between(random, limits.faultIntervalMsMin, limits.faultIntervalMsMax),
+    ),
+    weights,
+    diskSyncDelayMsMax: between(random, 1, limits.diskSyncDelayMsMax),
+    tornTails: random() < 0.5,
+    inFlightSurvivesCrash: random() < 0.5,
+    clients: Math.floor(between(random, limits.clientsMin, limits.clientsMax + 1)),
+    thinkMsMax: Math.round(between(random, 1, limits.thinkMsMax)),
+  };
+}

@@ -1,0 +1,295 @@
+import { RaftError } from '../../core/errors.js';
+import type { NodeId } from '../../core/types.js';
+import type { StateMachine } from '../../node/state-machine.js';
+import type { LogStorage } from '../../storage/log-storage.js';
+import type { MessageInterceptor } from '../../transport/in-process/in-process-network.js';
+import type { SafetyViolation } from '../checkers/safety-violation.js';
+import { checkLinearizability } from '../linearizability/check-linearizability.js';
+import { keyValueModel, type KeyValueOutput } from '../linearizability/key-value-model.js';
+import type { LinearizabilityVerdict } from '../linearizability/check-linearizability.js';
+import { formatTraceTable } from '../trace/format-trace-table.js';
+import { Tracer } from '../trace/tracer.js';
+import { FaultInjector } from './fault-injector.js';
+import { drawFaultPlan, type FaultPlan } from './fault-plan.js';
+import type { FaultKind } from './fault-counts.js';
+import { KeyValueStateMachine, encodeKeyValueCommand } from './key-value-state-machine.js';
+import { commandKey, entryContentKey } from './entry-key.js';
+import { SimCluster, derivedRandom } from './sim-cluster.js';
+import { KeyValueWorkload } from './sim-workload.js';
+
+/** Options of {@link runSimulation}. */
+export interface SimRunOptions {
+  /** The seed: the whole run derives from it. */
+  readonly seed: number;
+  /** Steps at most (both phases); a run that needs more stops and reports it. Default 200,000. */
+  readonly stepsMax?: number;
+  /** Virtual time the liveness phase may take to converge. Default 10,000 ms. */
+  readonly livenessTimeMsMax?: number;
+  /** Real time the linearizability check may take before it answers `unknown`. Default 5,000. */
+  readonly linearizabilityBudgetMs?: number;
+  /** Trace rows printed for a failed run. Default 200. */
+  readonly traceRows?: number;
+  /** Overrides parts of the fault plan drawn from the seed. */
+  readonly plan?: Partial<FaultPlan>;
+  /** The state machine under test; it must understand the key-value workload's JSON commands. */
+  readonly stateMachine?: (nodeId: NodeId) => StateMachine<KeyValueOutput, string, string>;
+  /** Wraps each node's storage (to model a buggy adapter in self-tests). */
+  readonly wrapStorage?: (storage: LogStorage, nodeId: NodeId) => LogStorage;
+  /** Sees every message as it is sent (to model a protocol bug in self-tests). */
+  readonly interceptor?: MessageInterceptor;
+  /** Keeps every trace row instead of the last few thousand (for replay comparisons). */
+  readonly fullTrace?: boolean;
+}
+
+/** Defaults of {@link SimRunOptions}. */
+export const simRunDefaults = Object.freeze({
+  stepsMax: 200_000,
+  livenessTimeMsMax: 10_000,
+  linearizabilityBudgetMs: 5000,
+  traceRows: 200,
+  traceRowsKept: 2000,
+  fullTraceRowsMax: 1_000_000,
+  freshWriteAttemptsMax: 10,
+});
+
+/** What one seeded run did and found. */
+export interface SimRunResult {
+  readonly seed: number;
+  readonly plan: FaultPlan;
+  readonly steps: number;
+  readonly virtualTimeMs: number;
+  readonly faults: readonly (readonly [FaultKind | 'duplicate', number])[];
+  readonly checks: number;
+  readonly operations: number;
+  readonly violations: readonly SafetyViolation[];
+  /** The linearizability verdict; `unknown` (budget ran out) is reported, not a failure. */
+  readonly linearizability: LinearizabilityVerdict;
+  readonly linearizabilityMessage: string;
+  /** The trace: every row with `fullTrace`, otherwise the last rows kept. */
+  readonly traceRows: Tracer;
+  /** Whether any violation was found. */
+  readonly failed: boolean;
+}
+
+/**
+ * Runs one randomized simulation in two phases. The safety phase injects the seed's fault mix
+ * while clients write and read; checkers watch every step. The liveness phase heals everything and
+ * demands that the cluster converges (one leader, equal logs up to the commit index, a fresh write
+ * committed) within a bounded virtual time. Then no acknowledged write may be missing and the
+ * client history must be linearizable.
+ */
+export async function runSimulation(options: SimRunOptions): Promise<SimRunResult> {
+  const seed = options.seed;
+  const plan: FaultPlan = { ...drawFaultPlan(derivedRandom(seed, 'plan')), ...options.plan };
+  const tracer = new Tracer({
+    rowsMax:
+      options.fullTrace === true ? simRunDefaults.fullTraceRowsMax : simRunDefaults.traceRowsKept,
+  });
+  const cluster = new SimCluster<KeyValueOutput, string, string>({
+    seed,
+    nodes: plan.nodes,
+    settings: plan.settings,
+    network: plan.network,
+    inFlightSurvivesCrash: plan.inFlightSurvivesCrash,
+    disk: { syncDelayMsMin: 0, syncDelayMsMax: plan.diskSyncDelayMsMax },
+    stateMachine: options.stateMachine ?? (() => new KeyValueStateMachine()),
+    tracer,
+    ...(options.wrapStorage === undefined ? {} : { wrapStorage: options.wrapStorage }),
+    ...(options.interceptor === undefined ? {} : { interceptor: options.interceptor }),
+  });
+  const untyped = cluster as unknown as SimCluster;
+  const stepsMax = options.stepsMax ?? simRunDefaults.stepsMax;
+  const violated = (): boolean => cluster.checkers.violations.length > 0;
+  const workload = new KeyValueWorkload(untyped, {
+    clients: plan.clients,
+    thinkMsMax: plan.thinkMsMax,
+    random: cluster.random('workload'),
+  });
+  const injector = new FaultInjector(untyped, plan, cluster.random('faults'));
+  try {
+    await cluster.start({ stepsMax });
+    workload.start();
+    injector.start();
+    const safetyEnd = cluster.clock.now() + plan.safetyPhaseMs;
+    await cluster
+      .runUntil(() => violated() || cluster.clock.now() >= safetyEnd, {
+        timeMsMax: plan.safetyPhaseMs + 1,
+        stepsMax,
+      })
+      .catch((error: unknown) => reportHarness(cluster, 'safety phase', error));
+    injector.stop();
+    workload.stop();
+    if (!violated()) await runLivenessPhase(cluster, options, stepsMax);
+  } catch (error) {
+    reportHarness(cluster, 'run', error);
+  }
+  if (!violated()) {
+    cluster.checkers.acknowledgedWrites.checkFinal(cluster.checkers.committedCommands());
+  }
+  const history = workload.recorder.operations();
+  const linearizability = checkLinearizability(history, keyValueModel, {
+    timeBudgetMs: options.linearizabilityBudgetMs ?? simRunDefaults.linearizabilityBudgetMs,
+  });
+  cluster.checkers.log.count();
+  if (linearizability.result === 'not-linearizable') {
+    cluster.checkers.log.report('linearizability', linearizability.message);
+  }
+  const stats = cluster.network.stats();
+  return {
+    seed,
+    plan,
+    steps: cluster.steps,
+    virtualTimeMs: cluster.clock.now(),
+    faults: [...cluster.faults.entries(), ['duplicate', stats.duplicated]],
+    checks: cluster.checkers.checks,
+    operations: history.length,
+    violations: cluster.checkers.violations,
+    linearizability: linearizability.result,
+    linearizabilityMessage: linearizability.message,
+    traceRows: tracer,
+    failed: cluster.checkers.violations.length > 0,
+  };
+}
+
+/** A harness error (a timeout in a phase, a thrown exception) is reported as a violation. */
+function reportHarness(
+  cluster: SimCluster<KeyValueOutput, string, string>,
+  phase: string,
+  error: unknown,
+) {
+  const message = error instanceof Error ? error.message : String(error);
+  const property =
+    error instanceof RaftError && error.code === 'TIMEOUT' ? 'liveness' : 'node-failure';
+  cluster.checkers.log.report(property, `${phase}: ${message}`);
+}
+
+/** Heals everything, then demands convergence within the liveness budget. */
+async function runLivenessPhase(
+  cluster: SimCluster<KeyValueOutput, string, string>,
+  options: SimRunOptions,
+  stepsMax: number,
+): Promise<void> {
+  cluster.heal();
+  for (const id of cluster.ids) if (!cluster.hasLiveProcess(id)) cluster.restart(id);
+  // A write failure injected late may still strike now; healing includes restarting its victim.
+  const stopRestarting = cluster.listen({
+    onProcessDied: (nodeId) =>
+      cluster.clock.schedule(livenessRestartDelayMs, () => {
+        if (!cluster.hasLiveProcess(nodeId)) cluster.restart(nodeId);
+      }),
+  });
+  const deadline =
+    cluster.clock.now() + (options.livenessTimeMsMax ?? simRunDefaults.livenessTimeMsMax);
+  const remaining = () => ({ timeMsMax: Math.max(0, deadline - cluster.clock.now()), stepsMax });
+  const violated = (): boolean => cluster.checkers.violations.length > 0;
+  const leaderFollowed = (): boolean => {
+    const leader = cluster.leader();
+    return (
+      leader !== null &&
+      cluster.ids.every((id) => cluster.isUp(id) && cluster.node(id).leaderId === leader.id)
+    );
+  };
+  try {
+    await cluster.runUntil(() => violated() || leaderFollowed(), remaining());
+    if (violated()) return;
+    const fresh = encodeKeyValueCommand({
+      kind: 'put',
+      key: 'liveness',
+      value: `seed ${cluster.seed}`,
+    });
+    await proposeFresh(cluster, fresh, remaining);
+    if (violated()) return;
+    await cluster.runUntil(() => violated() || converged(cluster), remaining());
+  } catch (error) {
+    reportHarness(cluster, 'liveness phase', error);
+  } finally {
+    stopRestarting();
+  }
+}
+
+async function proposeFresh(
+  cluster: SimCluster<KeyValueOutput, string, string>,
+  command: Uint8Array,
+  remaining: () => { timeMsMax: number; stepsMax: number },
+): Promise<void> {
+  for (let attempt = 1; attempt <= simRunDefaults.freshWriteAttemptsMax; attempt++) {
+    const leader = cluster.leader();
+    if (leader === null) {
+      await cluster.runUntil(() => cluster.leader() !== null, remaining());
+      continue;
+    }
+    try {
+      await cluster.settle(leader.propose(command), remaining());
+      cluster.checkers.acknowledgedWrites.acknowledge(commandKey(command), 'the liveness write');
+      return;
+    } catch (error) {
+      // A leader change refused or lost the write: try again on the new leader while time lasts.
+      if (remaining().timeMsMax === 0) throw error;
+      await cluster.runFor(freshWriteRetryMs);
+    }
+  }
+  throw new RaftError('TIMEOUT', 'no fresh write committed after the cluster healed');
+}
+
+/** Every node up, applied up to one commit index equal to the leader's log, logs equal up to it. */
+function converged(cluster: SimCluster<KeyValueOutput, string, string>): boolean {
+  const leader = cluster.leader();
+  if (leader === null) return false;
+  const leaderStatus = leader.status();
+  if (leaderStatus.commitIndex !== leaderStatus.lastIndex) return false;
+  const reference = cluster.log(leader.id);
+  for (const id of cluster.ids) {
+    if (!cluster.isUp(id)) return false;
+    const status = cluster.node(id).status();
+    if (status.commitIndex !== leaderStatus.commitIndex) return false;
+    if (status.appliedIndex !== status.commitIndex) return false;
+    const log = cluster.log(id);
+    for (
+      let index = Math.max(log.snapshotIndex, reference.snapshotIndex) + 1;
+      index <= status.commitIndex;
+      index++
+    ) {
+      const mine = log.entry(index);
+      const theirs = reference.entry(index);
+      if (mine === undefined || theirs === undefined) return false;
+      if (mine.term !== theirs.term || entryContentKey(mine) !== entryContentKey(theirs)) {
+        cluster.checkers.log.report(
+          'log-matching',
+          `after healing, ${id} and ${leader.id} differ at committed index ${index}`,
+        );
+        return true;
+      }
+    }
+  }
+  return true;
+}
+
+/** How soon the liveness phase restarts a process that died during it. */
+const livenessRestartDelayMs = 10;
+
+/** Pause between attempts of the liveness write. */
+const freshWriteRetryMs = 50;
+
+/** The command that replays `seed`. */
+export function replayCommand(seed: number): string {
+  return `npm run sim -- --seed ${seed}`;
+}
+
+/** A run explained: seed, replay command, violations and the last trace rows. */
+export function formatSimReport(
+  result: SimRunResult,
+  traceRows: number = simRunDefaults.traceRows,
+): string {
+  const lines = [
+    `seed ${result.seed} ${result.failed ? 'FAILED' : 'passed'} after ${result.steps} steps, ${Math.round(result.virtualTimeMs)} ms of virtual time, ${result.operations} client operations (linearizability: ${result.linearizability})`,
+    `replay: ${replayCommand(result.seed)}`,
+    `plan: ${JSON.stringify(result.plan)}`,
+    ...result.violations.map(
+      (violation) =>
+        `violation (${violation.property}) at ${violation.time.toFixed(3)} ms: ${violation.message}`,
+    ),
+    `last ${traceRows} trace rows:`,
+    formatTraceTable(result.traceRows.last(traceRows)),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,757 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { RaftError } from '../../core/errors.js';
+import { hashString, seededRandom, type RandomSource } from '../../core/random.js';
+import type { NodeId } from '../../core/types.js';
+import { RaftNode } from '../../node/raft-node.js';
+import { SimulatedClock } from '../../node/simulated-clock.js';
+import { MemoryStorage } from '../../storage/memory/memory-storage.js';
+import {
+  InProcessNetwork,
+  type NetworkEvent,
+  type NetworkFaults,
+} from '../../transport/in-process/in-process-network.js';
+import type { Message } from '../../transport/transport.js';
+import { ClusterCheckers } from '../checkers/cluster-checkers.js';
+import type { TraceNodeState, TraceRow } from '../trace/trace-row.js';
+import { Tracer } from '../trace/tracer.js';
+import { formatAnyMessage } from './format-any-message.js';
+import { GatedClock } from './gated-clock.js';
+import { GatedTransport, NodeEndpoint } from './gated-transport.js';
+import { isPauseTrigger, type ArmedTrigger, type PauseCondition } from './pause-triggers.js';
+import { RecordingStateMachine } from './recording-state-machine.js';
+import {
+  fastDisk,
+  runUntilDefaults,
+  simClusterDefaults,
+  type CrashOptions,
+  type DiskLatency,
+  type RunUntilOptions,
+  type SimClusterOptions,
+} from './sim-options.js';
+import { SimStorage } from './sim-storage.js';
+import { FaultCounts, type FaultKind } from './fault-counts.js';
+
+/** One life of a node's process, from start to crash or stop. */
+interface Incarnation<Result, Query, Answer> {
+  readonly number: number;
+  readonly clock: GatedClock;
+  readonly transport: GatedTransport;
+  readonly storage: SimStorage;
+  readonly stateMachine: RecordingStateMachine<Result, Query, Answer>;
+  readonly node: RaftNode<Result, Query, Answer>;
+  alive: boolean;
+  /** Whether the process stopped because a write failed (not a simulator-made crash). */
+  storageFailed: boolean;
+  /** The commit index read at the end of the last step that ran this node. */
+  lastCommit: number;
+  /** The term read at the end of the last step that ran this node. */
+  term: number;
+}
+
+/** A node slot: its disk outlives its processes. */
+interface NodeSlot<Result, Query, Answer> {
+  readonly id: NodeId;
+  disk: MemoryStorage;
+  diskLatency: DiskLatency;
+  /** The latency the options gave, to return to after a slow spell. */
+  readonly baseDiskLatency: DiskLatency;
+  readonly endpoint: NodeEndpoint;
+  incarnations: number;
+  current: Incarnation<Result, Query, Answer> | null;
+  traced: TraceNodeState;
+}
+
+/** Listens to what happens in a {@link SimCluster}. */
+export interface SimClusterListener {
+  /** A message was sent (before the network decides its fate). */
+  readonly onSend?: (message: Message) => void;
+  /** A node's process died (crash or failed write); its callers will never hear back. */
+  readonly onProcessDied?: (nodeId: NodeId) => void;
+}
+
+/** Messages held back at most; beyond it they are dropped (a test that forgot to release). */
+const heldMessagesMax = 100_000;
+
+/** The most listeners at once; tests add a few, a leak trips this. */
+const listenersMax = 1000;
+
+/**
+ * A whole Raft cluster inside one process, on virtual time: real {@link RaftNode} code with a
+ * {@link SimulatedClock}, an {@link InProcessNetwork} and a {@link MemoryStorage} per node whose
+ * writes become durable only when the simulated disk syncs them. Every random decision derives
+ * from one seed, so a run replays exactly. Safety checkers watch every step, and a
+ * {@link Tracer} records every send, receive, role change, commit and fault.
+ *
+ * ```ts
+ * const cluster = new SimCluster({ seed: 7, stateMachine: () => new KeyValueStateMachine() });
+ * await cluster.start();
+ * await cluster.runUntil(whenAnyLeader());
+ * cluster.crash(cluster.leader()!.id);
+ * await cluster.runUntil(whenAnyLeader(), { timeMsMax: 2000 });
+ * ```
+ */
+export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
+  readonly seed: number;
+  readonly ids: readonly NodeId[];
+  readonly clock: SimulatedClock;
+  readonly network: InProcessNetwork;
+  readonly checkers: ClusterCheckers;
+  readonly faults = new FaultCounts();
+  readonly tracer: Tracer | null;
+  readonly #options: SimClusterOptions<Result, Query, Answer>;
+  readonly #slots = new Map<NodeId, NodeSlot<Result, Query, Answer>>();
+  readonly #diskRandom: RandomSource;
+  readonly #faultRandom: RandomSource;
+  readonly #listeners = new Set<SimClusterListener>();
+  #held: Message[] = [];
+  #holdFilter: ((message: Message) => boolean) | null = null;
+  #releasing = false;
+  #steps = 0;
+  #lastFired = '';
+  #resetEndpointOnCrash: boolean;
+  /** Nodes whose code ran in the current step: only their state can have changed. */
+  readonly #touched = new Set<NodeId>();
+
+  constructor(options: SimClusterOptions<Result, Query, Answer>) {
+    this.#options = options;
+    this.seed = options.seed;
+    this.ids = nodeIdsOf(options.nodes ?? simClusterDefaults.nodes);
+    this.clock = new SimulatedClock();
+    this.checkers = new ClusterCheckers(() => this.clock.now());
+    this.tracer =
+      options.tracer === undefined
+        ? new Tracer({ rowsMax: simClusterDefaults.traceRowsMax })
+        : options.tracer;
+    this.#resetEndpointOnCrash = options.inFlightSurvivesCrash !== true;
+    this.#diskRandom = this.random('disk');
+    this.#faultRandom = this.random('crash');
+    const networkClock = new GatedClock({
+      inner: this.clock,
+      label: 'network',
+      onFire: (label) => {
+        this.#lastFired = label;
+      },
+    });
+    this.network = new InProcessNetwork({
+      clock: networkClock,
+      random: this.random('network'),
+      ...(options.network === undefined ? {} : { faults: options.network }),
+      onEvent: (event) => this.#onNetworkEvent(event),
+    });
+    this.network.setInterceptor((message) => this.#intercept(message));
+    for (const id of this.ids) {
+      this.#slots.set(id, {
+        id,
+        disk: new MemoryStorage({ manualSync: true }),
+        diskLatency: { ...fastDisk, ...options.disk },
+        baseDiskLatency: { ...fastDisk, ...options.disk },
+        endpoint: new NodeEndpoint(this.network.transport()),
+        incarnations: 0,
+        current: null,
+        traced: {},
+      });
+    }
+  }
+
+  /** A random source derived from the seed and `purpose`, independent of every other one. */
+  random(purpose: string): RandomSource {
+    return derivedRandom(this.seed, purpose);
+  }
+
+  /** Steps taken so far. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** What the last step ran: `tick`, `disk`, `network`, `client`, … */
+  get lastStepLabel(): string {
+    return this.#lastFired;
+  }
+
+  /** Starts every node and runs until all have started (first boot writes need the disk). */
+  async start(options: RunUntilOptions = {}): Promise<void> {
+    const starts = this.ids.map((id) => this.#launch(id));
+    await this.settle(Promise.all(starts), options);
+  }
+
+  /** The current process of `nodeId`, running or not; throws if it never started. */
+  node(nodeId: NodeId): RaftNode<Result, Query, Answer> {
+    const current = this.#slot(nodeId).current;
+    if (current === null) {
+      throw new RaftError('STOPPED', `node ${nodeId} has no running process (crashed?)`);
+    }
+    return current.node;
+  }
+
+  /** The user's state machine in the current process of `nodeId`. */
+  stateMachine(nodeId: NodeId): unknown {
+    const current = this.#slot(nodeId).current;
+    return current === null ? null : current.stateMachine.inner;
+  }
+
+  /** Whether `nodeId` has a live, running process. */
+  isUp(nodeId: NodeId): boolean {
+    const current = this.#slot(nodeId).current;
+    return current !== null && current.alive && current.node.running;
+  }
+
+  /** Whether `nodeId` has a process that has not crashed (it may still be starting). */
+  hasLiveProcess(nodeId: NodeId): boolean {
+    const current = this.#slot(nodeId).current;
+    return current !== null && current.alive;
+  }
+
+  /** The running leader with the highest term, or null. */
+  leader(): RaftNode<Result, Query, Answer> | null {
+    let best: RaftNode<Result, Query, Answer> | null = null;
+    let bestTerm = -1;
+    for (const id of this.ids) {
+      if (!this.isUp(id)) continue;
+      const node = this.node(id);
+      if (node.role !== 'leader') continue;
+      const term = node.status().term;
+      if (term > bestTerm) {
+        best = node;
+        bestTerm = term;
+      }
+    }
+    return best;
+  }
+
+  /** The log `nodeId`'s storage holds (including writes not yet synced). */
+  log(nodeId: NodeId): SimStorage['log'] {
+    const current = this.#slot(nodeId).current;
+    if (current === null) throw new RaftError('STOPPED', `node ${nodeId} is not running`);
+    return current.storage.log;
+  }
+
+  /** Calls `listener`'s hooks until the returned function is called. */
+  listen(listener: SimClusterListener): () => void {
+    if (this.#listeners.size >= listenersMax) {
+      throw new RaftError('BUSY', `more than ${listenersMax} cluster listeners`);
+    }
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  // ---- running -------------------------------------------------------------------------------
+
+  /**
+   * Fires the next timer (a tick, a message delivery, a disk sync, …), lets the promise chains it
+   * started settle, then runs the per-step checks. Returns false when nothing is scheduled.
+   */
+  async step(): Promise<boolean> {
+    if (!this.clock.step()) return false;
+    this.#steps++;
+    // A macrotask boundary: every microtask the timer set off (storage, apply, resolve) runs first.
+    await nextTurn();
+    this.#afterStep();
+    return true;
+  }
+
+  /** Runs steps for `ms` of virtual time. */
+  async runFor(ms: number, options: { stepsMax?: number } = {}): Promise<void> {
+    const until = this.clock.now() + ms;
+    const stepsMax = options.stepsMax ?? runUntilDefaults.stepsMax;
+    // Work started outside a step (a restart, a proposal) runs even if no timer falls due.
+    await nextTurn();
+    for (let step = 0; step < stepsMax; step++) {
+      const next = this.clock.nextDeadline();
+      if (next === null || next > until) break;
+      await this.step();
+    }
+    if (this.clock.now() < until) this.clock.advance(until - this.clock.now(), 0);
+  }
+
+  /**
+   * Runs steps until `condition` holds (a pause trigger or a function), checking before each.
+   * Rejects with `TIMEOUT` after `timeMsMax` of virtual time or `stepsMax` steps.
+   */
+  async runUntil(condition: PauseCondition<Result, Query, Answer>, options: RunUntilOptions = {}) {
+    const timeMsMax = options.timeMsMax ?? runUntilDefaults.timeMsMax;
+    const stepsMax = options.stepsMax ?? runUntilDefaults.stepsMax;
+    let reached: () => boolean;
+    let armed: ArmedTrigger | null = null;
+    if (isPauseTrigger(condition)) {
+      const trigger = condition.arm(this);
+      armed = trigger;
+      reached = () => trigger.reached();
+    } else {
+      reached = () => condition(this);
+    }
+    const startMs = this.clock.now();
+    try {
+      for (let step = 0; step <= stepsMax; step++) {
+        if (reached()) return;
+        if (this.clock.now() - startMs > timeMsMax || step === stepsMax) break;
+        if (!(await this.step())) break;
+      }
+    } finally {
+      armed?.disarm();
+    }
+    const description = isPauseTrigger(condition) ? condition.description : 'condition';
+    throw new RaftError(
+      'TIMEOUT',
+      `${description} not reached within ${timeMsMax} ms of virtual time (${stepsMax} steps max)`,
+    );
+  }
+
+  /** Runs steps until `promise` settles, then returns its outcome. */
+  async settle<T>(promise: Promise<T>, options: RunUntilOptions = {}): Promise<T> {
+    let done = false;
+    const tracked = promise.finally(() => {
+      done = true;
+    });
+    // Observed now; the caller sees the outcome through the returned promise.
+    tracked.catch(() => undefined);
+    await nextTurn();
+    await this.runUntil(() => done, options);
+    return tracked;
+  }
+
+  // ---- faults --------------------------------------------------------------------------------
+
+  /** Cuts every link between the groups, both ways. */
+  partition(...groups: readonly (readonly NodeId[])[]): void {
+    this.network.partition(...groups);
+    this.#fault(
+      'partition',
+      groups[0]?.[0] ?? '',
+      groups.map((group) => group.join(',')).join(' | '),
+    );
+  }
+
+  /** Cuts `nodeId` off from everyone, both ways. */
+  isolate(nodeId: NodeId): void {
+    this.partition(
+      [nodeId],
+      this.ids.filter((id) => id !== nodeId),
+    );
+  }
+
+  /** Cuts the link from `from` to `to` only (a one-way partition). */
+  block(from: NodeId, to: NodeId): void {
+    this.network.block(from, to);
+    this.#fault('one-way-partition', from, `${from} -/-> ${to}`);
+  }
+
+  /** Restores the link from `from` to `to` cut by {@link block}. */
+  unblock(from: NodeId, to: NodeId): void {
+    this.network.unblock(from, to);
+    this.#note(from, `link ${from} -> ${to} restored`);
+  }
+
+  /** Restores every link cut by {@link partition}, {@link isolate} or {@link block}. */
+  healPartitions(): void {
+    this.network.heal();
+    this.#note('network', 'partitions healed');
+  }
+
+  /** Restores every cut link and sets random faults back to none; disks become fast again. */
+  heal(): void {
+    this.network.heal();
+    this.network.setFaults({
+      dropRate: 0,
+      duplicateRate: 0,
+      reorderRate: 0,
+      delayMsMin: 0,
+      delayMsMax: 1,
+    });
+    for (const slot of this.#slots.values()) slot.diskLatency = slot.baseDiskLatency;
+    this.#note('heal', 'network healed, random faults off');
+  }
+
+  /** Changes the random network faults. */
+  setNetworkFaults(faults: Partial<NetworkFaults>): void {
+    this.network.setFaults(faults);
+    this.#note('network', JSON.stringify(faults));
+  }
+
+  /**
+   * Makes `nodeId`'s disk slow: writes take this long to become durable. `null` restores the
+   * latency the options gave.
+   */
+  setDiskLatency(nodeId: NodeId, latency: DiskLatency | null): void {
+    const slot = this.#slot(nodeId);
+    slot.diskLatency = latency ?? slot.baseDiskLatency;
+    if (latency !== null && latency.syncDelayMsMax > slot.baseDiskLatency.syncDelayMsMax) {
+      this.#fault(
+        'slow-disk',
+        nodeId,
+        `sync ${latency.syncDelayMsMin}-${latency.syncDelayMsMax} ms`,
+      );
+    }
+  }
+
+  /** Makes `nodeId`'s next write fail like a failed fsync: its process stops. */
+  failNextWrite(nodeId: NodeId): void {
+    const current = this.#alive(nodeId);
+    current.storage.inner.failNextWrite();
+    this.#fault('failed-fsync', nodeId, 'next write fails');
+  }
+
+  /**
+   * Kills `nodeId`'s process at once: its timers, network endpoint and unsynced writes are gone
+   * (except `pendingStepsKept` of them, a torn tail). Its pending callers never hear back.
+   */
+  crash(nodeId: NodeId, options: CrashOptions = {}): void {
+    const slot = this.#slot(nodeId);
+    const current = this.#alive(nodeId);
+    const pending = current.storage.inner.pendingStepCount;
+    const requested = options.pendingStepsKept ?? 0;
+    const kept =
+      requested === 'random'
+        ? Math.floor(this.#faultRandom() * (pending + 1))
+        : Math.min(requested, pending);
+    slot.disk = current.storage.survivor ?? current.storage.inner.crash({ pendingStepsKept: kept });
+    this.#kill(current);
+    this.#fault(
+      kept > 0 ? 'torn-tail-crash' : 'crash',
+      nodeId,
+      `kept ${kept} of ${pending} unsynced write steps`,
+    );
+  }
+
+  /** Starts a new process for `nodeId` on the disk its last one left (after a crash or failure). */
+  restart(nodeId: NodeId): RaftNode<Result, Query, Answer> {
+    const slot = this.#slot(nodeId);
+    if (slot.current !== null && slot.current.alive) {
+      throw new RaftError('INVALID_CONFIG', `node ${nodeId} is still running; crash it first`);
+    }
+    if (slot.current !== null) {
+      // The process stopped by itself (a failed write); its disk is what the failure left.
+      slot.disk = slot.current.storage.survivor ?? slot.disk;
+      this.#kill(slot.current);
+    }
+    this.#fault('restart', nodeId, `incarnation ${slot.incarnations + 1}`);
+    void this.#launch(nodeId).catch((error: unknown) => {
+      this.checkers.log.report('node-failure', `${nodeId} failed to restart: ${String(error)}`);
+    });
+    return this.node(nodeId);
+  }
+
+  // ---- manual delivery -----------------------------------------------------------------------
+
+  /**
+   * Holds back every message `filter` accepts (all when omitted) instead of sending it, until
+   * {@link deliverHeld} or {@link dropHeld}. With `null`, stops holding new messages; those already
+   * held stay held.
+   */
+  holdMessages(filter: ((message: Message) => boolean) | null = () => true): void {
+    this.#holdFilter = filter;
+  }
+
+  /** The messages held back so far, oldest first. */
+  heldMessages(): readonly Message[] {
+    return this.#held;
+  }
+
+  /** Sends the held messages `filter` accepts (all by default) on through the network. */
+  deliverHeld(filter: (message: Message) => boolean = () => true): number {
+    const chosen = this.#held.filter(filter);
+    this.#held = this.#held.filter((message) => !filter(message));
+    this.#releasing = true;
+    try {
+      for (const message of chosen) {
+        const current = this.#slot(message.from).current;
+        if (current !== null && current.alive) current.transport.send(message);
+      }
+    } finally {
+      this.#releasing = false;
+    }
+    return chosen.length;
+  }
+
+  /** Forgets the held messages `filter` accepts (all by default), as if the network lost them. */
+  dropHeld(filter: (message: Message) => boolean = () => true): number {
+    const dropped = this.#held.filter(filter).length;
+    this.#held = this.#held.filter((message) => !filter(message));
+    return dropped;
+  }
+
+  // ---- tracing -------------------------------------------------------------------------------
+
+  /** Adds a `client` row for `nodeId` to the trace. */
+  traceClient(nodeId: NodeId, message: string, detail?: string): void {
+    this.#record({
+      node: nodeId,
+      event: 'client',
+      message,
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+
+  /** Adds a `note` row to the trace. */
+  traceNote(nodeId: NodeId, message: string): void {
+    this.#record({ node: nodeId, event: 'note', message });
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  #slot(nodeId: NodeId): NodeSlot<Result, Query, Answer> {
+    const slot = this.#slots.get(nodeId);
+    if (slot === undefined)
+      throw new RaftError('INVALID_CONFIG', `no node ${nodeId} in the cluster`);
+    return slot;
+  }
+
+  #alive(nodeId: NodeId): Incarnation<Result, Query, Answer> {
+    const current = this.#slot(nodeId).current;
+    if (current === null || !current.alive) {
+      throw new RaftError('STOPPED', `node ${nodeId} has no live process`);
+    }
+    return current;
+  }
+
+  /** Builds a process for `nodeId` on its disk and starts it. */
+  async #launch(nodeId: NodeId): Promise<void> {
+    const slot = this.#slot(nodeId);
+    const number = ++slot.incarnations;
+    const clock = new GatedClock({
+      inner: this.clock,
+      label: `${nodeId} timer`,
+      onFire: (label) => {
+        this.#lastFired = label;
+        this.#touched.add(nodeId);
+      },
+    });
+    const transport = new GatedTransport(slot.endpoint, (message) =>
+      this.#onReceived(nodeId, message),
+    );
+    let incarnation: Incarnation<Result, Query, Answer> | null = null;
+    const storage = new SimStorage({
+      inner: slot.disk,
+      clock,
+      hooks: {
+        syncDelayMs: () => {
+          const { syncDelayMsMin, syncDelayMsMax } = slot.diskLatency;
+          return syncDelayMsMin + this.#diskRandom() * (syncDelayMsMax - syncDelayMsMin);
+        },
+        onEntries: (entries, log) => this.checkers.entriesWritten(nodeId, entries, log),
+        stepsKeptOnFailure: (pending) => Math.floor(this.#faultRandom() * (pending + 1)),
+        onWriteFailed: () => {
+          if (incarnation === null) return;
+          incarnation.storageFailed = true;
+          slot.disk = incarnation.storage.survivor ?? slot.disk;
+          this.#kill(incarnation);
+          this.#note(nodeId, 'write failed: the process stops');
+        },
+      },
+    });
+    await storage.load();
+    const floor = storage.lastHardState?.commit ?? 0;
+    const stateMachine = new RecordingStateMachine(this.#options.stateMachine(nodeId), (entry) => {
+      if (incarnation === null || !incarnation.alive) return;
+      this.checkers.entryApplied(nodeId, number, entry, incarnation.node.status().term);
+    });
+    const node = new RaftNode<Result, Query, Answer>({
+      tickMs: this.#options.tickMs ?? simClusterDefaults.tickMs,
+      requestTimeoutMs: this.#options.requestTimeoutMs ?? simClusterDefaults.requestTimeoutMs,
+      stopDrainMs: 100,
+      ...this.#options.nodeOptions?.(nodeId),
+      id: nodeId,
+      storage: this.#options.wrapStorage?.(storage, nodeId) ?? storage,
+      transport,
+      stateMachine,
+      clock,
+      random: this.random(`election:${nodeId}:${number}`),
+      initialConfiguration: this.ids,
+      ...(this.#options.settings === undefined ? {} : { initialSettings: this.#options.settings }),
+      core: {
+        electionTicks: this.#options.electionTicks ?? simClusterDefaults.electionTicks,
+        heartbeatTicks: this.#options.heartbeatTicks ?? simClusterDefaults.heartbeatTicks,
+        ...this.#options.nodeOptions?.(nodeId).core,
+      },
+    });
+    incarnation = {
+      number,
+      clock,
+      transport,
+      storage,
+      stateMachine,
+      node,
+      alive: true,
+      storageFailed: false,
+      lastCommit: 0,
+      term: 0,
+    };
+    slot.current = incarnation;
+    this.#watch(slot, incarnation);
+    await node.start();
+    if (!incarnation.alive) return;
+    const status = node.status();
+    incarnation.lastCommit = status.commitIndex;
+    incarnation.term = status.term;
+    this.checkers.commitMonotonic.observeRestart(nodeId, status.commitIndex, floor);
+    this.#record({ node: nodeId, event: 'note', message: `started (incarnation ${number})` });
+  }
+
+  /** Subscribes to the node's events for the checkers and the trace. */
+  #watch(slot: NodeSlot<Result, Query, Answer>, incarnation: Incarnation<Result, Query, Answer>) {
+    const { node } = incarnation;
+    node.on('role', ({ role, previousRole, term }) => {
+      if (!incarnation.alive) return;
+      incarnation.term = term;
+      if (role === 'leader') this.checkers.leaderElected(slot.id, term, incarnation.storage.log);
+      else if (previousRole === 'leader') this.checkers.leaderGone(slot.id);
+      this.#record({
+        node: slot.id,
+        event: 'role',
+        message: `${previousRole} -> ${role} term=${term}`,
+      });
+    });
+    node.on('error', ({ error, fatal }) => {
+      if (!fatal || incarnation.storageFailed || !incarnation.alive) return;
+      this.checkers.log.report(
+        'node-failure',
+        `${slot.id} stopped: ${error.code} ${error.message}`,
+      );
+    });
+  }
+
+  /** Ends a process: timers, endpoint and callers are cut off for good. */
+  #kill(incarnation: Incarnation<Result, Query, Answer>): void {
+    if (!incarnation.alive) return;
+    incarnation.alive = false;
+    incarnation.clock.close();
+    void incarnation.transport.close(this.#resetEndpointOnCrash);
+    const id = incarnation.node.id;
+    this.checkers.leaderGone(id);
+    for (const listener of this.#listeners) listener.onProcessDied?.(id);
+  }
+
+  #intercept(message: Message): Message | null {
+    const intercepted =
+      this.#options.interceptor === undefined ? message : this.#options.interceptor(message);
+    if (intercepted === null) return null;
+    if (!this.#releasing && this.#holdFilter?.(intercepted) === true) {
+      if (this.#held.length >= heldMessagesMax) return null;
+      this.#held.push(intercepted);
+      this.#record({
+        node: intercepted.from,
+        event: 'note',
+        peer: intercepted.to,
+        message: formatAnyMessage(intercepted),
+        detail: 'held',
+      });
+      return null;
+    }
+    return intercepted;
+  }
+
+  #onNetworkEvent(event: NetworkEvent): void {
+    const message = event.message;
+    if (event.kind === 'send') {
+      this.checkers.messageSent(message);
+      for (const listener of this.#listeners) listener.onSend?.(message);
+      if (this.tracer === null) return;
+      this.#record({
+        node: message.from,
+        event: 'send',
+        peer: message.to,
+        message: formatAnyMessage(message),
+      });
+    } else if (event.kind === 'drop') {
+      if (event.reason === 'filtered' && this.#holdFilter !== null) return;
+      if (event.reason === 'random') this.faults.add('message-loss');
+      if (this.tracer === null) return;
+      this.#record({
+        node: message.from,
+        event: 'fault',
+        peer: message.to,
+        message: formatAnyMessage(message),
+        detail: `dropped: ${event.reason}`,
+      });
+    }
+  }
+
+  #onReceived(nodeId: NodeId, message: Message): void {
+    this.#touched.add(nodeId);
+    if (this.tracer === null) return;
+    this.#record({
+      node: nodeId,
+      event: 'receive',
+      peer: message.from,
+      message: formatAnyMessage(message),
+    });
+  }
+
+  /**
+   * The per-step checks. `status()` is not cheap, so only nodes whose code ran in this step are
+   * read: no other node's state can have changed.
+   */
+  #afterStep(): void {
+    for (const nodeId of this.#touched) {
+      const slot = this.#slot(nodeId);
+      const current = slot.current;
+      if (current === null || !current.alive || !current.node.running) continue;
+      const status = current.node.status();
+      current.term = status.term;
+      this.checkers.commitMonotonic.observeCommit(slot.id, current.number, status);
+      if (status.commitIndex > current.lastCommit) {
+        current.lastCommit = status.commitIndex;
+        this.#record({ node: slot.id, event: 'commit', message: `commit=${status.commitIndex}` });
+      }
+    }
+    this.#touched.clear();
+  }
+
+  #fault(kind: FaultKind, nodeId: NodeId, detail: string): void {
+    this.faults.add(kind);
+    this.#record({
+      node: nodeId === '' ? 'network' : nodeId,
+      event: 'fault',
+      message: kind,
+      detail,
+    });
+  }
+
+  #note(nodeId: NodeId, message: string): void {
+    this.#record({ node: nodeId, event: 'note', message });
+  }
+
+  /** Records a row with the node's state delta since its last row. */
+  #record(row: Omit<TraceRow, 'time' | 'state'>): void {
+    if (this.tracer === null) return;
+    const state = this.#stateDelta(row.node);
+    this.tracer.record({ time: this.clock.now(), ...row, ...(state === null ? {} : { state }) });
+  }
+
+  #stateDelta(nodeId: NodeId): TraceNodeState | null {
+    const slot = this.#slots.get(nodeId);
+    const current = slot?.current;
+    if (slot === undefined || current === null || current === undefined) return null;
+    // Cheap reads only (a row is recorded for every message): the role getter, the storage's
+    // log, and term and commit as read at the end of the node's last step.
+    const now: TraceNodeState = {
+      role: current.alive ? current.node.role : 'down',
+      term: current.term,
+      lastIndex: current.storage.log.lastIndex,
+      commit: current.lastCommit,
+    };
+    const before = slot.traced;
+    const delta: TraceNodeState = {
+      ...(now.role === before.role ? {} : { role: now.role }),
+      ...(now.term === before.term ? {} : { term: now.term }),
+      ...(now.lastIndex === before.lastIndex ? {} : { lastIndex: now.lastIndex }),
+      ...(now.commit === before.commit ? {} : { commit: now.commit }),
+    };
+    slot.traced = now;
+    return Object.keys(delta).length === 0 ? null : delta;
+  }
+}
+
+/** A random source derived from `seed` and `purpose`: each purpose gets its own stream. */
+export function derivedRandom(seed: number, purpose: string): RandomSource {
+  return seededRandom(hashString(`${seed}:${purpose}`));
+}
+
+function nodeIdsOf(nodes: number | readonly NodeId[]): readonly NodeId[] {
+  if (typeof nodes !== 'number') return [...nodes];
+  if (!Number.isInteger(nodes) || nodes < 1) {
+    throw new RaftError('INVALID_CONFIG', `nodes must be a positive integer, got ${nodes}`);
+  }
+  return Array.from({ length: nodes }, (_, position) => `n${position + 1}`);
+}

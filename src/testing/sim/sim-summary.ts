@@ -1,0 +1,85 @@
+import type { SimRunResult } from './run-simulation.js';
+
+/** Failed seeds listed at most in a summary; the count is always exact. */
+const failedSeedsListedMax = 100;
+
+/** Totals over many seeded runs, for the command line and for reports. */
+export class SimSummary {
+  seeds = 0;
+  steps = 0;
+  virtualTimeMs = 0;
+  checks = 0;
+  operations = 0;
+  readonly faults = new Map<string, number>();
+  readonly violations = new Map<string, number>();
+  readonly linearizability = new Map<string, number>();
+  readonly failedSeeds: number[] = [];
+
+  /** Adds one run. */
+  add(result: SimRunResult): void {
+    this.seeds++;
+    this.steps += result.steps;
+    this.virtualTimeMs += result.virtualTimeMs;
+    this.checks += result.checks;
+    this.operations += result.operations;
+    for (const [kind, count] of result.faults) increment(this.faults, kind, count);
+    for (const violation of result.violations) increment(this.violations, violation.property, 1);
+    increment(this.linearizability, result.linearizability, 1);
+    if (result.failed) this.failedSeeds.push(result.seed);
+  }
+
+  /** Faults injected over all runs. */
+  get faultsTotal(): number {
+    let total = 0;
+    for (const count of this.faults.values()) total += count;
+    return total;
+  }
+
+  /** The summary as plain data. */
+  toJson(wallMs: number): Record<string, unknown> {
+    return {
+      seeds: this.seeds,
+      steps: this.steps,
+      virtualTimeMs: Math.round(this.virtualTimeMs),
+      wallMs: Math.round(wallMs),
+      checks: this.checks,
+      operations: this.operations,
+      faults: Object.fromEntries(sorted(this.faults)),
+      faultsTotal: this.faultsTotal,
+      violations: Object.fromEntries(sorted(this.violations)),
+      linearizability: Object.fromEntries(sorted(this.linearizability)),
+      failedSeeds: this.failedSeeds,
+    };
+  }
+
+  /** The summary for people. */
+  format(wallMs: number): string {
+    const list = (map: Map<string, number>): string =>
+      map.size === 0
+        ? 'none'
+        : sorted(map)
+            .map(([key, count]) => `${key} ${count}`)
+            .join(', ');
+    const failed = this.failedSeeds.slice(0, failedSeedsListedMax).join(' ');
+    return [
+      `seeds           ${this.seeds}`,
+      `steps           ${this.steps}`,
+      `virtual time    ${(this.virtualTimeMs / 1000).toFixed(1)} s`,
+      `wall time       ${(wallMs / 1000).toFixed(1)} s`,
+      `client ops      ${this.operations}`,
+      `faults          ${this.faultsTotal} (${list(this.faults)})`,
+      `checks          ${this.checks}`,
+      `linearizability ${list(this.linearizability)}`,
+      `violations      ${list(this.violations)}`,
+      `failed seeds    ${this.failedSeeds.length}${failed === '' ? '' : `: ${failed}`}`,
+    ].join('\n');
+  }
+}
+
+function increment(map: Map<string, number>, key: string, count: number): void {
+  map.set(key, (map.get(key) ?? 0) + count);
+}
+
+function sorted(map: Map<string, number>): [string, number][] {
+  return [...map].sort(([left], [right]) => left.localeCompare(right));
+}

@@ -1,0 +1,199 @@
+import { RaftError } from '../../core/errors.js';
+import type { RandomSource } from '../../core/random.js';
+import type { NodeId } from '../../core/types.js';
+import { HistoryRecorder } from '../linearizability/history-recorder.js';
+import type { KeyValueInput, KeyValueOutput } from '../linearizability/key-value-model.js';
+import { commandKey } from './entry-key.js';
+import { encodeKeyValueCommand } from './key-value-state-machine.js';
+import type { SimCluster } from './sim-cluster.js';
+
+/** Options of {@link KeyValueWorkload}. */
+export interface KeyValueWorkloadOptions {
+  /** Concurrent clients; each waits for its operation before the next. */
+  readonly clients: number;
+  /** Longest pause of a client between operations, in virtual milliseconds. */
+  readonly thinkMsMax: number;
+  /** Keys the clients use; few keys make conflicts likely. */
+  readonly keys?: readonly string[];
+  /** Share of operations that are reads. Default 0.3. */
+  readonly readRate?: number;
+  /** Operations recorded at most; the workload stops issuing beyond it. Default 10,000. */
+  readonly operationsMax?: number;
+  readonly random: RandomSource;
+}
+
+/** Defaults of {@link KeyValueWorkloadOptions}. */
+export const keyValueWorkloadDefaults = Object.freeze({
+  keys: Object.freeze(['a', 'b', 'c']),
+  readRate: 0.3,
+  operationsMax: 10_000,
+});
+
+interface ClientState {
+  readonly id: string;
+  sequence: number;
+  /** The node the client believes leads. */
+  leaderHint: NodeId | null;
+  /** The node its operation in flight went to, or null when idle. */
+  waitingOn: NodeId | null;
+  /** Bumped whenever the client gives up waiting, so a late answer is ignored. */
+  generation: number;
+}
+
+/**
+ * Clients writing to and reading from a {@link KeyValueStateMachine} cluster, recording every
+ * operation for the linearizability checker. Writes carry unique values, so an acknowledged write
+ * can be looked for in the final log. Reads go through the log as `get` commands.
+ */
+export class KeyValueWorkload {
+  readonly recorder: HistoryRecorder<KeyValueInput, KeyValueOutput>;
+  readonly #cluster: SimCluster<unknown, unknown, unknown>;
+  readonly #options: KeyValueWorkloadOptions;
+  readonly #clients: ClientState[];
+  readonly #keys: readonly string[];
+  #running = false;
+
+  constructor(cluster: SimCluster<unknown, unknown, unknown>, options: KeyValueWorkloadOptions) {
+    this.#cluster = cluster;
+    this.#options = options;
+    this.#keys = options.keys ?? keyValueWorkloadDefaults.keys;
+    this.recorder = new HistoryRecorder({
+      now: () => cluster.clock.now(),
+      operationsMax: options.operationsMax ?? keyValueWorkloadDefaults.operationsMax,
+    });
+    this.#clients = Array.from({ length: options.clients }, (_, position) => ({
+      id: `c${position + 1}`,
+      sequence: 0,
+      leaderHint: null,
+      waitingOn: null,
+      generation: 0,
+    }));
+    cluster.listen({
+      // A client talking to a process that died never hears back: it gives up and moves on, and
+      // its operation stays pending (it may or may not have taken effect).
+      onProcessDied: (nodeId) => {
+        for (const client of this.#clients) {
+          if (client.waitingOn !== nodeId) continue;
+          client.generation++;
+          client.waitingOn = null;
+          client.leaderHint = null;
+          this.#scheduleNext(client);
+        }
+      },
+    });
+  }
+
+  /** Operations recorded so far. */
+  get operations(): number {
+    return this.recorder.size;
+  }
+
+  /** Starts every client. */
+  start(): void {
+    this.#running = true;
+    for (const client of this.#clients) this.#scheduleNext(client);
+  }
+
+  /** Stops issuing new operations; those in flight still complete. */
+  stop(): void {
+    this.#running = false;
+  }
+
+  #scheduleNext(client: ClientState): void {
+    if (!this.#running) return;
+    const delayMs = this.#options.random() * this.#options.thinkMsMax;
+    const generation = client.generation;
+    this.#cluster.clock.schedule(delayMs, () => {
+      if (client.generation === generation && client.waitingOn === null) this.#issue(client);
+    });
+  }
+
+  #chooseNode(client: ClientState): NodeId | null {
+    const up = this.#cluster.ids.filter((id) => this.#cluster.isUp(id));
+    if (client.leaderHint !== null && up.includes(client.leaderHint)) return client.leaderHint;
+    if (up.length === 0) return null;
+    return up[Math.floor(this.#options.random() * up.length)] ?? null;
+  }
+
+  #nextInput(client: ClientState): KeyValueInput {
+    const random = this.#options.random;
+    const key = this.#keys[Math.floor(random() * this.#keys.length)] ?? 'a';
+    if (random() < (this.#options.readRate ?? keyValueWorkloadDefaults.readRate)) {
+      return { kind: 'get', key };
+    }
+    client.sequence++;
+    const value = `${client.id}.${client.sequence} `;
+    return { kind: random() < 0.5 ? 'put' : 'append', key, value };
+  }
+
+  #issue(client: ClientState): void {
+    if (!this.#running) return;
+    if (
+      this.recorder.size >= (this.#options.operationsMax ?? keyValueWorkloadDefaults.operationsMax)
+    ) {
+      return;
+    }
+    const nodeId = this.#chooseNode(client);
+    if (nodeId === null) {
+      this.#scheduleNext(client);
+      return;
+    }
+    const input = this.#nextInput(client);
+    const command = encodeKeyValueCommand(input);
+    const description = describeInput(client.id, input);
+    const handle = this.recorder.invoke(client.id, input);
+    this.#cluster.traceClient(nodeId, description, 'invoke');
+    client.waitingOn = nodeId;
+    const generation = client.generation;
+    const settled = (): boolean => {
+      if (client.generation !== generation) return false;
+      client.waitingOn = null;
+      return true;
+    };
+    this.#cluster
+      .node(nodeId)
+      .propose(command)
+      .then(
+        (result) => {
+          if (!settled()) return;
+          handle.ok(input.kind === 'get' ? (result as KeyValueOutput) : null);
+          if (input.kind !== 'get') {
+            this.#cluster.checkers.acknowledgedWrites.acknowledge(commandKey(command), description);
+          }
+          this.#cluster.traceClient(nodeId, `${description} -> ${JSON.stringify(result)}`, 'ok');
+          this.#scheduleNext(client);
+        },
+        (error: unknown) => {
+          if (!settled()) return;
+          const raftError = error instanceof RaftError ? error : null;
+          if (definitelyNotApplied(raftError)) handle.fail();
+          const hint = raftError?.details.leaderId;
+          client.leaderHint = typeof hint === 'string' ? hint : null;
+          this.#cluster.traceClient(
+            nodeId,
+            `${description} !! ${raftError?.code ?? String(error)}`,
+          );
+          this.#scheduleNext(client);
+        },
+      );
+  }
+}
+
+/** Whether a rejection proves the command never took effect (otherwise its outcome is unknown). */
+export function definitelyNotApplied(error: RaftError | null): boolean {
+  if (error === null) return false;
+  if (error.details.outcome === 'not-applied') return true;
+  // These codes are only ever used before a command enters the log (see RaftError's codes).
+  return (
+    error.code === 'NOT_LEADER' ||
+    error.code === 'NO_LEADER' ||
+    error.code === 'BUSY' ||
+    error.code === 'PROPOSAL_DROPPED' ||
+    error.code === 'STOPPED'
+  );
+}
+
+function describeInput(clientId: string, input: KeyValueInput): string {
+  if (input.kind === 'get') return `${clientId} get ${input.key}`;
+  return `${clientId} ${input.kind} ${input.key}=${input.value.trim()}`;
+}
