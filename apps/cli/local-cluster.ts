@@ -104,6 +104,7 @@ export class LocalCluster {
         layoutPath(this.#directory),
         '--dir',
         join(this.#directory, id),
+        '--exit-with-parent',
         ...this.#serverArgs,
       ],
       { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -3,6 +3,9 @@ import type { ReadConsistency } from 'raftkit';
 import { readClusterLayout } from './cluster-layout.js';
 import { startKvNode } from './kv-node.js';
 
+/** How often a server started with `--exit-with-parent` checks that its launcher lives. */
+const parentCheckIntervalMs = 1000;
+
 /**
  * One key-value server process:
  * `node --conditions=raftkit-source --import tsx apps/kv/main.ts --id n1 --layout data/cluster.json --dir data/n1`
@@ -15,6 +18,7 @@ async function main(): Promise<void> {
       dir: { type: 'string' },
       consistency: { type: 'string', default: 'linearizable' },
       'tick-ms': { type: 'string', default: '100' },
+      'exit-with-parent': { type: 'boolean', default: false },
     },
   });
   if (values.id === undefined || values.layout === undefined || values.dir === undefined) {
@@ -47,6 +51,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (values['exit-with-parent']) {
+    // A launcher that dies without stopping us (SIGKILL) must not leave a server behind: once
+    // this process is re-parented, its launcher is gone.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop();
+    }, parentCheckIntervalMs).unref();
+  }
   handle.node.on('error', ({ error, fatal }) => {
     process.stderr.write(`${values.id}: ${fatal ? 'fatal ' : ''}${error.code} ${error.message}\n`);
     if (!fatal) return;
