@@ -1,6 +1,7 @@
 import type { RandomSource } from '../../core/random.js';
 import type { ClusterSettings } from '../../core/types.js';
 import type { NetworkFaults } from '../../transport/in-process/in-process-network.js';
+import type { ReadPath } from './sim-workload.js';
 
 /** The kinds of fault event a plan can schedule, with their relative weights. */
 export interface FaultWeights {
@@ -32,6 +33,8 @@ export interface FaultPlan {
   readonly tornTails: boolean;
   /** Whether messages in flight to a crashed node may reach its next process. */
   readonly inFlightSurvivesCrash: boolean;
+  /** How clients read: through the log, or with `read` at linearizable or lease consistency. */
+  readonly readPath: ReadPath;
   /** Concurrent clients of the workload. */
   readonly clients: number;
   /** Longest pause of a client between two operations. */
@@ -121,5 +124,7 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     inFlightSurvivesCrash: random() < 0.5,
     clients: Math.floor(between(random, limits.clientsMin, limits.clientsMax + 1)),
     thinkMsMax: Math.round(between(random, 1, limits.thinkMsMax)),
+    // Drawn last, so that adding it kept every earlier field of a seed's plan as it was.
+    readPath: pick(random, ['log', 'linearizable', 'lease'] as const),
   };
 }

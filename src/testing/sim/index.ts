@@ -46,6 +46,7 @@ export {
   definitelyNotApplied,
   keyValueWorkloadDefaults,
   type KeyValueWorkloadOptions,
+  type ReadPath,
 } from './sim-workload.js';
 export { FaultInjector } from './fault-injector.js';
 export {

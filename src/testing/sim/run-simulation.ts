@@ -103,6 +103,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
   const workload = new KeyValueWorkload(untyped, {
     clients: plan.clients,
     thinkMsMax: plan.thinkMsMax,
+    readPath: plan.readPath,
     random: cluster.random('workload'),
   });
   const injector = new FaultInjector(untyped, plan, cluster.random('faults'));

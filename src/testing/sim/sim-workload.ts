@@ -17,15 +17,24 @@ export interface KeyValueWorkloadOptions {
   readonly keys?: readonly string[];
   /** Share of operations that are reads. Default 0.3. */
   readonly readRate?: number;
+  /**
+   * How `get` is served: `log` proposes it as a command; `linearizable` and `lease` use
+   * `RaftNode.read` with that consistency (both must be linearizable). Default `log`.
+   */
+  readonly readPath?: ReadPath;
   /** Operations recorded at most; the workload stops issuing beyond it. Default 10,000. */
   readonly operationsMax?: number;
   readonly random: RandomSource;
 }
 
+/** How the workload's reads reach the state machine. */
+export type ReadPath = 'log' | 'linearizable' | 'lease';
+
 /** Defaults of {@link KeyValueWorkloadOptions}. */
 export const keyValueWorkloadDefaults = Object.freeze({
   keys: Object.freeze(['a', 'b', 'c']),
   readRate: 0.3,
+  readPath: 'log' as ReadPath,
   operationsMax: 10_000,
 });
 
@@ -43,7 +52,7 @@ interface ClientState {
 /**
  * Clients writing to and reading from a {@link KeyValueStateMachine} cluster, recording every
  * operation for the linearizability checker. Writes carry unique values, so an acknowledged write
- * can be looked for in the final log. Reads go through the log as `get` commands.
+ * can be looked for in the final log. Reads go through the log as `get` commands or through `RaftNode.read`.
  */
 export class KeyValueWorkload {
   readonly recorder: HistoryRecorder<KeyValueInput, KeyValueOutput>;
@@ -150,32 +159,33 @@ export class KeyValueWorkload {
       client.waitingOn = null;
       return true;
     };
-    this.#cluster
-      .node(nodeId)
-      .propose(command)
-      .then(
-        (result) => {
-          if (!settled()) return;
-          handle.ok(input.kind === 'get' ? (result as KeyValueOutput) : null);
-          if (input.kind !== 'get') {
-            this.#cluster.checkers.acknowledgedWrites.acknowledge(commandKey(command), description);
-          }
-          this.#cluster.traceClient(nodeId, `${description} -> ${JSON.stringify(result)}`, 'ok');
-          this.#scheduleNext(client);
-        },
-        (error: unknown) => {
-          if (!settled()) return;
-          const raftError = error instanceof RaftError ? error : null;
-          if (definitelyNotApplied(raftError)) handle.fail();
-          const hint = raftError?.details.leaderId;
-          client.leaderHint = typeof hint === 'string' ? hint : null;
-          this.#cluster.traceClient(
-            nodeId,
-            `${description} !! ${raftError?.code ?? String(error)}`,
-          );
-          this.#scheduleNext(client);
-        },
-      );
+    const node = this.#cluster.node(nodeId);
+    const readPath = this.#options.readPath ?? keyValueWorkloadDefaults.readPath;
+    const answer =
+      input.kind === 'get' && readPath !== 'log'
+        ? node.read(input.key, { consistency: readPath })
+        : node.propose(command);
+    answer.then(
+      (result) => {
+        if (!settled()) return;
+        handle.ok(input.kind === 'get' ? (result as KeyValueOutput) : null);
+        if (input.kind !== 'get') {
+          this.#cluster.checkers.acknowledgedWrites.acknowledge(commandKey(command), description);
+        }
+        this.#cluster.traceClient(nodeId, `${description} -> ${JSON.stringify(result)}`, 'ok');
+        this.#scheduleNext(client);
+      },
+      (error: unknown) => {
+        if (!settled()) return;
+        const raftError = error instanceof RaftError ? error : null;
+        // A read changes nothing, so one that failed in any way can be left out of the history.
+        if (input.kind === 'get' || definitelyNotApplied(raftError)) handle.fail();
+        const hint = raftError?.details.leaderId;
+        client.leaderHint = typeof hint === 'string' ? hint : null;
+        this.#cluster.traceClient(nodeId, `${description} !! ${raftError?.code ?? String(error)}`);
+        this.#scheduleNext(client);
+      },
+    );
   }
 }
 
