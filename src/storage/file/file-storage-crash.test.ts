@@ -34,6 +34,8 @@ class AcknowledgedLog {
   snapshotIndex = 0;
   /** First index of a save that began and was not acknowledged before the kill. */
   inFlightFirst: number | null = null;
+  /** Saves acknowledged so far, by every writer. */
+  acknowledgements = 0;
 
   /** Applies one line of the writer's output. */
   record(line: string): void {
@@ -46,12 +48,30 @@ class AcknowledgedLog {
     for (let index = first; index <= last; index++) this.terms.set(index, term);
     this.lastIndex = last;
     this.inFlightFirst = null;
+    this.acknowledgements++;
   }
 
   /** The highest index every entry up to which must have survived as acknowledged. */
   get guaranteedIndex(): number {
     const inFlight = this.inFlightFirst;
     return inFlight !== null && inFlight <= this.lastIndex ? inFlight - 1 : this.lastIndex;
+  }
+}
+
+/**
+ * Saves each writer must acknowledge before it may be killed: enough to pass its first compaction
+ * (every 17th round), so the kills exercise compaction however slow the machine is.
+ */
+const acknowledgementsBeforeKill = 20;
+const progressWaitMsMax = 60_000;
+
+/** Waits (bounded) until the writers together have acknowledged `count` saves. */
+async function waitForAcknowledgements(log: AcknowledgedLog, count: number): Promise<void> {
+  const deadline = Date.now() + progressWaitMsMax;
+  while (log.acknowledgements < count) {
+    if (Date.now() > deadline)
+      throw new Error(`writer made no progress in ${progressWaitMsMax} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
@@ -107,7 +127,9 @@ describe('FileStorage under SIGKILL', () => {
               code: 'LOCKED',
             });
           }
-          await new Promise((resolve) => setTimeout(resolve, 20 + Math.floor(random() * 200)));
+          // Progress first, then a seeded random moment: the kill lands mid-work on any machine.
+          await waitForAcknowledgements(log, log.acknowledgements + acknowledgementsBeforeKill);
+          await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 100)));
           await writer.kill();
           inFlightAtKill += log.inFlightFirst === null ? 0 : 1;
           await checkRecovered(log);
