@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 import { NoSkippedTestsReporter } from './scripts/no-skipped-tests-reporter.js';
 
 export default defineConfig({
+  // Tests import `raftkit/...` the way users do, resolved to the TypeScript sources (no build).
   resolve: { conditions: ['raftkit-source'] },
+  ssr: { resolve: { conditions: ['raftkit-source'], externalConditions: ['raftkit-source'] } },
   test: {
     include: [
       'src/**/*.test.ts',
