@@ -31,10 +31,15 @@ export interface KeyValueWorkloadOptions {
 export type ReadPath = 'log' | 'linearizable' | 'lease';
 
 /** Defaults of {@link KeyValueWorkloadOptions}. */
-export const keyValueWorkloadDefaults = Object.freeze({
+export const keyValueWorkloadDefaults: {
+  readonly keys: readonly string[];
+  readonly readRate: number;
+  readonly readPath: ReadPath;
+  readonly operationsMax: number;
+} = Object.freeze({
   keys: Object.freeze(['a', 'b', 'c']),
   readRate: 0.3,
-  readPath: 'log' as ReadPath,
+  readPath: 'log',
   operationsMax: 10_000,
 });
 
