@@ -79,10 +79,16 @@ export function cancelledBeforeLog(reason: CancelReason): RaftError {
 }
 
 /** The error for a request cancelled after it reached the log: it may still commit and apply. */
-export function cancelledInLog(reason: CancelReason | 'stopped'): RaftError {
+export function cancelledInLog(reason: CancelReason | 'stopped' | 'leader-changed'): RaftError {
+  const what = {
+    stopped: 'interrupted by stop',
+    timeout: 'timed out',
+    aborted: 'aborted',
+    'leader-changed': 'lost its leader',
+  }[reason];
   return new RaftError(
     'OUTCOME_UNKNOWN',
-    `request ${reason === 'stopped' ? 'interrupted by stop' : reason === 'timeout' ? 'timed out' : 'aborted'} after it entered the log; it may still be applied`,
+    `request ${what} after it entered the log; it may still be applied`,
     { details: { reason, outcome: 'unknown' } },
   );
 }

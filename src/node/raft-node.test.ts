@@ -160,6 +160,29 @@ describe('RaftNode: proposals', () => {
     expect(cluster.machines.get(leader.id)!.total).toBe(3);
   });
 
+  it('tells a forwarding caller at once when the leader it forwarded to is replaced', async () => {
+    cluster = new TestCluster({
+      size: 3,
+      extra: () => ({ forwardProposals: true, requestTimeoutMs: 60_000 }),
+    });
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    await cluster.runUntil(() =>
+      [...cluster!.nodes.values()].every((node) => node.leaderId !== null),
+    );
+    const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    // The old leader hears nothing more: the forward is lost with it.
+    cluster.network.partition(
+      [leader.id],
+      cluster.ids.filter((id) => id !== leader.id),
+    );
+    const started = cluster.clock.now();
+    const error = await cluster.settle(rejection(cluster.propose(follower, 'add:1')), 60_000);
+    expect(error.code).toBe('OUTCOME_UNKNOWN');
+    expect(error.details.reason).toBe('leader-changed');
+    expect(cluster.clock.now() - started).toBeLessThan(10_000);
+  });
+
   it('rejects with NO_LEADER while no leader is known', async () => {
     cluster = new TestCluster({ size: 3 });
     await cluster.start();

@@ -76,6 +76,15 @@ interface QueuedProposal {
   placed: boolean;
 }
 
+interface ForwardedBatch {
+  /** The leader the batch was sent to. */
+  readonly leaderId: NodeId;
+  readonly batch: readonly QueuedProposal[];
+}
+
+/** Bytes of commands in one forwarded message, well under the codec's frame limit. */
+export const forwardBatchBytesMax = 4 * 1024 * 1024;
+
 interface LogWaiter {
   readonly term: number;
   settle(entry: Entry, result: unknown): void;
@@ -112,7 +121,7 @@ export class RaftNode<
   readonly #waiters = new Map<number, LogWaiter>();
   #forwardQueue: QueuedProposal[] = [];
   #forwardFlushScheduled = false;
-  readonly #forwarded = new Map<number, readonly QueuedProposal[]>();
+  readonly #forwarded = new Map<number, ForwardedBatch>();
   #forwardRequestId: number;
   readonly #deduplicator = new ForwardDeduplicator();
   #readQueue: QueuedRead[] = [];
@@ -360,28 +369,53 @@ export class RaftNode<
   #flushForwards(): void {
     this.#forwardFlushScheduled = false;
     const leaderId = this.#core?.leaderId ?? null;
-    while (this.#forwardQueue.length > 0) {
-      const batch = this.#forwardQueue
-        .splice(0, this.#options.proposalBatchMax)
-        .filter((queued) => !queued.request.settled);
-      if (batch.length === 0) continue;
-      if (leaderId === null || leaderId === this.id || this.#lifecycle !== 'running') {
-        for (const queued of batch) queued.request.reject(this.#notLeaderError());
-        continue;
+    const pending = this.#forwardQueue.splice(0).filter((queued) => !queued.request.settled);
+    if (leaderId === null || leaderId === this.id || this.#lifecycle !== 'running') {
+      for (const queued of pending) queued.request.reject(this.#notLeaderError());
+      return;
+    }
+    let batch: QueuedProposal[] = [];
+    let bytes = 0;
+    for (const queued of pending) {
+      const full =
+        batch.length >= this.#options.proposalBatchMax ||
+        (batch.length > 0 && bytes + queued.command.byteLength > forwardBatchBytesMax);
+      if (full) {
+        this.#sendForward(leaderId, batch);
+        batch = [];
+        bytes = 0;
       }
-      const requestId = ++this.#forwardRequestId;
-      for (const queued of batch) queued.placed = true;
-      this.#forwarded.set(requestId, batch);
-      void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
-        this.#forwarded.delete(requestId),
-      );
-      this.#options.transport.send({
-        type: 'forward-proposal',
-        from: this.id,
-        to: leaderId,
-        requestId,
-        commands: batch.map((queued) => queued.command),
-      });
+      batch.push(queued);
+      bytes += queued.command.byteLength;
+    }
+    if (batch.length > 0) this.#sendForward(leaderId, batch);
+  }
+
+  #sendForward(leaderId: NodeId, batch: readonly QueuedProposal[]): void {
+    const requestId = ++this.#forwardRequestId;
+    for (const queued of batch) queued.placed = true;
+    this.#forwarded.set(requestId, { leaderId, batch });
+    void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
+      this.#forwarded.delete(requestId),
+    );
+    this.#options.transport.send({
+      type: 'forward-proposal',
+      from: this.id,
+      to: leaderId,
+      requestId,
+      commands: batch.map((queued) => queued.command),
+    });
+  }
+
+  /**
+   * The leader changed: answers from the old one may never come, so its callers learn at once that
+   * their commands may or may not have been applied, rather than at their deadline.
+   */
+  #abandonForwardsTo(newLeaderId: NodeId | null): void {
+    for (const [requestId, forwarded] of this.#forwarded) {
+      if (forwarded.leaderId === newLeaderId) continue;
+      this.#forwarded.delete(requestId);
+      for (const queued of forwarded.batch) queued.request.reject(cancelledInLog('leader-changed'));
     }
   }
 
@@ -422,7 +456,7 @@ export class RaftNode<
   }
 
   #handleForwardResult(message: ForwardResult): void {
-    const batch = this.#forwarded.get(message.requestId);
+    const batch = this.#forwarded.get(message.requestId)?.batch;
     if (batch === undefined) return;
     this.#forwarded.delete(message.requestId);
     if (message.errorCode !== null) {
@@ -777,6 +811,7 @@ export class RaftNode<
       });
     }
     if (soft.leaderId !== previous.leaderId) {
+      this.#abandonForwardsTo(soft.leaderId);
       this.#counters.increment('leaderChanges');
       this.#publish('leader', { nodeId: this.id, leaderId: soft.leaderId, term: soft.term });
     }
@@ -946,7 +981,7 @@ export class RaftNode<
     this.#tickTimer?.cancel();
     for (const waiter of this.#waiters.values()) waiter.fail(error ?? cancelledInLog('stopped'));
     this.#waiters.clear();
-    for (const batch of this.#forwarded.values()) {
+    for (const { batch } of this.#forwarded.values()) {
       for (const queued of batch) queued.request.reject(error ?? cancelledInLog('stopped'));
     }
     this.#forwarded.clear();
