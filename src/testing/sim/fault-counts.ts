@@ -4,6 +4,7 @@ export type FaultKind =
   | 'partition'
   | 'one-way-partition'
   | 'crash'
+  | 'crash-after-vote'
   | 'torn-tail-crash'
   | 'restart'
   | 'failed-fsync'

@@ -57,6 +57,7 @@ export class FaultInjector {
         // A supervisor restarts the process at once: the next request in this term finds it.
         this.#later(0, () => {
           if (!this.#cluster.hasLiveProcess(message.from)) return;
+          this.#cluster.faults.add('crash-after-vote');
           this.#crash(message.from);
           this.#cluster.restart(message.from);
         });

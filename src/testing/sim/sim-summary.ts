@@ -13,6 +13,9 @@ export class SimSummary {
   readonly faults = new Map<string, number>();
   readonly violations = new Map<string, number>();
   readonly linearizability = new Map<string, number>();
+  /** Runs by how their clients read, and by cluster size. */
+  readonly readPaths = new Map<string, number>();
+  readonly clusterSizes = new Map<string, number>();
   readonly failedSeeds: number[] = [];
 
   /** Adds one run. */
@@ -25,6 +28,8 @@ export class SimSummary {
     for (const [kind, count] of result.faults) increment(this.faults, kind, count);
     for (const violation of result.violations) increment(this.violations, violation.property, 1);
     increment(this.linearizability, result.linearizability, 1);
+    increment(this.readPaths, result.plan.readPath, 1);
+    increment(this.clusterSizes, `${result.plan.nodes} nodes`, 1);
     if (result.failed) this.failedSeeds.push(result.seed);
   }
 
@@ -48,6 +53,8 @@ export class SimSummary {
       faultsTotal: this.faultsTotal,
       violations: Object.fromEntries(sorted(this.violations)),
       linearizability: Object.fromEntries(sorted(this.linearizability)),
+      readPaths: Object.fromEntries(sorted(this.readPaths)),
+      clusterSizes: Object.fromEntries(sorted(this.clusterSizes)),
       failedSeeds: this.failedSeeds,
     };
   }
@@ -66,6 +73,8 @@ export class SimSummary {
       `steps           ${this.steps}`,
       `virtual time    ${(this.virtualTimeMs / 1000).toFixed(1)} s`,
       `wall time       ${(wallMs / 1000).toFixed(1)} s`,
+      `clusters        ${list(this.clusterSizes)}`,
+      `read paths      ${list(this.readPaths)} (runs)`,
       `client ops      ${this.operations}`,
       `faults          ${this.faultsTotal} (${list(this.faults)})`,
       `checks          ${this.checks}`,
