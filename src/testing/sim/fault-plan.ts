@@ -33,6 +33,11 @@ export interface FaultPlan {
   readonly tornTails: boolean;
   /** Whether messages in flight to a crashed node may reach its next process. */
   readonly inFlightSurvivesCrash: boolean;
+  /**
+   * Whether the key-value state machine keeps its state in a store that survives crashes (and
+   * reports `appliedIndex`), instead of rebuilding it from the log after every restart.
+   */
+  readonly durableStateMachine: boolean;
   /** How clients read: through the log, or with `read` at linearizable or lease consistency. */
   readonly readPath: ReadPath;
   /** Concurrent clients of the workload. */
@@ -124,7 +129,8 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     inFlightSurvivesCrash: random() < 0.5,
     clients: Math.floor(between(random, limits.clientsMin, limits.clientsMax + 1)),
     thinkMsMax: Math.round(between(random, 1, limits.thinkMsMax)),
-    // Drawn last, so that adding it kept every earlier field of a seed's plan as it was.
+    // Drawn last, so that adding them kept every earlier field of a seed's plan as it was.
     readPath: pick(random, ['log', 'linearizable', 'lease'] as const),
+    durableStateMachine: random() < 0.5,
   };
 }

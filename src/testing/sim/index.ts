@@ -23,6 +23,7 @@ export {
 } from './pause-triggers.js';
 export {
   KeyValueStateMachine,
+  KeyValueStore,
   decodeKeyValueCommand,
   encodeKeyValueCommand,
   type KeyValueCommand,

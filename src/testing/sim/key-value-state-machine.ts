@@ -34,30 +34,54 @@ export function decodeKeyValueCommand(bytes: Uint8Array): KeyValueCommand {
 }
 
 /**
+ * Where a durable {@link KeyValueStateMachine} keeps its state: it outlives the process, like the
+ * application's own database, and is updated in the same step as the applied index (one
+ * transaction), so a restarted process neither loses nor re-applies an entry.
+ */
+export class KeyValueStore {
+  readonly values = new Map<string, string>();
+  appliedIndex = 0;
+}
+
+/**
  * A small replicated string store: `put` replaces a value, `append` adds to its end, `get` reads it
  * through the log (a missing key reads as the empty string). Writes answer `null`, reads answer the
  * value. It is the simulator's default workload and the example in the testing guide.
  */
 export class KeyValueStateMachine implements StateMachine<KeyValueOutput, string, string> {
-  readonly #values = new Map<string, string>();
-  #appliedIndex = 0;
+  readonly #store: KeyValueStore;
+
+  /**
+   * Present only for a durable store: the index its state reflects, so a restarted node resumes
+   * applying after it instead of from the start of the log.
+   */
+  readonly appliedIndex?: () => number;
+
+  /**
+   * Keeps its state in memory (lost with the process) unless given a `store` that outlives it.
+   */
+  constructor(store?: KeyValueStore) {
+    this.#store = store ?? new KeyValueStore();
+    if (store !== undefined) this.appliedIndex = () => store.appliedIndex;
+  }
 
   /** The last index applied (in memory only: a restarted process applies everything again). */
   get lastAppliedIndex(): number {
-    return this.#appliedIndex;
+    return this.#store.appliedIndex;
   }
 
   apply(command: Uint8Array, context: ApplyContext): KeyValueOutput {
     const decoded = decodeKeyValueCommand(command);
-    this.#appliedIndex = context.index;
+    this.#store.appliedIndex = context.index;
     if (decoded.kind === 'get') return this.read(decoded.key);
-    const current = this.#values.get(decoded.key) ?? '';
-    this.#values.set(decoded.key, decoded.kind === 'put' ? decoded.value : current + decoded.value);
+    const values = this.#store.values;
+    const current = values.get(decoded.key) ?? '';
+    values.set(decoded.key, decoded.kind === 'put' ? decoded.value : current + decoded.value);
     return null;
   }
 
   skip(context: ApplyContext): void {
-    this.#appliedIndex = context.index;
+    this.#store.appliedIndex = context.index;
   }
 
   /** Answers `read` calls (and `get` commands): the value of `key`, empty when missing. */
@@ -70,11 +94,11 @@ export class KeyValueStateMachine implements StateMachine<KeyValueOutput, string
    * values shows what the linearizability checker catches.
    */
   protected read(key: string): string {
-    return this.#values.get(key) ?? '';
+    return this.#store.values.get(key) ?? '';
   }
 
   /** A copy of every key and value, for assertions. */
   entries(): Map<string, string> {
-    return new Map(this.#values);
+    return new Map(this.#store.values);
   }
 }

@@ -12,7 +12,11 @@ import { Tracer } from '../trace/tracer.js';
 import { FaultInjector } from './fault-injector.js';
 import { drawFaultPlan, type FaultPlan } from './fault-plan.js';
 import type { FaultKind } from './fault-counts.js';
-import { KeyValueStateMachine, encodeKeyValueCommand } from './key-value-state-machine.js';
+import {
+  KeyValueStateMachine,
+  KeyValueStore,
+  encodeKeyValueCommand,
+} from './key-value-state-machine.js';
 import { commandKey, entryContentKey } from './entry-key.js';
 import { SimCluster, derivedRandom } from './sim-cluster.js';
 import { KeyValueWorkload } from './sim-workload.js';
@@ -92,7 +96,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     network: plan.network,
     inFlightSurvivesCrash: plan.inFlightSurvivesCrash,
     disk: { syncDelayMsMin: 0, syncDelayMsMax: plan.diskSyncDelayMsMax },
-    stateMachine: options.stateMachine ?? (() => new KeyValueStateMachine()),
+    stateMachine: options.stateMachine ?? keyValueMachines(plan.durableStateMachine),
     tracer,
     ...(options.wrapStorage === undefined ? {} : { wrapStorage: options.wrapStorage }),
     ...(options.interceptor === undefined ? {} : { interceptor: options.interceptor }),
@@ -149,6 +153,20 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     linearizabilityMessage: linearizability.message,
     traceRows: tracer,
     failed: cluster.checkers.violations.length > 0,
+  };
+}
+
+/** The default state machines: in memory, or over one store per node that outlives crashes. */
+function keyValueMachines(durable: boolean): (nodeId: NodeId) => KeyValueStateMachine {
+  if (!durable) return () => new KeyValueStateMachine();
+  const stores = new Map<NodeId, KeyValueStore>();
+  return (nodeId) => {
+    let store = stores.get(nodeId);
+    if (store === undefined) {
+      store = new KeyValueStore();
+      stores.set(nodeId, store);
+    }
+    return new KeyValueStateMachine(store);
   };
 }
 

@@ -541,11 +541,15 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
       },
     });
     await storage.load();
-    const floor = storage.lastHardState?.commit ?? 0;
     const stateMachine = new RecordingStateMachine(this.#options.stateMachine(nodeId), (entry) => {
       if (incarnation === null || !incarnation.alive) return;
       this.checkers.entryApplied(nodeId, number, entry, incarnation.node.status().term);
     });
+    // What the disk and a durable state machine promise: the commit index may not start below.
+    const floor = Math.max(
+      storage.lastHardState?.commit ?? 0,
+      (await stateMachine.appliedIndex?.()) ?? 0,
+    );
     const node = new RaftNode<Result, Query, Answer>({
       tickMs: this.#options.tickMs ?? simClusterDefaults.tickMs,
       requestTimeoutMs: this.#options.requestTimeoutMs ?? simClusterDefaults.requestTimeoutMs,
