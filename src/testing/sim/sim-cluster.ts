@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { RaftError } from '../../core/errors.js';
 import { hashString, seededRandom, type RandomSource } from '../../core/random.js';
 import type { NodeId } from '../../core/types.js';
+import type { RaftNodeOptions } from '../../node/node-options.js';
 import { RaftNode } from '../../node/raft-node.js';
 import { SimulatedClock } from '../../node/simulated-clock.js';
 import { MemoryStorage } from '../../storage/memory/memory-storage.js';
@@ -71,6 +72,9 @@ export interface SimClusterListener {
 
 /** Messages held back at most; beyond it they are dropped (a test that forgot to release). */
 const heldMessagesMax = 100_000;
+
+/** How long a gracefully stopped node waits for its proposals to settle, in virtual ms. */
+const simStopDrainMs = 100;
 
 /** The most listeners at once; tests add a few, a leak trips this. */
 const listenersMax = 1000;
@@ -505,9 +509,38 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     return current;
   }
 
-  /** Builds a process for `nodeId` on its disk and starts it. */
+  /**
+   * Builds a process for `nodeId` on its disk and starts it. The process becomes the node's current
+   * one at once, before anything is awaited, so a second restart in the same turn sees it.
+   */
   async #launch(nodeId: NodeId): Promise<void> {
     const slot = this.#slot(nodeId);
+    const incarnation = this.#createIncarnation(slot);
+    slot.current = incarnation;
+    this.#watch(slot, incarnation);
+    const { storage, stateMachine, node } = incarnation;
+    await storage.load();
+    // What the disk and a durable state machine promise: the commit index may not start below.
+    const floor = Math.max(
+      storage.lastHardState?.commit ?? 0,
+      (await stateMachine.appliedIndex?.()) ?? 0,
+    );
+    await node.start();
+    if (!incarnation.alive) return;
+    const status = node.status();
+    incarnation.lastCommit = status.commitIndex;
+    incarnation.term = status.term;
+    this.checkers.commitMonotonic.observeRestart(nodeId, status.commitIndex, floor);
+    this.#record({
+      node: nodeId,
+      event: 'note',
+      message: `started (incarnation ${incarnation.number})`,
+    });
+  }
+
+  /** A new process for `slot`: its clock, endpoint, disk, state machine and node, not started. */
+  #createIncarnation(slot: NodeSlot<Result, Query, Answer>): Incarnation<Result, Query, Answer> {
+    const nodeId = slot.id;
     const number = ++slot.incarnations;
     const clock = new GatedClock({
       inner: this.clock,
@@ -520,7 +553,6 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     const transport = new GatedTransport(slot.endpoint, (message) =>
       this.#onReceived(nodeId, message),
     );
-    let incarnation: Incarnation<Result, Query, Answer> | null = null;
     const storage = new SimStorage({
       inner: slot.disk,
       clock,
@@ -532,7 +564,6 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
         onEntries: (entries, log) => this.checkers.entriesWritten(nodeId, entries, log),
         stepsKeptOnFailure: (pending) => Math.floor(this.#faultRandom() * (pending + 1)),
         onWriteFailed: () => {
-          if (incarnation === null) return;
           incarnation.storageFailed = true;
           slot.disk = incarnation.storage.survivor ?? slot.disk;
           this.#kill(incarnation);
@@ -540,36 +571,14 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
         },
       },
     });
-    await storage.load();
     const stateMachine = new RecordingStateMachine(this.#options.stateMachine(nodeId), (entry) => {
-      if (incarnation === null || !incarnation.alive) return;
+      if (!incarnation.alive) return;
       this.checkers.entryApplied(nodeId, number, entry, incarnation.node.status().term);
     });
-    // What the disk and a durable state machine promise: the commit index may not start below.
-    const floor = Math.max(
-      storage.lastHardState?.commit ?? 0,
-      (await stateMachine.appliedIndex?.()) ?? 0,
+    const node = new RaftNode<Result, Query, Answer>(
+      this.#nodeOptions(nodeId, number, { storage, transport, stateMachine, clock }),
     );
-    const node = new RaftNode<Result, Query, Answer>({
-      tickMs: this.#options.tickMs ?? simClusterDefaults.tickMs,
-      requestTimeoutMs: this.#options.requestTimeoutMs ?? simClusterDefaults.requestTimeoutMs,
-      stopDrainMs: 100,
-      ...this.#options.nodeOptions?.(nodeId),
-      id: nodeId,
-      storage: this.#options.wrapStorage?.(storage, nodeId) ?? storage,
-      transport,
-      stateMachine,
-      clock,
-      random: this.random(`election:${nodeId}:${number}`),
-      initialConfiguration: this.ids,
-      ...(this.#options.settings === undefined ? {} : { initialSettings: this.#options.settings }),
-      core: {
-        electionTicks: this.#options.electionTicks ?? simClusterDefaults.electionTicks,
-        heartbeatTicks: this.#options.heartbeatTicks ?? simClusterDefaults.heartbeatTicks,
-        ...this.#options.nodeOptions?.(nodeId).core,
-      },
-    });
-    incarnation = {
+    const incarnation: Incarnation<Result, Query, Answer> = {
       number,
       clock,
       transport,
@@ -581,15 +590,36 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
       lastCommit: 0,
       term: 0,
     };
-    slot.current = incarnation;
-    this.#watch(slot, incarnation);
-    await node.start();
-    if (!incarnation.alive) return;
-    const status = node.status();
-    incarnation.lastCommit = status.commitIndex;
-    incarnation.term = status.term;
-    this.checkers.commitMonotonic.observeRestart(nodeId, status.commitIndex, floor);
-    this.#record({ node: nodeId, event: 'note', message: `started (incarnation ${number})` });
+    return incarnation;
+  }
+
+  #nodeOptions(
+    nodeId: NodeId,
+    incarnation: number,
+    parts: Pick<
+      RaftNodeOptions<Result, Query, Answer>,
+      'storage' | 'transport' | 'stateMachine' | 'clock'
+    >,
+  ): RaftNodeOptions<Result, Query, Answer> {
+    const options = this.#options;
+    const extra = options.nodeOptions?.(nodeId);
+    return {
+      tickMs: options.tickMs ?? simClusterDefaults.tickMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? simClusterDefaults.requestTimeoutMs,
+      stopDrainMs: simStopDrainMs,
+      ...extra,
+      ...parts,
+      id: nodeId,
+      storage: options.wrapStorage?.(parts.storage, nodeId) ?? parts.storage,
+      random: this.random(`election:${nodeId}:${incarnation}`),
+      initialConfiguration: this.ids,
+      ...(options.settings === undefined ? {} : { initialSettings: options.settings }),
+      core: {
+        electionTicks: options.electionTicks ?? simClusterDefaults.electionTicks,
+        heartbeatTicks: options.heartbeatTicks ?? simClusterDefaults.heartbeatTicks,
+        ...extra?.core,
+      },
+    };
   }
 
   /** Subscribes to the node's events for the checkers and the trace. */
