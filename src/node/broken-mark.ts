@@ -1,4 +1,3 @@
-import { RaftError } from '../core/index.js';
 import type { LogStorage } from '../storage/log-storage.js';
 
 /**
@@ -7,9 +6,6 @@ import type { LogStorage } from '../storage/log-storage.js';
  * The storage must be closed (no node running on it).
  */
 export async function clearBrokenMark(storage: LogStorage): Promise<void> {
-  if (storage.setBroken === undefined) {
-    throw new RaftError('INVALID_CONFIG', 'this storage does not record a broken mark');
-  }
   await storage.open();
   try {
     await storage.setBroken(null);

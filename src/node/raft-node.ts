@@ -912,7 +912,7 @@ export class RaftNode<
       { cause: lastError, details: { index: context.index, term: context.term } },
     );
     await this.#options.storage
-      .setBroken?.(`${failure.message}: ${String(lastError)}`)
+      .setBroken(`${failure.message}: ${String(lastError)}`)
       .catch(() => undefined);
     throw failure;
   }

@@ -54,9 +54,9 @@ export interface LogStorage {
   /**
    * Durably marks (or, with `null`, clears) the storage as broken: a command failed to apply and
    * was not declared idempotent, so the state machine may hold a partial effect. Reported by `open`
-   * as `broken`. Storage without it cannot stop a broken node from restarting.
+   * as `broken`, so the node refuses to start until an operator clears it.
    */
-  setBroken?(reason: string | null): Promise<void>;
+  setBroken(reason: string | null): Promise<void>;
   /** Releases files and locks. The storage may be opened again afterwards. */
   close(): Promise<void>;
 }

@@ -150,6 +150,22 @@ export function logStorageContract<Storage extends LogStorage>(
     if (options.crash !== undefined) registerCrashTests(withBootstrapped);
     registerRoundTripTests(withBootstrapped);
     registerInvalidCallTests(withBootstrapped);
+    registerBrokenMarkTests(withBootstrapped);
+  });
+}
+
+function registerBrokenMarkTests(withBootstrapped: SessionRunner): void {
+  describe('the broken mark a failed apply leaves', () => {
+    it('is absent at first, survives reopening once set, and is gone once cleared', () =>
+      withBootstrapped(async (session) => {
+        expect((await session.reopen())?.broken ?? null).toBeNull();
+        await session.storage.setBroken('applying entry 7 failed');
+        expect((await session.reopen())?.broken).toBe('applying entry 7 failed');
+        await session.storage.save({ entries: [command(1, 1)] });
+        expect((await session.reopen())?.lastIndex).toBe(1);
+        await session.storage.setBroken(null);
+        expect((await session.reopen())?.broken ?? null).toBeNull();
+      }));
   });
 }
 

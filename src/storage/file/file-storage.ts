@@ -27,6 +27,7 @@ import {
   type VersionedHardState,
 } from './record-format.js';
 import { Segment } from './segment.js';
+import { readBrokenMark, writeBrokenMark } from './broken-mark-file.js';
 import { readStateFile, stateTemporaryFileName, writeStateFile } from './state-file.js';
 
 /** Default size at which the active segment is closed and a new one started. */
@@ -130,11 +131,21 @@ export class FileStorage implements LogStorage {
       if (!this.#open) await this.#openFiles();
       const state = this.#state;
       if (state === null) return null;
+      const broken = await readBrokenMark(this.#fileSystem, this.#directory);
       return {
         hardState: copyHardState(this.#hardState.hardState),
         snapshot: copySnapshotMeta(state.snapshot),
         lastIndex: this.#lastIndex,
+        ...(broken === null ? {} : { broken }),
       };
+    });
+  }
+
+  /** Durably records (or with `null` clears) the broken mark that `open` reports. */
+  setBroken(reason: string | null): Promise<void> {
+    return this.#serialize(async () => {
+      if (!this.#open) await this.#openFiles();
+      await writeBrokenMark(this.#fileSystem, this.#directory, reason);
     });
   }
 

@@ -66,7 +66,12 @@ describe('SqliteStorage on the application database', () => {
       .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`)
       .all()
       .map((row) => row.name);
-    expect(tables.sort()).toEqual(['consensus_applied', 'consensus_entries', 'consensus_state']);
+    expect(tables.sort()).toEqual([
+      'consensus_applied',
+      'consensus_broken',
+      'consensus_entries',
+      'consensus_state',
+    ]);
   });
 
   it('refuses a bad table prefix and options naming both or neither source', () => {

@@ -372,6 +372,10 @@ export class SqliteStorage implements LogStorage {
         id INTEGER PRIMARY KEY CHECK (id = 1),
         applied_index INTEGER NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS ${prefix}broken (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        reason TEXT NOT NULL
+      );
     `);
   }
 
@@ -426,11 +430,39 @@ export class SqliteStorage implements LogStorage {
     }
     this.#snapshot = snapshot;
     this.#lastIndex = last;
+    const broken = this.#selectBroken();
     return {
       hardState: { term: row.term, vote: row.vote, commit: row.commit_index },
       snapshot: copySnapshotMeta(snapshot),
       lastIndex: last,
+      ...(broken === null ? {} : { broken }),
     };
+  }
+
+  #selectBroken(): string | null {
+    const row = this.database
+      .prepare(`SELECT reason FROM ${this.#prefix}broken WHERE id = 1`)
+      .get() as { reason: string } | undefined;
+    return row?.reason ?? null;
+  }
+
+  /** Durably records (or with `null` clears) the broken mark that `open` reports. */
+  async setBroken(reason: string | null): Promise<void> {
+    this.#readable();
+    const prefix = this.#prefix;
+    this.#write('setBroken', () => {
+      if (reason === null) {
+        this.database.prepare(`DELETE FROM ${prefix}broken WHERE id = 1`).run();
+      } else {
+        this.database
+          .prepare(
+            `INSERT INTO ${prefix}broken (id, reason) VALUES (1, ?)
+             ON CONFLICT (id) DO UPDATE SET reason = excluded.reason`,
+          )
+          .run(reason);
+      }
+    });
+    await Promise.resolve();
   }
 
   /** Runs `work` in one transaction; a failure makes the storage refuse further writes. */

@@ -20,6 +20,7 @@ export function forgetVoteStorage(storage: LogStorage): LogStorage {
       ),
     entries: (from, to) => storage.entries(from, to),
     compact: (snapshot) => storage.compact(snapshot),
+    setBroken: (reason) => storage.setBroken(reason),
     close: () => storage.close(),
   };
 }
