@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+// Seeded, so the kill moments are the same on every run.
+import { seededRandom } from '../../core/index.js';
 import { CrashWriter } from '../crash-writer.test-helpers.js';
 import { workloadData, workloadSegmentBytesMax } from './crash-workload.test-helpers.js';
 import { FileStorage } from './file-storage.js';
@@ -17,15 +19,6 @@ const childScript = new URL('./file-crash-child.test-helpers.ts', import.meta.ur
 const directory = mkdtempSync(join(tmpdir(), 'raftkit-file-crash-'));
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-/** A small seeded generator, so the kill moments are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 0x1_0000_0000;
-  };
-}
 
 /** What the writer was told is durable: the log it acknowledged, and what was in flight. */
 class AcknowledgedLog {

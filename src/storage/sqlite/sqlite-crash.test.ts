@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+// Seeded, so the kill moments are the same on every run.
+import { seededRandom } from '../../core/index.js';
 import { CrashWriter } from '../crash-writer.test-helpers.js';
 import { expectedTable, workloadCommandBytes } from './crash-workload.test-helpers.js';
 import { SqliteKeyValueStore } from './sqlite-key-value-store.js';
@@ -18,15 +20,6 @@ const childScript = new URL('./sqlite-crash-child.test-helpers.ts', import.meta.
 const directory = mkdtempSync(join(tmpdir(), 'raftkit-sqlite-crash-'));
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-/** A small seeded generator, so the kill moments are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 0x1_0000_0000;
-  };
-}
 
 async function checkAgreement(path: string): Promise<{ lastIndex: number; applied: number }> {
   const storage = new SqliteStorage({ path });
