@@ -106,6 +106,17 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
+type TcpLimitName = keyof typeof tcpTransportDefaults;
+
+/** Every numeric limit, from the options or the defaults table, each a positive integer. */
+function resolveLimits(options: TcpTransportOptions): Record<TcpLimitName, number> {
+  const limits = {} as Record<TcpLimitName, number>;
+  for (const name of Object.keys(tcpTransportDefaults) as TcpLimitName[]) {
+    limits[name] = positiveInteger(options[name] ?? tcpTransportDefaults[name], name);
+  }
+  return limits;
+}
+
 /** Fills in defaults and rejects inconsistent options with RaftError `INVALID_CONFIG`. */
 export function resolveTcpOptions(options: TcpTransportOptions): ResolvedTcpOptions {
   const limits = { ...defaultMessageCodecLimits, ...options.codecLimits };
@@ -121,42 +132,7 @@ export function resolveTcpOptions(options: TcpTransportOptions): ResolvedTcpOpti
           ? new TextEncoder().encode(options.secret)
           : options.secret,
     codecLimits: limits,
-    queueMessagesMax: positiveInteger(
-      options.queueMessagesMax ?? tcpTransportDefaults.queueMessagesMax,
-      'queueMessagesMax',
-    ),
-    queueBytesMax: positiveInteger(
-      options.queueBytesMax ?? tcpTransportDefaults.queueBytesMax,
-      'queueBytesMax',
-    ),
-    socketBufferBytesMax: positiveInteger(
-      options.socketBufferBytesMax ?? tcpTransportDefaults.socketBufferBytesMax,
-      'socketBufferBytesMax',
-    ),
-    reconnectDelayMsMin: positiveInteger(
-      options.reconnectDelayMsMin ?? tcpTransportDefaults.reconnectDelayMsMin,
-      'reconnectDelayMsMin',
-    ),
-    reconnectDelayMsMax: positiveInteger(
-      options.reconnectDelayMsMax ?? tcpTransportDefaults.reconnectDelayMsMax,
-      'reconnectDelayMsMax',
-    ),
-    handshakeTimeoutMs: positiveInteger(
-      options.handshakeTimeoutMs ?? tcpTransportDefaults.handshakeTimeoutMs,
-      'handshakeTimeoutMs',
-    ),
-    inboundConnectionsMax: positiveInteger(
-      options.inboundConnectionsMax ?? tcpTransportDefaults.inboundConnectionsMax,
-      'inboundConnectionsMax',
-    ),
-    writeStallTimeoutMs: positiveInteger(
-      options.writeStallTimeoutMs ?? tcpTransportDefaults.writeStallTimeoutMs,
-      'writeStallTimeoutMs',
-    ),
-    keepAliveMs: positiveInteger(
-      options.keepAliveMs ?? tcpTransportDefaults.keepAliveMs,
-      'keepAliveMs',
-    ),
+    ...resolveLimits(options),
     clock: options.clock ?? realClock,
     random: options.random ?? Math.random,
     onHandlerError: options.onHandlerError ?? null,
