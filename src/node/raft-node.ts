@@ -338,6 +338,9 @@ export class RaftNode<
   }
 
   #waitForEntry(index: number, term: number, request: PendingRequest<unknown>): void {
+    // A waiter already at this index belongs to an earlier term whose entry was truncated away
+    // before it was applied here: this server now leads with a different entry at that index.
+    this.#waiters.get(index)?.fail(replacedError(index));
     this.#waiters.set(index, {
       term,
       settle: (entry, result) => {
@@ -547,6 +550,10 @@ export class RaftNode<
       return;
     }
     this.#readBatches.set(context, batch);
+    // A lost answer must not keep the batch forever: once every caller is settled, forget it.
+    void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
+      this.#readBatches.delete(context),
+    );
     this.#schedule();
   }
 
