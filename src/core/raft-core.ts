@@ -113,6 +113,11 @@ export class RaftCore {
     return this.#state.leaderId;
   }
 
+  /** The configuration in force: the latest one in the log, committed or not. */
+  get configuration(): Configuration {
+    return this.#state.configuration;
+  }
+
   /** Advances logical time by one tick: elections, heartbeats and CheckQuorum all count ticks. */
   tick(): void {
     const state = this.#state;

@@ -278,7 +278,7 @@ export class RaftNode<
   }
 
   #addressOf(id: NodeId): string | null {
-    return this.#core?.status().configuration.addresses[id] ?? this.#options.addressOf(id);
+    return this.#core?.configuration.addresses[id] ?? this.#options.addressOf(id);
   }
 
   #newRequest<T>(options: ProposeOptions, onCancel: (reason: CancelReason) => RaftError) {
