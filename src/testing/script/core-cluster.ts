@@ -1,7 +1,7 @@
 import { formatEntry, formatMessage } from '../../core/format.js';
 import type { RaftMessage } from '../../core/messages.js';
 import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
-import { RaftCore } from '../../core/raft-core.js';
+import { RaftCore, type CoreStartState } from '../../core/raft-core.js';
 import type { Ready } from '../../core/ready.js';
 import {
   bootstrapSnapshot,
@@ -25,12 +25,19 @@ interface TestServer {
   applied: Entry[];
 }
 
+/**
+ * Builds a core. The default builds `RaftCore`; the mutation tests pass one that builds a copy of
+ * the core with a bug planted in it, to show that the checks catch it.
+ */
+export type CoreFactory = (options: RaftCoreOptions, start: CoreStartState) => RaftCore;
+
 /** Options for a whole test cluster. */
 export interface ClusterOptions {
   readonly voters: number;
   readonly learners?: number;
   readonly settings?: Partial<ClusterSettings>;
   readonly core?: Omit<RaftCoreOptions, 'id'>;
+  readonly coreFactory?: CoreFactory;
 }
 
 /**
@@ -58,7 +65,10 @@ export class CoreCluster {
   }
 
   #makeCore(id: string, disk: Disk, applied: number): RaftCore {
-    return new RaftCore(
+    const build =
+      this.#options.coreFactory ??
+      ((options: RaftCoreOptions, start: CoreStartState) => new RaftCore(options, start));
+    return build(
       // Random 0 makes every election timeout exactly `electionTicks`, so scripts are exact.
       { random: () => 0, ...this.#options.core, id, applied },
       { hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries },

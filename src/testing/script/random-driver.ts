@@ -1,7 +1,7 @@
 import { RaftError } from '../../core/errors.js';
 import { seededRandom, type RandomSource } from '../../core/random.js';
 import type { ClusterSettings, Entry } from '../../core/types.js';
-import { CoreCluster } from './core-cluster.js';
+import { CoreCluster, type CoreFactory } from './core-cluster.js';
 
 /** One kind of random action and how often it is drawn, relative to the others. */
 interface Action {
@@ -16,6 +16,8 @@ export interface RandomDriverOptions {
   readonly seed: number;
   /** Relative weights by action name, replacing the defaults for the names given. */
   readonly weights?: Readonly<Record<string, number>>;
+  /** Builds each core; the mutation tests plant bugs in a copy of the core through it. */
+  readonly coreFactory?: CoreFactory;
 }
 
 /**
@@ -51,6 +53,7 @@ export class RandomDriver {
     this.cluster = new CoreCluster({
       voters: options.voters,
       settings: this.settings,
+      ...(options.coreFactory === undefined ? {} : { coreFactory: options.coreFactory }),
       core: {
         // A short election timeout keeps runs short; jitter comes from its own seeded generator.
         electionTicks: 3,
