@@ -3,19 +3,10 @@ import type { Entry } from '../core/types.js';
 import type { Message } from '../transport/transport.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { decodeMessage, encodeFrame, encodeMessage } from './message-codec.js';
+import { seededRandom } from '../core/random.js';
 
-/** A small seeded generator (xorshift32): fast, and a seed replays the exact same cases. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
-}
+// The core's seeded generator, re-exported so the fuzz tests and the fuzz script share one.
+export { seededRandom };
 
 /** Draws values for the fuzzer from one seeded source. */
 class Draw {

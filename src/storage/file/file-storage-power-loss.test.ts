@@ -7,7 +7,8 @@ import {
   type SnapshotMeta,
 } from '../../core/index.js';
 import { FileStorage } from './file-storage.js';
-import { PowerLossFileSystem, seededRandom } from './power-loss-file-system.test-helpers.js';
+import { seededRandom } from '../../core/index.js';
+import { PowerLossFileSystem } from './power-loss-file-system.test-helpers.js';
 
 /** Independent runs, each from its own seed. */
 const runCount = 40;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { logStorageContract } from '../../testing/index.js';
 import { FaultyFileSystem } from './faulty-file-system.test-helpers.js';
 import { FileStorage } from './file-storage.js';
-import { PowerLossFileSystem, seededRandom } from './power-loss-file-system.test-helpers.js';
+import { seededRandom } from '../../core/index.js';
+import { PowerLossFileSystem } from './power-loss-file-system.test-helpers.js';
 
 const fileSystems = new WeakMap<FileStorage, FaultyFileSystem>();
 

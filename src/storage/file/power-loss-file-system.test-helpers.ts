@@ -36,18 +36,6 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
-/** A small seeded generator, so every crash is reproducible from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
-}
-
 /** See the module comment. */
 export class PowerLossFileSystem implements StorageFileSystem {
   readonly #directories: Map<string, Directory>;

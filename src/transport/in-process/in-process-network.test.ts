@@ -8,19 +8,7 @@ import {
   type InProcessNetworkOptions,
   type NetworkEvent,
 } from './in-process-network.js';
-
-/** A small seeded generator (xorshift32) so each test replays exactly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
-}
+import { seededRandom } from '../../core/index.js';
 
 function heartbeat(from: string, to: string, commit = 0): Heartbeat {
   return { type: 'heartbeat', term: 1, from, to, commit, context: 0 };
