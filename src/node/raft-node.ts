@@ -30,6 +30,7 @@ import {
 import { jsonResultCodec, type ApplyContext } from './state-machine.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { ForwardDeduplicator } from './forward-deduplicator.js';
+import { ReadCoordinator } from './read-coordinator.js';
 import { NodeCounters, type NodeCounterValues } from './node-counters.js';
 
 /** Per-call options of `propose`. */
@@ -52,11 +53,6 @@ export interface ReadOptions extends ProposeOptions {
    * `linearizable`. `stale`: this server's state as it is, possibly behind.
    */
   readonly consistency?: ReadConsistency;
-}
-
-interface QueuedRead {
-  readonly query: unknown;
-  readonly request: PendingRequest<unknown>;
 }
 
 /** What `status()` reports: the core's view plus the runtime's counters. */
@@ -124,12 +120,15 @@ export class RaftNode<
   readonly #forwarded = new Map<number, ForwardedBatch>();
   #forwardRequestId: number;
   readonly #deduplicator = new ForwardDeduplicator();
-  #readQueue: QueuedRead[] = [];
-  #readFlushScheduled = false;
-  #readContext = 0;
-  readonly #readBatches = new Map<number, QueuedRead[]>();
-  /** Confirmed reads waiting for the state machine to reach their index, in index order. */
-  #readsAwaitingApply: { index: number; reads: QueuedRead[] }[] = [];
+  readonly #reads = new ReadCoordinator({
+    requestReadIndex: (context) => this.#core!.readIndex(context),
+    appliedIndex: () => this.#appliedIndex,
+    query: (query) => this.#serve(query),
+    notLeaderError: () => this.#notLeaderError(),
+    schedule: () => this.#schedule(),
+    active: () => this.#core !== null && this.#active,
+    toRaftError,
+  });
   #appliedIndex = 0;
   #softState: SoftState = { role: 'follower', term: 0, leaderId: null };
   #fatal: RaftError | null = null;
@@ -255,8 +254,7 @@ export class RaftNode<
       this.#proposalQueue.length +
       this.#waiters.size +
       this.#forwardQueue.length +
-      this.#readQueue.length +
-      this.#readsAwaitingApply.length;
+      this.#reads.pendingCount;
     if (pending >= this.#options.pendingRequestsMax) {
       return new RaftError('BUSY', `too many pending requests (${pending})`, {
         details: { retryable: true },
@@ -508,7 +506,7 @@ export class RaftNode<
     // The state machine's query returns an Answer; internals carry it as unknown.
     if (consistency === 'stale') return this.#serve(query) as Promise<Answer>;
     const leaseIndex = consistency === 'lease' ? this.#core!.leaseReadIndex() : null;
-    const queued: QueuedRead = {
+    const queued = {
       query,
       request: this.#newRequest<unknown>(options, (reason) =>
         reason === 'timeout'
@@ -516,16 +514,8 @@ export class RaftNode<
           : new RaftError('ABORTED', 'read aborted', { details: { retryable: true } }),
       ),
     };
-    if (leaseIndex !== null) {
-      this.#awaitApplied(leaseIndex, [queued]);
-      return queued.request.promise as Promise<Answer>;
-    }
-    this.#readQueue.push(queued);
-    if (!this.#readFlushScheduled) {
-      this.#readFlushScheduled = true;
-      // Reads made in the same turn share one confirmation round.
-      queueMicrotask(() => this.#flushReads());
-    }
+    if (leaseIndex !== null) this.#reads.awaitApplied(leaseIndex, [queued]);
+    else this.#reads.enqueue(queued);
     return queued.request.promise as Promise<Answer>;
   }
 
@@ -535,70 +525,6 @@ export class RaftNode<
     } catch (error) {
       return Promise.reject(toRaftError(error));
     }
-  }
-
-  #flushReads(): void {
-    this.#readFlushScheduled = false;
-    const batch = this.#readQueue.splice(0).filter((queued) => !queued.request.settled);
-    if (batch.length === 0 || this.#core === null || !this.#active) return;
-    const context = ++this.#readContext;
-    try {
-      this.#core.readIndex(context);
-    } catch (error) {
-      const refusal = toRaftError(error);
-      for (const queued of batch) queued.request.reject(refusal);
-      return;
-    }
-    this.#readBatches.set(context, batch);
-    // A lost answer must not keep the batch forever: once every caller is settled, forget it.
-    void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
-      this.#readBatches.delete(context),
-    );
-    this.#schedule();
-  }
-
-  #onReadStates(reads: Ready['reads']): void {
-    for (const { context, index } of reads) {
-      const batch = this.#readBatches.get(context);
-      if (batch === undefined) continue;
-      this.#readBatches.delete(context);
-      if (index < 0) {
-        const refusal = this.#notLeaderError();
-        for (const queued of batch) queued.request.reject(refusal);
-      } else {
-        this.#awaitApplied(index, batch);
-      }
-    }
-  }
-
-  #awaitApplied(index: number, reads: QueuedRead[]): void {
-    if (this.#appliedIndex >= index) {
-      this.#serveReads(reads);
-      return;
-    }
-    this.#readsAwaitingApply.push({ index, reads });
-    this.#readsAwaitingApply.sort((a, b) => a.index - b.index);
-  }
-
-  #serveReads(reads: readonly QueuedRead[]): void {
-    for (const queued of reads) {
-      if (queued.request.settled) continue;
-      this.#serve(queued.query).then(
-        (answer) => queued.request.resolve(answer),
-        (error: unknown) => queued.request.reject(toRaftError(error)),
-      );
-    }
-  }
-
-  #serveAppliedReads(): void {
-    let ready = 0;
-    while (
-      ready < this.#readsAwaitingApply.length &&
-      this.#readsAwaitingApply[ready]!.index <= this.#appliedIndex
-    ) {
-      ready++;
-    }
-    for (const { reads } of this.#readsAwaitingApply.splice(0, ready)) this.#serveReads(reads);
   }
 
   /**
@@ -798,8 +724,8 @@ export class RaftNode<
     for (const message of ready.messagesAfterPersist) transport.send(message);
     this.#counters.add('messagesSent', ready.messages.length + ready.messagesAfterPersist.length);
     if (ready.committed.length > 0) await this.#applyEntries(ready.committed);
-    if (ready.reads.length > 0) this.#onReadStates(ready.reads);
-    this.#serveAppliedReads();
+    if (ready.reads.length > 0) this.#reads.onReadStates(ready.reads);
+    this.#reads.serveApplied();
   }
 
   #onSoftState(soft: SoftState): void {
@@ -976,13 +902,7 @@ export class RaftNode<
     for (const queued of [...this.#proposalQueue.splice(0), ...this.#forwardQueue.splice(0)]) {
       queued.request.reject(stopped('node stopped before the request entered the log'));
     }
-    const reads = [
-      ...this.#readQueue.splice(0),
-      ...[...this.#readBatches.values()].flat(),
-      ...this.#readsAwaitingApply.splice(0).flatMap((waiting) => waiting.reads),
-    ];
-    this.#readBatches.clear();
-    for (const queued of reads)
+    for (const queued of this.#reads.takeAll())
       queued.request.reject(stopped('node stopped before the read was served'));
     if (wasRunning && error === null) await this.#drainWaiters();
     this.#tickTimer?.cancel();
