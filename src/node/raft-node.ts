@@ -30,6 +30,7 @@ import {
 import { jsonResultCodec, type ApplyContext } from './state-machine.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { ForwardDeduplicator } from './forward-deduplicator.js';
+import { ForwardClient, type QueuedProposal } from './forward-client.js';
 import { ReadCoordinator } from './read-coordinator.js';
 import { NodeCounters, type NodeCounterValues } from './node-counters.js';
 
@@ -65,22 +66,6 @@ export interface NodeStatus extends CoreStatus {
 
 type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-interface QueuedProposal {
-  readonly command: Uint8Array;
-  readonly request: PendingRequest<unknown>;
-  /** Set once the command is in the leader's log. */
-  placed: boolean;
-}
-
-interface ForwardedBatch {
-  /** The leader the batch was sent to. */
-  readonly leaderId: NodeId;
-  readonly batch: readonly QueuedProposal[];
-}
-
-/** Bytes of commands in one forwarded message, well under the codec's frame limit. */
-export const forwardBatchBytesMax = 4 * 1024 * 1024;
-
 interface LogWaiter {
   readonly term: number;
   settle(entry: Entry, result: unknown): void;
@@ -115,10 +100,7 @@ export class RaftNode<
   #proposalQueue: QueuedProposal[] = [];
   #proposalFlushScheduled = false;
   readonly #waiters = new Map<number, LogWaiter>();
-  #forwardQueue: QueuedProposal[] = [];
-  #forwardFlushScheduled = false;
-  readonly #forwarded = new Map<number, ForwardedBatch>();
-  #forwardRequestId: number;
+  readonly #forwards: ForwardClient;
   readonly #deduplicator = new ForwardDeduplicator();
   readonly #reads = new ReadCoordinator({
     requestReadIndex: (context) => this.#core!.readIndex(context),
@@ -142,7 +124,18 @@ export class RaftNode<
       jsonResultCodec,
     );
     // Request ids start at a random point so a restarted follower does not reuse recent ones.
-    this.#forwardRequestId = Math.floor(this.#options.random() * 2 ** 40);
+    this.#forwards = new ForwardClient(
+      {
+        id: this.#options.id,
+        leaderId: () => this.#core?.leaderId ?? null,
+        running: () => this.#lifecycle === 'running',
+        send: (message) => this.#options.transport.send(message),
+        notLeaderError: () => this.#notLeaderError(),
+        decodeResult: (bytes) => this.#options.resultCodec.decode(bytes),
+        batchMax: this.#options.proposalBatchMax,
+      },
+      Math.floor(this.#options.random() * 2 ** 40),
+    );
   }
 
   /** This server's id. */
@@ -253,7 +246,7 @@ export class RaftNode<
     const pending =
       this.#proposalQueue.length +
       this.#waiters.size +
-      this.#forwardQueue.length +
+      this.#forwards.pendingCount +
       this.#reads.pendingCount;
     if (pending >= this.#options.pendingRequestsMax) {
       return new RaftError('BUSY', `too many pending requests (${pending})`, {
@@ -358,66 +351,9 @@ export class RaftNode<
         queued.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason),
       ),
     };
-    this.#forwardQueue.push(queued);
+    this.#forwards.enqueue(queued);
     this.#counters.increment('proposalsForwarded');
-    if (!this.#forwardFlushScheduled) {
-      this.#forwardFlushScheduled = true;
-      queueMicrotask(() => this.#flushForwards());
-    }
     return queued.request.promise;
-  }
-
-  #flushForwards(): void {
-    this.#forwardFlushScheduled = false;
-    const leaderId = this.#core?.leaderId ?? null;
-    const pending = this.#forwardQueue.splice(0).filter((queued) => !queued.request.settled);
-    if (leaderId === null || leaderId === this.id || this.#lifecycle !== 'running') {
-      for (const queued of pending) queued.request.reject(this.#notLeaderError());
-      return;
-    }
-    let batch: QueuedProposal[] = [];
-    let bytes = 0;
-    for (const queued of pending) {
-      const full =
-        batch.length >= this.#options.proposalBatchMax ||
-        (batch.length > 0 && bytes + queued.command.byteLength > forwardBatchBytesMax);
-      if (full) {
-        this.#sendForward(leaderId, batch);
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(queued);
-      bytes += queued.command.byteLength;
-    }
-    if (batch.length > 0) this.#sendForward(leaderId, batch);
-  }
-
-  #sendForward(leaderId: NodeId, batch: readonly QueuedProposal[]): void {
-    const requestId = ++this.#forwardRequestId;
-    for (const queued of batch) queued.placed = true;
-    this.#forwarded.set(requestId, { leaderId, batch });
-    void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
-      this.#forwarded.delete(requestId),
-    );
-    this.#options.transport.send({
-      type: 'forward-proposal',
-      from: this.id,
-      to: leaderId,
-      requestId,
-      commands: batch.map((queued) => queued.command),
-    });
-  }
-
-  /**
-   * The leader changed: answers from the old one may never come, so its callers learn at once that
-   * their commands may or may not have been applied, rather than at their deadline.
-   */
-  #abandonForwardsTo(newLeaderId: NodeId | null): void {
-    for (const [requestId, forwarded] of this.#forwarded) {
-      if (forwarded.leaderId === newLeaderId) continue;
-      this.#forwarded.delete(requestId);
-      for (const queued of forwarded.batch) queued.request.reject(cancelledInLog('leader-changed'));
-    }
   }
 
   /** The leader's side of forwarding: propose for the follower and send back what its caller gets. */
@@ -454,37 +390,6 @@ export class RaftNode<
         reply({ results: [], errorCode: raftError.code, errorMessage: raftError.message });
       },
     );
-  }
-
-  #handleForwardResult(message: ForwardResult): void {
-    const batch = this.#forwarded.get(message.requestId)?.batch;
-    if (batch === undefined) return;
-    this.#forwarded.delete(message.requestId);
-    if (message.errorCode !== null) {
-      const error = new RaftError(message.errorCode as RaftError['code'], message.errorMessage, {
-        details: { leaderId: message.leaderId, forwardedTo: message.from },
-      });
-      for (const queued of batch) queued.request.reject(error);
-      return;
-    }
-    batch.forEach((queued, position) => {
-      const bytes = message.results[position];
-      if (bytes === undefined) {
-        queued.request.reject(
-          new RaftError('INVALID_MESSAGE', 'forwarded result is missing an answer'),
-        );
-        return;
-      }
-      try {
-        queued.request.resolve(this.#options.resultCodec.decode(bytes));
-      } catch (error) {
-        queued.request.reject(
-          new RaftError('INVALID_MESSAGE', 'forwarded result could not be decoded', {
-            cause: error,
-          }),
-        );
-      }
-    });
   }
 
   /**
@@ -643,7 +548,7 @@ export class RaftNode<
       return;
     }
     if (message.type === 'forward-proposal') this.#handleForwardProposal(message);
-    else if (message.type === 'forward-result') this.#handleForwardResult(message);
+    else if (message.type === 'forward-result') this.#forwards.onResult(message);
     else this.#step(message);
   }
 
@@ -744,7 +649,7 @@ export class RaftNode<
       });
     }
     if (soft.leaderId !== previous.leaderId) {
-      this.#abandonForwardsTo(soft.leaderId);
+      this.#forwards.abandonAllBut(soft.leaderId);
       this.#counters.increment('leaderChanges');
       this.#publish('leader', { nodeId: this.id, leaderId: soft.leaderId, term: soft.term });
     }
@@ -899,7 +804,7 @@ export class RaftNode<
     this.#lifecycle = 'stopping';
     const stopped = (message: string): RaftError =>
       error ?? new RaftError('STOPPED', message, { details: { retryable: false } });
-    for (const queued of [...this.#proposalQueue.splice(0), ...this.#forwardQueue.splice(0)]) {
+    for (const queued of [...this.#proposalQueue.splice(0), ...this.#forwards.takeQueued()]) {
       queued.request.reject(stopped('node stopped before the request entered the log'));
     }
     for (const queued of this.#reads.takeAll())
@@ -908,10 +813,7 @@ export class RaftNode<
     this.#tickTimer?.cancel();
     for (const waiter of this.#waiters.values()) waiter.fail(error ?? cancelledInLog('stopped'));
     this.#waiters.clear();
-    for (const { batch } of this.#forwarded.values()) {
-      for (const queued of batch) queued.request.reject(error ?? cancelledInLog('stopped'));
-    }
-    this.#forwarded.clear();
+    this.#forwards.rejectInFlight(error ?? cancelledInLog('stopped'));
     await this.#options.transport.stop().catch(() => undefined);
     await this.#loopIdle.catch(() => undefined);
     this.#lifecycle = 'stopped';
@@ -921,11 +823,11 @@ export class RaftNode<
 
   /** Lets proposals already in the log settle, for at most `stopDrainMs`. */
   async #drainWaiters(): Promise<void> {
-    if (this.#waiters.size === 0 && this.#forwarded.size === 0) return;
+    if (this.#waiters.size === 0 && this.#forwards.inFlightCount === 0) return;
     const deadline = this.#options.clock.now() + this.#options.stopDrainMs;
     const stepMs = Math.max(1, Math.min(this.#options.tickMs, this.#options.stopDrainMs / 10));
     while (
-      (this.#waiters.size > 0 || this.#forwarded.size > 0) &&
+      (this.#waiters.size > 0 || this.#forwards.inFlightCount > 0) &&
       this.#options.clock.now() < deadline
     ) {
       await this.#sleep(stepMs);
