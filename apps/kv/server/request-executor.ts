@@ -52,8 +52,6 @@ export class RequestExecutor {
   readonly #metrics: KvMetrics;
   readonly #policy: RetryPolicy;
   readonly #clock: () => number;
-  /** Writes in flight, each with the leader it was handed to. */
-  readonly #inFlight = new Map<AbortController, string | null>();
 
   constructor(options: {
     readonly node: KvNode;
@@ -66,14 +64,6 @@ export class RequestExecutor {
     this.#metrics = options.metrics;
     this.#policy = { ...defaultRetryPolicy, ...options.policy };
     this.#clock = options.clock ?? Date.now;
-    // A write handed to a leader that is no longer the leader will not be answered by it; the
-    // node would only give up at the deadline. Abort at once instead: the client learns that the
-    // outcome is unknown and can decide to retry, seconds earlier.
-    this.#node.on('leader', ({ leaderId }) => {
-      for (const [controller, handedTo] of this.#inFlight) {
-        if (handedTo !== leaderId) controller.abort();
-      }
-    });
   }
 
   /** Proposes `operations` as one log entry; resolves with their replies, concatenated. */
@@ -121,14 +111,10 @@ export class RequestExecutor {
     }
   }
 
-  async #propose(command: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const controller = new AbortController();
-    this.#inFlight.set(controller, this.#node.leaderId);
-    try {
-      return await this.#node.propose(command, { timeoutMs, signal: controller.signal });
-    } finally {
-      this.#inFlight.delete(controller);
-    }
+  // A write forwarded to a leader that loses office is answered OUTCOME_UNKNOWN by the node at
+  // once (it abandons forwards to a replaced leader), so no deadline is waited out here.
+  #propose(command: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return this.#node.propose(command, { timeoutMs });
   }
 
   /** Proposes a batch with no operations: it only carries this server's clock into the log. */
