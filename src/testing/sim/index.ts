@@ -1,4 +1,6 @@
-export { SimCluster, derivedRandom, type SimClusterListener } from './sim-cluster.js';
+export { SimCluster } from './sim-cluster.js';
+export { derivedRandom } from './derived-random.js';
+export type { SimClusterListener } from './cluster-listener.js';
 export {
   fastDisk,
   runUntilDefaults,
@@ -19,6 +21,7 @@ export {
   type ArmedTrigger,
   type MessagePattern,
   type PauseCondition,
+  type PauseTarget,
   type PauseTrigger,
 } from './pause-triggers.js';
 export {

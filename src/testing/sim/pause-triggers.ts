@@ -1,9 +1,9 @@
 import type { NodeId } from '../../core/types.js';
 import type { Role } from '../../core/configuration.js';
 import type { Message } from '../../transport/transport.js';
-import type { SimCluster, SimClusterListener } from './sim-cluster.js';
+import type { SimClusterListener } from './cluster-listener.js';
 
-/** What a trigger may look at: the part of a {@link SimCluster} that does not depend on types. */
+/** What a trigger may look at: the part of a `SimCluster` that does not depend on its types. */
 export interface PauseTarget {
   isUp(nodeId: NodeId): boolean;
   node(nodeId: NodeId): { readonly role: Role; status(): { readonly commitIndex: number } };
@@ -31,13 +31,17 @@ export interface PauseTrigger {
   arm(cluster: PauseTarget): ArmedTrigger;
 }
 
-/** What `runUntil` accepts: a trigger or a plain predicate checked before every step. */
-export type PauseCondition<Result = unknown, Query = unknown, Answer = unknown> =
-  PauseTrigger | ((cluster: SimCluster<Result, Query, Answer>) => boolean);
+/**
+ * What `runUntil` accepts: a trigger or a plain predicate checked before every step. `Target` is
+ * the cluster the predicate is given (a `SimCluster`); this module never names it, so the cluster
+ * can import the triggers without an import cycle.
+ */
+export type PauseCondition<Target extends PauseTarget = PauseTarget> =
+  PauseTrigger | ((cluster: Target) => boolean);
 
 /** Whether `condition` is a {@link PauseTrigger} rather than a predicate. */
-export function isPauseTrigger<Result, Query, Answer>(
-  condition: PauseCondition<Result, Query, Answer>,
+export function isPauseTrigger<Target extends PauseTarget>(
+  condition: PauseCondition<Target>,
 ): condition is PauseTrigger {
   return typeof condition === 'object';
 }

@@ -18,7 +18,8 @@ import {
   encodeKeyValueCommand,
 } from './key-value-state-machine.js';
 import { commandKey, entryContentKey } from './entry-key.js';
-import { SimCluster, derivedRandom } from './sim-cluster.js';
+import { derivedRandom } from './derived-random.js';
+import { SimCluster } from './sim-cluster.js';
 import { KeyValueWorkload } from './sim-workload.js';
 
 /** Options of {@link runSimulation}. */

@@ -1,11 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { RaftError } from '../../core/errors.js';
-import { hashString, seededRandom, type RandomSource } from '../../core/random.js';
+import type { RandomSource } from '../../core/random.js';
 import type { NodeId } from '../../core/types.js';
-import type { RaftNodeOptions } from '../../node/node-options.js';
-import { RaftNode } from '../../node/raft-node.js';
+import type { RaftNode } from '../../node/raft-node.js';
 import { SimulatedClock } from '../../node/simulated-clock.js';
-import { MemoryStorage } from '../../storage/memory/memory-storage.js';
 import {
   InProcessNetwork,
   type NetworkEvent,
@@ -13,15 +11,22 @@ import {
 } from '../../transport/in-process/in-process-network.js';
 import type { Message } from '../../transport/transport.js';
 import { ClusterCheckers } from '../checkers/cluster-checkers.js';
-import type { TraceNodeState, TraceRow } from '../trace/trace-row.js';
 import { Tracer } from '../trace/tracer.js';
-import { formatAnyMessage } from './format-any-message.js';
+import { ClusterListeners, type SimClusterListener } from './cluster-listener.js';
+import { derivedRandom } from './derived-random.js';
+import { FaultCounts, type FaultKind } from './fault-counts.js';
 import { GatedClock } from './gated-clock.js';
-import { GatedTransport, NodeEndpoint } from './gated-transport.js';
-import { isPauseTrigger, type ArmedTrigger, type PauseCondition } from './pause-triggers.js';
-import { RecordingStateMachine } from './recording-state-machine.js';
+import { NodeEndpoint } from './gated-transport.js';
+import { HeldMessages } from './held-messages.js';
 import {
-  fastDisk,
+  createIncarnation,
+  createSlot,
+  type Incarnation,
+  type NodeSlot,
+  type ProcessHost,
+} from './node-process.js';
+import { isPauseTrigger, type ArmedTrigger, type PauseCondition } from './pause-triggers.js';
+import {
   runUntilDefaults,
   simClusterDefaults,
   type CrashOptions,
@@ -29,55 +34,8 @@ import {
   type RunUntilOptions,
   type SimClusterOptions,
 } from './sim-options.js';
-import { SimStorage } from './sim-storage.js';
-import { FaultCounts, type FaultKind } from './fault-counts.js';
-
-/** One life of a node's process, from start to crash or stop. */
-interface Incarnation<Result, Query, Answer> {
-  readonly number: number;
-  readonly clock: GatedClock;
-  readonly transport: GatedTransport;
-  readonly storage: SimStorage;
-  readonly stateMachine: RecordingStateMachine<Result, Query, Answer>;
-  readonly node: RaftNode<Result, Query, Answer>;
-  alive: boolean;
-  /** Whether the process stopped because a write failed (not a simulator-made crash). */
-  storageFailed: boolean;
-  /** The commit index read at the end of the last step that ran this node. */
-  lastCommit: number;
-  /** The term read at the end of the last step that ran this node. */
-  term: number;
-}
-
-/** A node slot: its disk outlives its processes. */
-interface NodeSlot<Result, Query, Answer> {
-  readonly id: NodeId;
-  disk: MemoryStorage;
-  diskLatency: DiskLatency;
-  /** The latency the options gave, to return to after a slow spell. */
-  readonly baseDiskLatency: DiskLatency;
-  readonly endpoint: NodeEndpoint;
-  incarnations: number;
-  current: Incarnation<Result, Query, Answer> | null;
-  traced: TraceNodeState;
-}
-
-/** Listens to what happens in a {@link SimCluster}. */
-export interface SimClusterListener {
-  /** A message was sent (before the network decides its fate). */
-  readonly onSend?: (message: Message) => void;
-  /** A node's process died (crash or failed write); its callers will never hear back. */
-  readonly onProcessDied?: (nodeId: NodeId) => void;
-}
-
-/** Messages held back at most; beyond it they are dropped (a test that forgot to release). */
-const heldMessagesMax = 100_000;
-
-/** How long a gracefully stopped node waits for its proposals to settle, in virtual ms. */
-const simStopDrainMs = 100;
-
-/** The most listeners at once; tests add a few, a leak trips this. */
-const listenersMax = 1000;
+import type { SimStorage } from './sim-storage.js';
+import { SimTraceRecorder } from './sim-trace-recorder.js';
 
 /**
  * A whole Raft cluster inside one process, on virtual time: real {@link RaftNode} code with a
@@ -85,6 +43,10 @@ const listenersMax = 1000;
  * writes become durable only when the simulated disk syncs them. Every random decision derives
  * from one seed, so a run replays exactly. Safety checkers watch every step, and a
  * {@link Tracer} records every send, receive, role change, commit and fault.
+ *
+ * Its parts live beside it: node slots and their processes (`node-process.ts`), messages held
+ * for manual delivery (`held-messages.ts`), trace rows (`sim-trace-recorder.ts`), listeners
+ * (`cluster-listener.ts`) and pause triggers (`pause-triggers.ts`).
  *
  * ```ts
  * const cluster = new SimCluster({ seed: 7, stateMachine: () => new KeyValueStateMachine() });
@@ -102,14 +64,13 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
   readonly checkers: ClusterCheckers;
   readonly faults = new FaultCounts();
   readonly tracer: Tracer | null;
-  readonly #options: SimClusterOptions<Result, Query, Answer>;
   readonly #slots = new Map<NodeId, NodeSlot<Result, Query, Answer>>();
-  readonly #diskRandom: RandomSource;
   readonly #faultRandom: RandomSource;
-  readonly #listeners = new Set<SimClusterListener>();
-  #held: Message[] = [];
-  #holdFilter: ((message: Message) => boolean) | null = null;
-  #releasing = false;
+  readonly #listeners = new ClusterListeners();
+  readonly #held = new HeldMessages();
+  readonly #trace: SimTraceRecorder;
+  readonly #host: ProcessHost<Result, Query, Answer>;
+  readonly #interceptor: SimClusterOptions<Result, Query, Answer>['interceptor'];
   #steps = 0;
   #lastFired = '';
   #resetEndpointOnCrash: boolean;
@@ -117,7 +78,6 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
   readonly #touched = new Set<NodeId>();
 
   constructor(options: SimClusterOptions<Result, Query, Answer>) {
-    this.#options = options;
     this.seed = options.seed;
     this.ids = nodeIdsOf(options.nodes ?? simClusterDefaults.nodes);
     this.clock = new SimulatedClock();
@@ -126,9 +86,38 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
       options.tracer === undefined
         ? new Tracer({ rowsMax: simClusterDefaults.traceRowsMax })
         : options.tracer;
+    this.#trace = new SimTraceRecorder(this.tracer, {
+      now: () => this.clock.now(),
+      stateOf: (nodeId) => this.#traceState(nodeId),
+    });
+    this.#interceptor = options.interceptor;
     this.#resetEndpointOnCrash = options.inFlightSurvivesCrash !== true;
-    this.#diskRandom = this.random('disk');
     this.#faultRandom = this.random('crash');
+    this.#host = {
+      options,
+      ids: this.ids,
+      clock: this.clock,
+      checkers: this.checkers,
+      trace: this.#trace,
+      diskRandom: this.random('disk'),
+      faultRandom: this.#faultRandom,
+      random: (purpose) => this.random(purpose),
+      timerFired: (nodeId, label) => {
+        this.#lastFired = label;
+        this.#touched.add(nodeId);
+      },
+      received: (nodeId, message) => {
+        this.#touched.add(nodeId);
+        this.#trace.received(nodeId, message);
+      },
+      writeFailed: (incarnation) => {
+        incarnation.storageFailed = true;
+        const slot = this.#slot(incarnation.node.id);
+        slot.disk = incarnation.storage.survivor ?? slot.disk;
+        this.#kill(incarnation);
+        this.#trace.note(slot.id, 'write failed: the process stops');
+      },
+    };
     const networkClock = new GatedClock({
       inner: this.clock,
       label: 'network',
@@ -144,16 +133,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     });
     this.network.setInterceptor((message) => this.#intercept(message));
     for (const id of this.ids) {
-      this.#slots.set(id, {
-        id,
-        disk: new MemoryStorage({ manualSync: true }),
-        diskLatency: { ...fastDisk, ...options.disk },
-        baseDiskLatency: { ...fastDisk, ...options.disk },
-        endpoint: new NodeEndpoint(this.network.transport()),
-        incarnations: 0,
-        current: null,
-        traced: {},
-      });
+      this.#slots.set(id, createSlot(id, new NodeEndpoint(this.network.transport()), options.disk));
     }
   }
 
@@ -231,13 +211,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
 
   /** Calls `listener`'s hooks until the returned function is called. */
   listen(listener: SimClusterListener): () => void {
-    if (this.#listeners.size >= listenersMax) {
-      throw new RaftError('BUSY', `more than ${listenersMax} cluster listeners`);
-    }
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#listeners.add(listener);
   }
 
   // ---- running -------------------------------------------------------------------------------
@@ -273,7 +247,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
    * Runs steps until `condition` holds (a pause trigger or a function), checking before each.
    * Rejects with `TIMEOUT` after `timeMsMax` of virtual time or `stepsMax` steps.
    */
-  async runUntil(condition: PauseCondition<Result, Query, Answer>, options: RunUntilOptions = {}) {
+  async runUntil(condition: PauseCondition<this>, options: RunUntilOptions = {}): Promise<void> {
     const timeMsMax = options.timeMsMax ?? runUntilDefaults.timeMsMax;
     const stepsMax = options.stepsMax ?? runUntilDefaults.stepsMax;
     let reached: () => boolean;
@@ -320,7 +294,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
   /** Cuts every link between the groups, both ways. */
   partition(...groups: readonly (readonly NodeId[])[]): void {
     this.network.partition(...groups);
-    this.#fault(
+    this.#faultRow(
       'partition',
       groups[0]?.[0] ?? '',
       groups.map((group) => group.join(',')).join(' | '),
@@ -338,19 +312,19 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
   /** Cuts the link from `from` to `to` only (a one-way partition). */
   block(from: NodeId, to: NodeId): void {
     this.network.block(from, to);
-    this.#fault('one-way-partition', from, `${from} -/-> ${to}`);
+    this.#faultRow('one-way-partition', from, `${from} -/-> ${to}`);
   }
 
   /** Restores the link from `from` to `to` cut by {@link block}. */
   unblock(from: NodeId, to: NodeId): void {
     this.network.unblock(from, to);
-    this.#note(from, `link ${from} -> ${to} restored`);
+    this.#trace.note(from, `link ${from} -> ${to} restored`);
   }
 
   /** Restores every link cut by {@link partition}, {@link isolate} or {@link block}. */
   healPartitions(): void {
     this.network.heal();
-    this.#note('network', 'partitions healed');
+    this.#trace.note('network', 'partitions healed');
   }
 
   /** Restores every cut link and sets random faults back to none; disks become fast again. */
@@ -364,13 +338,13 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
       delayMsMax: 1,
     });
     for (const slot of this.#slots.values()) slot.diskLatency = slot.baseDiskLatency;
-    this.#note('heal', 'network healed, random faults off');
+    this.#trace.note('heal', 'network healed, random faults off');
   }
 
   /** Changes the random network faults. */
   setNetworkFaults(faults: Partial<NetworkFaults>): void {
     this.network.setFaults(faults);
-    this.#note('network', JSON.stringify(faults));
+    this.#trace.note('network', JSON.stringify(faults));
   }
 
   /**
@@ -381,7 +355,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     const slot = this.#slot(nodeId);
     slot.diskLatency = latency ?? slot.baseDiskLatency;
     if (latency !== null && latency.syncDelayMsMax > slot.baseDiskLatency.syncDelayMsMax) {
-      this.#fault(
+      this.#faultRow(
         'slow-disk',
         nodeId,
         `sync ${latency.syncDelayMsMin}-${latency.syncDelayMsMax} ms`,
@@ -393,7 +367,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
   failNextWrite(nodeId: NodeId): void {
     const current = this.#alive(nodeId);
     current.storage.inner.failNextWrite();
-    this.#fault('failed-fsync', nodeId, 'next write fails');
+    this.#faultRow('failed-fsync', nodeId, 'next write fails');
   }
 
   /**
@@ -411,7 +385,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
         : Math.min(requested, pending);
     slot.disk = current.storage.survivor ?? current.storage.inner.crash({ pendingStepsKept: kept });
     this.#kill(current);
-    this.#fault(
+    this.#faultRow(
       kept > 0 ? 'torn-tail-crash' : 'crash',
       nodeId,
       `kept ${kept} of ${pending} unsynced write steps`,
@@ -429,7 +403,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
       slot.disk = slot.current.storage.survivor ?? slot.disk;
       this.#kill(slot.current);
     }
-    this.#fault('restart', nodeId, `incarnation ${slot.incarnations + 1}`);
+    this.#faultRow('restart', nodeId, `incarnation ${slot.incarnations + 1}`);
     void this.#launch(nodeId).catch((error: unknown) => {
       this.checkers.log.report('node-failure', `${nodeId} failed to restart: ${String(error)}`);
     });
@@ -444,42 +418,32 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
    * held stay held.
    */
   holdMessages(filter: ((message: Message) => boolean) | null = () => true): void {
-    this.#holdFilter = filter;
+    this.#held.setFilter(filter);
   }
 
   /** The messages held back so far, oldest first. */
   heldMessages(): readonly Message[] {
-    return this.#held;
+    return this.#held.messages();
   }
 
   /** Sends the held messages `filter` accepts (all by default) on through the network. */
   deliverHeld(filter: (message: Message) => boolean = () => true): number {
-    const chosen = this.#held.filter(filter);
-    this.#held = this.#held.filter((message) => !filter(message));
-    this.#releasing = true;
-    try {
-      for (const message of chosen) {
-        const current = this.#slot(message.from).current;
-        if (current !== null && current.alive) current.transport.send(message);
-      }
-    } finally {
-      this.#releasing = false;
-    }
-    return chosen.length;
+    return this.#held.release(filter, (message) => {
+      const current = this.#slot(message.from).current;
+      if (current !== null && current.alive) current.transport.send(message);
+    });
   }
 
   /** Forgets the held messages `filter` accepts (all by default), as if the network lost them. */
   dropHeld(filter: (message: Message) => boolean = () => true): number {
-    const dropped = this.#held.filter(filter).length;
-    this.#held = this.#held.filter((message) => !filter(message));
-    return dropped;
+    return this.#held.take(filter).length;
   }
 
   // ---- tracing -------------------------------------------------------------------------------
 
   /** Adds a `client` row for `nodeId` to the trace. */
   traceClient(nodeId: NodeId, message: string, detail?: string): void {
-    this.#record({
+    this.#trace.record({
       node: nodeId,
       event: 'client',
       message,
@@ -489,7 +453,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
 
   /** Adds a `note` row to the trace. */
   traceNote(nodeId: NodeId, message: string): void {
-    this.#record({ node: nodeId, event: 'note', message });
+    this.#trace.note(nodeId, message);
   }
 
   // ---- internals -----------------------------------------------------------------------------
@@ -515,9 +479,8 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
    */
   async #launch(nodeId: NodeId): Promise<void> {
     const slot = this.#slot(nodeId);
-    const incarnation = this.#createIncarnation(slot);
+    const incarnation = createIncarnation(slot, this.#host);
     slot.current = incarnation;
-    this.#watch(slot, incarnation);
     const { storage, stateMachine, node } = incarnation;
     await storage.load();
     // What the disk and a durable state machine promise: the commit index may not start below.
@@ -531,118 +494,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     incarnation.lastCommit = status.commitIndex;
     incarnation.term = status.term;
     this.checkers.commitMonotonic.observeRestart(nodeId, status.commitIndex, floor);
-    this.#record({
-      node: nodeId,
-      event: 'note',
-      message: `started (incarnation ${incarnation.number})`,
-    });
-  }
-
-  /** A new process for `slot`: its clock, endpoint, disk, state machine and node, not started. */
-  #createIncarnation(slot: NodeSlot<Result, Query, Answer>): Incarnation<Result, Query, Answer> {
-    const nodeId = slot.id;
-    const number = ++slot.incarnations;
-    const clock = new GatedClock({
-      inner: this.clock,
-      label: `${nodeId} timer`,
-      onFire: (label) => {
-        this.#lastFired = label;
-        this.#touched.add(nodeId);
-      },
-    });
-    const transport = new GatedTransport(slot.endpoint, (message) =>
-      this.#onReceived(nodeId, message),
-    );
-    const storage = new SimStorage({
-      inner: slot.disk,
-      clock,
-      hooks: {
-        syncDelayMs: () => {
-          const { syncDelayMsMin, syncDelayMsMax } = slot.diskLatency;
-          return syncDelayMsMin + this.#diskRandom() * (syncDelayMsMax - syncDelayMsMin);
-        },
-        onEntries: (entries, log) => this.checkers.entriesWritten(nodeId, entries, log),
-        stepsKeptOnFailure: (pending) => Math.floor(this.#faultRandom() * (pending + 1)),
-        onWriteFailed: () => {
-          incarnation.storageFailed = true;
-          slot.disk = incarnation.storage.survivor ?? slot.disk;
-          this.#kill(incarnation);
-          this.#note(nodeId, 'write failed: the process stops');
-        },
-      },
-    });
-    const stateMachine = new RecordingStateMachine(this.#options.stateMachine(nodeId), (entry) => {
-      if (!incarnation.alive) return;
-      this.checkers.entryApplied(nodeId, number, entry, incarnation.node.status().term);
-    });
-    const node = new RaftNode<Result, Query, Answer>(
-      this.#nodeOptions(nodeId, number, { storage, transport, stateMachine, clock }),
-    );
-    const incarnation: Incarnation<Result, Query, Answer> = {
-      number,
-      clock,
-      transport,
-      storage,
-      stateMachine,
-      node,
-      alive: true,
-      storageFailed: false,
-      lastCommit: 0,
-      term: 0,
-    };
-    return incarnation;
-  }
-
-  #nodeOptions(
-    nodeId: NodeId,
-    incarnation: number,
-    parts: Pick<
-      RaftNodeOptions<Result, Query, Answer>,
-      'storage' | 'transport' | 'stateMachine' | 'clock'
-    >,
-  ): RaftNodeOptions<Result, Query, Answer> {
-    const options = this.#options;
-    const extra = options.nodeOptions?.(nodeId);
-    return {
-      tickMs: options.tickMs ?? simClusterDefaults.tickMs,
-      requestTimeoutMs: options.requestTimeoutMs ?? simClusterDefaults.requestTimeoutMs,
-      stopDrainMs: simStopDrainMs,
-      ...extra,
-      ...parts,
-      id: nodeId,
-      storage: options.wrapStorage?.(parts.storage, nodeId) ?? parts.storage,
-      random: this.random(`election:${nodeId}:${incarnation}`),
-      initialConfiguration: this.ids,
-      ...(options.settings === undefined ? {} : { initialSettings: options.settings }),
-      core: {
-        electionTicks: options.electionTicks ?? simClusterDefaults.electionTicks,
-        heartbeatTicks: options.heartbeatTicks ?? simClusterDefaults.heartbeatTicks,
-        ...extra?.core,
-      },
-    };
-  }
-
-  /** Subscribes to the node's events for the checkers and the trace. */
-  #watch(slot: NodeSlot<Result, Query, Answer>, incarnation: Incarnation<Result, Query, Answer>) {
-    const { node } = incarnation;
-    node.on('role', ({ role, previousRole, term }) => {
-      if (!incarnation.alive) return;
-      incarnation.term = term;
-      if (role === 'leader') this.checkers.leaderElected(slot.id, term, incarnation.storage.log);
-      else if (previousRole === 'leader') this.checkers.leaderGone(slot.id);
-      this.#record({
-        node: slot.id,
-        event: 'role',
-        message: `${previousRole} -> ${role} term=${term}`,
-      });
-    });
-    node.on('error', ({ error, fatal }) => {
-      if (!fatal || incarnation.storageFailed || !incarnation.alive) return;
-      this.checkers.log.report(
-        'node-failure',
-        `${slot.id} stopped: ${error.code} ${error.message}`,
-      );
-    });
+    this.#trace.note(nodeId, `started (incarnation ${incarnation.number})`);
   }
 
   /** Ends a process: timers, endpoint and callers are cut off for good. */
@@ -653,63 +505,26 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     void incarnation.transport.close(this.#resetEndpointOnCrash);
     const id = incarnation.node.id;
     this.checkers.leaderGone(id);
-    for (const listener of this.#listeners) listener.onProcessDied?.(id);
+    this.#listeners.processDied(id);
   }
 
   #intercept(message: Message): Message | null {
-    const intercepted =
-      this.#options.interceptor === undefined ? message : this.#options.interceptor(message);
+    const intercepted = this.#interceptor === undefined ? message : this.#interceptor(message);
     if (intercepted === null) return null;
-    if (!this.#releasing && this.#holdFilter?.(intercepted) === true) {
-      if (this.#held.length >= heldMessagesMax) return null;
-      this.#held.push(intercepted);
-      this.#record({
-        node: intercepted.from,
-        event: 'note',
-        peer: intercepted.to,
-        message: formatAnyMessage(intercepted),
-        detail: 'held',
-      });
-      return null;
-    }
-    return intercepted;
+    const fate = this.#held.intercept(intercepted);
+    if (fate === 'held') this.#trace.held(intercepted);
+    return fate === 'pass' ? intercepted : null;
   }
 
   #onNetworkEvent(event: NetworkEvent): void {
-    const message = event.message;
     if (event.kind === 'send') {
-      this.checkers.messageSent(message);
-      for (const listener of this.#listeners) listener.onSend?.(message);
-      if (this.tracer === null) return;
-      this.#record({
-        node: message.from,
-        event: 'send',
-        peer: message.to,
-        message: formatAnyMessage(message),
-      });
+      this.checkers.messageSent(event.message);
+      this.#listeners.sent(event.message);
     } else if (event.kind === 'drop') {
-      if (event.reason === 'filtered' && this.#holdFilter !== null) return;
+      if (event.reason === 'filtered' && this.#held.holding) return;
       if (event.reason === 'random') this.faults.add('message-loss');
-      if (this.tracer === null) return;
-      this.#record({
-        node: message.from,
-        event: 'fault',
-        peer: message.to,
-        message: formatAnyMessage(message),
-        detail: `dropped: ${event.reason}`,
-      });
     }
-  }
-
-  #onReceived(nodeId: NodeId, message: Message): void {
-    this.#touched.add(nodeId);
-    if (this.tracer === null) return;
-    this.#record({
-      node: nodeId,
-      event: 'receive',
-      peer: message.from,
-      message: formatAnyMessage(message),
-    });
+    this.#trace.networkEvent(event);
   }
 
   /**
@@ -726,60 +541,36 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
       this.checkers.commitMonotonic.observeCommit(slot.id, current.number, status);
       if (status.commitIndex > current.lastCommit) {
         current.lastCommit = status.commitIndex;
-        this.#record({ node: slot.id, event: 'commit', message: `commit=${status.commitIndex}` });
+        this.#trace.record({
+          node: slot.id,
+          event: 'commit',
+          message: `commit=${status.commitIndex}`,
+        });
       }
     }
     this.#touched.clear();
   }
 
-  #fault(kind: FaultKind, nodeId: NodeId, detail: string): void {
+  /** Counts a fault and records it in the trace. */
+  #faultRow(kind: FaultKind, nodeId: NodeId, detail: string): void {
     this.faults.add(kind);
-    this.#record({
-      node: nodeId === '' ? 'network' : nodeId,
-      event: 'fault',
-      message: kind,
-      detail,
-    });
+    this.#trace.fault(kind, nodeId, detail);
   }
 
-  #note(nodeId: NodeId, message: string): void {
-    this.#record({ node: nodeId, event: 'note', message });
-  }
-
-  /** Records a row with the node's state delta since its last row. */
-  #record(row: Omit<TraceRow, 'time' | 'state'>): void {
-    if (this.tracer === null) return;
-    const state = this.#stateDelta(row.node);
-    this.tracer.record({ time: this.clock.now(), ...row, ...(state === null ? {} : { state }) });
-  }
-
-  #stateDelta(nodeId: NodeId): TraceNodeState | null {
-    const slot = this.#slots.get(nodeId);
-    const current = slot?.current;
-    if (slot === undefined || current === null || current === undefined) return null;
-    // Cheap reads only (a row is recorded for every message): the role getter, the storage's
-    // log, and term and commit as read at the end of the node's last step.
-    const now: TraceNodeState = {
+  /**
+   * A node's state for the trace, from cheap reads only (a row is recorded for every message):
+   * the role getter, the storage's log, and term and commit as read at the end of its last step.
+   */
+  #traceState(nodeId: NodeId) {
+    const current = this.#slots.get(nodeId)?.current;
+    if (current === null || current === undefined) return null;
+    return {
       role: current.alive ? current.node.role : 'down',
       term: current.term,
       lastIndex: current.storage.log.lastIndex,
       commit: current.lastCommit,
     };
-    const before = slot.traced;
-    const delta: TraceNodeState = {
-      ...(now.role === before.role ? {} : { role: now.role }),
-      ...(now.term === before.term ? {} : { term: now.term }),
-      ...(now.lastIndex === before.lastIndex ? {} : { lastIndex: now.lastIndex }),
-      ...(now.commit === before.commit ? {} : { commit: now.commit }),
-    };
-    slot.traced = now;
-    return Object.keys(delta).length === 0 ? null : delta;
   }
-}
-
-/** A random source derived from `seed` and `purpose`: each purpose gets its own stream. */
-export function derivedRandom(seed: number, purpose: string): RandomSource {
-  return seededRandom(hashString(`${seed}:${purpose}`));
 }
 
 function nodeIdsOf(nodes: number | readonly NodeId[]): readonly NodeId[] {
