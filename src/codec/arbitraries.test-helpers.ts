@@ -122,6 +122,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     snapshot: snapshotMeta,
     offset: safeUnsigned,
     data: payload,
+    totalBytes: safeUnsigned,
+    checksum: fc.integer({ min: 0, max: 0xffff_ffff }),
     done: fc.boolean(),
   }),
   fc.record({

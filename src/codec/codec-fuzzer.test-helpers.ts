@@ -121,6 +121,8 @@ export function randomMessage(random: () => number): Message {
         },
         offset: draw.unsigned(),
         data: draw.bytes(40),
+        totalBytes: draw.unsigned(),
+        checksum: draw.unsigned() % 0x1_0000_0000,
         done: draw.boolean(),
       };
     case 8:

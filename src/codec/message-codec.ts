@@ -170,7 +170,8 @@ const installSnapshot: MessageFormat<'install-snapshot'> = {
   code: 8,
   write: (writer, message) => {
     writeSnapshotMeta(writer, message.snapshot);
-    writer.u64(message.offset).bytes(message.data).boolean(message.done);
+    writer.u64(message.offset).bytes(message.data).u64(message.totalBytes);
+    writer.u32(message.checksum).boolean(message.done);
   },
   read: (reader, header, limits): InstallSnapshot => ({
     type: 'install-snapshot',
@@ -178,6 +179,8 @@ const installSnapshot: MessageFormat<'install-snapshot'> = {
     snapshot: readSnapshotMeta(reader, limits),
     offset: reader.u64(),
     data: reader.bytes(limits.messageBytesMax),
+    totalBytes: reader.u64(),
+    checksum: reader.u32(),
     done: reader.boolean(),
   }),
 };

@@ -3,7 +3,7 @@ export * from './messages.js';
 export * from './errors.js';
 export { RaftCore } from './raft-core.js';
 export type { CoreStartState, CoreStatus, PeerProgress, ProposalPlacement } from './raft-core.js';
-export type { Ready, SoftState } from './ready.js';
+export type { Ready, SnapshotTransfer, SoftState } from './ready.js';
 export type { ReadState } from './read-index.js';
 export type { Role } from './configuration.js';
 export { isVoter, membersOf, isJoint, validateConfiguration } from './configuration.js';

@@ -68,16 +68,30 @@ export interface TimeoutNow extends MessageBase {
   readonly type: 'timeout-now';
 }
 
-/** One chunk of a snapshot; the metadata travels with every chunk so any chunk is self-describing. */
+/**
+ * One chunk of a snapshot. The metadata, the total size and the checksum travel with every chunk, so
+ * any chunk is self-describing: a follower that already holds part of the same snapshot (same index,
+ * term, size and checksum) tells whoever sends it where to resume, even a new leader.
+ */
 export interface InstallSnapshot extends MessageBase {
   readonly type: 'install-snapshot';
   readonly snapshot: SnapshotMeta;
+  /** Where `data` starts in the snapshot. */
   readonly offset: number;
   readonly data: Uint8Array;
+  /** The whole snapshot's size in bytes. */
+  readonly totalBytes: number;
+  /** CRC-32C over the whole snapshot, checked before it is installed. */
+  readonly checksum: number;
+  /** Set on the chunk that ends at `totalBytes`. */
   readonly done: boolean;
 }
 
-/** Acknowledges snapshot bytes up to `bytesReceived`; `success` false asks the leader to restart. */
+/**
+ * Acknowledges the first `bytesReceived` bytes of the snapshot at `snapshotIndex` (cumulative: the
+ * sender resumes from there). `success` false says the snapshot was refused as a whole (a checksum
+ * mismatch) and must be sent again from the start.
+ */
 export interface InstallSnapshotResponse extends MessageBase {
   readonly type: 'install-snapshot-response';
   readonly snapshotIndex: number;

@@ -54,6 +54,12 @@ export class Progress {
     this.next = this.match + 1;
   }
 
+  /** A snapshot transfer failed: probe from what is known to match, not from the snapshot. */
+  abortSnapshot(): void {
+    this.pendingSnapshot = 0;
+    this.becomeProbe();
+  }
+
   becomeSnapshot(snapshotIndex: number): void {
     this.#reset('snapshot');
     this.pendingSnapshot = snapshotIndex;
@@ -88,6 +94,8 @@ export class Progress {
    * moves `match`: a follower's claims about its log are trusted only on success.
    */
   maybeDecrease(rejectedIndex: number, hintNext: number): boolean {
+    // While a snapshot is on its way, rejections of earlier appends say nothing new.
+    if (this.state === 'snapshot') return false;
     if (this.state === 'replicate') {
       if (rejectedIndex <= this.match) return false;
       // The window was built on a wrong guess; restart from what is known to match.

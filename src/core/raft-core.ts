@@ -40,6 +40,8 @@ export interface PeerProgress {
   readonly match: number;
   readonly next: number;
   readonly state: 'probe' | 'replicate' | 'snapshot';
+  /** The snapshot index being sent, while `state` is `snapshot` (0 otherwise). */
+  readonly pendingSnapshot: number;
   readonly inflightMessages: number;
   readonly recentActive: boolean;
 }
@@ -56,6 +58,8 @@ export interface CoreStatus {
   readonly lastIndex: number;
   readonly lastTerm: number;
   readonly stableIndex: number;
+  /** The log's compaction marker: entries up to it are covered by a snapshot. */
+  readonly snapshotIndex: number;
   readonly configuration: Configuration;
   readonly settings: ClusterSettings;
   /** Per-member replication state; empty unless this server leads. */
@@ -310,6 +314,106 @@ export class RaftCore {
     return { term: this.#state.term, firstIndex, lastIndex: this.#state.log.lastIndex };
   }
 
+  /**
+   * Tells the core that the runtime holds the data of `snapshot` (taken here, or installed from a
+   * leader), so that as leader it can send it to followers whose entries were compacted away.
+   */
+  snapshotAvailable(snapshot: SnapshotMeta): void {
+    const state = this.#state;
+    if (state.snapshot === null || snapshot.index > state.snapshot.index) {
+      state.snapshot = snapshot;
+    }
+  }
+
+  /**
+   * The metadata a snapshot taken at `index` carries: the term there and the configuration and
+   * settings in force there. `index` must be applied and still in the log (or be its marker).
+   */
+  snapshotMeta(index: number): SnapshotMeta {
+    const log = this.#state.log;
+    if (!Number.isSafeInteger(index) || index < log.snapshotIndex || index > log.applying) {
+      throw new RaftError(
+        'INVALID_CONFIG',
+        `a snapshot needs an applied index in the log (${log.snapshotIndex}..${log.applying}), got ${index}`,
+        { details: { index } },
+      );
+    }
+    return { index, term: log.term(index)!, ...this.#state.stateAt(index) };
+  }
+
+  /**
+   * Forgets log entries up to `index` after the runtime compacted storage with
+   * `snapshotMeta(index)`; later entries stay. The index must be applied and durable.
+   */
+  compact(index: number): void {
+    const state = this.#state;
+    if (index <= state.log.snapshotIndex) return;
+    const base = state.stateAt(index);
+    state.log.compact(index);
+    state.rebaseHistory(index, base);
+    state.trace({ kind: 'snapshot', id: state.id, peer: state.id, event: 'compact', index });
+  }
+
+  /**
+   * Replaces the log's prefix with a snapshot received from the leader, once the runtime has
+   * restored the state machine from it and compacted storage with the same metadata. Entries after
+   * it stay when the log held its last entry (§7); the leader is told how far this server now is.
+   */
+  installSnapshot(snapshot: SnapshotMeta): void {
+    const state = this.#state;
+    validateConfiguration(snapshot.configuration);
+    if (snapshot.index <= state.log.snapshotIndex) return;
+    const kept = state.log.restore(snapshot.index, snapshot.term);
+    if (!kept) {
+      // Every configuration in the discarded log went with it.
+      state.configurations.splice(0);
+      state.settingsHistory.splice(0);
+    }
+    state.rebaseHistory(snapshot.index, {
+      configuration: snapshot.configuration,
+      settings: snapshot.settings,
+    });
+    this.snapshotAvailable(snapshot);
+    state.trace({
+      kind: 'snapshot',
+      id: state.id,
+      peer: state.id,
+      event: 'install',
+      index: snapshot.index,
+    });
+    if (state.leaderId !== null && state.leaderId !== state.id) {
+      state.send({
+        type: 'append-entries-response',
+        term: state.term,
+        from: state.id,
+        to: state.leaderId,
+        success: true,
+        matchIndex: state.log.lastIndex,
+        rejectedIndex: 0,
+        hintIndex: 0,
+        hintTerm: 0,
+      });
+    }
+  }
+
+  /**
+   * The runtime gave up sending snapshot `index` to `to` (no acknowledgement in time, or its data
+   * went away). The follower is probed again from what it is known to hold; a later probe starts a
+   * new transfer, which resumes where the follower's partial copy ends.
+   */
+  reportSnapshotFailed(to: NodeId, index: number): void {
+    const state = this.#state;
+    if (!this.isSendingSnapshot(to, index)) return;
+    state.progress.get(to)!.abortSnapshot();
+    state.trace({ kind: 'snapshot', id: state.id, peer: to, event: 'failed', index });
+  }
+
+  /** Whether this server leads and still wants snapshot `index` sent to `to`. */
+  isSendingSnapshot(to: NodeId, index: number): boolean {
+    const progress = this.#state.role === 'leader' ? this.#state.progress.get(to) : undefined;
+    return progress?.state === 'snapshot' && progress.pendingSnapshot === index;
+  }
+
   /** Whether `ready()` has anything to hand out. */
   hasReady(): boolean {
     const state = this.#state;
@@ -318,6 +422,8 @@ export class RaftCore {
       state.messages.length > 0 ||
       state.readStates.length > 0 ||
       state.messagesAfterPersist.length > 0 ||
+      state.snapshotTransfers.length > 0 ||
+      state.snapshotMessages.length > 0 ||
       state.log.stableIndex < state.log.lastIndex ||
       state.log.hasCommittedToApply() ||
       !sameHardState(this.#hardState(), this.#lastHardState) ||
@@ -346,6 +452,8 @@ export class RaftCore {
       ],
       committed: state.log.takeCommitted(state.options.applyEntriesMax),
       reads: state.readStates.splice(0),
+      snapshotTransfers: state.snapshotTransfers.splice(0),
+      snapshotMessages: state.snapshotMessages.splice(0),
       softState: sameSoftState(softState, this.#lastSoftState) ? null : softState,
     };
     this.#lastHardState = hardState;
@@ -397,6 +505,7 @@ export class RaftCore {
       lastIndex: state.log.lastIndex,
       lastTerm: state.log.lastTerm,
       stableIndex: state.log.stableIndex,
+      snapshotIndex: state.log.snapshotIndex,
       configuration: state.configuration,
       settings: state.settings,
       progress: [...state.progress].map(([id, progress]) => ({
@@ -404,6 +513,7 @@ export class RaftCore {
         match: progress.match,
         next: progress.next,
         state: progress.state,
+        pendingSnapshot: progress.pendingSnapshot,
         inflightMessages: progress.inflights.count,
         recentActive: progress.recentActive,
       })),

@@ -205,6 +205,40 @@ export class RaftLog {
   }
 
   /**
+   * Forgets the entries up to `index`, which become the new compaction marker (the runtime has
+   * already made a snapshot that covers them and compacted storage the same way). Only applied,
+   * durable entries are ever compacted: nothing the application or the disk still needs is lost.
+   */
+  compact(index: number): void {
+    invariant(index >= this.#snapshotIndex, `compaction ${index} never moves the marker back`);
+    invariant(index <= this.#applying, `compaction ${index} covers only applied entries`);
+    invariant(index <= this.stableIndex, `compaction ${index} covers only durable entries`);
+    const term = this.term(index)!;
+    this.#entries = this.#entries.slice(index - this.#snapshotIndex);
+    this.#snapshotIndex = index;
+    this.#snapshotTerm = term;
+  }
+
+  /**
+   * Replaces the log's prefix with a snapshot the leader sent (§7). When the log holds the
+   * snapshot's last entry (same index and term) the entries after it stay, but are handed to
+   * storage again so that disk and memory agree whatever storage kept; otherwise the whole log is
+   * discarded. Returns whether entries were kept.
+   */
+  restore(index: number, term: number): boolean {
+    invariant(index > this.#snapshotIndex, `snapshot ${index} is past the marker`);
+    const keep = this.term(index) === term;
+    this.#entries = keep ? this.#entries.slice(index - this.#snapshotIndex) : [];
+    this.#snapshotIndex = index;
+    this.#snapshotTerm = term;
+    this.#unstableFrom = index + 1;
+    this.#committed = Math.max(this.#committed, index);
+    this.#applying = Math.max(this.#applying, index);
+    invariant(this.#committed <= this.lastIndex, 'a restored log holds its commit index');
+    return keep;
+  }
+
+  /**
    * The largest index at or below `index` whose term is at most `term`, with that term. Used on both
    * sides of a rejection to skip a whole mismatching term at once.
    */

@@ -8,6 +8,7 @@ import type {
 import { jointIndex } from './quorum.js';
 import { acknowledgeReadRound, releaseReadsAwaitingCommit } from './read-index.js';
 import { entryBytes } from './raft-log.js';
+import { sendSnapshot } from './snapshot.js';
 import type { CoreState } from './state.js';
 import type { NodeId } from './types.js';
 
@@ -21,7 +22,8 @@ export function sendAppend(state: CoreState, to: NodeId, allowEmpty = true): boo
   if (progress === undefined || to === state.id || progress.paused) return false;
   const prevLogIndex = progress.next - 1;
   const prevLogTerm = state.log.term(prevLogIndex);
-  // Without compaction every index up to the last is held; snapshots will take this branch over.
+  // The entries this follower needs were compacted away: only a snapshot can catch it up.
+  if (prevLogIndex < state.log.snapshotIndex) return sendSnapshot(state, to);
   invariant(prevLogTerm !== undefined, `leader holds entry ${prevLogIndex} for ${to}`);
   const entries = state.log.slice(progress.next, state.log.lastIndex + 1, {
     entriesMax: state.options.entriesPerMessageMax,
@@ -187,7 +189,11 @@ export function handleAppendEntriesResponse(
     return;
   }
   if (progress.state === 'probe') progress.becomeReplicate();
-  else progress.inflights.freeTo(message.matchIndex);
+  else if (progress.state === 'replicate') progress.inflights.freeTo(message.matchIndex);
+  else if (progress.match >= state.log.snapshotIndex) {
+    // The follower installed a snapshot (or already held its effect): the log can take over.
+    progress.becomeReplicate();
+  }
   if (!maybeCommit(state)) {
     // A follower that was paused may have missed a commit index meanwhile, so it gets a message
     // even with no new entries.

@@ -1,12 +1,12 @@
 import { isVoter, membersOf, type Role } from './configuration.js';
-import type { RaftMessage } from './messages.js';
+import type { InstallSnapshot, InstallSnapshotResponse, RaftMessage } from './messages.js';
 import type { ResolvedCoreOptions } from './options.js';
 import { Progress } from './progress.js';
 import type { VoterSets } from './quorum.js';
 import type { RaftLog } from './raft-log.js';
 import type { PendingRead, ReadState } from './read-index.js';
 import type { CoreTraceEvent } from './trace-event.js';
-import type { ClusterSettings, Configuration, Entry, NodeId } from './types.js';
+import type { ClusterSettings, Configuration, Entry, NodeId, SnapshotMeta } from './types.js';
 
 /** A configuration or settings value and the log index it came from (0: the snapshot marker). */
 interface Indexed<T> {
@@ -50,6 +50,12 @@ export class CoreState {
   readonly readStates: ReadState[] = [];
   readonly messages: RaftMessage[] = [];
   readonly messagesAfterPersist: RaftMessage[] = [];
+  /** The newest snapshot the runtime holds data for, which a leader sends to lagging followers. */
+  snapshot: SnapshotMeta | null = null;
+  /** Snapshot transfers the leader asks the runtime to start, collected into the next Ready. */
+  readonly snapshotTransfers: { readonly to: NodeId; readonly snapshot: SnapshotMeta }[] = [];
+  /** Snapshot chunks (follower) and chunk acknowledgements (leader) for the runtime to handle. */
+  readonly snapshotMessages: (InstallSnapshot | InstallSnapshotResponse)[] = [];
 
   constructor(init: {
     options: ResolvedCoreOptions;
@@ -123,6 +129,33 @@ export class CoreState {
       this.settingsHistory.pop();
     }
     if (changed) this.syncProgress();
+  }
+
+  /** The configuration and settings in force at `index`, which must lie within the log. */
+  stateAt(index: number): { configuration: Configuration; settings: ClusterSettings } {
+    const at = <T>(history: readonly Indexed<T>[]): T => {
+      let found = history[0]!;
+      for (const item of history) if (item.index <= index) found = item;
+      return found.value;
+    };
+    return { configuration: at(this.configurations), settings: at(this.settingsHistory) };
+  }
+
+  /**
+   * Rebases the configuration and settings history on a new compaction marker at `index`: what
+   * was in force there becomes the base, and later entries stay.
+   */
+  rebaseHistory(
+    index: number,
+    base: { configuration: Configuration; settings: ClusterSettings },
+  ): void {
+    const rebase = <T>(history: Indexed<T>[], value: T): void => {
+      const later = history.filter((item) => item.index > index);
+      history.splice(0, history.length, { index, value }, ...later);
+    };
+    rebase(this.configurations, base.configuration);
+    rebase(this.settingsHistory, base.settings);
+    this.syncProgress();
   }
 
   /** The index of the newest configuration entry (0 or the snapshot index if none is in the log). */

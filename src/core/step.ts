@@ -7,6 +7,7 @@ import {
   handleHeartbeatResponse,
 } from './replication.js';
 import { requestRead } from './read-index.js';
+import { handleInstallSnapshot, handleInstallSnapshotResponse } from './snapshot.js';
 import type { CoreState } from './state.js';
 
 /** Messages only a leader sends: receiving one at our term or above means that leader is alive. */
@@ -67,7 +68,9 @@ function handleStaleTerm(state: CoreState, message: RaftMessage): void {
       granted: false,
     });
   } else if (
-    (message.type === 'append-entries' || message.type === 'heartbeat') &&
+    (message.type === 'append-entries' ||
+      message.type === 'heartbeat' ||
+      message.type === 'install-snapshot') &&
     (state.settings.checkQuorum || state.settings.preVote)
   ) {
     // A leader from an older term must learn it was deposed; with PreVote or CheckQuorum nobody
@@ -98,10 +101,12 @@ function dispatch(state: CoreState, message: RaftMessage): void {
       return;
     case 'append-entries':
     case 'heartbeat':
+    case 'install-snapshot':
     case 'timeout-now':
       acknowledgeLeader(state, message.from);
       if (message.type === 'append-entries') handleAppendEntries(state, message);
       else if (message.type === 'heartbeat') handleHeartbeat(state, message);
+      else if (message.type === 'install-snapshot') handleInstallSnapshot(state, message);
       else campaign(state, { transfer: true });
       return;
     case 'append-entries-response':
@@ -116,14 +121,8 @@ function dispatch(state: CoreState, message: RaftMessage): void {
     case 'read-index-response':
       state.readStates.push({ context: message.context, index: message.index });
       return;
-    case 'install-snapshot':
     case 'install-snapshot-response':
-      state.trace({
-        kind: 'ignored',
-        id: state.id,
-        message,
-        reason: 'snapshots not supported yet',
-      });
+      if (state.role === 'leader') handleInstallSnapshotResponse(state, message);
       return;
   }
 }

@@ -7,6 +7,19 @@ export type CoreTraceEvent =
   | { readonly kind: 'role'; readonly id: NodeId; readonly role: Role; readonly term: number }
   | { readonly kind: 'commit'; readonly id: NodeId; readonly commit: number }
   | {
+      readonly kind: 'snapshot';
+      readonly id: NodeId;
+      /** The other server, or this one's own id for a local compaction or install. */
+      readonly peer: NodeId;
+      /**
+       * `send`: a transfer to `peer` starts. `unavailable`: `peer` needs a snapshot and none is held.
+       * `failed`: the runtime gave up on a transfer. `compact`: the log now starts after `index`.
+       * `install`: a snapshot from the leader replaced the log up to `index`.
+       */
+      readonly event: 'send' | 'unavailable' | 'failed' | 'compact' | 'install';
+      readonly index: number;
+    }
+  | {
       readonly kind: 'ignored';
       readonly id: NodeId;
       readonly message: RaftMessage;

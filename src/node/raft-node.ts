@@ -522,6 +522,7 @@ export class RaftNode<
       lastIndex: 0,
       lastTerm: 0,
       stableIndex: 0,
+      snapshotIndex: 0,
       configuration: emptyConfiguration,
       settings: this.#options.initialSettings,
       progress: [],

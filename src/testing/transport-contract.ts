@@ -82,7 +82,16 @@ export function sampleMessages(from: NodeId, to: NodeId): Message[] {
     { type: 'heartbeat', ...base, commit: 91, context: 7 },
     { type: 'heartbeat-response', ...base, context: 7 },
     { type: 'timeout-now', ...base },
-    { type: 'install-snapshot', ...base, snapshot, offset: 4096, data: bytes(300, 2), done: true },
+    {
+      type: 'install-snapshot',
+      ...base,
+      snapshot,
+      offset: 4096,
+      data: bytes(300, 2),
+      totalBytes: 4396,
+      checksum: 0xdeadbeef,
+      done: true,
+    },
     {
       type: 'install-snapshot-response',
       ...base,
@@ -220,6 +229,8 @@ export function transportContract(options: TransportContractOptions): void {
         snapshot,
         offset: 0,
         data: bytes(largeChunkBytes, 9),
+        totalBytes: largeChunkBytes * 2,
+        checksum: 7,
         done: false,
       };
       const append: Message = {

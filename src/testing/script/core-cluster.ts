@@ -1,8 +1,8 @@
 import { formatEntry, formatMessage } from '../../core/format.js';
-import type { RaftMessage } from '../../core/messages.js';
+import type { InstallSnapshot, RaftMessage } from '../../core/messages.js';
 import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
 import { RaftCore, type CoreStartState } from '../../core/raft-core.js';
-import type { Ready } from '../../core/ready.js';
+import type { Ready, SnapshotTransfer } from '../../core/ready.js';
 import {
   bootstrapSnapshot,
   configurationOf,
@@ -12,16 +12,26 @@ import {
   type SnapshotMeta,
 } from '../../core/types.js';
 
+/** A snapshot's data in a test: the entries it covers, as the application applied them. */
+interface SnapshotData {
+  readonly meta: SnapshotMeta;
+  readonly applied: readonly Entry[];
+}
+
 /** What a test server has made durable: all that survives `restart`. */
 interface Disk {
   hardState: HardState;
+  /** The compaction marker: the log starts after it. */
   snapshot: SnapshotMeta;
   entries: Entry[];
+  /** The newest snapshot's data, taken here or received from a leader. */
+  snapshotData: SnapshotData | null;
 }
 
 interface TestServer {
   core: RaftCore;
   disk: Disk;
+  /** Every entry applied, oldest first; replaced by the snapshot's when one is installed. */
   applied: Entry[];
 }
 
@@ -59,7 +69,12 @@ export class CoreCluster {
     const settings = { preVote: true, checkQuorum: true, ...options.settings };
     const snapshot = bootstrapSnapshot(configurationOf(voters, { learners }), settings);
     for (const id of [...voters, ...learners]) {
-      const disk: Disk = { hardState: { term: 0, vote: null, commit: 0 }, snapshot, entries: [] };
+      const disk: Disk = {
+        hardState: { term: 0, vote: null, commit: 0 },
+        snapshot,
+        entries: [],
+        snapshotData: null,
+      };
       this.servers.set(id, { core: this.#makeCore(id, disk, 0), disk, applied: [] });
     }
   }
@@ -68,11 +83,79 @@ export class CoreCluster {
     const build =
       this.#options.coreFactory ??
       ((options: RaftCoreOptions, start: CoreStartState) => new RaftCore(options, start));
-    return build(
+    const core = build(
       // Random 0 makes every election timeout exactly `electionTicks`, so scripts are exact.
       { random: () => 0, ...this.#options.core, id, applied },
       { hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries },
     );
+    if (disk.snapshotData !== null) core.snapshotAvailable(disk.snapshotData.meta);
+    return core;
+  }
+
+  /**
+   * Takes a snapshot of what `id` has applied and compacts its log up to `compactTo` (at most the
+   * applied index), the way the runtime does: snapshot data first, then storage, then the core.
+   */
+  snapshot(id: string, compactTo: number): void {
+    const server = this.server(id);
+    const appliedIndex = server.applied.at(-1)?.index ?? server.disk.snapshot.index;
+    const meta = server.core.snapshotMeta(appliedIndex);
+    server.disk.snapshotData = { meta, applied: [...server.applied] };
+    server.core.snapshotAvailable(meta);
+    const marker = server.core.snapshotMeta(compactTo);
+    server.disk.entries = server.disk.entries.filter((entry) => entry.index > compactTo);
+    server.disk.snapshot = marker;
+    server.core.compact(compactTo);
+    this.log(`${id}: snapshot ${meta.index}/${meta.term} log starts after ${compactTo}`);
+  }
+
+  /** Streams a leader's snapshot as one chunk; the receiver finds the data on the sender's disk. */
+  #startTransfer(id: string, transfer: SnapshotTransfer): void {
+    const data = this.server(id).disk.snapshotData;
+    if (data === null || data.meta.index !== transfer.snapshot.index) {
+      throw new Error(`${id} has no data for snapshot ${transfer.snapshot.index}`);
+    }
+    const bytes = new Uint8Array(data.applied.length);
+    this.mailbox.push({
+      type: 'install-snapshot',
+      term: this.core(id).term,
+      from: id,
+      to: transfer.to,
+      snapshot: transfer.snapshot,
+      offset: 0,
+      data: bytes,
+      totalBytes: bytes.byteLength,
+      checksum: 0,
+      done: true,
+    });
+  }
+
+  /** Installs a received snapshot at once (the runtime stores chunks, then does the same). */
+  #installChunk(id: string, chunk: InstallSnapshot): void {
+    const server = this.server(id);
+    const data = this.server(chunk.from).disk.snapshotData;
+    if (data === null || data.meta.index !== chunk.snapshot.index) {
+      throw new Error(`${chunk.from} no longer holds snapshot ${chunk.snapshot.index}`);
+    }
+    const meta = chunk.snapshot;
+    const kept = server.disk.entries.find((entry) => entry.index === meta.index);
+    server.disk.entries =
+      kept?.term === meta.term
+        ? server.disk.entries.filter((entry) => entry.index > meta.index)
+        : [];
+    server.disk.snapshot = meta;
+    server.disk.snapshotData = data;
+    server.applied = [...data.applied];
+    server.core.installSnapshot(meta);
+    this.mailbox.push({
+      type: 'install-snapshot-response',
+      term: server.core.term,
+      from: id,
+      to: chunk.from,
+      snapshotIndex: meta.index,
+      bytesReceived: chunk.totalBytes,
+      success: true,
+    });
   }
 
   /** Ticks to a sure campaign: with random fixed at 0 the timeout is exactly this. */
@@ -114,6 +197,10 @@ export class CoreCluster {
     this.mailbox.push(...ready.messagesAfterPersist);
     server.applied.push(...ready.committed);
     server.core.advance(ready);
+    for (const transfer of ready.snapshotTransfers) this.#startTransfer(id, transfer);
+    for (const message of ready.snapshotMessages) {
+      if (message.type === 'install-snapshot') this.#installChunk(id, message);
+    }
     return true;
   }
 
@@ -139,6 +226,13 @@ export class CoreCluster {
     }
     for (const read of ready.reads) {
       this.log(`${id}: read context=${read.context} index=${read.index}`);
+    }
+    for (const transfer of ready.snapshotTransfers) {
+      const { index, term } = transfer.snapshot;
+      this.log(`${id}: send snapshot ${index}/${term} to ${transfer.to}`);
+    }
+    for (const message of ready.snapshotMessages) {
+      this.log(`${id}: snapshot ${formatMessage(message)}`);
     }
   }
 

@@ -142,6 +142,14 @@ export function runScriptCommand(
     case 'restart':
       cluster.restart(target);
       break;
+    case 'snapshot':
+      try {
+        cluster.snapshot(target, Number(named.get('compact') ?? positional[1]));
+      } catch (error) {
+        if (!(error instanceof RaftError)) throw error;
+        cluster.log(`error ${error.code}: ${error.message}`);
+      }
+      break;
     case 'status':
       for (const id of positional.length > 0 ? positional : [...cluster.servers.keys()]) {
         describeStatus(cluster, id);
@@ -150,10 +158,11 @@ export function runScriptCommand(
     case 'log': {
       const status = cluster.core(target).status();
       const entries = [];
-      for (let index = 1; index <= status.lastIndex; index++) {
+      for (let index = status.snapshotIndex + 1; index <= status.lastIndex; index++) {
         entries.push(formatEntry(cluster.core(target).entry(index)!));
       }
-      cluster.log(`${target}: [${entries.join(' ')}] commit=${status.commitIndex}`);
+      const marker = status.snapshotIndex > 0 ? `snapshot=${status.snapshotIndex} ` : '';
+      cluster.log(`${target}: ${marker}[${entries.join(' ')}] commit=${status.commitIndex}`);
       break;
     }
     default:
@@ -165,12 +174,12 @@ export function runScriptCommand(
 function describeStatus(cluster: CoreCluster, id: string): void {
   const status = cluster.core(id).status();
   cluster.log(
-    `${id}: ${status.role} term=${status.term} leader=${status.leaderId ?? 'none'} vote=${status.vote ?? 'none'} last=${status.lastIndex}/${status.lastTerm} commit=${status.commitIndex}`,
+    `${id}: ${status.role} term=${status.term} leader=${status.leaderId ?? 'none'} vote=${status.vote ?? 'none'} last=${status.lastIndex}/${status.lastTerm} commit=${status.commitIndex}${status.snapshotIndex > 0 ? ` snapshot=${status.snapshotIndex}` : ''}`,
   );
   for (const peer of status.progress) {
     if (peer.id === id) continue;
     cluster.log(
-      `  ${peer.id}: match=${peer.match} next=${peer.next} ${peer.state} inflight=${peer.inflightMessages}`,
+      `  ${peer.id}: match=${peer.match} next=${peer.next} ${peer.state}${peer.state === 'snapshot' ? `=${peer.pendingSnapshot}` : ''} inflight=${peer.inflightMessages}`,
     );
   }
 }

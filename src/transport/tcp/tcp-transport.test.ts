@@ -342,6 +342,8 @@ describe('TcpTransport', () => {
       },
       offset: 0,
       data: new Uint8Array(1024 * 1024),
+      totalBytes: 64 * 1024 * 1024,
+      checksum: 0,
       done: false,
     };
     await waitFor(() => {
