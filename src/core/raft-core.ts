@@ -382,17 +382,8 @@ export class RaftCore {
       index: snapshot.index,
     });
     if (state.leaderId !== null && state.leaderId !== state.id) {
-      state.send({
-        type: 'append-entries-response',
-        term: state.term,
-        from: state.id,
-        to: state.leaderId,
-        success: true,
-        matchIndex: state.log.lastIndex,
-        rejectedIndex: 0,
-        hintIndex: 0,
-        hintTerm: 0,
-      });
+      // Only the snapshot's index is known to match: entries kept after it may not be the leader's.
+      state.sendAppendAccepted(state.leaderId, snapshot.index);
     }
   }
 

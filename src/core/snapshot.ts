@@ -32,17 +32,7 @@ export function handleInstallSnapshot(state: CoreState, message: InstallSnapshot
   const { index, term } = message.snapshot;
   if (index <= log.committed || log.matchTerm(index, term)) {
     if (log.commitTo(index)) state.trace({ kind: 'commit', id: state.id, commit: index });
-    state.send({
-      type: 'append-entries-response',
-      term: state.term,
-      from: state.id,
-      to: message.from,
-      success: true,
-      matchIndex: log.committed,
-      rejectedIndex: 0,
-      hintIndex: 0,
-      hintTerm: 0,
-    });
+    state.sendAppendAccepted(message.from, log.committed);
     return;
   }
   state.snapshotMessages.push(message);

@@ -108,6 +108,21 @@ export class CoreState {
     else this.messagesAfterPersist.push(message);
   }
 
+  /** Tells `to` (the leader) that this server's log matches its own up to `matchIndex`. */
+  sendAppendAccepted(to: NodeId, matchIndex: number): void {
+    this.send({
+      type: 'append-entries-response',
+      term: this.term,
+      from: this.id,
+      to,
+      success: true,
+      matchIndex,
+      rejectedIndex: 0,
+      hintIndex: 0,
+      hintTerm: 0,
+    });
+  }
+
   /** Tracks configuration and settings entries as they enter the log: they take effect at once. */
   recordEntry(entry: Entry): void {
     if (entry.kind === 'configuration') {
