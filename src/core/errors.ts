@@ -12,6 +12,12 @@
  * - `INVALID_MESSAGE`: a message or frame failed validation; it is dropped and counted.
  * - `UNKNOWN_PEER`, `UNAUTHENTICATED`: a peer is not in the cluster or failed authentication.
  * - `INVARIANT`: an internal safety assertion failed; the node stops rather than corrupt data.
+ * - `CHANGE_IN_PROGRESS`: a membership change is still under way (or the leader has not committed an
+ *   entry of its term yet); retry once it finishes.
+ * - `UNSAFE_CHANGE`: the requested configuration could let two majorities decide at once.
+ * - `CATCH_UP_FAILED`: a learner did not catch up with the leader in the rounds allowed.
+ * - `DATA_LOST`: a server that is already a member came back with empty storage; it must be
+ *   removed and added back as a new member.
  */
 export type RaftErrorCode =
   | 'INVALID_CONFIG'
@@ -30,7 +36,11 @@ export type RaftErrorCode =
   | 'UNKNOWN_PEER'
   | 'UNAUTHENTICATED'
   | 'BUSY'
-  | 'INVARIANT';
+  | 'INVARIANT'
+  | 'CHANGE_IN_PROGRESS'
+  | 'UNSAFE_CHANGE'
+  | 'CATCH_UP_FAILED'
+  | 'DATA_LOST';
 
 /** Extra facts attached to an error; which keys appear depends on the code. */
 export interface RaftErrorDetails {

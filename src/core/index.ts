@@ -5,8 +5,17 @@ export { RaftCore } from './raft-core.js';
 export type { CoreStartState, CoreStatus, PeerProgress, ProposalPlacement } from './raft-core.js';
 export type { Ready, SnapshotTransfer, SoftState } from './ready.js';
 export type { ReadState } from './read-index.js';
-export type { Role } from './configuration.js';
-export { isVoter, membersOf, isJoint, validateConfiguration } from './configuration.js';
+export type { MembershipTarget, Role } from './configuration.js';
+export {
+  isVoter,
+  isMember,
+  membersOf,
+  isJoint,
+  validateConfiguration,
+  checkTransition,
+  planChange,
+  leaveJoint,
+} from './configuration.js';
 export { coreDefaults, resolveCoreOptions } from './options.js';
 export type { RaftCoreOptions, ResolvedCoreOptions } from './options.js';
 export type { CoreTraceEvent } from './trace-event.js';

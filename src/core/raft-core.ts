@@ -1,4 +1,11 @@
-import { validateConfiguration, type Role } from './configuration.js';
+import {
+  checkTransition,
+  planChange,
+  validateConfiguration,
+  type MembershipTarget,
+  type Role,
+} from './configuration.js';
+import { maybeFinishChange } from './membership-change.js';
 import { RaftError } from './errors.js';
 import type { RaftMessage } from './messages.js';
 import { resolveCoreOptions, type RaftCoreOptions } from './options.js';
@@ -122,8 +129,24 @@ export class RaftCore {
     return this.#state.configuration;
   }
 
+  /** The log index of the configuration in force (the snapshot's index when none is in the log). */
+  get configurationIndex(): number {
+    return this.#state.configurationIndex;
+  }
+
+  /** The newest committed configuration and its index. */
+  get committedConfiguration(): { readonly index: number; readonly configuration: Configuration } {
+    const committed = this.#state.committedConfiguration;
+    return { index: committed.index, configuration: committed.value };
+  }
+
   /** Advances logical time by one tick: elections, heartbeats and CheckQuorum all count ticks. */
   tick(): void {
+    this.#tick();
+    maybeFinishChange(this.#state);
+  }
+
+  #tick(): void {
     const state = this.#state;
     state.electionElapsed++;
     if (state.role !== 'leader') {
@@ -165,6 +188,7 @@ export class RaftCore {
       throw new RaftError('INVALID_MESSAGE', `message for ${message.to} delivered to ${this.id}`);
     }
     step(this.#state, message);
+    maybeFinishChange(this.#state);
   }
 
   /** Starts an election now, as if the election timeout had fired. */
@@ -202,18 +226,47 @@ export class RaftCore {
   }
 
   /**
-   * Proposes a new configuration. One change at a time: refused while an earlier configuration
-   * entry is not yet committed.
+   * Proposes the next configuration entry as it is, after checking that the step is safe: at most
+   * one voter changed, entering a joint configuration from the voters in force, or leaving a joint
+   * one (`UNSAFE_CHANGE` otherwise). Most callers want {@link changeMembership}, which picks the
+   * step. Refused with `CHANGE_IN_PROGRESS` while an earlier change is uncommitted or before this
+   * leader has committed an entry of its own term (until then, an uncommitted change of an earlier
+   * leader may still be in the log).
    */
   proposeConfiguration(configuration: Configuration): ProposalPlacement {
     this.#assertCanPropose();
-    validateConfiguration(configuration);
-    if (this.#state.configurationIndex > this.#state.log.committed) {
-      throw new RaftError('PROPOSAL_DROPPED', 'a configuration change is already in progress', {
-        details: { retryable: true },
-      });
-    }
+    this.#assertNoChangeInProgress();
+    checkTransition(this.#state.configuration, configuration);
     return this.#append([{ kind: 'configuration', configuration }]);
+  }
+
+  /**
+   * Moves the cluster to `target` (voters and learners; anyone left out is removed) safely: in one
+   * step when at most one voter changes, otherwise through a joint configuration that this leader
+   * leaves by itself once it commits. Errors as for {@link proposeConfiguration}.
+   */
+  changeMembership(target: MembershipTarget): ProposalPlacement {
+    this.#assertCanPropose();
+    this.#assertNoChangeInProgress();
+    return this.proposeConfiguration(planChange(this.#state.configuration, target));
+  }
+
+  #assertNoChangeInProgress(): void {
+    const state = this.#state;
+    if (state.configurationIndex > state.log.committed) {
+      throw new RaftError(
+        'CHANGE_IN_PROGRESS',
+        `a configuration change (entry ${state.configurationIndex}) is not committed yet`,
+        { details: { retryable: true, index: state.configurationIndex } },
+      );
+    }
+    if (state.log.term(state.log.committed) !== state.term) {
+      throw new RaftError(
+        'CHANGE_IN_PROGRESS',
+        'the leader has not committed an entry of its term yet; retry shortly',
+        { details: { retryable: true } },
+      );
+    }
   }
 
   /** Proposes new cluster-wide settings (PreVote, CheckQuorum). */
@@ -462,6 +515,7 @@ export class RaftCore {
     // The leader counts itself toward a quorum only for what its own disk holds.
     state.progress.get(state.id)?.maybeUpdate(state.log.stableIndex);
     maybeCommit(state);
+    maybeFinishChange(state);
   }
 
   #commitToBroadcast(): boolean {

@@ -40,6 +40,8 @@ export class CoreState {
   /** Every configuration in the log after the snapshot, oldest first; the last one is in force. */
   readonly configurations: Indexed<Configuration>[];
   readonly settingsHistory: Indexed<ClusterSettings>[];
+  /** The committed configuration the leader's progress records were last synchronised with. */
+  progressConfigurationIndex = -1;
   /** Reads the leader is confirming with a heartbeat round, oldest first. */
   readonly pendingReads: PendingRead[] = [];
   /** Reads that arrived before the leader committed an entry of its own term. */
@@ -178,10 +180,26 @@ export class CoreState {
     return this.configurations.at(-1)!.index;
   }
 
-  /** On a leader, keeps one progress record per member of the configuration in force. */
+  /** The newest configuration whose entry is committed (the snapshot's when none in the log is). */
+  get committedConfiguration(): Indexed<Configuration> {
+    for (let position = this.configurations.length - 1; position > 0; position--) {
+      const indexed = this.configurations[position]!;
+      if (indexed.index <= this.log.committed) return indexed;
+    }
+    return this.configurations[0]!;
+  }
+
+  /**
+   * On a leader, keeps one progress record per member of the configuration in force and of the
+   * last committed one: a server being removed keeps receiving the log until its removal commits,
+   * so it learns of it and stops campaigning instead of timing out and disrupting the others.
+   */
   syncProgress(): void {
     if (this.role !== 'leader') return;
-    const members = new Set(membersOf(this.configuration));
+    const members = new Set([
+      ...membersOf(this.configuration),
+      ...membersOf(this.committedConfiguration.value),
+    ]);
     for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
     for (const id of members) {
       if (!this.progress.has(id)) this.progress.set(id, this.newProgress(id));

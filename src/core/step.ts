@@ -1,3 +1,4 @@
+import { isMember } from './configuration.js';
 import type { RaftMessage, RequestVote } from './messages.js';
 import { becomeFollower, campaign, tallyVotes } from './roles.js';
 import {
@@ -37,6 +38,12 @@ function inLeaderLease(state: CoreState, message: RequestVote): boolean {
 
 /** Applies §5.1's term rules, then hands the message to the handler for its kind. */
 export function step(state: CoreState, message: RaftMessage): void {
+  if (message.type === 'request-vote' && !isMember(state.configuration, message.from)) {
+    // A server removed while it was down never learned it; its campaigns must not raise our term
+    // or win votes (thesis §4.2.3). A new voter is a member here as soon as we hold its entry.
+    state.trace({ kind: 'ignored', id: state.id, message, reason: 'not a member' });
+    return;
+  }
   if (message.term > state.term) {
     if (message.type === 'request-vote' && inLeaderLease(state, message)) {
       state.trace({ kind: 'ignored', id: state.id, message, reason: 'leader lease' });

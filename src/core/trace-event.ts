@@ -24,4 +24,8 @@ export type CoreTraceEvent =
       readonly id: NodeId;
       readonly message: RaftMessage;
       readonly reason: string;
-    };
+    }
+  /** The leader appended the configuration that leaves a committed joint one, at `index`. */
+  | { readonly kind: 'leave-joint'; readonly id: NodeId; readonly index: number }
+  /** A leader removed from the voters stepped down, handing over to `successor` if one was ready. */
+  | { readonly kind: 'removed-leader'; readonly id: NodeId; readonly successor: NodeId | null };

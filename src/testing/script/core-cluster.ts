@@ -6,6 +6,7 @@ import type { Ready, SnapshotTransfer } from '../../core/ready.js';
 import {
   bootstrapSnapshot,
   configurationOf,
+  emptyConfiguration,
   type ClusterSettings,
   type Entry,
   type HardState,
@@ -77,6 +78,23 @@ export class CoreCluster {
       };
       this.servers.set(id, { core: this.#makeCore(id, disk, 0), disk, applied: [] });
     }
+  }
+
+  /**
+   * Adds a server that belongs to no configuration yet (a server about to join): it waits, never
+   * campaigns, and learns the configuration from the leader's log once it is added.
+   */
+  addServer(id: string): void {
+    if (this.servers.has(id)) throw new Error(`server ${id} exists already`);
+    const settings = this.servers.values().next().value?.disk.snapshot.settings;
+    const snapshot = bootstrapSnapshot(emptyConfiguration, settings);
+    const disk: Disk = {
+      hardState: { term: 0, vote: null, commit: 0 },
+      snapshot,
+      entries: [],
+      snapshotData: null,
+    };
+    this.servers.set(id, { core: this.#makeCore(id, disk, 0), disk, applied: [] });
   }
 
   #makeCore(id: string, disk: Disk, applied: number): RaftCore {
@@ -336,6 +354,23 @@ export class CoreCluster {
     const pending = this.mailbox.splice(0);
     this.mailbox.push(...pending.filter((message) => message.to !== id));
     server.core = this.#makeCore(id, server.disk, server.applied.at(-1)?.index ?? 0);
+  }
+
+  /**
+   * Crashes a server and restarts it on an empty disk under the same id (a lost disk): it knows no
+   * configuration, term or vote any more.
+   */
+  wipe(id: string): void {
+    const server = this.server(id);
+    const settings = server.disk.snapshot.settings;
+    server.disk = {
+      hardState: { term: 0, vote: null, commit: 0 },
+      snapshot: bootstrapSnapshot(emptyConfiguration, settings),
+      entries: [],
+      snapshotData: null,
+    };
+    server.applied = [];
+    this.restart(id);
   }
 
   /** The servers that believe they lead, by term (for safety checks). */

@@ -114,6 +114,32 @@ export function runScriptCommand(
       });
       break;
     }
+    case 'add-server':
+      for (const id of positional) cluster.addServer(id);
+      break;
+    case 'change-membership':
+      logOutcome(cluster, () =>
+        cluster.core(target).changeMembership({
+          voters: idList(named.get('voters')),
+          learners: idList(named.get('learners')),
+        }),
+      );
+      break;
+    case 'propose-configuration':
+      logOutcome(cluster, () =>
+        cluster.core(target).proposeConfiguration({
+          voters: idList(named.get('voters')),
+          outgoingVoters: idList(named.get('outgoing')),
+          learners: idList(named.get('learners')),
+          addresses: {},
+        }),
+      );
+      break;
+    case 'configuration':
+      for (const id of positional.length > 0 ? positional : [...cluster.servers.keys()]) {
+        describeConfiguration(cluster, id);
+      }
+      break;
     case 'read-index':
       try {
         cluster.core(target).readIndex(Number(positional[1]));
@@ -150,6 +176,9 @@ export function runScriptCommand(
         cluster.log(`error ${error.code}: ${error.message}`);
       }
       break;
+    case 'wipe':
+      cluster.wipe(target);
+      break;
     case 'status':
       for (const id of positional.length > 0 ? positional : [...cluster.servers.keys()]) {
         describeStatus(cluster, id);
@@ -169,6 +198,38 @@ export function runScriptCommand(
       throw new Error(`unknown command ${name}`);
   }
   return { cluster, output: cluster.takeOutput() };
+}
+
+/** `1,2,3` as ids; absent or empty as none. */
+function idList(value: string | undefined): string[] {
+  return value === undefined || value === '' ? [] : value.split(',');
+}
+
+/** Runs a proposal and logs where it went, or the error code it was refused with. */
+function logOutcome(
+  cluster: CoreCluster,
+  propose: () => { firstIndex: number; lastIndex: number },
+) {
+  try {
+    const placement = propose();
+    cluster.log(`ok ${placement.firstIndex}..${placement.lastIndex}`);
+  } catch (error) {
+    if (!(error instanceof RaftError)) throw error;
+    cluster.log(`error ${error.code}: ${error.message}`);
+  }
+}
+
+function describeConfiguration(cluster: CoreCluster, id: string): void {
+  const core = cluster.core(id);
+  const show = (ids: readonly string[]): string => (ids.length === 0 ? '-' : ids.join(','));
+  const { configuration } = core;
+  const joint =
+    configuration.outgoingVoters.length === 0
+      ? ''
+      : ` outgoing=${show(configuration.outgoingVoters)}`;
+  cluster.log(
+    `${id}: voters=${show(configuration.voters)}${joint} learners=${show(configuration.learners)} index=${core.configurationIndex} committed=${core.committedConfiguration.index}`,
+  );
 }
 
 function describeStatus(cluster: CoreCluster, id: string): void {
