@@ -6,7 +6,8 @@ import { splitHostPort, type ClusterLayout } from './cluster-layout.js';
 import { KvMetrics, renderMetrics } from './metrics/kv-metrics.js';
 import { MetricsHttpServer } from './metrics/metrics-http-server.js';
 import { TimedStorage } from './metrics/timed-storage.js';
-import type { RespRequestLimits } from './resp/resp-request-parser.js';
+import { defaultRespRequestLimits, type RespRequestLimits } from './resp/resp-request-parser.js';
+import { ClientRegistry } from './server/client-registry.js';
 import { KvServer } from './server/kv-server.js';
 import { statusDocument } from './server/raft-command.js';
 import { RequestExecutor, type KvNode, type RetryPolicy } from './server/request-executor.js';
@@ -38,6 +39,8 @@ export interface KvNodeOptions {
   readonly requestLimits?: Partial<RespRequestLimits>;
   /** Shared by every member; authenticates the Raft transport. */
   readonly secret?: string;
+  /** Clients must AUTH with this password before any other command (Redis's `requirepass`). */
+  readonly password?: string;
 }
 
 /** A running server: the node, its store and its listeners. */
@@ -101,10 +104,13 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     metrics,
     layout: options.layout,
     limits: { ...defaultConnectionLimits, ...options.connectionLimits },
+    requestLimits: { ...defaultRespRequestLimits, ...options.requestLimits },
+    clients: new ClientRegistry(),
+    password: options.password ?? null,
     defaultConsistency: options.consistency ?? 'linearizable',
     startedAtMs: Date.now(),
   };
-  const server = new KvServer({ context, requestLimits: options.requestLimits ?? {} });
+  const server = new KvServer({ context });
   const http = new MetricsHttpServer({
     ...splitHostPort(self.http),
     metrics: () =>

@@ -1,24 +1,23 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { arityError, checkDataCommand, dataCommandKind } from '../state/kv-commands.js';
-import { encodedOperationBytes } from '../state/write-batch-codec.js';
-import { RespRequestParser, type RespRequestLimits } from '../resp/resp-request-parser.js';
-import { errorReply } from '../resp/resp-writer.js';
-import { isLocalCommand, localCommandArity, runLocalCommand } from './local-commands.js';
+import type { CommandArguments, WriteOperation } from '../state/write-batch-codec.js';
+import { watchQueryName } from '../state/kv-state-machine.js';
+import { RespRequestParser } from '../resp/resp-request-parser.js';
+import { errorReply, okReply } from '../resp/resp-writer.js';
+import { runLocalCommand } from './local-commands.js';
 import { raftErrorReply } from './raft-command.js';
+import { RequestPlanner, type Planned } from './request-planner.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
 
-/** A request, classified: a write or read for the store, a local command, or a ready answer. */
-type Planned =
-  | { readonly kind: 'write'; readonly args: readonly Buffer[]; readonly bytes: number }
-  | { readonly kind: 'read'; readonly args: readonly Buffer[] }
-  | { readonly kind: 'local'; readonly name: string; readonly args: readonly Buffer[] }
-  | { readonly kind: 'answer'; readonly reply: Buffer; readonly thenClose?: boolean };
-
-/** Requests that run together: one proposal, one read, or local commands in a row. */
+/** Requests that run together: one proposal, one read, one WATCH, or local commands in a row. */
 type Run =
-  | { readonly kind: 'write' | 'read'; readonly operations: readonly (readonly Buffer[])[] }
+  | { readonly kind: 'write'; readonly operations: readonly WriteOperation[] }
+  | { readonly kind: 'read'; readonly operations: readonly CommandArguments[] }
+  | { readonly kind: 'watch'; readonly keys: readonly Buffer[] }
   | { readonly kind: 'local'; readonly requests: readonly Planned[] };
+
+/** What one WATCHed key costs in a transaction's log entry besides its bytes. */
+const watchedKeyOverheadBytes = 12;
 
 /**
  * One client connection. Requests are parsed as they stream in and run in arrival order; runs of
@@ -31,7 +30,9 @@ export class KvConnection {
   readonly #socket: Socket;
   readonly #context: ServerContext;
   readonly #parser: RespRequestParser;
-  readonly #state: ConnectionState;
+  readonly #planner: RequestPlanner;
+  /** What the connection remembers between requests (CLIENT LIST shows it). */
+  readonly state: ConnectionState;
   #queue: Planned[] = [];
   #running = false;
   #closed = false;
@@ -49,25 +50,43 @@ export class KvConnection {
     readonly socket: Socket;
     readonly context: ServerContext;
     readonly id: number;
-    readonly requestLimits?: Partial<RespRequestLimits>;
   }) {
-    this.#socket = options.socket;
-    this.#context = options.context;
-    this.#parser = new RespRequestParser(options.requestLimits);
-    this.#state = {
+    const { socket, context } = options;
+    this.#socket = socket;
+    this.#context = context;
+    this.#parser = new RespRequestParser(context.requestLimits);
+    const nowMs = Date.now();
+    this.state = {
       id: options.id,
-      consistency: options.context.defaultConsistency,
+      address: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`,
+      localAddress: `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`,
+      createdAtMs: nowMs,
+      consistency: context.defaultConsistency,
       name: null,
+      authenticated: context.password === null,
+      watched: new Map(),
+      watchedKeyBytes: 0,
+      inTransaction: false,
+      lastCommand: 'NULL',
+      lastActivityMs: nowMs,
       closing: false,
     };
-    this.#socket.setNoDelay(true);
-    this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    this.#socket.on('end', () => {
+    this.#planner = new RequestPlanner(context, this.state);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('end', () => {
       this.#inputEnded = true;
       if (!this.#running) this.#kick();
     });
-    this.#socket.on('error', () => this.#close());
-    this.#socket.on('close', () => this.#close());
+    socket.on('error', () => this.#close());
+    socket.on('close', () => this.#close());
+    if (context.limits.idleTimeoutMs > 0) {
+      socket.setTimeout(context.limits.idleTimeoutMs);
+      // Idle means no traffic and nothing running: a blocked WAIT or a slow commit is not idle.
+      socket.on('timeout', () => {
+        if (!this.#running && this.#queue.length === 0) this.destroy();
+      });
+    }
   }
 
   /** Closes at once; requests in flight still finish in the node but their replies are dropped. */
@@ -84,9 +103,9 @@ export class KvConnection {
   }
 
   #receive(chunk: Buffer): void {
-    if (this.#closed || this.#broken || this.#state.closing) return;
+    if (this.#closed || this.#broken || this.state.closing) return;
     const { requests, error } = this.#parser.push(chunk);
-    for (const args of requests) this.#queue.push(this.#plan(args));
+    for (const args of requests) this.#queue.push(this.#planner.plan(args));
     if (error !== null) {
       // The stream cannot be framed any more: answer what came before, then close.
       this.#context.metrics.protocolErrors++;
@@ -100,32 +119,6 @@ export class KvConnection {
     }
     if (this.#queue.length >= this.#context.limits.queuedRequestsMax) this.#socket.pause();
     this.#kick();
-  }
-
-  #plan(args: Buffer[]): Planned {
-    const name = args[0]!.toString('latin1').toUpperCase();
-    const kind = dataCommandKind(name);
-    if (kind !== null) {
-      const problem = checkDataCommand(name, args);
-      if (problem !== null) return { kind: 'answer', reply: errorReply(problem) };
-      args[0] = Buffer.from(name, 'latin1');
-      return kind === 'write' ? { kind, args, bytes: encodedOperationBytes(args) } : { kind, args };
-    }
-    if (isLocalCommand(name)) {
-      const problem = arityError(name, localCommandArity(name), args.length);
-      if (problem !== null) return { kind: 'answer', reply: errorReply(problem) };
-      return { kind: 'local', name, args };
-    }
-    const preview = args
-      .slice(1, 4)
-      .map((arg) => `'${arg.toString('utf8').slice(0, 32)}'`)
-      .join(' ');
-    return {
-      kind: 'answer',
-      reply: errorReply(
-        `ERR unknown command '${args[0]!.toString('utf8').slice(0, 64)}', with args beginning with: ${preview}`,
-      ),
-    };
   }
 
   #kick(): void {
@@ -152,7 +145,7 @@ export class KvConnection {
       const reply = await this.#execute(this.#takeRun());
       if (this.#closed) return;
       this.#socket.write(reply);
-      if (this.#state.closing) break;
+      if (this.state.closing) break;
       if (this.#socket.isPaused() && !this.#broken) {
         if (this.#queue.length < limits.queuedRequestsMax / 2) this.#socket.resume();
       }
@@ -161,13 +154,17 @@ export class KvConnection {
         await Promise.race([once(this.#socket, 'drain'), this.closed]);
       }
     }
-    if ((this.#state.closing || this.#inputEnded) && !this.#closed) this.#socket.end();
+    if ((this.state.closing || this.#inputEnded) && !this.#closed) this.#socket.end();
   }
 
   /** Takes the longest run of same-kind requests from the queue's head, within the limits. */
   #takeRun(): Run {
     const first = this.#queue[0]!;
     const limits = this.#context.limits;
+    if (first.kind === 'watch') {
+      this.#queue.shift();
+      return { kind: 'watch', keys: first.keys };
+    }
     if (first.kind === 'local' || first.kind === 'answer') {
       let count = 0;
       while (count < this.#queue.length && count < limits.batchOperationsMax) {
@@ -177,49 +174,115 @@ export class KvConnection {
       }
       return { kind: 'local', requests: this.#queue.splice(0, count) };
     }
-    const operations: (readonly Buffer[])[] = [];
+    if (first.kind === 'read') {
+      let count = 0;
+      while (count < this.#queue.length && count < limits.batchOperationsMax) {
+        if (this.#queue[count]!.kind !== 'read') break;
+        count++;
+      }
+      const reads = this.#queue.splice(0, count) as Extract<Planned, { kind: 'read' }>[];
+      return { kind: 'read', operations: reads.map((read) => read.args) };
+    }
+    const operations: WriteOperation[] = [];
     let bytes = 0;
     while (
       operations.length < this.#queue.length &&
       operations.length < limits.batchOperationsMax
     ) {
       const next = this.#queue[operations.length]!;
-      if (next.kind !== first.kind) break;
-      const size = next.kind === 'write' ? next.bytes : 0;
-      if (operations.length > 0 && bytes + size > limits.batchBytesMax) break;
-      bytes += size;
-      operations.push(next.args);
+      if (next.kind !== 'write') break;
+      if (operations.length > 0 && bytes + next.bytes > limits.batchBytesMax) break;
+      bytes += next.bytes;
+      operations.push(
+        next.withWatches === true ? this.#bindWatches(next.operation) : next.operation,
+      );
     }
     this.#queue.splice(0, operations.length);
-    return { kind: first.kind, operations };
+    return { kind: 'write', operations };
+  }
+
+  /** EXEC takes the keys WATCHed so far into its transaction and stops watching them. */
+  #bindWatches(operation: WriteOperation): WriteOperation {
+    if (operation.kind !== 'transaction') return operation;
+    const watched = [...this.state.watched].map(([key, index]) => ({
+      key: Buffer.from(key, 'latin1'),
+      index,
+    }));
+    this.#unwatch();
+    return { ...operation, watched };
+  }
+
+  #unwatch(): void {
+    this.state.watched.clear();
+    this.state.watchedKeyBytes = 0;
   }
 
   async #execute(run: Run): Promise<Uint8Array> {
-    if (run.kind === 'local') {
-      const replies: Uint8Array[] = [];
-      for (const request of run.requests) {
-        if (request.kind === 'answer') {
-          replies.push(request.reply);
-          if (request.thenClose === true) this.#state.closing = true;
-        } else if (request.kind === 'local') {
-          replies.push(
-            await runLocalCommand(request.name, request.args, this.#context, this.#state),
-          );
-        }
-        // After QUIT (or a protocol error) nothing else is answered.
-        if (this.#state.closing) break;
-      }
-      return Buffer.concat(replies);
+    switch (run.kind) {
+      case 'local':
+        return this.#executeLocal(run.requests);
+      case 'watch':
+        return this.#watch(run.keys);
+      default:
+        break;
     }
     const executor = this.#context.executor;
     try {
       return run.kind === 'write'
         ? await executor.write(run.operations)
-        : await executor.read(run.operations, this.#state.consistency);
+        : await executor.read(run.operations, this.state.consistency);
     } catch (error) {
       // Every operation of the run shared one proposal (or one read), so they share its fate.
       const reply = raftErrorReply(error);
       return Buffer.concat(run.operations.map(() => reply));
     }
+  }
+
+  async #executeLocal(requests: readonly Planned[]): Promise<Uint8Array> {
+    const replies: Uint8Array[] = [];
+    for (const request of requests) {
+      if (request.kind === 'answer') {
+        replies.push(request.reply);
+        if (request.unwatch === true) this.#unwatch();
+        if (request.thenClose === true) this.state.closing = true;
+      } else if (request.kind === 'local') {
+        replies.push(await runLocalCommand(request.name, request.args, this.#context, this.state));
+      }
+      // After QUIT (or a protocol error) nothing else is answered.
+      if (this.state.closing) break;
+    }
+    return Buffer.concat(replies);
+  }
+
+  /**
+   * WATCH: one read, at the connection's consistency, tells the log index this server's state
+   * reflects. EXEC later sends that index with each key, and the transaction aborts on every
+   * server alike if an entry after it changed one of them.
+   */
+  async #watch(keys: readonly Buffer[]): Promise<Uint8Array> {
+    const added = keys.filter((key) => !this.state.watched.has(key.toString('latin1')));
+    const bytes = added.reduce((sum, key) => sum + key.length + watchedKeyOverheadBytes, 0);
+    const limit = this.#context.limits.watchedKeyBytesMax;
+    if (this.state.watchedKeyBytes + bytes > limit) {
+      return errorReply(`ERR too many WATCHed keys: at most ${limit} bytes of keys`);
+    }
+    let index: number;
+    try {
+      const reply = await this.#context.executor.read(
+        [[Buffer.from(watchQueryName, 'latin1')]],
+        this.state.consistency,
+      );
+      index = Number(Buffer.from(reply).toString('latin1').slice(1, -2));
+    } catch (error) {
+      return raftErrorReply(error);
+    }
+    for (const key of added) {
+      const text = key.toString('latin1');
+      // A key WATCHed twice keeps the earlier index: a change since then still aborts.
+      if (this.state.watched.has(text)) continue;
+      this.state.watched.set(text, index);
+      this.state.watchedKeyBytes += key.length + watchedKeyOverheadBytes;
+    }
+    return okReply;
   }
 }

@@ -1,29 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { RespRequestLimits } from '../resp/resp-request-parser.js';
 import { KvConnection } from './kv-connection.js';
 import type { ServerContext } from './server-context.js';
-
-/** Client connections held at once; more are refused so one host cannot exhaust the server. */
-export const defaultConnectionsMax = 10_000;
 
 /** The Redis-protocol listener: accepts connections and hands each to a {@link KvConnection}. */
 export class KvServer {
   readonly #context: ServerContext;
   readonly #server: Server;
-  readonly #connections = new Set<KvConnection>();
-  readonly #connectionsMax: number;
-  readonly #requestLimits: Partial<RespRequestLimits>;
   #nextConnectionId = 1;
 
-  constructor(options: {
-    readonly context: ServerContext;
-    readonly connectionsMax?: number;
-    readonly requestLimits?: Partial<RespRequestLimits>;
-  }) {
+  constructor(options: { readonly context: ServerContext }) {
     this.#context = options.context;
-    this.#connectionsMax = options.connectionsMax ?? defaultConnectionsMax;
-    this.#requestLimits = options.requestLimits ?? {};
     // Half-open: a client may finish sending (`printf … | nc`) and still read every reply.
     this.#server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
   }
@@ -45,21 +32,23 @@ export class KvServer {
 
   #accept(socket: Socket): void {
     const metrics = this.#context.metrics;
-    if (this.#connections.size >= this.#connectionsMax) {
-      socket.end('-ERR max number of clients reached\r\n');
+    const clients = this.#context.clients;
+    // Refused so one host cannot exhaust the server (Redis's `maxclients`). Closed outright once
+    // the error is written: a client that ignores it must not hold the socket half-open.
+    if (clients.size >= this.#context.limits.connectionsMax) {
+      socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
       return;
     }
     const connection = new KvConnection({
       socket,
       context: this.#context,
       id: this.#nextConnectionId++,
-      requestLimits: this.#requestLimits,
     });
-    this.#connections.add(connection);
+    clients.add({ state: connection.state, close: () => connection.destroy() });
     metrics.connectionsAccepted++;
     metrics.connectionsOpen++;
     void connection.closed.then(() => {
-      this.#connections.delete(connection);
+      clients.remove(connection.state.id);
       metrics.connectionsOpen--;
     });
   }
@@ -67,7 +56,7 @@ export class KvServer {
   /** Stops listening and closes every connection. */
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const connection of this.#connections) connection.destroy();
+    this.#context.clients.kill(() => true);
     await closed;
   }
 }

@@ -1,4 +1,4 @@
-import { dataCommandArity, dataCommandKind, dataCommandNames } from '../state/kv-commands.js';
+import { dataCommandNames, dataCommandSpec } from '../state/kv-commands.js';
 import {
   arrayReply,
   bulkReply,
@@ -7,8 +7,11 @@ import {
   nullReply,
   okReply,
 } from '../resp/resp-writer.js';
+import { client, readOnly, readWrite } from './connection-commands.js';
 import { pongReply, raftCommand } from './raft-command.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
+import { config, info } from './server-info.js';
+import { wait } from './wait-command.js';
 
 type LocalHandler = (
   args: readonly Buffer[],
@@ -22,11 +25,25 @@ const localCommands = new Map<string, { arity: number; handler: LocalHandler }>(
   ['ECHO', { arity: 2, handler: (args) => bulkReply(args[1]!) }],
   ['QUIT', { arity: -1, handler: quit }],
   ['SELECT', { arity: 2, handler: select }],
-  ['INFO', { arity: -1, handler: (_args, context) => bulkReply(info(context)) }],
+  ['INFO', { arity: -1, handler: (args, context) => info(args, context) }],
   ['COMMAND', { arity: -1, handler: command }],
   ['CLIENT', { arity: -2, handler: client }],
-  ['CONFIG', { arity: -2, handler: config }],
+  ['CONFIG', { arity: -2, handler: (args, context) => config(args, context) }],
+  ['READONLY', { arity: 1, handler: readOnly }],
+  ['READWRITE', { arity: 1, handler: readWrite }],
+  ['WAIT', { arity: 3, handler: wait }],
   ['RAFT', { arity: -2, handler: raftCommand }],
+]);
+
+/** Answered by the connection as it parses (transactions, authentication), with their arity. */
+const connectionCommands: ReadonlyMap<string, number> = new Map([
+  ['MULTI', 1],
+  ['EXEC', 1],
+  ['DISCARD', 1],
+  ['WATCH', -2],
+  ['UNWATCH', 1],
+  ['AUTH', -2],
+  ['HELLO', -1],
 ]);
 
 /** Whether `name` (upper case) is answered locally. */
@@ -59,56 +76,25 @@ function select(args: readonly Buffer[]): Buffer {
   return args[1]!.toString('latin1') === '0' ? okReply : errorReply('ERR DB index is out of range');
 }
 
-function client(
-  args: readonly Buffer[],
-  _context: ServerContext,
-  connection: ConnectionState,
-): Buffer {
-  const subcommand = args[1]!.toString('latin1').toUpperCase();
-  switch (subcommand) {
-    case 'SETNAME':
-      if (args.length !== 3)
-        return errorReply("ERR wrong number of arguments for 'client|setname'");
-      connection.name = args[2]!.toString('utf8');
-      return okReply;
-    case 'GETNAME':
-      return connection.name === null ? nullReply : bulkReply(connection.name);
-    case 'ID':
-      return integerReply(connection.id);
-    // Client libraries announce themselves or tune reply behaviour Redis-side; nothing to do here.
-    case 'SETINFO':
-    case 'NO-EVICT':
-    case 'NO-TOUCH':
-      return okReply;
-    default:
-      return errorReply(`ERR CLIENT ${subcommand.toLowerCase()} is not supported`);
-  }
-}
-
-function config(args: readonly Buffer[]): Buffer {
-  // redis-benchmark reads a few settings at start; there are none to report.
-  if (args[1]!.toString('latin1').toUpperCase() === 'GET') return arrayReply([]);
-  return errorReply('ERR CONFIG is read-only here and has no settings');
-}
-
+/** One COMMAND entry: name, arity, flags, first key, last key, step. */
 function commandEntry(name: string): Buffer {
-  const kind = dataCommandKind(name);
-  const arity = kind === null ? localCommandArity(name) : dataCommandArity(name);
-  const flags = kind === 'write' ? ['write'] : kind === 'read' ? ['readonly', 'fast'] : ['fast'];
-  const firstKey = kind === null || name === 'DBSIZE' ? 0 : 1;
-  const lastKey = ['MGET', 'DEL', 'EXISTS'].includes(name) ? -1 : name === 'MSET' ? -1 : firstKey;
+  const spec = dataCommandSpec(name);
+  const arity = spec?.arity ?? localCommands.get(name)?.arity ?? connectionCommands.get(name) ?? 0;
+  const flags =
+    spec === undefined ? ['fast'] : spec.kind === 'write' ? ['write'] : ['readonly', 'fast'];
+  const keys = spec?.keys ?? { first: 0, last: 0, step: 0 };
   return arrayReply([
     bulkReply(name.toLowerCase()),
     integerReply(arity),
     arrayReply(flags.map((flag) => bulkReply(flag))),
-    integerReply(firstKey),
-    integerReply(lastKey),
-    integerReply(name === 'MSET' ? 2 : firstKey === 0 ? 0 : 1),
+    integerReply(keys.first),
+    integerReply(keys.last),
+    integerReply(keys.step),
   ]);
 }
 
 function command(args: readonly Buffer[]): Buffer {
-  const names = [...dataCommandNames, ...localCommands.keys()];
+  const names = [...dataCommandNames, ...localCommands.keys(), ...connectionCommands.keys()];
   const subcommand = args[1]?.toString('latin1').toUpperCase();
   if (subcommand === undefined) return arrayReply(names.map(commandEntry));
   if (subcommand === 'COUNT') return integerReply(names.length);
@@ -122,42 +108,4 @@ function command(args: readonly Buffer[]): Buffer {
   }
   // COMMAND DOCS and friends: clients use them for hints only, an empty answer is enough.
   return arrayReply([]);
-}
-
-function info(context: ServerContext): string {
-  const status = context.node.status();
-  const uptimeSeconds = Math.floor((Date.now() - context.startedAtMs) / 1000);
-  const sections = [
-    '# Server',
-    'redis_version:7.0.0',
-    'raftkit_kv:1',
-    `process_id:${process.pid}`,
-    `uptime_in_seconds:${uptimeSeconds}`,
-    '',
-    '# Clients',
-    `connected_clients:${context.metrics.connectionsOpen}`,
-    '',
-    '# Persistence',
-    // Clients wait for loading:0 before their first command; the log replays before listening.
-    'loading:0',
-    '',
-    '# Replication',
-    `role:${status.role === 'leader' ? 'master' : 'slave'}`,
-    '',
-    '# Raft',
-    `raft_id:${status.id}`,
-    `raft_role:${status.role}`,
-    `raft_term:${status.term}`,
-    `raft_leader:${status.leaderId ?? ''}`,
-    `raft_commit_index:${status.commitIndex}`,
-    `raft_applied_index:${status.appliedIndex}`,
-    `raft_last_index:${status.lastIndex}`,
-    `raft_prevote:${status.settings.preVote ? 1 : 0}`,
-    `raft_checkquorum:${status.settings.checkQuorum ? 1 : 0}`,
-    '',
-    '# Keyspace',
-    `db0:keys=${context.stateMachine.size},expires=${context.stateMachine.expiringKeys},avg_ttl=0`,
-    '',
-  ];
-  return sections.join('\r\n');
 }

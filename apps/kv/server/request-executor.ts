@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RaftError, type RaftNode, type ReadConsistency } from 'raftkit';
 import type { KvMetrics } from '../metrics/kv-metrics.js';
 import type { KvReadQuery } from '../state/kv-state-machine.js';
-import { encodeWriteBatch } from '../state/write-batch-codec.js';
+import { encodeWriteBatch, type WriteOperation } from '../state/write-batch-codec.js';
 
 /** The node type the key-value server embeds. */
 export type KvNode = RaftNode<Uint8Array, KvReadQuery, Uint8Array>;
@@ -67,7 +67,7 @@ export class RequestExecutor {
   }
 
   /** Proposes `operations` as one log entry; resolves with their replies, concatenated. */
-  async write(operations: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
+  async write(operations: readonly WriteOperation[]): Promise<Uint8Array> {
     const started = performance.now();
     const deadline = started + this.#policy.requestTimeoutMs;
     try {

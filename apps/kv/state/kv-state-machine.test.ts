@@ -1,31 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { RespReplyParser, type RespValue } from '../resp/resp-reply-parser.js';
+import { RespReplyParser } from '../resp/resp-reply-parser.js';
 import { checkDataCommand } from './kv-commands.js';
+import {
+  KvHarness as Harness,
+  bulk,
+  bytes,
+  command,
+  integer,
+  nil,
+  ok,
+} from './kv-harness.test-helpers.js';
 import { KvStateMachine } from './kv-state-machine.js';
 import { decodeWriteBatch, encodeWriteBatch } from './write-batch-codec.js';
-
-const bytes = (args: readonly string[]): Uint8Array[] => args.map((arg) => Buffer.from(arg));
-
-/** Drives a state machine the way the log does: batches stamped with a proposer's clock. */
-class Harness {
-  readonly machine = new KvStateMachine();
-  #index = 0;
-
-  write(timeMs: number, ...operations: string[][]): RespValue[] {
-    const entry = encodeWriteBatch({ timeMs, operations: operations.map(bytes) });
-    const replies = this.machine.apply(entry, { index: ++this.#index, term: 1 });
-    return new RespReplyParser().push(replies);
-  }
-
-  read(...operations: string[][]): RespValue[] {
-    return new RespReplyParser().push(this.machine.query({ operations: operations.map(bytes) }));
-  }
-}
-
-const ok: RespValue = { type: 'simple', value: 'OK' };
-const nil: RespValue = { type: 'bulk', value: null };
-const bulk = (text: string): RespValue => ({ type: 'bulk', value: Buffer.from(text) });
-const integer = (value: number): RespValue => ({ type: 'integer', value: BigInt(value) });
 
 describe('KvStateMachine', () => {
   it('answers a batch with one reply per operation, in order', () => {
@@ -101,9 +87,9 @@ describe('KvStateMachine', () => {
 
   it('replicas that apply the same entries agree, whatever their own clocks say', () => {
     const entries = [
-      encodeWriteBatch({ timeMs: 1000, operations: [bytes(['SET', 'a', '1', 'PX', '50'])] }),
-      encodeWriteBatch({ timeMs: 1040, operations: [bytes(['SET', 'b', '2', 'PX', '10'])] }),
-      encodeWriteBatch({ timeMs: 1060, operations: [bytes(['INCR', 'c'])] }),
+      encodeWriteBatch({ timeMs: 1000, operations: [command(['SET', 'a', '1', 'PX', '50'])] }),
+      encodeWriteBatch({ timeMs: 1040, operations: [command(['SET', 'b', '2', 'PX', '10'])] }),
+      encodeWriteBatch({ timeMs: 1060, operations: [command(['INCR', 'c'])] }),
     ];
     const replicas = [new KvStateMachine(), new KvStateMachine()];
     for (const replica of replicas) {
@@ -149,13 +135,13 @@ describe('data command checks (before anything is proposed)', () => {
 
 describe('write batch codec', () => {
   it('round-trips binary arguments and rejects damaged entries', () => {
-    const operations = [[Buffer.from('SET'), Buffer.from([0, 1, 2]), Buffer.alloc(0)]];
-    const encoded = encodeWriteBatch({ timeMs: 123.5, operations });
+    const args = [Buffer.from('SET'), Buffer.from([0, 1, 2]), Buffer.alloc(0)];
+    const encoded = encodeWriteBatch({ timeMs: 123.5, operations: [{ kind: 'command', args }] });
+    // Without a transaction the batch keeps the first layout, which older servers read.
+    expect(encoded[0]).toBe(1);
     const decoded = decodeWriteBatch(encoded);
     expect(decoded.timeMs).toBe(123.5);
-    expect(decoded.operations.map((operation) => operation.map((arg) => Buffer.from(arg)))).toEqual(
-      operations,
-    );
+    expect(decoded.operations).toEqual([{ kind: 'command', args }]);
     expect(() => decodeWriteBatch(encoded.subarray(0, encoded.length - 1))).toThrow(/truncated/);
     expect(() => decodeWriteBatch(Buffer.concat([encoded, Buffer.from([0])]))).toThrow(/trailing/);
   });

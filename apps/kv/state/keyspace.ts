@@ -1,0 +1,202 @@
+import { CommandError, wrongTypeMessage } from './arguments.js';
+import { DeadlineHeap } from './deadline-heap.js';
+import { ScanIndex, type ScanStep } from './scan-index.js';
+
+/**
+ * A stored value. Plain data (bytes, maps and sets of latin1 strings) so the whole keyspace
+ * serializes into a snapshot and back without any hidden state.
+ */
+export type KvValue =
+  | { readonly type: 'string'; readonly value: Buffer }
+  | { readonly type: 'hash'; readonly fields: Map<string, Buffer> }
+  | { readonly type: 'set'; readonly members: Set<string> };
+
+/** The type names of TYPE and SCAN … TYPE. */
+export type KvValueType = KvValue['type'];
+
+/** One key's record. */
+export interface KvEntry {
+  value: KvValue;
+  /** Replicated time at which the key disappears, or null. */
+  expiresAtMs: number | null;
+  /** The log index of the entry that last wrote this key: what WATCH compares. */
+  modifiedIndex: number;
+}
+
+/** Stale heap entries tolerated, beyond the live deadlines, before the heap is rebuilt. */
+const staleDeadlinesMax = 4096;
+/** Deleted keys whose deletion index is remembered for WATCH; older ones fold into a floor. */
+export const tombstonesMax = 10_000;
+
+/**
+ * Every key of the store with its value, expiry and last-modified log index, plus the replicated
+ * clock. Only the apply path changes it, one log entry at a time ({@link beginEntry}), so every
+ * server holds the same keyspace after the same entry — including which keys expired and when
+ * each key was last written.
+ */
+export class Keyspace {
+  readonly #entries = new Map<string, KvEntry>();
+  readonly #heap = new DeadlineHeap();
+  readonly #scanIndex = new ScanIndex();
+  /**
+   * Deleted keys → the index that deleted them, oldest first. A key absent from here and from the
+   * store was deleted at or before `#tombstoneFloorIndex`, or never existed.
+   */
+  readonly #tombstones = new Map<string, number>();
+  #tombstoneFloorIndex = 0;
+  #expiringKeys = 0;
+  #timeMs = 0;
+  #index = 0;
+
+  /** The replicated time: the greatest proposer clock applied so far, in ms since the epoch. */
+  get timeMs(): number {
+    return this.#timeMs;
+  }
+
+  /** The index of the last log entry applied. */
+  get index(): number {
+    return this.#index;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Live keys that carry an expiry. */
+  get expiringKeys(): number {
+    return this.#expiringKeys;
+  }
+
+  /**
+   * Starts applying the entry at `index`: moves replicated time forward to `timeMs` (never back)
+   * and deletes the keys whose expiry that reaches, as modifications by this entry.
+   */
+  beginEntry(index: number, timeMs: number): void {
+    if (index > this.#index) this.#index = index;
+    if (timeMs <= this.#timeMs) return;
+    this.#timeMs = timeMs;
+    for (;;) {
+      const next = this.#heap.peek();
+      if (next === undefined || next.atMs > this.#timeMs) break;
+      this.#heap.pop();
+      if (this.#entries.get(next.key)?.expiresAtMs === next.atMs) this.delete(next.key);
+    }
+  }
+
+  get(key: string): KvEntry | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** The value of `key` if it holds `type`; undefined when absent; WRONGTYPE otherwise. */
+  read<T extends KvValueType>(key: string, type: T): Extract<KvValue, { type: T }> | undefined {
+    const value = this.#entries.get(key)?.value;
+    if (value === undefined) return undefined;
+    if (value.type !== type) throw new CommandError(wrongTypeMessage);
+    return value as Extract<KvValue, { type: T }>;
+  }
+
+  /**
+   * The value of `key` for changing in place, created empty when absent; WRONGTYPE otherwise.
+   * The key counts as modified by the current entry.
+   */
+  update<T extends 'hash' | 'set'>(key: string, type: T): Extract<KvValue, { type: T }> {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) {
+      const value = (
+        type === 'hash' ? { type, fields: new Map() } : { type, members: new Set() }
+      ) as Extract<KvValue, { type: T }>;
+      this.put(key, value, null);
+      return value;
+    }
+    if (entry.value.type !== type) throw new CommandError(wrongTypeMessage);
+    entry.modifiedIndex = this.#index;
+    return entry.value as Extract<KvValue, { type: T }>;
+  }
+
+  /** Stores `value` at `key`; `keep` keeps an existing expiry (KEEPTTL, INCR, APPEND). */
+  put(key: string, value: KvValue, expiresAtMs: number | null | 'keep'): void {
+    const existing = this.#entries.get(key);
+    const deadline = expiresAtMs === 'keep' ? (existing?.expiresAtMs ?? null) : expiresAtMs;
+    if (existing === undefined) {
+      this.#entries.set(key, { value, expiresAtMs: null, modifiedIndex: this.#index });
+      this.#scanIndex.add(key);
+      this.#tombstones.delete(key);
+    } else {
+      existing.value = value;
+      existing.modifiedIndex = this.#index;
+    }
+    this.setExpiry(key, deadline);
+  }
+
+  /** Sets or clears an existing key's expiry; a moment already reached deletes the key. */
+  setExpiry(key: string, expiresAtMs: number | null): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    if (expiresAtMs !== null && expiresAtMs <= this.#timeMs) {
+      this.delete(key);
+      return;
+    }
+    if (entry.expiresAtMs === expiresAtMs) return;
+    if (entry.expiresAtMs === null) this.#expiringKeys++;
+    if (expiresAtMs === null) this.#expiringKeys--;
+    entry.expiresAtMs = expiresAtMs;
+    entry.modifiedIndex = this.#index;
+    if (expiresAtMs === null) return;
+    this.#heap.push({ key, atMs: expiresAtMs });
+    if (this.#heap.size > this.#expiringKeys + staleDeadlinesMax) this.#rebuildHeap();
+  }
+
+  /** Deletes `key`; whether it existed. */
+  delete(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    if (entry.expiresAtMs !== null) this.#expiringKeys--;
+    this.#entries.delete(key);
+    this.#scanIndex.delete(key);
+    this.#tombstones.set(key, this.#index);
+    if (this.#tombstones.size > tombstonesMax) {
+      const [oldestKey, oldestIndex] = this.#tombstones.entries().next().value!;
+      this.#tombstones.delete(oldestKey);
+      this.#tombstoneFloorIndex = Math.max(this.#tombstoneFloorIndex, oldestIndex);
+    }
+    return true;
+  }
+
+  /** FLUSHALL: every key goes, and counts as modified by the current entry. */
+  clear(): void {
+    this.#entries.clear();
+    this.#scanIndex.clear();
+    this.#tombstones.clear();
+    this.#heap.rebuild([]);
+    this.#expiringKeys = 0;
+    this.#tombstoneFloorIndex = this.#index;
+  }
+
+  /**
+   * Whether `key` was written, deleted or expired by an entry after `index`. When that cannot be
+   * told any more (the deletion was forgotten), it answers yes: a transaction aborts needlessly
+   * rather than running against a changed key.
+   */
+  modifiedAfter(key: string, index: number): boolean {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) return entry.modifiedIndex > index;
+    return (this.#tombstones.get(key) ?? this.#tombstoneFloorIndex) > index;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
+  /** One bounded step of a SCAN walk; see {@link ScanIndex.scan}. */
+  scan(cursor: number, count: number, bucketsMax: number): ScanStep {
+    return this.#scanIndex.scan(cursor, count, bucketsMax);
+  }
+
+  #rebuildHeap(): void {
+    const deadlines = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAtMs !== null) deadlines.push({ key, atMs: entry.expiresAtMs });
+    }
+    this.#heap.rebuild(deadlines);
+  }
+}

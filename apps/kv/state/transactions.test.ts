@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import {
+  KvHarness,
+  array,
+  bulk,
+  error,
+  integer,
+  ok,
+  transaction,
+  wrongType,
+} from './kv-harness.test-helpers.js';
+import { tombstonesMax } from './keyspace.js';
+import { KvStateMachine } from './kv-state-machine.js';
+import { decodeWriteBatch, encodeWriteBatch } from './write-batch-codec.js';
+
+const aborted = { type: 'array', value: null };
+
+describe('MULTI … EXEC: a transaction is one operation of one log entry', () => {
+  it('runs every command in order and answers them as one array', () => {
+    const store = new KvHarness();
+    expect(
+      store.apply(
+        1,
+        transaction([
+          ['SET', 'a', '1'],
+          ['INCR', 'a'],
+          ['GET', 'a'],
+          ['SADD', 's', 'x'],
+        ]),
+      ),
+    ).toEqual([array(ok, integer(2), bulk('2'), integer(1))]);
+  });
+
+  it('a command failing at run time answers its error and the others still run (as in Redis)', () => {
+    const store = new KvHarness();
+    store.write(1, ['SET', 'text', 'hello'], ['HSET', 'h', 'f', 'v']);
+    expect(
+      store.apply(
+        2,
+        transaction([
+          ['INCR', 'text'],
+          ['SET', 'after', 'yes'],
+          ['GET', 'h'],
+          ['INCR', 'n'],
+        ]),
+      ),
+    ).toEqual([
+      array(error('ERR value is not an integer or out of range'), ok, wrongType, integer(1)),
+    ]);
+    expect(store.read(['GET', 'after'], ['GET', 'n'])).toEqual([bulk('yes'), bulk('1')]);
+  });
+
+  it('runs when no WATCHed key changed after the index the client looked at', () => {
+    const store = new KvHarness();
+    store.write(1, ['SET', 'balance', '10']);
+    const lookedAt = store.machine.keyspace.index;
+    store.write(2, ['SET', 'unrelated', 'x']);
+    expect(
+      store.apply(
+        3,
+        transaction(
+          [['DECRBY', 'balance', '3']],
+          [
+            ['balance', lookedAt],
+            ['missing', lookedAt],
+          ],
+        ),
+      ),
+    ).toEqual([array(integer(7))]);
+  });
+
+  it.each([
+    ['written', ['SET', 'k', 'other']],
+    ['deleted', ['DEL', 'k']],
+    ['given an expiry', ['EXPIRE', 'k', '100']],
+    ['renamed away', ['RENAME', 'k', 'k2']],
+    ['flushed', ['FLUSHALL']],
+  ])(
+    'aborts with a null array, changing nothing, when a WATCHed key was %s after',
+    (_how, change) => {
+      const store = new KvHarness();
+      store.write(1, ['SET', 'k', 'v']);
+      const lookedAt = store.machine.keyspace.index;
+      store.write(2, change);
+      expect(store.apply(3, transaction([['SET', 'witness', '1']], [['k', lookedAt]]))).toEqual([
+        aborted,
+      ]);
+      expect(store.read(['EXISTS', 'witness'])).toEqual([integer(0)]);
+    },
+  );
+
+  it('aborts when a WATCHed key that did not exist was created, or created and deleted again', () => {
+    const store = new KvHarness();
+    const lookedAt = store.machine.keyspace.index;
+    store.write(1, ['SET', 'ghost', '1'], ['DEL', 'ghost']);
+    expect(store.apply(2, transaction([['SET', 'w', '1']], [['ghost', lookedAt]]))).toEqual([
+      aborted,
+    ]);
+  });
+
+  it('aborts when a WATCHed key expired after the client looked (expiry is a write of the log)', () => {
+    const store = new KvHarness();
+    store.write(1000, ['SET', 'session', 'x', 'PX', '100']);
+    const lookedAt = store.machine.keyspace.index;
+    // This entry's time passes the deadline: the key expires as part of it, before its commands.
+    expect(store.apply(1200, transaction([['SET', 'w', '1']], [['session', lookedAt]]))).toEqual([
+      aborted,
+    ]);
+  });
+
+  it('a command that changed nothing (a failed SET NX) does not count as a change', () => {
+    const store = new KvHarness();
+    store.write(1, ['SET', 'k', 'v']);
+    const lookedAt = store.machine.keyspace.index;
+    store.write(2, ['SET', 'k', 'x', 'NX'], ['HSET', 'k', 'f', 'v']);
+    expect(store.apply(3, transaction([['GET', 'k']], [['k', lookedAt]]))).toEqual([
+      array(bulk('v')),
+    ]);
+  });
+
+  it('once a deletion is forgotten, an absent WATCHed key aborts rather than risk a missed change', () => {
+    const store = new KvHarness();
+    const lookedAt = store.machine.keyspace.index;
+    store.write(1, ['SET', 'victim', '1'], ['DEL', 'victim']);
+    const keys = Array.from({ length: tombstonesMax }, (_, n) => `filler${n}`);
+    store.write(2, ['MSET', ...keys.flatMap((key) => [key, '1'])]);
+    store.write(3, ['DEL', ...keys]);
+    expect(store.apply(4, transaction([['SET', 'w', '1']], [['victim', lookedAt]]))).toEqual([
+      aborted,
+    ]);
+    // A key that never existed, looked at after the forgotten deletions, is still fine.
+    const later = store.machine.keyspace.index;
+    expect(store.apply(5, transaction([['SET', 'w', '1']], [['never', later]]))).toEqual([
+      array(ok),
+    ]);
+  });
+
+  it('every replica reaches the same verdict and the same state', () => {
+    const entries = [
+      encodeWriteBatch({ timeMs: 1, operations: [transaction([['SET', 'a', '1']])] }),
+      encodeWriteBatch({ timeMs: 2, operations: [transaction([['INCR', 'a']], [['a', 0]])] }),
+      encodeWriteBatch({ timeMs: 3, operations: [transaction([['INCR', 'a']], [['a', 1]])] }),
+    ];
+    const results = [new KvStateMachine(), new KvStateMachine()].map((replica) =>
+      entries.map((entry, position) =>
+        Buffer.from(replica.apply(entry, { index: position + 1, term: 1 })).toString(),
+      ),
+    );
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]).toEqual(['*1\r\n+OK\r\n', '*-1\r\n', '*1\r\n:2\r\n']);
+  });
+
+  it('the codec carries transactions beside plain commands and rejects an unknown tag', () => {
+    const operations = [
+      { kind: 'command' as const, args: [Buffer.from('SET'), Buffer.from('k'), Buffer.from('v')] },
+      transaction(
+        [
+          ['INCR', 'n'],
+          ['GET', 'k'],
+        ],
+        [['k', 41]],
+      ),
+    ];
+    const encoded = encodeWriteBatch({ timeMs: 5, operations });
+    expect(encoded[0]).toBe(2);
+    const decoded = decodeWriteBatch(encoded);
+    expect(decoded.operations).toEqual(operations);
+    const damaged = Buffer.from(encoded);
+    damaged[13] = 9;
+    expect(() => decodeWriteBatch(damaged)).toThrow(/unknown operation tag/);
+  });
+});
