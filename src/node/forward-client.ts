@@ -1,28 +1,27 @@
 import { RaftError, type NodeId } from '../core/index.js';
-import type { ForwardProposal, ForwardResult } from '../transport/transport.js';
-import { cancelledInLog, type PendingRequest } from './pending-request.js';
-
-/** One proposal waiting for its outcome. */
-export interface QueuedProposal {
-  readonly command: Uint8Array;
-  readonly request: PendingRequest<unknown>;
-  /** Set once the command is in the leader's log (or sent to the leader, which may append it). */
-  placed: boolean;
-}
+import type { ForwardResult, Transport } from '../transport/transport.js';
+import { cancelledInLog } from './node-errors.js';
+import type { QueuedProposal } from './proposal-pipeline.js';
+import type { ResultCodec } from './state-machine.js';
+import { TurnBatch } from './turn-batch.js';
 
 /** Bytes of commands in one forwarded message, well under the codec's frame limit. */
 export const forwardBatchBytesMax = 4 * 1024 * 1024;
 
-/** What forwarding needs from the node that owns it. */
-export interface ForwardHost {
+/** What forwarding needs: who this server is, where messages go, how results travel back. */
+export interface ForwardClientOptions {
   readonly id: NodeId;
-  leaderId(): NodeId | null;
-  running(): boolean;
-  send(message: ForwardProposal): void;
-  notLeaderError(): RaftError;
-  decodeResult(bytes: Uint8Array): unknown;
   /** Commands in one forwarded message at most. */
   readonly batchMax: number;
+  readonly transport: Pick<Transport, 'send'>;
+  readonly resultCodec: Pick<ResultCodec<unknown>, 'decode'>;
+  /** Should be random, so a restarted follower does not reuse recent request ids. */
+  readonly firstRequestId: number;
+  /**
+   * The leader to forward this turn's batch to, or the error its callers get when there is none
+   * (an election, this server leads after all, or it stopped).
+   */
+  leader(): NodeId | RaftError;
 }
 
 interface ForwardedBatch {
@@ -36,16 +35,14 @@ interface ForwardedBatch {
  * message (split by count and bytes), and each caller gets the leader's result for its command.
  */
 export class ForwardClient {
-  readonly #host: ForwardHost;
-  #queue: QueuedProposal[] = [];
-  #flushScheduled = false;
+  readonly #options: ForwardClientOptions;
+  readonly #queue = new TurnBatch<QueuedProposal>((queued) => this.#flush(queued));
   readonly #inFlight = new Map<number, ForwardedBatch>();
   #requestId: number;
 
-  /** `firstRequestId` should be random, so a restarted follower does not reuse recent ids. */
-  constructor(host: ForwardHost, firstRequestId: number) {
-    this.#host = host;
-    this.#requestId = firstRequestId;
+  constructor(options: ForwardClientOptions) {
+    this.#options = options;
+    this.#requestId = options.firstRequestId;
   }
 
   /** Proposals queued or awaiting the leader's answer. */
@@ -53,30 +50,30 @@ export class ForwardClient {
     return this.#queue.length + this.#inFlight.size;
   }
 
+  /** Batches sent and not yet answered. */
   get inFlightCount(): number {
     return this.#inFlight.size;
   }
 
-  enqueue(queued: QueuedProposal): void {
+  /** Queues a proposal; every proposal of the same turn travels in one message where it fits. */
+  enqueue(queued: QueuedProposal): Promise<unknown> {
     this.#queue.push(queued);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => this.#flush());
+    return queued.request.promise;
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const leaderId = this.#host.leaderId();
-    const pending = this.#queue.splice(0).filter((queued) => !queued.request.settled);
-    if (leaderId === null || leaderId === this.#host.id || !this.#host.running()) {
-      for (const queued of pending) queued.request.reject(this.#host.notLeaderError());
+  #flush(queued: readonly QueuedProposal[]): void {
+    const pending = queued.filter((proposal) => !proposal.request.settled);
+    if (pending.length === 0) return;
+    const leaderId = this.#options.leader();
+    if (leaderId instanceof RaftError) {
+      for (const proposal of pending) proposal.request.reject(leaderId);
       return;
     }
     let batch: QueuedProposal[] = [];
     let bytes = 0;
     for (const queued of pending) {
       const full =
-        batch.length >= this.#host.batchMax ||
+        batch.length >= this.#options.batchMax ||
         (batch.length > 0 && bytes + queued.command.byteLength > forwardBatchBytesMax);
       if (full) {
         this.#send(leaderId, batch);
@@ -96,9 +93,9 @@ export class ForwardClient {
     void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
       this.#inFlight.delete(requestId),
     );
-    this.#host.send({
+    this.#options.transport.send({
       type: 'forward-proposal',
-      from: this.#host.id,
+      from: this.#options.id,
       to: leaderId,
       requestId,
       commands: batch.map((queued) => queued.command),
@@ -138,7 +135,7 @@ export class ForwardClient {
         return;
       }
       try {
-        queued.request.resolve(this.#host.decodeResult(bytes));
+        queued.request.resolve(this.#options.resultCodec.decode(bytes));
       } catch (error) {
         queued.request.reject(
           new RaftError('INVALID_MESSAGE', 'forwarded result could not be decoded', {
@@ -151,7 +148,7 @@ export class ForwardClient {
 
   /** Takes the proposals not yet sent, for the node to reject on stop. */
   takeQueued(): QueuedProposal[] {
-    return this.#queue.splice(0);
+    return this.#queue.take();
   }
 
   /** Rejects every batch still awaiting an answer. */

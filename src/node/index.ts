@@ -1,5 +1,6 @@
 export { RaftNode } from './raft-node.js';
-export type { NodeStatus, ProposeOptions, ReadOptions, ReadConsistency } from './raft-node.js';
+export type { NodeStatus } from './node-status.js';
+export type { ProposeOptions, ReadOptions, ReadConsistency } from './request-options.js';
 export type { RaftNodeOptions } from './node-options.js';
 export type { RaftNodeEvents } from './node-events.js';
 export { diagnosticsChannelName } from './node-events.js';

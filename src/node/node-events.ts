@@ -1,5 +1,14 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { ClusterSettings, Configuration, NodeId, RaftError, Role } from '../core/index.js';
+import type {
+  ClusterSettings,
+  Configuration,
+  Entry,
+  NodeId,
+  RaftError,
+  Role,
+  SoftState,
+} from '../core/index.js';
+import type { NodeCounters } from './node-counters.js';
 
 /** Every event a node emits, by name, with its payload. Each payload names the node. */
 export interface RaftNodeEvents {
@@ -46,4 +55,66 @@ export function publishDiagnostics(event: keyof RaftNodeEvents, payload: unknown
     channels.set(name, channel);
   }
   if (channel.hasSubscribers) channel.publish(payload);
+}
+
+/** Hands one event to the node's own listeners. */
+export type EmitEvent = <K extends keyof RaftNodeEvents>(
+  event: K,
+  payload: RaftNodeEvents[K],
+) => void;
+
+/**
+ * Turns what the Ready loop observed (a new role, term or leader; applied entries) into the node's
+ * events, each delivered to listeners and mirrored on its diagnostics channel.
+ */
+export class NodeEventPublisher {
+  readonly #nodeId: NodeId;
+  readonly #emit: EmitEvent;
+  readonly #counters: NodeCounters;
+
+  constructor(options: { nodeId: NodeId; emit: EmitEvent; counters: NodeCounters }) {
+    this.#nodeId = options.nodeId;
+    this.#emit = options.emit;
+    this.#counters = options.counters;
+  }
+
+  publish<K extends keyof RaftNodeEvents>(event: K, payload: RaftNodeEvents[K]): void {
+    this.#emit(event, payload);
+    publishDiagnostics(event, payload);
+  }
+
+  /** Publishes what changed between two soft states: term, then role, then leader. */
+  softStateChanged(previous: SoftState, soft: SoftState): void {
+    const nodeId = this.#nodeId;
+    if (soft.term !== previous.term) this.publish('term', { nodeId, term: soft.term });
+    if (soft.role !== previous.role) {
+      if (soft.role === 'candidate') this.#counters.increment('elections');
+      const { role, term } = soft;
+      this.publish('role', { nodeId, role, previousRole: previous.role, term });
+    }
+    if (soft.leaderId !== previous.leaderId) {
+      this.#counters.increment('leaderChanges');
+      this.publish('leader', { nodeId, leaderId: soft.leaderId, term: soft.term });
+    }
+  }
+
+  /** Publishes the membership and settings entries of an applied batch, then the batch itself. */
+  applied(entries: readonly Entry[], appliedIndex: number): void {
+    const nodeId = this.#nodeId;
+    for (const entry of entries) {
+      if (entry.kind === 'configuration') {
+        const { configuration, index } = entry;
+        this.publish('membership', { nodeId, configuration, index });
+      } else if (entry.kind === 'settings') {
+        this.publish('settings', { nodeId, settings: entry.settings, index: entry.index });
+      }
+    }
+    this.publish('applied', { nodeId, appliedIndex, entries: entries.length });
+  }
+
+  /** A listener threw: counted and reported on the diagnostics channel, never to the node. */
+  listenerFailed(error: RaftError): void {
+    this.#counters.increment('listenerErrors');
+    publishDiagnostics('error', { nodeId: this.#nodeId, error, fatal: false });
+  }
 }

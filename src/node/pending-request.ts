@@ -1,8 +1,6 @@
-import { RaftError } from '../core/index.js';
+import type { RaftError } from '../core/index.js';
 import type { Clock, TimerHandle } from './clock.js';
-
-/** Why a request stopped waiting before it had an answer. */
-export type CancelReason = 'timeout' | 'aborted';
+import type { CancelReason } from './node-errors.js';
 
 /**
  * One caller's promise, settled exactly once: by its answer, by an error, by its deadline or by
@@ -65,30 +63,4 @@ export class PendingRequest<T> {
     }
     return true;
   }
-}
-
-/** The error for a request cancelled before it reached the log: it will certainly not apply. */
-export function cancelledBeforeLog(reason: CancelReason): RaftError {
-  return reason === 'timeout'
-    ? new RaftError('TIMEOUT', 'request timed out before it entered the log', {
-        details: { outcome: 'not-applied', retryable: true },
-      })
-    : new RaftError('ABORTED', 'request aborted before it entered the log', {
-        details: { outcome: 'not-applied', retryable: true },
-      });
-}
-
-/** The error for a request cancelled after it reached the log: it may still commit and apply. */
-export function cancelledInLog(reason: CancelReason | 'stopped' | 'leader-changed'): RaftError {
-  const what = {
-    stopped: 'interrupted by stop',
-    timeout: 'timed out',
-    aborted: 'aborted',
-    'leader-changed': 'lost its leader',
-  }[reason];
-  return new RaftError(
-    'OUTCOME_UNKNOWN',
-    `request ${what} after it entered the log; it may still be applied`,
-    { details: { reason, outcome: 'unknown' } },
-  );
 }

@@ -1,11 +1,7 @@
 import {
-  RaftCore,
   RaftError,
-  bootstrapSnapshot,
-  emptyConfiguration,
+  RaftCore,
   type ClusterSettings,
-  type CoreStatus,
-  type Entry,
   type NodeId,
   type ProposalPlacement,
   type RaftMessage,
@@ -13,69 +9,42 @@ import {
   type Role,
   type SoftState,
 } from '../core/index.js';
-import type { Message, ForwardProposal, ForwardResult } from '../transport/transport.js';
+import type { Message } from '../transport/transport.js';
 import { realClock, type TimerHandle } from './clock.js';
-import { publishDiagnostics, type RaftNodeEvents } from './node-events.js';
+import { ClusterChanges, type LeaderAccess } from './cluster-changes.js';
+import { EntryApplier, sleep, type AppliedEntry } from './entry-applier.js';
+import { ForwardClient } from './forward-client.js';
+import { ForwardServer } from './forward-server.js';
+import { NodeCounters } from './node-counters.js';
+import { cancelledError, cancelledInLog, stoppedError, toRaftError } from './node-errors.js';
+import { NodeEventPublisher, type RaftNodeEvents } from './node-events.js';
 import {
   resolveNodeOptions,
   type RaftNodeOptions,
   type ResolvedNodeOptions,
 } from './node-options.js';
-import {
-  PendingRequest,
-  cancelledBeforeLog,
-  cancelledInLog,
-  type CancelReason,
-} from './pending-request.js';
-import { jsonResultCodec, type ApplyContext } from './state-machine.js';
-import { TypedEmitter } from './typed-emitter.js';
-import { ForwardDeduplicator } from './forward-deduplicator.js';
-import { ForwardClient, type QueuedProposal } from './forward-client.js';
+import { statusBeforeStart, type NodeStatus } from './node-status.js';
+import { ProposalPipeline } from './proposal-pipeline.js';
 import { ReadCoordinator } from './read-coordinator.js';
-import { NodeCounters, type NodeCounterValues } from './node-counters.js';
-
-/** Per-call options of `propose`. */
-export interface ProposeOptions {
-  /** Rejects with `ABORTED` (or `OUTCOME_UNKNOWN` once the command is in the log) when fired. */
-  readonly signal?: AbortSignal;
-  /** Overrides the node's `requestTimeoutMs`. */
-  readonly timeoutMs?: number;
-}
-
-/** How fresh a read must be. */
-export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
-
-/** Per-call options of `read`. */
-export interface ReadOptions extends ProposeOptions {
-  /**
-   * `linearizable` (default): reflects every write acknowledged before the read began, confirmed
-   * with one heartbeat round (ReadIndex), never a log write. `lease`: the leader skips that round
-   * while its CheckQuorum lease holds (assumes bounded clock drift); elsewhere it falls back to
-   * `linearizable`. `stale`: this server's state as it is, possibly behind.
-   */
-  readonly consistency?: ReadConsistency;
-}
-
-/** What `status()` reports: the core's view plus the runtime's counters. */
-export interface NodeStatus extends CoreStatus {
-  readonly appliedIndex: number;
-  readonly leaderAddress: string | null;
-  readonly running: boolean;
-  readonly counters: NodeCounterValues;
-}
+import { ReadyLoop } from './ready-loop.js';
+import { RequestGate, type NodeView } from './request-gate.js';
+import type { ProposeOptions, ReadOptions } from './request-options.js';
+import { restoreCore } from './restore-core.js';
+import { settleOnLeader } from './leader-wait.js';
+import { persistReady } from './persist-ready.js';
+import { jsonResultCodec } from './state-machine.js';
+import { TypedEmitter } from './typed-emitter.js';
 
 type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-interface LogWaiter {
-  readonly term: number;
-  settle(entry: Entry, result: unknown): void;
-  fail(error: RaftError): void;
-}
 
 /**
  * One Raft server inside an application: it drives a {@link RaftCore} with real (or simulated)
  * time, persists through a {@link LogStorage}, talks through a {@link Transport} and applies
  * committed commands to the application's {@link StateMachine}.
+ *
+ * This file holds the public API, the lifecycle and the Ready loop; the data path lives beside it:
+ * `ProposalPipeline` (leader writes), `ForwardClient`/`ForwardServer` (writes made on followers),
+ * `ReadCoordinator` (reads), `EntryApplier` (the state machine), `node-errors` (what callers get).
  *
  * ```ts
  * const node = new RaftNode({ id: 'a', storage, transport, stateMachine, initialConfiguration: ['a', 'b', 'c'] });
@@ -94,48 +63,62 @@ export class RaftNode<
   #core: RaftCore | null = null;
   #lifecycle: Lifecycle = 'new';
   #tickTimer: TimerHandle | null = null;
-  #loopRunning = false;
-  #loopScheduled = false;
-  #loopIdle: Promise<void> = Promise.resolve();
-  #proposalQueue: QueuedProposal[] = [];
-  #proposalFlushScheduled = false;
-  readonly #waiters = new Map<number, LogWaiter>();
+  readonly #loop = new ReadyLoop(() => this.#drainReady());
+  readonly #counters = new NodeCounters();
+  readonly #proposals: ProposalPipeline;
   readonly #forwards: ForwardClient;
-  readonly #deduplicator = new ForwardDeduplicator();
-  readonly #reads = new ReadCoordinator({
-    requestReadIndex: (context) => this.#core!.readIndex(context),
-    appliedIndex: () => this.#appliedIndex,
-    query: (query) => this.#serve(query),
-    notLeaderError: () => this.#notLeaderError(),
-    schedule: () => this.#schedule(),
-    active: () => this.#core !== null && this.#active,
-    toRaftError,
-  });
-  #appliedIndex = 0;
+  readonly #forwardServer: ForwardServer;
+  readonly #reads: ReadCoordinator;
+  readonly #applier: EntryApplier;
+  readonly #gate: RequestGate;
+  readonly #events: NodeEventPublisher;
+  readonly #changes: ClusterChanges;
   #softState: SoftState = { role: 'follower', term: 0, leaderId: null };
   #fatal: RaftError | null = null;
-  readonly #counters = new NodeCounters();
 
   constructor(options: RaftNodeOptions<Result, Query, Answer>) {
-    super((error) => this.#reportListenerError(error));
+    super((error) => this.#events.listenerFailed(toRaftError(error)));
     this.#options = resolveNodeOptions(
       options as RaftNodeOptions<unknown, unknown, unknown>,
       realClock,
       jsonResultCodec,
     );
-    // Request ids start at a random point so a restarted follower does not reuse recent ones.
-    this.#forwards = new ForwardClient(
-      {
-        id: this.#options.id,
-        leaderId: () => this.#core?.leaderId ?? null,
-        running: () => this.#lifecycle === 'running',
-        send: (message) => this.#options.transport.send(message),
-        notLeaderError: () => this.#notLeaderError(),
-        decodeResult: (bytes) => this.#options.resultCodec.decode(bytes),
-        batchMax: this.#options.proposalBatchMax,
-      },
-      Math.floor(this.#options.random() * 2 ** 40),
-    );
+    const { id, proposalBatchMax } = this.#options;
+    const counters = this.#counters;
+    this.#events = new NodeEventPublisher({
+      nodeId: id,
+      emit: (event, payload) => this.emit(event, payload),
+      counters,
+    });
+    this.#gate = new RequestGate({ ...this.#options, counters });
+    this.#proposals = new ProposalPipeline({
+      batchMax: proposalBatchMax,
+      log: { append: (commands) => this.#appendProposals(commands) },
+    });
+    this.#forwards = new ForwardClient({
+      ...this.#options,
+      batchMax: proposalBatchMax,
+      // Request ids start at a random point so a restarted follower does not reuse recent ones.
+      firstRequestId: Math.floor(this.#options.random() * 2 ** 40),
+      leader: () => this.#forwardTarget(),
+    });
+    this.#forwardServer = new ForwardServer({
+      ...this.#options,
+      counters,
+      leaderId: () => this.#core?.leaderId ?? null,
+    });
+    this.#reads = new ReadCoordinator({
+      requestReadIndex: (context) => this.#requestReadIndex(context),
+      stateMachine: this.#options.stateMachine,
+    });
+    this.#applier = new EntryApplier({ ...this.#options, policy: this.#options, counters });
+    const node: LeaderAccess = {
+      id,
+      leader: () => this.#requireLeader() ?? this.#core!,
+      schedule: () => this.#schedule(),
+      events: this,
+    };
+    this.#changes = new ClusterChanges({ node, gate: this.#gate, proposals: this.#proposals });
   }
 
   /** This server's id. */
@@ -168,7 +151,9 @@ export class RaftNode<
     }
     this.#lifecycle = 'starting';
     try {
-      this.#core = await this.#restoreCore();
+      const restored = await restoreCore(this.#options);
+      this.#core = restored.core;
+      this.#applier.restore(restored.appliedIndex);
       this.#softState = {
         role: this.#core.role,
         term: this.#core.term,
@@ -185,37 +170,6 @@ export class RaftNode<
     this.#schedule();
   }
 
-  async #restoreCore(): Promise<RaftCore> {
-    const { storage, stateMachine } = this.#options;
-    let stored = await wrapStorage(() => storage.open());
-    if (stored === null) {
-      const snapshot = bootstrapSnapshot(
-        this.#options.initialConfiguration ?? emptyConfiguration,
-        this.#options.initialSettings,
-      );
-      const hardState = { term: 0, vote: null, commit: 0 };
-      await wrapStorage(() => storage.bootstrap(snapshot, hardState));
-      stored = { hardState, snapshot, lastIndex: 0, broken: null };
-    }
-    if (stored.broken !== undefined && stored.broken !== null) {
-      throw new RaftError(
-        'APPLY_FAILED',
-        `storage is marked broken (${stored.broken}); repair the state machine, then clear the mark with clearBrokenMark(storage)`,
-        { details: { reason: stored.broken } },
-      );
-    }
-    const entries =
-      stored.lastIndex > stored.snapshot.index
-        ? await wrapStorage(() => storage.entries(stored.snapshot.index + 1, stored.lastIndex + 1))
-        : [];
-    const applied = Math.max(stored.snapshot.index, (await stateMachine.appliedIndex?.()) ?? 0);
-    this.#appliedIndex = applied;
-    return new RaftCore(
-      { ...this.#options.core, id: this.id, applied, random: this.#options.random },
-      { hardState: stored.hardState, snapshot: stored.snapshot, entries },
-    );
-  }
-
   /**
    * Replicates `command` and resolves with the state machine's result for it, once committed and
    * applied. Rejects with `NOT_LEADER` (with `details.leaderId`) on a follower unless
@@ -223,173 +177,69 @@ export class RaftNode<
    * reached the log but its fate could not be learned in time.
    */
   propose(command: Uint8Array, options: ProposeOptions = {}): Promise<Result> {
-    const refusal = this.#admissionError();
-    if (refusal !== null) return Promise.reject(refusal);
-    const core = this.#core!;
-    if (core.role !== 'leader') {
-      const leaderId = core.leaderId;
-      if (this.#options.forwardProposals && leaderId !== null && leaderId !== this.id) {
-        return this.#enqueueForward(command, options) as Promise<Result>;
+    const refusal = this.#requireLeader();
+    if (refusal !== null) {
+      if (refusal.code === 'NOT_LEADER' && this.#options.forwardProposals) {
+        this.#counters.increment('proposalsForwarded');
+        return this.#forwards.enqueue(this.#gate.proposal(command, options)) as Promise<Result>;
       }
-      return Promise.reject(this.#notLeaderError());
+      return Promise.reject(refusal);
     }
     // The state machine is a StateMachine<Result>, so what it returned is a Result.
-    return this.#enqueueProposal(command, options) as Promise<Result>;
+    return this.#proposeLocally(command, options) as Promise<Result>;
   }
 
-  #admissionError(): RaftError | null {
-    if (this.#lifecycle !== 'running') {
-      return new RaftError('STOPPED', `node ${this.id} is not running`, {
-        details: { retryable: false },
-      });
-    }
-    const pending =
-      this.#proposalQueue.length +
-      this.#waiters.size +
-      this.#forwards.pendingCount +
-      this.#reads.pendingCount;
-    if (pending >= this.#options.pendingRequestsMax) {
-      return new RaftError('BUSY', `too many pending requests (${pending})`, {
-        details: { retryable: true },
-      });
-    }
-    return null;
-  }
-
-  #notLeaderError(): RaftError {
-    const leaderId = this.#core?.leaderId ?? null;
-    if (leaderId === null) {
-      return new RaftError('NO_LEADER', 'no leader is known; an election is under way', {
-        details: { leaderId: null, retryable: true },
-      });
-    }
-    return new RaftError('NOT_LEADER', `${this.id} is not the leader; ${leaderId} is`, {
-      details: { leaderId, leaderAddress: this.#addressOf(leaderId), retryable: true },
-    });
-  }
-
-  #addressOf(id: NodeId): string | null {
-    return this.#core?.configuration.addresses[id] ?? this.#options.addressOf(id);
-  }
-
-  #newRequest<T>(options: ProposeOptions, onCancel: (reason: CancelReason) => RaftError) {
-    return new PendingRequest<T>({
-      clock: this.#options.clock,
-      timeoutMs: options.timeoutMs ?? this.#options.requestTimeoutMs,
-      signal: options.signal,
-      onCancel,
-    });
-  }
-
-  #enqueueProposal(command: Uint8Array, options: ProposeOptions): Promise<unknown> {
-    const queued: QueuedProposal = {
-      command,
-      placed: false,
-      request: this.#newRequest<unknown>(options, (reason) => {
-        this.#counters.increment('proposalsCancelled');
-        return queued.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason);
-      }),
-    };
-    this.#proposalQueue.push(queued);
+  /** The leader's write path, for its own callers and for commands forwarded to it. */
+  #proposeLocally(command: Uint8Array, options: ProposeOptions): Promise<unknown> {
     this.#counters.increment('proposals');
-    if (!this.#proposalFlushScheduled) {
-      this.#proposalFlushScheduled = true;
-      // Every proposal made in the same turn joins one batch: one append, one replication round.
-      queueMicrotask(() => this.#flushProposals());
-    }
-    return queued.request.promise;
+    return this.#proposals.enqueue(this.#gate.proposal(command, options));
   }
 
-  #flushProposals(): void {
-    this.#proposalFlushScheduled = false;
-    const core = this.#core;
-    if (core === null || this.#lifecycle !== 'running') return;
-    while (this.#proposalQueue.length > 0) {
-      const batch = this.#proposalQueue
-        .splice(0, this.#options.proposalBatchMax)
-        .filter((queued) => !queued.request.settled);
-      if (batch.length === 0) continue;
-      let placement: ProposalPlacement;
-      try {
-        placement = core.propose(batch.map((queued) => queued.command));
-      } catch (error) {
-        const refusal =
-          error instanceof RaftError && error.code === 'NOT_LEADER'
-            ? this.#notLeaderError()
-            : error;
-        for (const queued of batch) queued.request.reject(refusal);
-        continue;
-      }
-      batch.forEach((queued, offset) => {
-        queued.placed = true;
-        this.#waitForEntry(placement.firstIndex + offset, placement.term, queued.request);
-      });
+  /** What the request gate needs to know about this node right now. */
+  get #view(): NodeView {
+    const pending =
+      this.#proposals.pendingCount + this.#forwards.pendingCount + this.#reads.pendingCount;
+    return { running: this.#lifecycle === 'running', pending, core: this.#core };
+  }
+
+  #requireLeader(): RaftError | null {
+    return this.#gate.requireLeader(this.#view);
+  }
+
+  #notLeader(): RaftError {
+    return this.#gate.notLeader(this.#core);
+  }
+
+  /** Where the pipeline appends a turn's proposals: the core, while this node runs and leads. */
+  #appendProposals(commands: readonly Uint8Array[]): ProposalPlacement | RaftError {
+    const core = this.#takingRequests();
+    if (core instanceof RaftError) return core;
+    let placement: ProposalPlacement;
+    try {
+      placement = core.propose(commands);
+    } catch (error) {
+      return error instanceof RaftError && error.code === 'NOT_LEADER'
+        ? this.#notLeader()
+        : toRaftError(error);
     }
     this.#schedule();
+    return placement;
   }
 
-  #waitForEntry(index: number, term: number, request: PendingRequest<unknown>): void {
-    // A waiter already at this index belongs to an earlier term whose entry was truncated away
-    // before it was applied here: this server now leads with a different entry at that index.
-    this.#waiters.get(index)?.fail(replacedError(index));
-    this.#waiters.set(index, {
-      term,
-      settle: (entry, result) => {
-        if (entry.term === term) request.resolve(result);
-        else request.reject(replacedError(index));
-      },
-      fail: (error) => request.reject(error),
-    });
+  /** Where a follower's turn of proposals goes: the leader it knows, while it runs. */
+  #forwardTarget(): NodeId | RaftError {
+    const core = this.#takingRequests();
+    if (core instanceof RaftError) return core;
+    const leaderId = core.leaderId;
+    return leaderId === null || leaderId === this.id ? this.#notLeader() : leaderId;
   }
 
-  #enqueueForward(command: Uint8Array, options: ProposeOptions): Promise<unknown> {
-    const queued: QueuedProposal = {
-      command,
-      placed: false,
-      // Once sent, the leader may have appended it: its fate is unknown to us.
-      request: this.#newRequest<unknown>(options, (reason) =>
-        queued.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason),
-      ),
-    };
-    this.#forwards.enqueue(queued);
-    this.#counters.increment('proposalsForwarded');
-    return queued.request.promise;
-  }
-
-  /** The leader's side of forwarding: propose for the follower and send back what its caller gets. */
-  #handleForwardProposal(message: ForwardProposal): void {
-    if (!this.#deduplicator.firstTime(message.from, message.requestId)) {
-      this.#counters.increment('duplicateForwardsIgnored');
-      return;
+  /** The core while the node runs; `STOPPED` once a turn's batch finds it stopping. */
+  #takingRequests(): RaftCore | RaftError {
+    if (this.#core === null || this.#lifecycle !== 'running') {
+      return stoppedError(`node ${this.id} stopped before the request was sent`);
     }
-    const reply = (fields: Pick<ForwardResult, 'results' | 'errorCode' | 'errorMessage'>): void =>
-      this.#options.transport.send({
-        type: 'forward-result',
-        from: this.id,
-        to: message.from,
-        requestId: message.requestId,
-        leaderId: this.#core?.leaderId ?? null,
-        ...fields,
-      });
-    const refusal =
-      this.#admissionError() ?? (this.role === 'leader' ? null : this.#notLeaderError());
-    if (refusal !== null) {
-      reply({ results: [], errorCode: refusal.code, errorMessage: refusal.message });
-      return;
-    }
-    const codec = this.#options.resultCodec;
-    Promise.all(message.commands.map((command) => this.#enqueueProposal(command, {}))).then(
-      (results) =>
-        reply({
-          results: results.map((result) => codec.encode(result)),
-          errorCode: null,
-          errorMessage: '',
-        }),
-      (error: unknown) => {
-        const raftError = toRaftError(error);
-        reply({ results: [], errorCode: raftError.code, errorMessage: raftError.message });
-      },
-    );
+    return this.#core;
   }
 
   /**
@@ -398,38 +248,35 @@ export class RaftNode<
    * leadership cannot be confirmed, `TIMEOUT` or `ABORTED` as for proposals.
    */
   read(query: Query, options: ReadOptions = {}): Promise<Answer> {
-    const refusal = this.#admissionError();
+    const refusal = this.#gate.admit(this.#view) ?? this.#reads.unsupported;
     if (refusal !== null) return Promise.reject(refusal);
-    const stateMachine = this.#options.stateMachine;
-    if (stateMachine.query === undefined) {
-      return Promise.reject(
-        new RaftError('INVALID_CONFIG', 'the state machine has no query method'),
-      );
-    }
-    const consistency = options.consistency ?? 'linearizable';
     this.#counters.increment('reads');
+    const consistency = options.consistency ?? 'linearizable';
     // The state machine's query returns an Answer; internals carry it as unknown.
-    if (consistency === 'stale') return this.#serve(query) as Promise<Answer>;
+    if (consistency === 'stale') return this.#reads.serve(query) as Promise<Answer>;
+    const request = this.#gate.request<unknown>(options, (reason) =>
+      cancelledError(reason, 'read'),
+    );
     const leaseIndex = consistency === 'lease' ? this.#core!.leaseReadIndex() : null;
-    const queued = {
-      query,
-      request: this.#newRequest<unknown>(options, (reason) =>
-        reason === 'timeout'
-          ? new RaftError('TIMEOUT', 'read timed out', { details: { retryable: true } })
-          : new RaftError('ABORTED', 'read aborted', { details: { retryable: true } }),
-      ),
-    };
-    if (leaseIndex !== null) this.#reads.awaitApplied(leaseIndex, [queued]);
-    else this.#reads.enqueue(queued);
-    return queued.request.promise as Promise<Answer>;
+    this.#reads.read({ query, request }, leaseIndex, this.#appliedIndex);
+    return request.promise as Promise<Answer>;
   }
 
-  #serve(query: unknown): Promise<unknown> {
+  /** Starts a read confirmation round for one turn of reads, or says why it cannot. */
+  #requestReadIndex(context: number): RaftError | null {
+    const core = this.#takingRequests();
+    if (core instanceof RaftError) return core;
     try {
-      return Promise.resolve(this.#options.stateMachine.query!(query));
+      core.readIndex(context);
     } catch (error) {
-      return Promise.reject(toRaftError(error));
+      return toRaftError(error);
     }
+    this.#schedule();
+    return null;
+  }
+
+  get #appliedIndex(): number {
+    return this.#applier.appliedIndex;
   }
 
   /**
@@ -437,44 +284,12 @@ export class RaftNode<
    * settings entry is applied here. Leader only.
    */
   updateSettings(settings: Partial<ClusterSettings>, options: ProposeOptions = {}): Promise<void> {
-    const refusal = this.#admissionError();
-    if (refusal !== null) return Promise.reject(refusal);
-    const core = this.#core!;
-    if (core.role !== 'leader') return Promise.reject(this.#notLeaderError());
-    const request = this.#newRequest<unknown>(options, cancelledInLog);
-    try {
-      const placement = core.proposeSettings({ ...core.status().settings, ...settings });
-      this.#waitForEntry(placement.firstIndex, placement.term, request);
-    } catch (error) {
-      request.reject(error);
-    }
-    this.#schedule();
-    return request.promise.then(() => undefined);
+    return this.#changes.updateSettings(settings, options);
   }
 
   /** Hands leadership to `target`; resolves when `target` leads, rejects with `TIMEOUT` otherwise. */
   transferLeadership(target: NodeId, options: ProposeOptions = {}): Promise<void> {
-    const refusal = this.#admissionError();
-    if (refusal !== null) return Promise.reject(refusal);
-    const core = this.#core!;
-    if (core.role !== 'leader') return Promise.reject(this.#notLeaderError());
-    try {
-      core.transferLeadership(target);
-    } catch (error) {
-      return Promise.reject(toRaftError(error));
-    }
-    this.#schedule();
-    if (target === this.id) return Promise.resolve();
-    const request = this.#newRequest<void>(options, (reason) =>
-      reason === 'timeout'
-        ? new RaftError('TIMEOUT', `leadership did not move to ${target} in time`)
-        : new RaftError('ABORTED', 'leadership transfer wait aborted'),
-    );
-    const unsubscribe = this.on('leader', ({ leaderId }) => {
-      if (leaderId === target) request.resolve();
-    });
-    void request.promise.then(unsubscribe, unsubscribe);
-    return request.promise;
+    return this.#changes.transferLeadership(target, options);
   }
 
   /**
@@ -482,55 +297,23 @@ export class RaftNode<
    * Rejects with `TIMEOUT`, `ABORTED` or `STOPPED`.
    */
   waitForLeader(options: ProposeOptions = {}): Promise<NodeId> {
-    if (!this.#active) {
-      return Promise.reject(new RaftError('STOPPED', `node ${this.id} is not running`));
-    }
+    if (!this.#active) return Promise.reject(stoppedError(`node ${this.id} is not running`));
     const known = this.#softState.leaderId;
     if (known !== null) return Promise.resolve(known);
-    const request = this.#newRequest<NodeId>(options, (reason) =>
-      reason === 'timeout'
-        ? new RaftError('TIMEOUT', 'no leader was elected in time', {
-            details: { retryable: true },
-          })
-        : new RaftError('ABORTED', 'wait for a leader aborted'),
+    const request = this.#gate.request<NodeId>(options, (reason) =>
+      cancelledError(reason, 'wait for a leader'),
     );
-    const unsubscribeLeader = this.on('leader', ({ leaderId }) => {
-      if (leaderId !== null) request.resolve(leaderId);
-    });
-    const unsubscribeStop = this.on('stopped', () =>
-      request.reject(new RaftError('STOPPED', `node ${this.id} stopped`)),
-    );
-    const cleanup = (): void => {
-      unsubscribeLeader();
-      unsubscribeStop();
-    };
-    void request.promise.then(cleanup, cleanup);
-    return request.promise;
+    return settleOnLeader({ id: this.id, events: this }, request, () => true);
   }
 
   /** Role, term, leader, indexes, per-peer progress (on the leader) and counters. */
   status(): NodeStatus {
     const core = this.#core;
-    const base: CoreStatus = core?.status() ?? {
-      id: this.id,
-      role: 'follower',
-      term: 0,
-      vote: null,
-      leaderId: null,
-      commitIndex: 0,
-      appliedIndex: 0,
-      lastIndex: 0,
-      lastTerm: 0,
-      stableIndex: 0,
-      snapshotIndex: 0,
-      configuration: emptyConfiguration,
-      settings: this.#options.initialSettings,
-      progress: [],
-    };
+    const base = core?.status() ?? statusBeforeStart(this.id, this.#options.initialSettings);
     return {
       ...base,
       appliedIndex: this.#appliedIndex,
-      leaderAddress: base.leaderId === null ? null : this.#addressOf(base.leaderId),
+      leaderAddress: base.leaderId === null ? null : this.#gate.addressOf(base.leaderId, core),
       running: this.running,
       counters: this.#counters.values(),
     };
@@ -548,8 +331,13 @@ export class RaftNode<
       this.#counters.increment('messagesRejected');
       return;
     }
-    if (message.type === 'forward-proposal') this.#handleForwardProposal(message);
-    else if (message.type === 'forward-result') this.#forwards.onResult(message);
+    if (message.type === 'forward-proposal') {
+      const refusal = this.#requireLeader();
+      this.#forwardServer.serve(
+        message,
+        refusal ?? ((command) => this.#proposeLocally(command, {})),
+      );
+    } else if (message.type === 'forward-result') this.#forwards.onResult(message);
     else this.#step(message);
   }
 
@@ -581,23 +369,13 @@ export class RaftNode<
     });
   }
 
-  /** Runs the Ready loop soon, unless it is running or already scheduled. */
+  /** Runs the Ready loop soon (see {@link ReadyLoop}) while the node takes part. */
   #schedule(): void {
-    if (this.#loopRunning || this.#loopScheduled || this.#core === null || !this.#active) return;
-    this.#loopScheduled = true;
-    queueMicrotask(() => {
-      this.#loopScheduled = false;
-      if (this.#loopRunning) return;
-      this.#loopIdle = this.#runLoop();
-    });
+    if (this.#core !== null && this.#active) this.#loop.schedule();
   }
 
-  /**
-   * Drains Ready values until the core is idle. Inputs that arrive while a write is in flight
-   * accumulate in the core and leave together in the next Ready: one sync for all (group commit).
-   */
-  async #runLoop(): Promise<void> {
-    this.#loopRunning = true;
+  /** One pass of the Ready loop: drains Ready values until the core is idle or the node fails. */
+  async #drainReady(): Promise<boolean> {
     const core = this.#core!;
     try {
       while (core.hasReady() && this.#active && this.#fatal === null) {
@@ -607,174 +385,50 @@ export class RaftNode<
       }
     } catch (error) {
       this.#fail(toRaftError(error));
-    } finally {
-      this.#loopRunning = false;
     }
     // Inputs may have arrived after the last hasReady check.
-    if (this.#fatal === null && core.hasReady()) this.#schedule();
+    return this.#fatal === null && this.#active && core.hasReady();
   }
 
   async #handleReady(ready: Ready): Promise<void> {
     const transport = this.#options.transport;
     if (ready.softState !== null) this.#onSoftState(ready.softState);
     for (const message of ready.messages) transport.send(message);
-    if (ready.hardState !== null || ready.entries.length > 0) {
-      const batch = {
-        ...(ready.hardState === null ? {} : { hardState: ready.hardState }),
-        ...(ready.entries.length === 0 ? {} : { entries: ready.entries }),
-      };
-      await wrapStorage(() => this.#options.storage.save(batch));
-      this.#counters.increment('storageWrites');
-      this.#counters.add('entriesPersisted', ready.entries.length);
-    }
+    await persistReady(this.#options.storage, ready, this.#counters);
     for (const message of ready.messagesAfterPersist) transport.send(message);
     this.#counters.add('messagesSent', ready.messages.length + ready.messagesAfterPersist.length);
-    if (ready.committed.length > 0) await this.#applyEntries(ready.committed);
-    if (ready.reads.length > 0) this.#reads.onReadStates(ready.reads);
-    this.#reads.serveApplied();
+    if (ready.committed.length > 0) this.#onApplied(await this.#applier.apply(ready.committed));
+    if (ready.reads.length > 0) {
+      this.#reads.onReadStates(ready.reads, this.#appliedIndex, this.#notLeader());
+    }
+    this.#reads.serveApplied(this.#appliedIndex);
   }
 
   #onSoftState(soft: SoftState): void {
     const previous = this.#softState;
     this.#softState = soft;
-    if (soft.term !== previous.term) {
-      this.#publish('term', { nodeId: this.id, term: soft.term });
-    }
-    if (soft.role !== previous.role) {
-      if (soft.role === 'candidate') this.#counters.increment('elections');
-      this.#publish('role', {
-        nodeId: this.id,
-        role: soft.role,
-        previousRole: previous.role,
-        term: soft.term,
-      });
-    }
-    if (soft.leaderId !== previous.leaderId) {
-      this.#forwards.abandonAllBut(soft.leaderId);
-      this.#counters.increment('leaderChanges');
-      this.#publish('leader', { nodeId: this.id, leaderId: soft.leaderId, term: soft.term });
-    }
+    this.#events.softStateChanged(previous, soft);
+    if (soft.leaderId !== previous.leaderId) this.#forwards.abandonAllBut(soft.leaderId);
     // Proposals queued while this server led and then lost office are refused, not left hanging.
-    if (soft.role !== 'leader' && this.#proposalQueue.length > 0) {
-      for (const queued of this.#proposalQueue.splice(0))
-        queued.request.reject(this.#notLeaderError());
+    if (soft.role !== 'leader') {
+      for (const queued of this.#proposals.takeQueued()) queued.request.reject(this.#notLeader());
     }
   }
 
-  /**
-   * Applies a batch in order. A synchronous state machine is called without awaiting (a microtask
-   * per entry would let callers slip in between and split the next batch), and callers are
-   * resolved only after the whole batch, so their follow-up proposals form one append again.
-   */
-  async #applyEntries(entries: readonly Entry[]): Promise<void> {
-    const settlements: (() => void)[] = [];
-    for (const entry of entries) {
-      const context: ApplyContext = { index: entry.index, term: entry.term };
-      let result: unknown = undefined;
-      if (entry.kind === 'command') {
-        result = this.#applyOnce(entry.data, context);
-        if (result instanceof Failure || isPromiseLike(result)) {
-          result = await this.#applyWithPolicy(entry.data, context, result);
-        }
-      } else {
-        const skipped = this.#options.stateMachine.skip?.(context);
-        if (isPromiseLike(skipped)) await skipped;
-        this.#publishNonCommand(entry);
-      }
-      this.#appliedIndex = entry.index;
-      const waiter = this.#waiters.get(entry.index);
-      if (waiter !== undefined) {
-        this.#waiters.delete(entry.index);
-        settlements.push(() => waiter.settle(entry, result));
-      }
-    }
-    for (const settle of settlements) settle();
-    this.#counters.add('entriesApplied', entries.length);
-    this.#publish('applied', {
-      nodeId: this.id,
-      appliedIndex: this.#appliedIndex,
-      entries: entries.length,
-    });
-  }
-
-  #publishNonCommand(entry: Entry): void {
-    if (entry.kind === 'configuration') {
-      this.#publish('membership', {
-        nodeId: this.id,
-        configuration: entry.configuration,
-        index: entry.index,
-      });
-    } else if (entry.kind === 'settings') {
-      this.#publish('settings', { nodeId: this.id, settings: entry.settings, index: entry.index });
-    }
-  }
-
-  /** One synchronous attempt: the result, a promise of it, or a `Failure` holding what it threw. */
-  #applyOnce(command: Uint8Array, context: ApplyContext): unknown {
-    try {
-      return this.#options.stateMachine.apply(command, context);
-    } catch (error) {
-      return new Failure(error);
-    }
-  }
-
-  /**
-   * Finishes an apply that is asynchronous or failed, under the failure policy: retry if the
-   * commands are idempotent, otherwise stop the node.
-   */
-  async #applyWithPolicy(
-    command: Uint8Array,
-    context: ApplyContext,
-    first: unknown,
-  ): Promise<unknown> {
-    const { idempotentCommands, applyAttemptsMax, applyRetryDelayMs } = this.#options;
-    const attempts = idempotentCommands ? applyAttemptsMax : 1;
-    let outcome = first;
-    let lastError: unknown = null;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) {
-        this.#counters.increment('applyRetries');
-        await this.#sleep(applyRetryDelayMs * 2 ** (attempt - 1));
-        outcome = this.#applyOnce(command, context);
-      }
-      try {
-        const value = isPromiseLike(outcome) ? await outcome : outcome;
-        if (!(value instanceof Failure)) return value;
-        lastError = value.error;
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    const failure = new RaftError(
-      'APPLY_FAILED',
-      `applying entry ${context.index} failed${idempotentCommands ? ` after ${attempts} attempts` : ''}; the node stops`,
-      { cause: lastError, details: { index: context.index, term: context.term } },
+  /** Settles the callers of an applied batch together and tells listeners what was applied. */
+  #onApplied(applied: readonly AppliedEntry[]): void {
+    for (const { entry, result } of applied) this.#proposals.settle(entry, result);
+    this.#events.applied(
+      applied.map(({ entry }) => entry),
+      this.#appliedIndex,
     );
-    await this.#options.storage
-      .setBroken(`${failure.message}: ${String(lastError)}`)
-      .catch(() => undefined);
-    throw failure;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.#options.clock.schedule(ms, resolve));
-  }
-
-  #publish<K extends keyof RaftNodeEvents>(event: K, payload: RaftNodeEvents[K]): void {
-    this.emit(event, payload);
-    publishDiagnostics(event, payload);
-  }
-
-  #reportListenerError(error: unknown): void {
-    this.#counters.increment('listenerErrors');
-    publishDiagnostics('error', { nodeId: this.id, error: toRaftError(error), fatal: false });
   }
 
   /** A fatal error: stop at once, trust nothing half-done, tell every caller. */
   #fail(error: RaftError): void {
     if (this.#fatal !== null || this.#lifecycle === 'stopped') return;
     this.#fatal = error;
-    this.#publish('error', { nodeId: this.id, error, fatal: true });
+    this.#events.publish('error', { nodeId: this.id, error, fatal: true });
     void this.#shutdown(error);
   }
 
@@ -803,72 +457,31 @@ export class RaftNode<
   async #doShutdown(error: RaftError | null): Promise<void> {
     const wasRunning = this.#lifecycle === 'running';
     this.#lifecycle = 'stopping';
-    const stopped = (message: string): RaftError =>
-      error ?? new RaftError('STOPPED', message, { details: { retryable: false } });
-    for (const queued of [...this.#proposalQueue.splice(0), ...this.#forwards.takeQueued()]) {
+    const stopped = (message: string): RaftError => error ?? stoppedError(message);
+    for (const queued of [...this.#proposals.takeQueued(), ...this.#forwards.takeQueued()]) {
       queued.request.reject(stopped('node stopped before the request entered the log'));
     }
     for (const queued of this.#reads.takeAll())
       queued.request.reject(stopped('node stopped before the read was served'));
     if (wasRunning && error === null) await this.#drainWaiters();
     this.#tickTimer?.cancel();
-    for (const waiter of this.#waiters.values()) waiter.fail(error ?? cancelledInLog('stopped'));
-    this.#waiters.clear();
+    this.#proposals.failWaiters(error ?? cancelledInLog('stopped'));
     this.#forwards.rejectInFlight(error ?? cancelledInLog('stopped'));
     await this.#options.transport.stop().catch(() => undefined);
-    await this.#loopIdle.catch(() => undefined);
+    await this.#loop.idle.catch(() => undefined);
     this.#lifecycle = 'stopped';
     await this.#options.storage.close().catch(() => undefined);
-    this.#publish('stopped', { nodeId: this.id, error });
+    this.#events.publish('stopped', { nodeId: this.id, error });
   }
 
   /** Lets proposals already in the log settle, for at most `stopDrainMs`. */
   async #drainWaiters(): Promise<void> {
-    if (this.#waiters.size === 0 && this.#forwards.inFlightCount === 0) return;
-    const deadline = this.#options.clock.now() + this.#options.stopDrainMs;
-    const stepMs = Math.max(1, Math.min(this.#options.tickMs, this.#options.stopDrainMs / 10));
-    while (
-      (this.#waiters.size > 0 || this.#forwards.inFlightCount > 0) &&
-      this.#options.clock.now() < deadline
-    ) {
-      await this.#sleep(stepMs);
-    }
-  }
-}
-
-/** What a synchronous apply threw, kept as a value so the fast path needs no try around awaits. */
-class Failure {
-  constructor(readonly error: unknown) {}
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-function replacedError(index: number): RaftError {
-  return new RaftError(
-    'PROPOSAL_DROPPED',
-    `entry ${index} was replaced by a new leader; the command was not applied`,
-    { details: { outcome: 'not-applied', retryable: true } },
-  );
-}
-
-function toRaftError(error: unknown): RaftError {
-  if (error instanceof RaftError) return error;
-  return new RaftError('INVARIANT', error instanceof Error ? error.message : String(error), {
-    cause: error,
-  });
-}
-
-async function wrapStorage<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof RaftError) throw error;
-    throw new RaftError('STORAGE_FAILED', 'storage operation failed', { cause: error });
+    const unsettled = (): boolean =>
+      this.#proposals.waitingCount > 0 || this.#forwards.inFlightCount > 0;
+    if (!unsettled()) return;
+    const { clock, stopDrainMs, tickMs } = this.#options;
+    const deadline = clock.now() + stopDrainMs;
+    const stepMs = Math.max(1, Math.min(tickMs, stopDrainMs / 10));
+    while (unsettled() && clock.now() < deadline) await sleep(clock, stepMs);
   }
 }

@@ -1,5 +1,8 @@
-import type { RaftError, ReadState } from '../core/index.js';
+import { RaftError, type ReadState } from '../core/index.js';
+import { toRaftError } from './node-errors.js';
 import type { PendingRequest } from './pending-request.js';
+import type { StateMachine } from './state-machine.js';
+import { TurnBatch } from './turn-batch.js';
 
 /** One caller's read, waiting for its answer. */
 export interface QueuedRead {
@@ -7,19 +10,15 @@ export interface QueuedRead {
   readonly request: PendingRequest<unknown>;
 }
 
-/** What the reads need from the node that owns them. */
-export interface ReadHost {
-  /** Asks the core for a read index under `context`; throws when no leader is known. */
-  requestReadIndex(context: number): void;
-  appliedIndex(): number;
-  /** Runs the state machine's query. */
-  query(query: unknown): Promise<unknown>;
-  /** The error for a read whose leadership could not be confirmed. */
-  notLeaderError(): RaftError;
-  /** Lets the node's Ready loop run, so the read request leaves. */
-  schedule(): void;
-  active(): boolean;
-  toRaftError(error: unknown): RaftError;
+/** What the reads need: the leader's confirmation round and the state machine's query. */
+export interface ReadCoordinatorOptions {
+  /**
+   * Asks the leader to confirm a read index under `context` (the answer arrives in a Ready, see
+   * `onReadStates`), or returns the error its reads get when it cannot be asked now.
+   */
+  requestReadIndex(context: number): RaftError | null;
+  /** Where queries are answered. */
+  readonly stateMachine: Pick<StateMachine<unknown, unknown, unknown>, 'query'>;
 }
 
 /**
@@ -27,16 +26,15 @@ export interface ReadHost {
  * confirmed read waits until the state machine has applied its index, then is served.
  */
 export class ReadCoordinator {
-  readonly #host: ReadHost;
-  #queue: QueuedRead[] = [];
-  #flushScheduled = false;
+  readonly #options: ReadCoordinatorOptions;
+  readonly #queue = new TurnBatch<QueuedRead>((queued) => this.#flush(queued));
   #context = 0;
   readonly #batches = new Map<number, QueuedRead[]>();
   /** Confirmed reads waiting for the state machine to reach their index, in index order. */
   readonly #awaitingApply: { index: number; reads: QueuedRead[] }[] = [];
 
-  constructor(host: ReadHost) {
-    this.#host = host;
+  constructor(options: ReadCoordinatorOptions) {
+    this.#options = options;
   }
 
   /** Reads queued or waiting, for the node's admission limit. */
@@ -44,24 +42,38 @@ export class ReadCoordinator {
     return this.#queue.length + this.#awaitingApply.length;
   }
 
-  /** Queues a linearizable read; reads queued in the same turn share one confirmation round. */
-  enqueue(queued: QueuedRead): void {
-    this.#queue.push(queued);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => this.#flush());
+  /** `INVALID_CONFIG` when the state machine cannot answer queries at all. */
+  get unsupported(): RaftError | null {
+    return this.#options.stateMachine.query === undefined
+      ? new RaftError('INVALID_CONFIG', 'the state machine has no query method')
+      : null;
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#queue.splice(0).filter((queued) => !queued.request.settled);
-    if (batch.length === 0 || !this.#host.active()) return;
-    const context = ++this.#context;
+  /**
+   * Serves a read once its index is confirmed and applied: `leaseIndex` when the leader's lease
+   * already vouches for it, otherwise after a confirmation round shared by the turn's reads.
+   */
+  read(queued: QueuedRead, leaseIndex: number | null, appliedIndex: number): void {
+    if (leaseIndex === null) this.#queue.push(queued);
+    else this.awaitApplied(leaseIndex, [queued], appliedIndex);
+  }
+
+  /** Answers `query` from the state machine as it is now (a stale read); a throw rejects. */
+  serve(query: unknown): Promise<unknown> {
     try {
-      this.#host.requestReadIndex(context);
+      return Promise.resolve(this.#options.stateMachine.query!(query));
     } catch (error) {
-      const refusal = this.#host.toRaftError(error);
-      for (const queued of batch) queued.request.reject(refusal);
+      return Promise.reject(toRaftError(error));
+    }
+  }
+
+  #flush(queued: readonly QueuedRead[]): void {
+    const batch = queued.filter((read) => !read.request.settled);
+    if (batch.length === 0) return;
+    const context = ++this.#context;
+    const refusal = this.#options.requestReadIndex(context);
+    if (refusal !== null) {
+      for (const read of batch) read.request.reject(refusal);
       return;
     }
     this.#batches.set(context, batch);
@@ -69,27 +81,28 @@ export class ReadCoordinator {
     void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
       this.#batches.delete(context),
     );
-    this.#host.schedule();
   }
 
-  /** Answers from a Ready: confirmed reads wait for their index, failed ones reject. */
-  onReadStates(reads: readonly ReadState[]): void {
+  /**
+   * Answers from a Ready: confirmed reads wait for their index, failed ones reject with `refusal`
+   * (leadership could not be confirmed).
+   */
+  onReadStates(reads: readonly ReadState[], appliedIndex: number, refusal: RaftError): void {
     for (const { context, index } of reads) {
       const batch = this.#batches.get(context);
       if (batch === undefined) continue;
       this.#batches.delete(context);
       if (index < 0) {
-        const refusal = this.#host.notLeaderError();
         for (const queued of batch) queued.request.reject(refusal);
       } else {
-        this.awaitApplied(index, batch);
+        this.awaitApplied(index, batch, appliedIndex);
       }
     }
   }
 
-  /** Serves `reads` once the state machine has applied `index` (at once if it has). */
-  awaitApplied(index: number, reads: QueuedRead[]): void {
-    if (this.#host.appliedIndex() >= index) {
+  /** Serves `reads` once the state machine has applied `index` (at once if `appliedIndex` has). */
+  awaitApplied(index: number, reads: QueuedRead[], appliedIndex: number): void {
+    if (appliedIndex >= index) {
       this.#serve(reads);
       return;
     }
@@ -100,8 +113,7 @@ export class ReadCoordinator {
   }
 
   /** Serves every waiting read whose index the state machine has now applied. */
-  serveApplied(): void {
-    const applied = this.#host.appliedIndex();
+  serveApplied(applied: number): void {
     let ready = 0;
     while (ready < this.#awaitingApply.length && this.#awaitingApply[ready]!.index <= applied) {
       ready++;
@@ -112,9 +124,9 @@ export class ReadCoordinator {
   #serve(reads: readonly QueuedRead[]): void {
     for (const queued of reads) {
       if (queued.request.settled) continue;
-      this.#host.query(queued.query).then(
+      this.serve(queued.query).then(
         (answer) => queued.request.resolve(answer),
-        (error: unknown) => queued.request.reject(this.#host.toRaftError(error)),
+        (error: unknown) => queued.request.reject(toRaftError(error)),
       );
     }
   }
@@ -122,7 +134,7 @@ export class ReadCoordinator {
   /** Takes every read not yet served, for the node to reject on stop. */
   takeAll(): QueuedRead[] {
     const reads = [
-      ...this.#queue.splice(0),
+      ...this.#queue.take(),
       ...[...this.#batches.values()].flat(),
       ...this.#awaitingApply.splice(0).flatMap((waiting) => waiting.reads),
     ];

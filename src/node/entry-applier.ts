@@ -1,0 +1,144 @@
+import { RaftError, type Entry } from '../core/index.js';
+import type { LogStorage } from '../storage/log-storage.js';
+import type { Clock } from './clock.js';
+import type { NodeCounters } from './node-counters.js';
+import type { ApplyContext, StateMachine } from './state-machine.js';
+
+/** One entry the state machine has applied, with what `apply` returned (`undefined` for others). */
+export interface AppliedEntry {
+  readonly entry: Entry;
+  readonly result: unknown;
+}
+
+/** How the applier treats a state machine that throws. */
+export interface ApplyPolicy {
+  /** Commands may be applied again after a failure, so failed applies are retried. */
+  readonly idempotentCommands: boolean;
+  readonly applyAttemptsMax: number;
+  /** Delay before the first retry; it doubles with each attempt. */
+  readonly applyRetryDelayMs: number;
+}
+
+/** What the applier needs: the state machine, a clock for retry delays, and where to mark failure. */
+export interface EntryApplierOptions {
+  readonly stateMachine: StateMachine<unknown, unknown, unknown>;
+  readonly storage: Pick<LogStorage, 'setBroken'>;
+  readonly clock: Clock;
+  readonly policy: ApplyPolicy;
+  readonly counters: NodeCounters;
+}
+
+/**
+ * Applies committed entries to the state machine in log order and returns their results; the
+ * node settles callers and publishes events from what it returns. A failed apply that the policy
+ * cannot retry marks storage broken and throws `APPLY_FAILED`: the node must stop.
+ */
+export class EntryApplier {
+  readonly #options: EntryApplierOptions;
+  #appliedIndex = 0;
+
+  constructor(options: EntryApplierOptions) {
+    this.#options = options;
+  }
+
+  /** The index of the last entry the state machine has applied. */
+  get appliedIndex(): number {
+    return this.#appliedIndex;
+  }
+
+  /** Sets where applying resumes after a restart (the snapshot or the state machine's own mark). */
+  restore(appliedIndex: number): void {
+    this.#appliedIndex = appliedIndex;
+  }
+
+  /**
+   * Applies a batch in order. A synchronous state machine is called without awaiting (a microtask
+   * per entry would let callers slip in between and split the next batch), and the results are
+   * returned together, so callers resolved from them make their follow-up proposals in one turn.
+   */
+  async apply(entries: readonly Entry[]): Promise<AppliedEntry[]> {
+    const applied: AppliedEntry[] = [];
+    for (const entry of entries) {
+      const context: ApplyContext = { index: entry.index, term: entry.term };
+      let result: unknown = undefined;
+      if (entry.kind === 'command') {
+        result = this.#applyOnce(entry.data, context);
+        if (result instanceof Failure || isPromiseLike(result)) {
+          result = await this.#applyWithPolicy(entry.data, context, result);
+        }
+      } else {
+        const skipped = this.#options.stateMachine.skip?.(context);
+        if (isPromiseLike(skipped)) await skipped;
+      }
+      this.#appliedIndex = entry.index;
+      applied.push({ entry, result });
+    }
+    this.#options.counters.add('entriesApplied', entries.length);
+    return applied;
+  }
+
+  /** One synchronous attempt: the result, a promise of it, or a `Failure` holding what it threw. */
+  #applyOnce(command: Uint8Array, context: ApplyContext): unknown {
+    try {
+      return this.#options.stateMachine.apply(command, context);
+    } catch (error) {
+      return new Failure(error);
+    }
+  }
+
+  /**
+   * Finishes an apply that is asynchronous or failed, under the failure policy: retry if the
+   * commands are idempotent, otherwise stop the node.
+   */
+  async #applyWithPolicy(
+    command: Uint8Array,
+    context: ApplyContext,
+    first: unknown,
+  ): Promise<unknown> {
+    const { idempotentCommands, applyAttemptsMax, applyRetryDelayMs } = this.#options.policy;
+    const attempts = idempotentCommands ? applyAttemptsMax : 1;
+    let outcome = first;
+    let lastError: unknown = null;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) {
+        this.#options.counters.increment('applyRetries');
+        await sleep(this.#options.clock, applyRetryDelayMs * 2 ** (attempt - 1));
+        outcome = this.#applyOnce(command, context);
+      }
+      try {
+        const value = isPromiseLike(outcome) ? await outcome : outcome;
+        if (!(value instanceof Failure)) return value;
+        lastError = value.error;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    const failure = new RaftError(
+      'APPLY_FAILED',
+      `applying entry ${context.index} failed${idempotentCommands ? ` after ${attempts} attempts` : ''}; the node stops`,
+      { cause: lastError, details: { index: context.index, term: context.term } },
+    );
+    await this.#options.storage
+      .setBroken(`${failure.message}: ${String(lastError)}`)
+      .catch(() => undefined);
+    throw failure;
+  }
+}
+
+/** Resolves after `ms` of the given clock (real or simulated). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.schedule(ms, resolve));
+}
+
+/** What a synchronous apply threw, kept as a value so the fast path needs no try around awaits. */
+class Failure {
+  constructor(readonly error: unknown) {}
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

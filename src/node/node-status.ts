@@ -1,0 +1,35 @@
+import {
+  emptyConfiguration,
+  type ClusterSettings,
+  type CoreStatus,
+  type NodeId,
+} from '../core/index.js';
+import type { NodeCounterValues } from './node-counters.js';
+
+/** What `status()` reports: the core's view plus the runtime's counters. */
+export interface NodeStatus extends CoreStatus {
+  readonly appliedIndex: number;
+  readonly leaderAddress: string | null;
+  readonly running: boolean;
+  readonly counters: NodeCounterValues;
+}
+
+/** The core's part of the status of a node that has not started (no core exists yet). */
+export function statusBeforeStart(id: NodeId, settings: ClusterSettings): CoreStatus {
+  return {
+    id,
+    role: 'follower',
+    term: 0,
+    vote: null,
+    leaderId: null,
+    commitIndex: 0,
+    appliedIndex: 0,
+    lastIndex: 0,
+    lastTerm: 0,
+    stableIndex: 0,
+    snapshotIndex: 0,
+    configuration: emptyConfiguration,
+    settings,
+    progress: [],
+  };
+}

@@ -1,0 +1,109 @@
+import { RaftError, type Entry, type ProposalPlacement } from '../core/index.js';
+import { replacedError } from './node-errors.js';
+import type { PendingRequest } from './pending-request.js';
+import { TurnBatch } from './turn-batch.js';
+
+/** One proposal waiting for its outcome. */
+export interface QueuedProposal {
+  readonly command: Uint8Array;
+  readonly request: PendingRequest<unknown>;
+  /** Set once the command is in the leader's log (or sent to the leader, which may append it). */
+  placed: boolean;
+}
+
+/** The leader's log as the pipeline sees it: where a turn's proposals are appended. */
+export interface ProposalLog {
+  /**
+   * Appends `commands` as consecutive entries and says where, or returns the error their callers
+   * get when they cannot be appended now (this server no longer leads, or has stopped).
+   */
+  append(commands: readonly Uint8Array[]): ProposalPlacement | RaftError;
+}
+
+interface LogWaiter {
+  readonly term: number;
+  settle(entry: Entry, result: unknown): void;
+  fail(error: RaftError): void;
+}
+
+/**
+ * The leader's write path: proposals of one turn are appended together (split at `batchMax`), and
+ * each caller waits by log index until its entry is applied — or replaced by another term's entry.
+ */
+export class ProposalPipeline {
+  readonly #log: ProposalLog;
+  readonly #batchMax: number;
+  readonly #queue = new TurnBatch<QueuedProposal>((queued) => this.#flush(queued));
+  readonly #waiters = new Map<number, LogWaiter>();
+
+  constructor(options: { readonly log: ProposalLog; readonly batchMax: number }) {
+    this.#log = options.log;
+    this.#batchMax = options.batchMax;
+  }
+
+  /** Proposals queued or waiting for their entry, for the node's admission limit. */
+  get pendingCount(): number {
+    return this.#queue.length + this.#waiters.size;
+  }
+
+  /** Callers whose entry is in the log but not yet applied. */
+  get waitingCount(): number {
+    return this.#waiters.size;
+  }
+
+  /** Queues a proposal; every proposal of the same turn joins one append. */
+  enqueue(queued: QueuedProposal): Promise<unknown> {
+    this.#queue.push(queued);
+    return queued.request.promise;
+  }
+
+  #flush(queued: readonly QueuedProposal[]): void {
+    const live = queued.filter((proposal) => !proposal.request.settled);
+    for (let start = 0; start < live.length; start += this.#batchMax) {
+      const batch = live.slice(start, start + this.#batchMax);
+      const placement = this.#log.append(batch.map((proposal) => proposal.command));
+      if (placement instanceof RaftError) {
+        for (const proposal of batch) proposal.request.reject(placement);
+        continue;
+      }
+      batch.forEach((proposal, offset) => {
+        proposal.placed = true;
+        this.waitForEntry(placement.firstIndex + offset, placement.term, proposal.request);
+      });
+    }
+  }
+
+  /** Settles `request` when the entry at `index` is applied, if it is still the one of `term`. */
+  waitForEntry(index: number, term: number, request: PendingRequest<unknown>): void {
+    // A waiter already at this index belongs to an earlier term whose entry was truncated away
+    // before it was applied here: this server now leads with a different entry at that index.
+    this.#waiters.get(index)?.fail(replacedError(index));
+    this.#waiters.set(index, {
+      term,
+      settle: (entry, result) => {
+        if (entry.term === term) request.resolve(result);
+        else request.reject(replacedError(index));
+      },
+      fail: (error) => request.reject(error),
+    });
+  }
+
+  /** Settles the caller waiting for `entry`, if any, with the state machine's result. */
+  settle(entry: Entry, result: unknown): void {
+    const waiter = this.#waiters.get(entry.index);
+    if (waiter === undefined) return;
+    this.#waiters.delete(entry.index);
+    waiter.settle(entry, result);
+  }
+
+  /** Takes the proposals not yet appended, for the node to refuse (lost office, stop). */
+  takeQueued(): QueuedProposal[] {
+    return this.#queue.take();
+  }
+
+  /** Rejects every caller whose entry is in the log but not applied. */
+  failWaiters(error: RaftError): void {
+    for (const waiter of this.#waiters.values()) waiter.fail(error);
+    this.#waiters.clear();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Collects what callers queue during one turn of the event loop and hands it over in one piece on
+ * the next microtask, so everything proposed (or read, or forwarded) in the same turn shares one
+ * append, one confirmation round or one message.
+ */
+export class TurnBatch<T> {
+  #items: T[] = [];
+  #scheduled = false;
+  readonly #drain: (items: T[]) => void;
+
+  /** `drain` receives the turn's items, oldest first; it runs once per turn that queued any. */
+  constructor(drain: (items: T[]) => void) {
+    this.#drain = drain;
+  }
+
+  /** Items queued and not yet drained. */
+  get length(): number {
+    return this.#items.length;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#drain(this.#items.splice(0));
+    });
+  }
+
+  /** Takes every item not yet drained, for an owner that must refuse them now (stop, lost office). */
+  take(): T[] {
+    return this.#items.splice(0);
+  }
+}
