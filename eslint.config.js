@@ -59,4 +59,19 @@ export default tseslint.config(
   },
   { files: ['src/core/**/*.ts'], ignores: ['src/core/**/*.test.ts'], rules: coreBans },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The dashboard page: plain browser modules, shipped without a build step.
+    files: ['apps/dashboard/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false },
+      sourceType: 'module',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+      },
+    },
+  },
 );

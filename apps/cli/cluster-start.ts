@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { localLayout, splitHostPort } from '../kv/cluster-layout.js';
 import { sendOnce } from '../kv/resp/resp-client.js';
+import { DashboardServer } from '../dashboard/dashboard-server.js';
+import { LocalDashboardCluster } from '../dashboard/local-dashboard.js';
 import { LocalCluster, layoutPath } from './local-cluster.js';
 
 /** Options of `raftkit cluster start`. */
@@ -9,6 +11,8 @@ export interface ClusterStartOptions {
   readonly directory: string;
   readonly basePort: number;
   readonly serverArgs: readonly string[];
+  /** Where the dashboard listens on 127.0.0.1; 0 picks a free port. */
+  readonly dashboardPort: number;
   readonly print: (line: string) => void;
 }
 
@@ -24,10 +28,14 @@ export async function clusterStart(options: ClusterStartOptions): Promise<void> 
     serverArgs: options.serverArgs,
     output: options.print,
   });
+  const dashboardCluster = new LocalDashboardCluster(cluster);
+  const dashboard = new DashboardServer({ cluster: dashboardCluster, port: options.dashboardPort });
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       options.print('stopping the cluster…');
+      await dashboardCluster.close();
+      await dashboard.stop();
       await cluster.stop();
       options.print('stopped; the data stays in ' + options.directory);
     })();
@@ -58,8 +66,10 @@ export async function clusterStart(options: ClusterStartOptions): Promise<void> 
     );
   }
   const leader = await waitForLeader(cluster.layout.members[0]!.client);
+  await dashboard.start();
   options.print('');
   options.print(leader === null ? 'no leader yet' : `leader: ${leader}`);
+  options.print(`dashboard ${dashboard.url}`);
   options.print('any server takes any command; `npx raftkit status` shows the cluster.');
   options.print('Ctrl-C stops the cluster.');
   await new Promise<never>(() => undefined);

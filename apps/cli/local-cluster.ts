@@ -105,6 +105,9 @@ export class LocalCluster {
         '--dir',
         join(this.#directory, id),
         '--exit-with-parent',
+        // A local cluster is for trying things out: the dashboard and `raftkit cluster
+        // partition` cut servers off through this.
+        '--fault-injection',
         ...this.#serverArgs,
       ],
       { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -6,13 +6,20 @@ import {
   replyText,
   type ClusterTarget,
 } from './cluster-client.js';
+import { healCluster, isolateServer } from './cluster-faults.js';
 import { clusterStart } from './cluster-start.js';
+import { runLoad } from './load-command.js';
 import { formatTable } from './format-table.js';
 
 const usage = `usage: raftkit <command> [options]
 
   cluster start [--nodes 3] [--dir ./data] [--base-port 7001] [--tick-ms 100] [--consistency linearizable|lease|stale]
-                  start a local cluster of server processes; Ctrl-C stops it
+                  [--dashboard-port 7000]
+                  start a local cluster of server processes and its dashboard; Ctrl-C stops it
+  cluster partition <id>  cut <id> off from the other servers (local cluster only)
+  cluster heal            lift every partition
+  load          [--seconds 10] [--clients 8]
+                          write to the cluster and print writes/s and latency each second
   status        [--json]  every member's role, term, indexes and lag
   members       [--json]  the voters and learners with their addresses
   leader        [--json]  the current leader
@@ -36,6 +43,9 @@ async function main(argv: readonly string[]): Promise<void> {
       dir: { type: 'string', default: './data' },
       'base-port': { type: 'string', default: '7001' },
       'tick-ms': { type: 'string' },
+      'dashboard-port': { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+      clients: { type: 'string', default: '8' },
       consistency: { type: 'string' },
       server: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -54,7 +64,16 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   switch (command) {
     case 'cluster': {
-      if (rest[0] !== 'start') throw new Error('usage: raftkit cluster start [options]');
+      if (rest[0] === 'partition') {
+        if (rest.length !== 2) throw new Error('usage: raftkit cluster partition <id>');
+        print(await isolateServer(await knownMembers(target), rest[1]!));
+        return;
+      }
+      if (rest[0] === 'heal') {
+        print(await healCluster(await knownMembers(target)));
+        return;
+      }
+      if (rest[0] !== 'start') throw new Error('usage: raftkit cluster start|partition|heal');
       const serverArgs = [
         ...(values['tick-ms'] === undefined ? [] : ['--tick-ms', values['tick-ms']]),
         ...(values.consistency === undefined ? [] : ['--consistency', values.consistency]),
@@ -63,12 +82,20 @@ async function main(argv: readonly string[]): Promise<void> {
         nodes: Number(values.nodes),
         directory: values.dir,
         basePort: Number(values['base-port']),
+        dashboardPort: Number(values['dashboard-port'] ?? Number(values['base-port']) - 1),
         serverArgs,
         print,
       });
     }
     case 'status':
       return status(target, json);
+    case 'load':
+      return runLoad({
+        members: await knownMembers(target),
+        seconds: Number(values.seconds),
+        clients: Number(values.clients),
+        print,
+      });
     case 'members':
       return members(target, json);
     case 'leader': {

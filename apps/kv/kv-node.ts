@@ -8,6 +8,8 @@ import { MetricsHttpServer } from './metrics/metrics-http-server.js';
 import { TimedStorage } from './metrics/timed-storage.js';
 import { defaultRespRequestLimits, type RespRequestLimits } from './resp/resp-request-parser.js';
 import { ClientRegistry } from './server/client-registry.js';
+import { ObservedTransport } from './net/observed-transport.js';
+import { RecentEvents } from './net/recent-events.js';
 import { KvServer } from './server/kv-server.js';
 import { statusDocument } from './server/raft-command.js';
 import { RequestExecutor, type KvNode, type RetryPolicy } from './server/request-executor.js';
@@ -41,6 +43,11 @@ export interface KvNodeOptions {
   readonly secret?: string;
   /** Clients must AUTH with this password before any other command (Redis's `requirepass`). */
   readonly password?: string;
+  /**
+   * Accept `RAFT PARTITION` and `RAFT HEAL`, which cut this server off from chosen peers. For the
+   * local cluster and its dashboard only: a server in production never wants them. Default false.
+   */
+  readonly faultInjection?: boolean;
 }
 
 /** A running server: the node, its store and its listeners. */
@@ -72,18 +79,21 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
   );
   const clientAddress = (id: string): string | null =>
     options.layout.members.find((member) => member.id === id)?.client ?? null;
+  const transport = new ObservedTransport(
+    new TcpTransport({
+      clusterId: options.layout.clusterId,
+      discovery,
+      listen: self.raft,
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+    }),
+  );
   const node: KvNode = new RaftNode({
     id: options.id,
     storage: new TimedStorage(
       new FileStorage({ directory: options.directory }),
       metrics.storageSaveSeconds,
     ),
-    transport: new TcpTransport({
-      clusterId: options.layout.clusterId,
-      discovery,
-      listen: self.raft,
-      ...(options.secret === undefined ? {} : { secret: options.secret }),
-    }),
+    transport,
     stateMachine,
     initialConfiguration: options.layout.members.map((member) => member.id),
     tickMs: options.tickMs ?? 100,
@@ -91,6 +101,7 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     resultCodec: bytesResultCodec,
     addressOf: clientAddress,
   });
+  const recentEvents = new RecentEvents(node);
   await node.start();
   const executor = new RequestExecutor({
     node,
@@ -109,6 +120,9 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     password: options.password ?? null,
     defaultConsistency: options.consistency ?? 'linearizable',
     startedAtMs: Date.now(),
+    transport,
+    recentEvents,
+    faultInjection: options.faultInjection ?? false,
   };
   const server = new KvServer({ context });
   const http = new MetricsHttpServer({

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
       consistency: { type: 'string', default: 'linearizable' },
       'tick-ms': { type: 'string', default: '100' },
       'exit-with-parent': { type: 'boolean', default: false },
+      'fault-injection': { type: 'boolean', default: false },
     },
   });
   if (values.id === undefined || values.layout === undefined || values.dir === undefined) {
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     directory: values.dir,
     consistency,
     tickMs: Number(values['tick-ms']),
+    faultInjection: values['fault-injection'],
   });
   process.stdout.write(`${values.id} ready\n`);
   let stopping = false;

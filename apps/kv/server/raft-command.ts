@@ -42,6 +42,9 @@ export function statusDocument(context: ServerContext): Record<string, unknown> 
     keys: context.stateMachine.size,
     replicatedTimeMs: context.stateMachine.replicatedTimeMs,
     counters: status.counters,
+    flow: context.transport.flow(),
+    blockedPeers: context.transport.blocked,
+    recentEvents: context.recentEvents.since(),
   };
 }
 
@@ -107,9 +110,12 @@ export async function raftCommand(
       connection.consistency = wanted;
       return okReply;
     }
+    case 'PARTITION':
+    case 'HEAL':
+      return partition(subcommand, rest, context);
     default:
       return errorReply(
-        'ERR RAFT STATUS|LEADER|MEMBERS|TRANSFER <id>|SETTINGS [prevote|checkquorum on|off]|CONSISTENCY [level]',
+        'ERR RAFT STATUS|LEADER|MEMBERS|TRANSFER <id>|SETTINGS [prevote|checkquorum on|off]|CONSISTENCY [level]|PARTITION <id>...|HEAL',
       );
   }
 }
@@ -146,3 +152,32 @@ export function raftErrorReply(error: unknown): Buffer {
 
 /** `+PONG`, shared by PING. */
 export const pongReply = simpleStringReply('PONG');
+
+/**
+ * `RAFT PARTITION <id>…` cuts this server off from those peers (replacing any earlier cut);
+ * `RAFT HEAL` lifts it. Only on servers started for fault injection (the local cluster).
+ */
+function partition(
+  subcommand: 'PARTITION' | 'HEAL',
+  peers: readonly string[],
+  context: ServerContext,
+) {
+  if (!context.faultInjection) {
+    return errorReply(
+      'ERR fault injection is off on this server (start it with --fault-injection)',
+    );
+  }
+  if (subcommand === 'HEAL') {
+    if (peers.length !== 0) return errorReply("ERR wrong number of arguments for 'raft heal'");
+    context.transport.block([]);
+    return okReply;
+  }
+  if (peers.length === 0) return errorReply("ERR wrong number of arguments for 'raft partition'");
+  const self = context.node.id;
+  const unknown = peers.filter(
+    (peer) => !context.layout.members.some((member) => member.id === peer),
+  );
+  if (unknown.length > 0) return errorReply(`ERR unknown server ${unknown.join(' ')}`);
+  context.transport.block(peers.filter((peer) => peer !== self));
+  return okReply;
+}

@@ -2,6 +2,8 @@ import type { ReadConsistency } from 'raftkit';
 import type { ClusterLayout } from '../cluster-layout.js';
 import type { KvMetrics } from '../metrics/kv-metrics.js';
 import type { RespRequestLimits } from '../resp/resp-request-parser.js';
+import type { ObservedTransport } from '../net/observed-transport.js';
+import type { RecentEvents } from '../net/recent-events.js';
 import type { KvStateMachine } from '../state/kv-state-machine.js';
 import type { ClientRegistry } from './client-registry.js';
 import type { KvNode, RequestExecutor } from './request-executor.js';
@@ -21,6 +23,11 @@ export interface ServerContext {
   readonly password: string | null;
   /** When the server started, for INFO's uptime. */
   readonly startedAtMs: number;
+  /** What this server sends to whom, and the cut made by `RAFT PARTITION`. */
+  readonly transport: ObservedTransport;
+  readonly recentEvents: RecentEvents;
+  /** Whether `RAFT PARTITION` and `RAFT HEAL` are accepted. */
+  readonly faultInjection: boolean;
 }
 
 /** Per-connection bounds; the parser's request limits come on top. */
