@@ -231,7 +231,14 @@ export class DashboardServer {
       response.end(JSON.stringify({ error: `no action ${name}` }));
       return;
     }
-    const body = await readBody(request);
+    let body: Record<string, unknown>;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      response.writeHead(400, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ ok: false, error: messageOf(error) }));
+      return;
+    }
     const target = typeof body.target === 'string' ? body.target : null;
     const text = `${name}${target === null ? '' : ' ' + target}`;
     try {

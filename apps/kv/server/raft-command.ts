@@ -28,8 +28,10 @@ export function statusDocument(context: ServerContext): Record<string, unknown> 
     commitIndex: status.commitIndex,
     appliedIndex: status.appliedIndex,
     lastIndex: status.lastIndex,
+    snapshotIndex: status.snapshotIndex,
     settings: status.settings,
     voters: status.configuration.voters,
+    outgoingVoters: status.configuration.outgoingVoters,
     learners: status.configuration.learners,
     progress: status.progress.map((peer) => ({
       id: peer.id,
