@@ -57,6 +57,7 @@ export class LocalCluster {
   readonly #directory: string;
   readonly #serverArgs: readonly string[];
   readonly #output: (line: string) => void;
+  readonly #memberLayoutPath: (id: string) => string;
   readonly #children = new Map<string, ChildProcess>();
 
   constructor(options: {
@@ -67,6 +68,11 @@ export class LocalCluster {
     readonly serverArgs?: readonly string[];
     /** Receives each line the servers print, prefixed with their id. */
     readonly output?: (line: string) => void;
+    /**
+     * The layout file each member starts with; by default the cluster's own. A fault-injection
+     * harness gives each member its own view, with peers behind proxies.
+     */
+    readonly memberLayoutPath?: (id: string) => string;
   }) {
     this.#directory = resolve(options.directory);
     mkdirSync(this.#directory, { recursive: true });
@@ -79,6 +85,8 @@ export class LocalCluster {
     }
     this.#serverArgs = options.serverArgs ?? [];
     this.#output = options.output ?? (() => undefined);
+    const sharedLayout = layoutPath(this.#directory);
+    this.#memberLayoutPath = options.memberLayoutPath ?? (() => sharedLayout);
   }
 
   /** Starts every member and waits until each answers PING. */
@@ -101,7 +109,7 @@ export class LocalCluster {
         '--id',
         id,
         '--layout',
-        layoutPath(this.#directory),
+        this.#memberLayoutPath(id),
         '--dir',
         join(this.#directory, id),
         '--exit-with-parent',

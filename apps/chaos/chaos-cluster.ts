@@ -1,0 +1,212 @@
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { LocalCluster, freePortLayout } from '../cli/local-cluster.js';
+import type { ClusterLayout } from '../kv/cluster-layout.js';
+import { sendOnce } from '../kv/resp/resp-client.js';
+import { ProxyNetwork } from './proxy-network.js';
+
+/** What one server reports about itself (a subset of `RAFT STATUS`). */
+export interface ServerStatus {
+  readonly id: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leaderId: string | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly keys: number;
+}
+
+/** How long a status or administration request may take before the server counts as silent. */
+const adminRequestTimeoutMs = 1000;
+
+/** A server that exited without the harness asking it to. */
+export interface UnexpectedExit {
+  readonly id: string;
+  readonly reason: string;
+  readonly atNs: number;
+}
+
+/**
+ * A local key-value cluster of real processes for fault injection: every server reaches its peers
+ * through a {@link ProxyNetwork}, writes its output to `logs/<id>.log`, and can be killed, paused,
+ * resumed and restarted. Exits the harness did not cause are remembered as findings.
+ */
+export class ChaosCluster {
+  readonly layout: ClusterLayout;
+  readonly network: ProxyNetwork;
+  readonly #cluster: LocalCluster;
+  readonly #logs = new Map<string, WriteStream>();
+  readonly #paused = new Set<string>();
+  /** Servers the harness is killing or stopping: their exits are expected. */
+  readonly #expectedExits = new Set<string>();
+  readonly #unexpectedExits: UnexpectedExit[] = [];
+  readonly #now: () => number;
+
+  private constructor(options: {
+    readonly layout: ClusterLayout;
+    readonly directory: string;
+    readonly serverArgs: readonly string[];
+    readonly now: () => number;
+  }) {
+    this.layout = options.layout;
+    this.#now = options.now;
+    this.network = new ProxyNetwork(options.layout);
+    const dataDirectory = join(options.directory, 'data');
+    const logDirectory = join(options.directory, 'logs');
+    mkdirSync(logDirectory, { recursive: true });
+    mkdirSync(dataDirectory, { recursive: true });
+    for (const member of options.layout.members) {
+      this.#logs.set(member.id, createWriteStream(join(logDirectory, `${member.id}.log`)));
+    }
+    this.#cluster = new LocalCluster({
+      directory: dataDirectory,
+      layout: options.layout,
+      serverArgs: options.serverArgs,
+      memberLayoutPath: (id) => join(dataDirectory, `layout-${id}.json`),
+      output: (line) => this.#record(line),
+    });
+  }
+
+  /** Lays out `servers` servers on free loopback ports, with their proxies started. */
+  static async create(options: {
+    readonly servers: number;
+    readonly directory: string;
+    readonly serverArgs: readonly string[];
+    readonly now: () => number;
+  }): Promise<ChaosCluster> {
+    const layout = await freePortLayout(options.servers, 'raftkit-chaos');
+    const cluster = new ChaosCluster({ ...options, layout });
+    await cluster.network.start();
+    const dataDirectory = join(options.directory, 'data');
+    for (const member of layout.members) {
+      const view = cluster.network.layoutFor(member.id);
+      writeFileSync(join(dataDirectory, `layout-${member.id}.json`), JSON.stringify(view, null, 2));
+    }
+    return cluster;
+  }
+
+  get ids(): string[] {
+    return this.layout.members.map((member) => member.id);
+  }
+
+  clientAddress(id: string): string {
+    const member = this.layout.members.find((candidate) => candidate.id === id);
+    if (member === undefined) throw new Error(`no server ${id}`);
+    return member.client;
+  }
+
+  /** Exits nobody asked for, so far. */
+  get unexpectedExits(): readonly UnexpectedExit[] {
+    return this.#unexpectedExits;
+  }
+
+  async start(): Promise<void> {
+    await this.#cluster.start();
+  }
+
+  /** Servers whose process runs (paused ones included). */
+  running(): string[] {
+    return this.#cluster.running();
+  }
+
+  paused(): string[] {
+    return [...this.#paused];
+  }
+
+  async kill(id: string): Promise<void> {
+    this.#expectedExits.add(id);
+    this.#paused.delete(id);
+    await this.#cluster.kill(id, 'SIGKILL');
+    this.#expectedExits.delete(id);
+  }
+
+  async restart(id: string): Promise<void> {
+    await this.#cluster.startMember(id);
+  }
+
+  pause(id: string): void {
+    this.#signal(id, 'SIGSTOP');
+    this.#paused.add(id);
+  }
+
+  resume(id: string): void {
+    this.#signal(id, 'SIGCONT');
+    this.#paused.delete(id);
+  }
+
+  /** Resumes paused servers and starts every server that is not running. */
+  async reviveAll(): Promise<void> {
+    for (const id of this.#paused) this.resume(id);
+    const running = new Set(this.running());
+    await Promise.all(this.ids.filter((id) => !running.has(id)).map((id) => this.restart(id)));
+  }
+
+  /** Stops every server gracefully, then the proxies, and closes the logs. */
+  async stop(): Promise<void> {
+    for (const id of this.#paused) this.resume(id);
+    for (const id of this.ids) this.#expectedExits.add(id);
+    await this.#cluster.stop();
+    await this.network.stop();
+    await Promise.all(
+      [...this.#logs.values()].map(
+        (log) => new Promise<void>((resolve) => log.end(() => resolve())),
+      ),
+    );
+  }
+
+  /** One server's status, or null when it does not answer in time. */
+  async status(id: string): Promise<ServerStatus | null> {
+    try {
+      const reply = await sendOnce(
+        this.clientAddress(id),
+        ['RAFT', 'STATUS'],
+        adminRequestTimeoutMs,
+      );
+      if (reply.type !== 'bulk' || reply.value === null) return null;
+      return JSON.parse(reply.value.toString('utf8')) as ServerStatus;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The leader of the newest term among the servers that answer, or null when none claims it. */
+  async leader(): Promise<string | null> {
+    const statuses = await Promise.all(
+      this.running()
+        .filter((id) => !this.#paused.has(id))
+        .map((id) => this.status(id)),
+    );
+    const leaders = statuses.filter((status) => status?.role === 'leader');
+    const newest = leaders.sort((left, right) => right!.term - left!.term)[0];
+    return newest?.id ?? null;
+  }
+
+  /** Sends one administration command to `id`; resolves with the reply as text. */
+  async command(id: string, args: readonly string[], timeoutMs: number): Promise<string> {
+    const reply = await sendOnce(this.clientAddress(id), args, timeoutMs);
+    if (reply.type === 'error') return `(error) ${reply.message}`;
+    if (reply.type === 'simple') return reply.value;
+    if (reply.type === 'bulk') return reply.value?.toString('utf8') ?? '(nil)';
+    if (reply.type === 'integer') return String(reply.value);
+    return JSON.stringify(reply.value);
+  }
+
+  #signal(id: string, signal: NodeJS.Signals): void {
+    const pid = this.#cluster.pid(id);
+    if (pid === undefined) throw new Error(`${id} is not running`);
+    process.kill(pid, signal);
+  }
+
+  #record(line: string): void {
+    const match = /^\[([^\]]+)\] (.*)$/.exec(line);
+    if (match === null) return;
+    const [, id, text] = match as unknown as [string, string, string];
+    // Stamped on the history's clock, so a log line can be matched with the operations around it.
+    this.#logs.get(id)?.write(`${(this.#now() / 1e6).toFixed(1)}ms ${text}\n`);
+    const exit = /^exited \((.*)\)$/.exec(text);
+    if (exit !== null && !this.#expectedExits.has(id)) {
+      this.#unexpectedExits.push({ id, reason: exit[1]!, atNs: this.#now() });
+    }
+  }
+}
