@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LocalCluster, freePortLayout } from '../cli/local-cluster.js';
 import type { ClusterLayout } from '../kv/cluster-layout.js';
 import { sendOnce } from '../kv/resp/resp-client.js';
@@ -16,6 +18,8 @@ export interface ServerStatus {
   readonly lastIndex: number;
   readonly keys: number;
 }
+
+const run = promisify(execFile);
 
 /** How long a status or administration request may take before the server counts as silent. */
 const adminRequestTimeoutMs = 1000;
@@ -190,6 +194,26 @@ export class ChaosCluster {
     if (reply.type === 'bulk') return reply.value?.toString('utf8') ?? '(nil)';
     if (reply.type === 'integer') return String(reply.value);
     return JSON.stringify(reply.value);
+  }
+
+  /**
+   * Makes every write of `id` to a file fail with EFBIG, as a full disk would, by lowering its
+   * file-size limit to zero (`prlimit`, util-linux; no privileges needed for one's own processes).
+   * The server is expected to stop on the storage failure, so its exit is not a finding.
+   */
+  async failDisk(id: string): Promise<void> {
+    const pid = this.#cluster.pid(id);
+    if (pid === undefined) throw new Error(`${id} is not running`);
+    this.#expectedExits.add(id);
+    await run('prlimit', ['--pid', String(pid), '--fsize=0']);
+  }
+
+  /** Undoes {@link failDisk}: lifts the limit, or restarts the server if it stopped. */
+  async repairDisk(id: string): Promise<void> {
+    const pid = this.#cluster.pid(id);
+    if (pid !== undefined) await run('prlimit', ['--pid', String(pid), '--fsize=unlimited']);
+    this.#expectedExits.delete(id);
+    if (pid === undefined) await this.restart(id);
   }
 
   #signal(id: string, signal: NodeJS.Signals): void {

@@ -12,6 +12,7 @@ export const faultKinds = [
   'partition-leader',
   'partition-bridge',
   'slow-network',
+  'disk-full',
   'transfer-leadership',
 ] as const;
 
@@ -177,6 +178,11 @@ export class Nemesis {
         record.target = `${anyone} +${delayMs}ms`;
         network.slowDown(anyone, delayMs);
         return () => network.heal();
+      }
+      case 'disk-full': {
+        record.target = anyone;
+        await cluster.failDisk(anyone);
+        return () => cluster.repairDisk(anyone);
       }
       case 'transfer-leadership':
         return this.#transfer(record, leader);

@@ -63,7 +63,7 @@ export async function runChaos(
   });
   const violations: string[] = [];
   const workload = new Workload({
-    servers: cluster.ids.map((id) => cluster.clientAddress(id)),
+    servers: cluster.ids.map((id) => ({ id, address: cluster.clientAddress(id) })),
     clients: options.clients,
     readModes: options.readModes,
     activeKeys: options.activeKeys,
@@ -146,6 +146,7 @@ export async function runChaos(
     elapsedS: Math.round((performance.now() - startedMs) / 1000),
   };
   history.write(join(options.out, 'history.json'));
+  writeFileSync(join(options.out, 'clients.json'), JSON.stringify(workload.sessions) + '\n');
   writeFileSync(join(options.out, 'faults.json'), JSON.stringify(nemesis.records, null, 2) + '\n');
   writeFileSync(join(options.out, 'summary.json'), JSON.stringify(report, null, 2) + '\n');
   if (verdict === 'pass' && !options.keep) {
@@ -204,7 +205,7 @@ async function finalChecks(context: {
     address: cluster.clientAddress(convergence.leader),
     keys,
     consistency: 'linearizable',
-    record: { client: workload.newProcess(), add },
+    record: { client: workload.newProcess(convergence.leader, 'linearizable'), add },
     now: () => history.now(),
   });
   const expected = leaderState.values;

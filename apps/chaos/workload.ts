@@ -19,8 +19,8 @@ const definitelyRefusedCodes: ReadonlySet<string> = new Set([
 
 /** How the workload behaves. */
 export interface WorkloadOptions {
-  /** Client addresses of the servers, one of which each client talks to at a time. */
-  readonly servers: readonly string[];
+  /** The servers and their client addresses; each client talks to one at a time. */
+  readonly servers: readonly { readonly id: string; readonly address: string }[];
   readonly clients: number;
   /** Read modes, handed to clients in turn. */
   readonly readModes: readonly ReadConsistency[];
@@ -70,6 +70,13 @@ class KeyPool {
   }
 }
 
+/** One client number: a connection to one server with one read mode. */
+export interface ClientSession {
+  readonly client: number;
+  readonly server: string;
+  readonly readMode: ReadConsistency;
+}
+
 /** Result of one request: a reply, or nothing known. */
 type Attempt = { readonly reply: RespValue } | { readonly unknown: string };
 
@@ -81,7 +88,8 @@ export class Workload {
   readonly #options: WorkloadOptions;
   readonly #keys: KeyPool;
   #running = false;
-  #nextProcess: number;
+  #nextProcess = 0;
+  readonly #sessions: ClientSession[] = [];
   /** Makes every written value unique, so a read names the writes it saw. */
   #nextValue = 0;
   #clients: Promise<void>[] = [];
@@ -89,7 +97,6 @@ export class Workload {
   constructor(options: WorkloadOptions) {
     this.#options = options;
     this.#keys = new KeyPool(options.activeKeys, options.operationsPerKeyMax);
-    this.#nextProcess = options.clients;
   }
 
   /** Every key the workload used. */
@@ -97,9 +104,16 @@ export class Workload {
     return this.#keys.all;
   }
 
-  /** A client number no client has used, for operations issued outside the workload. */
-  newProcess(): number {
-    return this.#nextProcess++;
+  /** A new client number, talking to `server` in `readMode` (also for reads outside the workload). */
+  newProcess(server: string, readMode: ReadConsistency): number {
+    const client = this.#nextProcess++;
+    this.#sessions.push({ client, server, readMode });
+    return client;
+  }
+
+  /** Which server and read mode each client number used, for reading a history. */
+  get sessions(): readonly ClientSession[] {
+    return this.#sessions;
   }
 
   start(): void {
@@ -118,40 +132,43 @@ export class Workload {
   async #runClient(slot: number): Promise<void> {
     const options = this.#options;
     const mode = options.readModes[slot % options.readModes.length]!;
-    let process = slot;
-    let connection: RespClient | null = null;
+    let session: { readonly process: number; readonly connection: RespClient } | null = null;
     while (this.#running) {
-      connection ??= await this.#connect(mode);
-      if (connection === null) {
+      session ??= await this.#connect(mode);
+      if (session === null) {
         await sleep(100);
         continue;
       }
-      const outcome = await this.#operate(process, connection);
+      const outcome = await this.#operate(session.process, session.connection);
       if (outcome !== 'ok') {
         // The old connection may still deliver a late reply, and a client with an operation of
-        // unknown outcome cannot issue another one as the same sequential process.
-        connection.close();
-        connection = null;
-        if (outcome === 'unknown') process = this.newProcess();
+        // unknown outcome cannot issue another one as the same sequential process: the next
+        // connection is a new process.
+        session.connection.close();
+        session = null;
       }
       await sleep(options.random() * 2 * options.thinkMsMean);
     }
-    connection?.close();
+    session?.connection.close();
   }
 
   /** Connects to a server chosen at random and sets the connection's read mode. */
-  async #connect(mode: ReadConsistency): Promise<RespClient | null> {
+  async #connect(
+    mode: ReadConsistency,
+  ): Promise<{ readonly process: number; readonly connection: RespClient } | null> {
     const servers = this.#options.servers;
-    const address = servers[Math.floor(this.#options.random() * servers.length)]!;
+    const server = servers[Math.floor(this.#options.random() * servers.length)]!;
     try {
-      const client = await RespClient.connect(address, 1000);
+      const connection = await RespClient.connect(server.address, 1000);
       const answer = await withTimeout(
-        client.send(['RAFT', 'CONSISTENCY', mode]),
+        connection.send(['RAFT', 'CONSISTENCY', mode]),
         this.#options.requestTimeoutMs,
       );
-      if ('reply' in answer && answer.reply.type === 'simple') return client;
-      client.close();
-      return null;
+      if (!('reply' in answer) || answer.reply.type !== 'simple') {
+        connection.close();
+        return null;
+      }
+      return { process: this.newProcess(server.id, mode), connection };
     } catch {
       return null;
     }
