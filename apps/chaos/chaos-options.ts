@@ -104,22 +104,7 @@ export const chaosUsage = `usage: npm run chaos -- --duration SECONDS --seed N -
 
 /** Parses the command line; throws `INVALID_CONFIG` with a clear message for bad input. */
 export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      duration: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      servers: { type: 'string' },
-      clients: { type: 'string' },
-      'read-modes': { type: 'string' },
-      faults: { type: 'string' },
-      'tick-ms': { type: 'string' },
-      'think-ms': { type: 'string' },
-      keep: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  const values = parseFlags(argv);
   const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw invalid(`--seed must be a non-negative integer, got ${values.seed}`, 'seed');
@@ -137,6 +122,33 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
     thinkMs: number('think-ms', values['think-ms'], chaosDefaults.thinkMs),
     keep: values.keep,
   };
+}
+
+function parseFlags(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: {
+        duration: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        servers: { type: 'string' },
+        clients: { type: 'string' },
+        'read-modes': { type: 'string' },
+        faults: { type: 'string' },
+        'tick-ms': { type: 'string' },
+        'think-ms': { type: 'string' },
+        keep: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    // Unknown flags and missing values come from parseArgs as plain errors; make them ours.
+    throw new RaftError('INVALID_CONFIG', error instanceof Error ? error.message : String(error), {
+      cause: error,
+      details: { option: 'argv' },
+    });
+  }
 }
 
 /** The command that runs the same plan again (timing on real processes differs run to run). */
