@@ -7,16 +7,14 @@ import type { ClusterLayout } from '../kv/cluster-layout.js';
 import { sendOnce } from '../kv/resp/resp-client.js';
 import { ProxyNetwork } from './proxy-network.js';
 
-/** What one server reports about itself (a subset of `RAFT STATUS`). */
+/** The part of a server's `RAFT STATUS` that says who leads and how far it has applied. */
 export interface ServerStatus {
   readonly id: string;
   readonly role: string;
   readonly term: number;
   readonly leaderId: string | null;
-  readonly commitIndex: number;
   readonly appliedIndex: number;
-  readonly lastIndex: number;
-  readonly keys: number;
+  readonly commitIndex: number;
 }
 
 const run = promisify(execFile);
