@@ -12,7 +12,7 @@ interface CutStatus {
  * themselves, so the CLI and the dashboard, in different processes, agree on what is isolated.
  */
 export function isolatedServers(
-  members: readonly KnownMember[],
+  members: readonly { readonly id: string }[],
   cuts: readonly CutStatus[],
 ): Set<string> {
   const isolated = new Set<string>();

@@ -1,3 +1,4 @@
+import { isolatedServers } from '../cli/cluster-faults.js';
 import type { FlowCounts, FlowKind } from '../kv/net/observed-transport.js';
 import type { RecentEvent } from '../kv/net/recent-events.js';
 
@@ -50,7 +51,10 @@ export interface ServerView {
   readonly membership: 'voter' | 'learner' | 'joint' | 'not a member';
   /** Entries behind the leader's log, as the leader sees it; null when no leader reports it. */
   readonly lag: number | null;
-  /** `ok`, `down`, `partitioned` (cut off on purpose), `lagging` or `unreachable` (the leader hears nothing). */
+  /**
+   * `ok`, `down`, `partitioned` (cut off from every other server on purpose), `lagging` or
+   * `unreachable` (the leader hears nothing from it).
+   */
   readonly health: 'ok' | 'down' | 'partitioned' | 'lagging' | 'unreachable';
   readonly blockedPeers: readonly string[];
 }
@@ -87,6 +91,7 @@ export function clusterLeader(poll: ClusterPoll): ServerStatus | null {
 /** The servers as the page shows them. */
 export function serverViews(poll: ClusterPoll): ServerView[] {
   const leader = clusterLeader(poll);
+  const isolated = isolatedIn(poll);
   const progress = new Map(leader?.progress.map((peer) => [peer.id, peer]) ?? []);
   return poll.members.map(({ id, client, status }) => {
     if (status === null) {
@@ -124,14 +129,13 @@ export function serverViews(poll: ClusterPoll): ServerView[] {
       snapshotIndex: status.snapshotIndex ?? null,
       membership,
       lag,
-      health:
-        blockedPeers.length > 0
-          ? 'partitioned'
-          : peer !== undefined && !peer.recentActive
-            ? 'unreachable'
-            : lag !== null && lag >= laggingEntriesMin
-              ? 'lagging'
-              : 'ok',
+      health: isolated.has(id)
+        ? 'partitioned'
+        : peer !== undefined && !peer.recentActive
+          ? 'unreachable'
+          : lag !== null && lag >= laggingEntriesMin
+            ? 'lagging'
+            : 'ok',
       blockedPeers,
     } satisfies ServerView;
   });
@@ -150,6 +154,14 @@ function membershipOf(id: string, view: ServerStatus | null): ServerView['member
   if (!incoming && outgoing) return 'joint';
   if (incoming) return 'voter';
   return view.learners.includes(id) ? 'learner' : 'not a member';
+}
+
+/** The servers that block every other member (see `raftkit cluster partition`). */
+function isolatedIn(poll: ClusterPoll): Set<string> {
+  const cuts = poll.members.flatMap(({ id, status }) =>
+    status === null ? [] : [{ id, blockedPeers: status.blockedPeers ?? [] }],
+  );
+  return isolatedServers(poll.members, cuts);
 }
 
 /** Messages per second between servers over the interval between two polls. */
@@ -204,14 +216,6 @@ export function timelineEvents(previous: ClusterPoll, next: ClusterPoll): Timeli
     if (earlier !== undefined && earlier !== null && now === null)
       add('fault', `${member.id} down`);
     if (earlier === null && now !== null) add('fault', `${member.id} up`);
-    const blockedBefore = (earlier?.blockedPeers ?? []).join(' ');
-    const blockedNow = (now?.blockedPeers ?? []).join(' ');
-    if (now !== null && blockedBefore !== blockedNow) {
-      add(
-        'fault',
-        blockedNow === '' ? `${member.id} reconnected` : `${member.id} cut off from ${blockedNow}`,
-      );
-    }
     if (
       now?.snapshotIndex !== undefined &&
       earlier?.snapshotIndex !== undefined &&
@@ -219,6 +223,15 @@ export function timelineEvents(previous: ClusterPoll, next: ClusterPoll): Timeli
     ) {
       add('snapshot', `${member.id} snapshot at ${now.snapshotIndex}`);
     }
+  }
+  const isolatedBefore = isolatedIn(previous);
+  const isolatedAfter = isolatedIn(next);
+  for (const id of isolatedAfter) {
+    if (!isolatedBefore.has(id)) add('fault', `${id} cut off from the others`);
+  }
+  for (const id of isolatedBefore) {
+    const status = next.members.find((member) => member.id === id)?.status;
+    if (!isolatedAfter.has(id) && status != null) add('fault', `${id} reconnected`);
   }
   if (leaderAfter !== null && leaderBefore !== null) {
     const describe = (status: ServerStatus): string =>
