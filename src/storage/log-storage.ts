@@ -26,10 +26,38 @@ export interface SaveBatch {
   readonly entries?: readonly Entry[];
 }
 
+/** A published snapshot as storage holds it: what it covers, its size and its checksum. */
+export interface StoredSnapshot {
+  readonly meta: SnapshotMeta;
+  /** The data's size in bytes. */
+  readonly bytes: number;
+  /** CRC-32C over the whole data, as given to `publish`. */
+  readonly checksum: number;
+}
+
+/**
+ * Writes the data of one snapshot. Nothing written is visible, nor survives a crash, until
+ * `publish` resolves; a writer that is neither published nor aborted is discarded by the next open.
+ */
+export interface SnapshotWriter {
+  /** Appends the next bytes of the data. */
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Durably makes this snapshot the newest one, replacing the previous one atomically: a crash
+   * before the promise resolves leaves the previous one intact and readable. `checksum` is the
+   * CRC-32C of everything written. Rejects with `INVARIANT` when a snapshot at the same or a
+   * higher index is already published (the caller checks `latestSnapshot` first).
+   */
+  publish(checksum: number): Promise<StoredSnapshot>;
+  /** Discards what was written. */
+  abort(): Promise<void>;
+}
+
 /**
  * Everything Raft must remember. Implementations may live in the application's own database.
  *
- * Durability contract: when a promise returned by `save`, `compact` or `bootstrap` resolves, its
+ * Durability contract: when a promise returned by `save`, `compact`, `bootstrap` or a snapshot
+ * writer's `publish` resolves, its
  * effect survives a crash of the process or the machine. A crash while a call is in flight may keep
  * any prefix of that call's entries, but never a torn entry, never entries without the hard state
  * saved by an earlier resolved call, and never a hard state half-written. Calls are never made
@@ -51,6 +79,20 @@ export interface LogStorage {
    * whole log is dropped.
    */
   compact(snapshot: SnapshotMeta): Promise<void>;
+  /** The newest published snapshot, or `null` when none was ever published. */
+  latestSnapshot(): Promise<StoredSnapshot | null>;
+  /**
+   * Starts writing the data of a snapshot described by `meta`. Snapshot data is written beside the
+   * log: writers may be open while `save` and `compact` run, and several writers may be open at
+   * once (one taken here, one arriving from a leader).
+   */
+  createSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter>;
+  /**
+   * Reads up to `bytesMax` bytes at `offset` of the published snapshot at `index` (fewer only at
+   * its end). Resolves with `null` once that snapshot is no longer the published one: a newer one
+   * replaced it, and whoever was reading starts over with the newer one.
+   */
+  readSnapshot(index: number, offset: number, bytesMax: number): Promise<Uint8Array | null>;
   /**
    * Durably marks (or, with `null`, clears) the storage as broken: a command failed to apply and
    * was not declared idempotent, so the state machine may hold a partial effect. Reported by `open`

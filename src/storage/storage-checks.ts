@@ -109,3 +109,39 @@ export function keepsEntriesAfterCompaction(
   if (snapshot.index >= bounds.lastIndex) return false;
   return termAtSnapshotIndex === snapshot.term;
 }
+
+/** Throws `INVARIANT` unless a snapshot read names a position and a positive length. */
+export function assertSnapshotRead(index: number, offset: number, bytesMax: number): void {
+  if (!isLogPosition(index) || !isLogPosition(offset) || !isLogPosition(bytesMax) || bytesMax < 1) {
+    fail('readSnapshot() needs a non-negative index and offset and a positive length', {
+      index,
+      offset,
+      bytesMax,
+    });
+  }
+}
+
+/** Throws `INVARIANT` unless a snapshot at `index` may replace the published one. */
+export function assertPublishable(index: number, publishedIndex: number | null): void {
+  if (publishedIndex !== null && index <= publishedIndex) {
+    fail('a snapshot at or below the published one cannot replace it', {
+      index,
+      publishedIndex,
+    });
+  }
+}
+
+/** Throws `INVARIANT` unless `checksum` is an unsigned 32-bit value. */
+export function assertChecksum(checksum: number): void {
+  if (!Number.isSafeInteger(checksum) || checksum < 0 || checksum > 0xffff_ffff) {
+    fail('a snapshot checksum is an unsigned 32-bit integer', { checksum });
+  }
+}
+
+/** The bytes at `offset`, at most `bytesMax` of them, of data held as one array. */
+export function sliceSnapshot(data: Uint8Array, offset: number, bytesMax: number): Uint8Array {
+  return data.slice(
+    Math.min(offset, data.byteLength),
+    Math.min(offset + bytesMax, data.byteLength),
+  );
+}

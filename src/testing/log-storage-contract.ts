@@ -9,6 +9,7 @@ import {
   type SnapshotMeta,
 } from '../core/index.js';
 import type { LogStorage, StoredState } from '../storage/log-storage.js';
+import { registerSnapshotStoreTests } from './snapshot-store-contract.js';
 
 /** How the contract suite makes, reopens, crashes and removes the storage under test. */
 export interface LogStorageContractOptions<Storage extends LogStorage = LogStorage> {
@@ -93,7 +94,8 @@ function expectSameCommandBytes(actual: Entry | undefined, expected: Entry | und
  * Registers Vitest tests that check a {@link LogStorage} implementation against the contract the
  * runtime relies on: bootstrap and open, ordering, suffix truncation, prefix compaction, reopen
  * after close and after a crash, hard-state atomicity, large batches, exact round-trips of every
- * entry kind, defensive copies, and rejection of invalid calls with RaftError `INVARIANT`.
+ * entry kind, defensive copies, rejection of invalid calls with RaftError `INVARIANT`, and the
+ * snapshot data store (atomic publish, unpublished data discarded, exact reads at any offset).
  *
  * Call it at the top level of a test file:
  *
@@ -151,6 +153,7 @@ export function logStorageContract<Storage extends LogStorage>(
     registerRoundTripTests(withBootstrapped);
     registerInvalidCallTests(withBootstrapped);
     registerBrokenMarkTests(withBootstrapped);
+    registerSnapshotStoreTests(withBootstrapped, options.crash !== undefined);
   });
 }
 

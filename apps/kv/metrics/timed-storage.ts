@@ -1,4 +1,13 @@
-import type { Entry, HardState, LogStorage, SaveBatch, SnapshotMeta, StoredState } from 'raftkit';
+import type {
+  Entry,
+  HardState,
+  LogStorage,
+  SaveBatch,
+  SnapshotMeta,
+  SnapshotWriter,
+  StoredSnapshot,
+  StoredState,
+} from 'raftkit';
 import type { Histogram } from './histogram.js';
 
 /**
@@ -34,6 +43,18 @@ export class TimedStorage implements LogStorage {
 
   compact(snapshot: SnapshotMeta): Promise<void> {
     return this.#inner.compact(snapshot);
+  }
+
+  latestSnapshot(): Promise<StoredSnapshot | null> {
+    return this.#inner.latestSnapshot();
+  }
+
+  createSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter> {
+    return this.#inner.createSnapshot(meta);
+  }
+
+  readSnapshot(index: number, offset: number, bytesMax: number): Promise<Uint8Array | null> {
+    return this.#inner.readSnapshot(index, offset, bytesMax);
   }
 
   setBroken(reason: string | null): Promise<void> {

@@ -2,7 +2,13 @@ import { join, resolve } from 'node:path';
 import { BinaryWriter } from '../../codec/binary.js';
 import { RaftError, type Entry, type HardState, type SnapshotMeta } from '../../core/index.js';
 import { copyEntry, copyHardState, copySnapshotMeta } from '../entry-copy.js';
-import type { LogStorage, SaveBatch, StoredState } from '../log-storage.js';
+import type {
+  LogStorage,
+  SaveBatch,
+  SnapshotWriter,
+  StoredSnapshot,
+  StoredState,
+} from '../log-storage.js';
 import {
   assertCompaction,
   assertEntriesRange,
@@ -29,6 +35,7 @@ import {
 import { Segment } from './segment.js';
 import { readBrokenMark, writeBrokenMark } from './broken-mark-file.js';
 import { readStateFile, stateTemporaryFileName, writeStateFile } from './state-file.js';
+import { FileSnapshotStore } from './snapshot-files.js';
 
 /** Default size at which the active segment is closed and a new one started. */
 export const defaultSegmentBytesMax = 64 * 1024 * 1024;
@@ -90,6 +97,7 @@ export class FileStorage implements LogStorage {
   readonly #segmentBytesMax: number;
   readonly #cache: EntryCache;
   readonly #lock: DirectoryLock;
+  readonly #snapshots: FileSnapshotStore;
   #open = false;
   #state: StateRecord | null = null;
   #hardState: VersionedHardState = { version: 0, hardState: { term: 0, vote: null, commit: 0 } };
@@ -119,6 +127,7 @@ export class FileStorage implements LogStorage {
       ),
     });
     this.#lock = new DirectoryLock(this.#fileSystem, this.#directory);
+    this.#snapshots = new FileSnapshotStore(this.#fileSystem, this.#directory);
   }
 
   /** The directory this storage lives in, as an absolute path. */
@@ -242,6 +251,23 @@ export class FileStorage implements LogStorage {
     });
   }
 
+  // Snapshot data lives in its own files, so these calls do not wait behind log writes.
+  async latestSnapshot(): Promise<StoredSnapshot | null> {
+    this.#assertUsable();
+    await Promise.resolve();
+    return this.#snapshots.latest();
+  }
+
+  async createSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter> {
+    this.#assertUsable();
+    return this.#snapshots.create(meta);
+  }
+
+  async readSnapshot(index: number, offset: number, bytesMax: number): Promise<Uint8Array | null> {
+    this.#assertUsable();
+    return this.#snapshots.read(index, offset, bytesMax);
+  }
+
   close(): Promise<void> {
     return this.#serialize(async () => {
       try {
@@ -300,6 +326,7 @@ export class FileStorage implements LogStorage {
   }
 
   async #recover(): Promise<void> {
+    await this.#snapshots.recover();
     const state = await readStateFile(this.#fileSystem, this.#directory);
     if (state === null) {
       const sequences = await listSegmentSequences(this.#fileSystem, this.#directory);

@@ -8,7 +8,7 @@ import {
   writeSnapshotMeta,
 } from '../../codec/entry-codec.js';
 import type { Entry, HardState, SnapshotMeta } from '../../core/index.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../../codec/crc32c.js';
 
 /**
  * The on-disk format of FileStorage. Every value is little-endian.

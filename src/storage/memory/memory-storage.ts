@@ -1,8 +1,18 @@
 import { RaftError, type Entry, type HardState, type SnapshotMeta } from '../../core/index.js';
 import { copyEntry, copyHardState, copySnapshotMeta } from '../entry-copy.js';
-import type { LogStorage, SaveBatch, StoredState } from '../log-storage.js';
+import type {
+  LogStorage,
+  SaveBatch,
+  SnapshotWriter,
+  StoredSnapshot,
+  StoredState,
+} from '../log-storage.js';
 import {
+  assertChecksum,
   assertCompaction,
+  assertPublishable,
+  assertSnapshotRead,
+  sliceSnapshot,
   assertEntriesRange,
   assertSaveBatch,
   keepsEntriesAfterCompaction,
@@ -17,6 +27,8 @@ interface MemoryState {
   entries: Entry[];
   /** Why a failed apply marked this storage broken, or null. */
   broken: string | null;
+  /** The published snapshot and its data, or null. */
+  published: { readonly stored: StoredSnapshot; readonly data: Uint8Array } | null;
 }
 
 /**
@@ -53,7 +65,7 @@ export interface MemoryCrashOptions {
 }
 
 function emptyState(): MemoryState {
-  return { hardState: null, snapshot: null, entries: [], broken: null };
+  return { hardState: null, snapshot: null, entries: [], broken: null, published: null };
 }
 
 function cloneState(state: MemoryState): MemoryState {
@@ -64,6 +76,8 @@ function cloneState(state: MemoryState): MemoryState {
     // two states may share them.
     entries: [...state.entries],
     broken: state.broken,
+    // Published snapshot data is never changed in place either.
+    published: state.published,
   };
 }
 
@@ -207,6 +221,60 @@ export class MemoryStorage implements LogStorage {
     });
   }
 
+  async latestSnapshot(): Promise<StoredSnapshot | null> {
+    this.#assertOpen();
+    await Promise.resolve();
+    const published = this.#visible.published;
+    return published === null ? null : copyStoredSnapshot(published.stored);
+  }
+
+  async createSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter> {
+    this.#assertOpen();
+    await Promise.resolve();
+    const storedMeta = copySnapshotMeta(meta);
+    const chunks: Uint8Array[] = [];
+    let done = false;
+    const finish = (): void => {
+      if (done) throw new RaftError('INVARIANT', 'invalid storage call: snapshot writer closed');
+      done = true;
+    };
+    return {
+      write: async (chunk) => {
+        if (done) throw new RaftError('INVARIANT', 'invalid storage call: snapshot writer closed');
+        this.#assertOpen();
+        chunks.push(chunk.slice());
+        await Promise.resolve();
+      },
+      publish: async (checksum) => {
+        assertChecksum(checksum);
+        assertPublishable(storedMeta.index, this.#visible.published?.stored.meta.index ?? null);
+        finish();
+        const data = concatenate(chunks);
+        const stored: StoredSnapshot = { meta: storedMeta, bytes: data.byteLength, checksum };
+        await this.#write(() => [
+          (state) => {
+            state.published = { stored, data };
+          },
+        ]);
+        return copyStoredSnapshot(stored);
+      },
+      abort: async () => {
+        done = true;
+        chunks.length = 0;
+        await Promise.resolve();
+      },
+    };
+  }
+
+  async readSnapshot(index: number, offset: number, bytesMax: number): Promise<Uint8Array | null> {
+    this.#assertOpen();
+    assertSnapshotRead(index, offset, bytesMax);
+    await Promise.resolve();
+    const published = this.#visible.published;
+    if (published === null || published.stored.meta.index !== index) return null;
+    return sliceSnapshot(published.data, offset, bytesMax);
+  }
+
   /** Makes every pending write durable and closes; the same instance may be opened again. */
   async close(): Promise<void> {
     if (this.#crashed) return;
@@ -311,4 +379,18 @@ export class MemoryStorage implements LogStorage {
       if (!this.#crashed) this.sync();
     });
   }
+}
+
+function copyStoredSnapshot(stored: StoredSnapshot): StoredSnapshot {
+  return { meta: copySnapshotMeta(stored.meta), bytes: stored.bytes, checksum: stored.checksum };
+}
+
+function concatenate(chunks: readonly Uint8Array[]): Uint8Array {
+  const data = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return data;
 }

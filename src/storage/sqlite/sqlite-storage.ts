@@ -16,7 +16,13 @@ import {
   type SnapshotMeta,
 } from '../../core/index.js';
 import { copyBytes, copySnapshotMeta } from '../entry-copy.js';
-import type { LogStorage, SaveBatch, StoredState } from '../log-storage.js';
+import type {
+  LogStorage,
+  SaveBatch,
+  SnapshotWriter,
+  StoredSnapshot,
+  StoredState,
+} from '../log-storage.js';
 import {
   assertCompaction,
   assertEntriesRange,
@@ -25,6 +31,7 @@ import {
   type LogBounds,
 } from '../storage-checks.js';
 import { loadBetterSqlite3 } from './load-better-sqlite3.js';
+import { SqliteSnapshotStore } from './sqlite-snapshots.js';
 
 /** An open better-sqlite3 database. */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -183,6 +190,7 @@ export class SqliteStorage implements LogStorage {
   readonly #prefix: string;
   #database: SqliteDatabase | null;
   #statements: Statements | null = null;
+  #snapshots: SqliteSnapshotStore | null = null;
   #snapshot: SnapshotMeta | null = null;
   #lastIndex = 0;
   #failure: RaftError | null = null;
@@ -224,6 +232,8 @@ export class SqliteStorage implements LogStorage {
       database.pragma('synchronous = FULL');
       this.#createTables(database);
       this.#statements = this.#prepare(database);
+      this.#snapshots = new SqliteSnapshotStore(database, this.#prefix);
+      this.#snapshots.recover();
       return this.#readStoredState(this.#statements);
     } catch (error) {
       throw storageError('open', error);
@@ -315,8 +325,32 @@ export class SqliteStorage implements LogStorage {
     await Promise.resolve();
   }
 
+  latestSnapshot(): Promise<StoredSnapshot | null> {
+    return this.#withSnapshots((store) => store.latest());
+  }
+
+  createSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter> {
+    return this.#withSnapshots((store) => store.create(meta));
+  }
+
+  readSnapshot(index: number, offset: number, bytesMax: number): Promise<Uint8Array | null> {
+    return this.#withSnapshots((store) => store.read(index, offset, bytesMax));
+  }
+
+  /** Runs a snapshot call on the open store; SQLite errors reject like every other call's. */
+  async #withSnapshots<Result>(call: (store: SqliteSnapshotStore) => Result): Promise<Result> {
+    this.#readable();
+    await Promise.resolve();
+    try {
+      return call(this.#snapshots!);
+    } catch (error) {
+      throw storageError('snapshot', error);
+    }
+  }
+
   async close(): Promise<void> {
     this.#statements = null;
+    this.#snapshots = null;
     this.#snapshot = null;
     if (this.#path !== null && this.#database !== null) {
       this.#database.close();

@@ -20,6 +20,9 @@ export function forgetVoteStorage(storage: LogStorage): LogStorage {
       ),
     entries: (from, to) => storage.entries(from, to),
     compact: (snapshot) => storage.compact(snapshot),
+    latestSnapshot: () => storage.latestSnapshot(),
+    createSnapshot: (meta) => storage.createSnapshot(meta),
+    readSnapshot: (index, offset, bytesMax) => storage.readSnapshot(index, offset, bytesMax),
     setBroken: (reason) => storage.setBroken(reason),
     close: () => storage.close(),
   };

@@ -1,7 +1,13 @@
 import { RaftError } from '../../core/errors.js';
 import type { Entry, HardState, SnapshotMeta } from '../../core/types.js';
 import type { MemoryStorage } from '../../storage/memory/memory-storage.js';
-import type { LogStorage, SaveBatch, StoredState } from '../../storage/log-storage.js';
+import type {
+  LogStorage,
+  SaveBatch,
+  SnapshotWriter,
+  StoredSnapshot,
+  StoredState,
+} from '../../storage/log-storage.js';
 import type { GatedClock } from './gated-clock.js';
 import { ShadowLog } from './shadow-log.js';
 
@@ -102,6 +108,28 @@ export class SimStorage implements LogStorage {
     );
   }
 
+  latestSnapshot(): Promise<StoredSnapshot | null> {
+    return this.#inner.latestSnapshot();
+  }
+
+  /** Snapshot data is written to the simulated disk; only its publish waits for a sync. */
+  async createSnapshot(meta: SnapshotMeta): Promise<SnapshotWriter> {
+    const writer = await this.#inner.createSnapshot(meta);
+    return {
+      write: (chunk) => writer.write(chunk),
+      publish: (checksum) =>
+        this.#issue(
+          () => writer.publish(checksum),
+          () => undefined,
+        ),
+      abort: () => writer.abort(),
+    };
+  }
+
+  readSnapshot(index: number, offset: number, bytesMax: number): Promise<Uint8Array | null> {
+    return this.#inner.readSnapshot(index, offset, bytesMax);
+  }
+
   setBroken(reason: string | null): Promise<void> {
     return this.#issue(
       () => this.#inner.setBroken(reason),
@@ -119,9 +147,9 @@ export class SimStorage implements LogStorage {
    * Runs one write. The memory storage queues it synchronously when it accepts it, which is how
    * this wrapper tells an accepted write (mirror it, schedule its sync) from a refused one.
    */
-  #issue(write: () => Promise<void>, mirror: () => void): Promise<void> {
+  #issue<Result>(write: () => Promise<Result>, mirror: () => void): Promise<Result> {
     const pendingBefore = this.#inner.pendingWriteCount;
-    let promise: Promise<void>;
+    let promise: Promise<Result>;
     try {
       promise = write();
     } catch (error) {
