@@ -174,14 +174,16 @@ export class SqliteSnapshotStore {
   }
 }
 
-function encodeMeta(meta: SnapshotMeta): Buffer {
+/** Encodes snapshot metadata as a blob (the log's marker row uses the same encoding). */
+export function encodeMeta(meta: SnapshotMeta): Buffer {
   const writer = new BinaryWriter();
   writeSnapshotMeta(writer, meta);
   const bytes = writer.finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function decodeMeta(bytes: Uint8Array): SnapshotMeta {
+/** Decodes a blob written by {@link encodeMeta}. */
+export function decodeMeta(bytes: Uint8Array): SnapshotMeta {
   const reader = new BinaryReader(bytes);
   const meta = readSnapshotMeta(reader);
   reader.end();

@@ -31,7 +31,7 @@ import {
   type LogBounds,
 } from '../storage-checks.js';
 import { loadBetterSqlite3 } from './load-better-sqlite3.js';
-import { SqliteSnapshotStore } from './sqlite-snapshots.js';
+import { SqliteSnapshotStore, decodeMeta, encodeMeta } from './sqlite-snapshots.js';
 
 /** An open better-sqlite3 database. */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -137,19 +137,6 @@ function rowToEntry(row: EntryRow): Entry {
   }
 }
 
-function encodeSnapshot(snapshot: SnapshotMeta): Buffer {
-  const writer = new BinaryWriter();
-  writeSnapshotMeta(writer, snapshot);
-  return asBuffer(writer.finish());
-}
-
-function decodeSnapshot(bytes: Uint8Array): SnapshotMeta {
-  const reader = new BinaryReader(bytes);
-  const snapshot = readSnapshotMeta(reader);
-  reader.end();
-  return snapshot;
-}
-
 function checkTablePrefix(prefix: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
     throw new RaftError('INVALID_CONFIG', 'tablePrefix may hold only letters, digits and _', {
@@ -251,7 +238,7 @@ export class SqliteStorage implements LogStorage {
         hardState.term,
         hardState.vote,
         hardState.commit,
-        encodeSnapshot(snapshot),
+        encodeMeta(snapshot),
       ),
     );
     this.#snapshot = copySnapshotMeta(snapshot);
@@ -318,7 +305,7 @@ export class SqliteStorage implements LogStorage {
           : statements.selectTerm.get(snapshot.index)?.term;
       const keep = keepsEntriesAfterCompaction(snapshot, bounds, termAtIndex);
       statements.deleteThrough.run(keep ? snapshot.index : Number.MAX_SAFE_INTEGER);
-      statements.updateSnapshot.run(encodeSnapshot(snapshot));
+      statements.updateSnapshot.run(encodeMeta(snapshot));
       if (!keep) this.#lastIndex = snapshot.index;
     });
     this.#snapshot = copySnapshotMeta(snapshot);
@@ -453,7 +440,7 @@ export class SqliteStorage implements LogStorage {
       this.#snapshot = null;
       return null;
     }
-    const snapshot = decodeSnapshot(row.snapshot);
+    const snapshot = decodeMeta(row.snapshot);
     const bounds = statements.selectBounds.get(snapshot.index);
     const last = bounds?.last ?? snapshot.index;
     // Entries are consecutive after the marker: a gap means rows were lost or edited.
