@@ -3,10 +3,8 @@ import { BinaryReader, BinaryWriter } from '../../codec/binary.js';
 import {
   readClusterSettings,
   readConfiguration,
-  readSnapshotMeta,
   writeClusterSettings,
   writeConfiguration,
-  writeSnapshotMeta,
 } from '../../codec/entry-codec.js';
 import {
   RaftError,
