@@ -1,10 +1,13 @@
 // Requests per second of the key-value showcase: a local 3-process cluster (FileStorage with
-// fsync, TCP between servers) driven by redis-benchmark, SET and GET, without and with
-// pipelining (-P 16), against the leader and against a follower (writes forwarded, reads by
-// ReadIndex). Prints a table and writes bench/results/kv.json.
+// fsync, TCP between servers) driven by redis-benchmark — SET, GET, INCR, HSET, SADD, MSET and
+// the new key commands (EXPIRE, SCAN) — without and with pipelining (-P 16), against the leader
+// and against a follower (writes forwarded, reads by ReadIndex), and in the same run against a
+// local redis-server with `appendfsync always` (every write fsynced before its reply, the
+// durability an acknowledged raftkit write has on a majority). Prints a table and writes
+// bench/results/kv.json.
 //
-//   npm run bench:kv -- [--requests 20000] [--clients 50]
-import { execFile } from 'node:child_process';
+//   npm run bench:kv -- [--requests 10000] [--clients 50] [--no-redis] [--no-follower]
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +18,10 @@ import { sendOnce } from '../apps/kv/resp/resp-client.js';
 
 const run = promisify(execFile);
 
+type Target = 'leader' | 'follower' | 'redis-server';
+
 interface Row {
-  readonly target: 'leader' | 'follower';
+  readonly target: Target;
   readonly test: string;
   readonly pipeline: number;
   readonly requestsPerSecond: number;
@@ -35,21 +40,48 @@ async function leaderOf(address: string): Promise<string> {
   throw new Error('no leader elected');
 }
 
+/** redis-benchmark's built-in tests, one per command family the server speaks. */
+const builtInTests = 'set,get,incr,hset,sadd,mset';
+/** Commands redis-benchmark has no test for, run as custom commands (name, then arguments). */
+const customCommands: readonly (readonly string[])[] = [
+  ['EXPIRE', 'key:__rand_int__', '100'],
+  ['SCAN', '0', 'COUNT', '10'],
+];
+
 async function benchmark(options: {
   readonly address: string;
   readonly pipeline: number;
   readonly requests: number;
   readonly clients: number;
 }): Promise<Omit<Row, 'target'>[]> {
+  const rows = await redisBenchmark(options, ['-t', builtInTests]);
+  for (const command of customCommands) {
+    // A custom command's requests are fewer: it is there to show the family works at speed.
+    const custom = await redisBenchmark({ ...options, requests: options.requests / 2 }, command);
+    rows.push(...custom.map((row) => ({ ...row, test: command[0]! })));
+  }
+  return rows;
+}
+
+async function redisBenchmark(
+  options: {
+    readonly address: string;
+    readonly pipeline: number;
+    readonly requests: number;
+    readonly clients: number;
+  },
+  what: readonly string[],
+): Promise<Omit<Row, 'target'>[]> {
   const { host, port } = splitHostPort(options.address);
   const { stdout } = await run(
     'redis-benchmark',
     [
-      ...['-h', host, '-p', String(port), '-t', 'set,get', '--csv'],
-      ...['-n', String(options.requests), '-c', String(options.clients)],
+      ...['-h', host, '-p', String(port), '--csv'],
+      ...['-n', String(Math.round(options.requests)), '-c', String(options.clients)],
       ...['-P', String(options.pipeline), '-r', '100000'],
+      ...what,
     ],
-    { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
+    { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
   );
   // CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   return stdout
@@ -66,27 +98,57 @@ async function benchmark(options: {
     }));
 }
 
+/** Starts a local redis-server that fsyncs every write before answering, in `directory`. */
+async function startRedisServer(
+  directory: string,
+): Promise<{ address: string; process: ChildProcess }> {
+  const port = splitHostPort((await freePortLayout(1)).members[0]!.client).port;
+  const child = spawn(
+    'redis-server',
+    [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', directory],
+      ...['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+    ],
+    { stdio: 'ignore' },
+  );
+  const address = `127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const reply = await sendOnce(address, ['PING'], 500).catch(() => null);
+    if (reply !== null) return { address, process: child };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('redis-server did not start');
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      requests: { type: 'string', default: '20000' },
+      requests: { type: 'string', default: '10000' },
       clients: { type: 'string', default: '50' },
+      'no-redis': { type: 'boolean', default: false },
+      'no-follower': { type: 'boolean', default: false },
     },
   });
   const directory = mkdtempSync(join(tmpdir(), 'raftkit-bench-kv-'));
   const cluster = new LocalCluster({ directory, layout: await freePortLayout(3) });
   const rows: Row[] = [];
+  let redis: ChildProcess | null = null;
   try {
     await cluster.start();
     const leader = await leaderOf(cluster.layout.members[0]!.client);
     const follower = cluster.layout.members.find((member) => member.id !== leader)!;
-    const targets = [
-      {
-        target: 'leader' as const,
-        address: cluster.layout.members.find((m) => m.id === leader)!.client,
-      },
-      { target: 'follower' as const, address: follower.client },
+    const targets: { target: Target; address: string }[] = [
+      { target: 'leader', address: cluster.layout.members.find((m) => m.id === leader)!.client },
     ];
+    if (!values['no-follower']) targets.push({ target: 'follower', address: follower.client });
+    if (!values['no-redis']) {
+      const redisDirectory = join(directory, 'redis');
+      mkdirSync(redisDirectory);
+      const started = await startRedisServer(redisDirectory);
+      redis = started.process;
+      targets.push({ target: 'redis-server', address: started.address });
+    }
     for (const { target, address } of targets) {
       for (const pipeline of [1, 16]) {
         const requests = Number(values.requests) * (pipeline === 1 ? 1 : 5);
@@ -99,13 +161,14 @@ async function main(): Promise<void> {
         for (const result of results) {
           rows.push({ target, ...result });
           process.stdout.write(
-            `${target.padEnd(8)}  ${result.test.padEnd(3)}  -P ${String(pipeline).padEnd(2)}  ` +
+            `${target.padEnd(12)}  ${result.test.padEnd(6)}  -P ${String(pipeline).padEnd(2)}  ` +
               `${String(result.requestsPerSecond).padStart(7)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms\n`,
           );
         }
       }
     }
   } finally {
+    redis?.kill('SIGTERM');
     await cluster.stop();
     rmSync(directory, { recursive: true, force: true });
   }
@@ -116,6 +179,7 @@ async function main(): Promise<void> {
       {
         date: new Date().toISOString(),
         clients: Number(values.clients),
+        requests: Number(values.requests),
         cpus: cpus().length,
         loadAverage: loadavg(),
         rows,

@@ -23,6 +23,24 @@ export interface KvEntry {
   modifiedIndex: number;
 }
 
+/**
+ * Everything a {@link Keyspace} holds, as plain data: what a snapshot must carry so that a server
+ * restored from it reaches the same expiry and WATCH verdicts as one that applied the whole log.
+ * The SCAN index and the expiry heap are derived and rebuilt on restore.
+ */
+export interface KeyspaceImage {
+  readonly timeMs: number;
+  readonly index: number;
+  /**
+   * Keys (latin1) with their records. {@link Keyspace.image} shares the live values: serialize
+   * the image before applying another entry. {@link Keyspace.restore} copies them.
+   */
+  readonly entries: readonly (readonly [string, KvEntry])[];
+  /** Remembered deletions, oldest first: key → deleting index. */
+  readonly tombstones: readonly (readonly [string, number])[];
+  readonly tombstoneFloorIndex: number;
+}
+
 /** Stale heap entries tolerated, beyond the live deadlines, before the heap is rebuilt. */
 const staleDeadlinesMax = 4096;
 /** Deleted keys whose deletion index is remembered for WATCH; older ones fold into a floor. */
@@ -192,11 +210,48 @@ export class Keyspace {
     return this.#scanIndex.scan(cursor, count, bucketsMax);
   }
 
+  /** The whole state as plain data (see {@link KeyspaceImage}). */
+  image(): KeyspaceImage {
+    return {
+      timeMs: this.#timeMs,
+      index: this.#index,
+      entries: [...this.#entries],
+      tombstones: [...this.#tombstones],
+      tombstoneFloorIndex: this.#tombstoneFloorIndex,
+    };
+  }
+
+  /** Replaces the whole state with `image`, rebuilding the derived indexes. */
+  restore(image: KeyspaceImage): void {
+    this.clear();
+    this.#timeMs = image.timeMs;
+    this.#index = image.index;
+    this.#tombstoneFloorIndex = image.tombstoneFloorIndex;
+    for (const [key, entry] of image.entries) {
+      this.#entries.set(key, { ...entry, value: copyValue(entry.value) });
+      this.#scanIndex.add(key);
+      if (entry.expiresAtMs !== null) this.#expiringKeys++;
+    }
+    for (const [key, index] of image.tombstones) this.#tombstones.set(key, index);
+    this.#rebuildHeap();
+  }
+
   #rebuildHeap(): void {
     const deadlines = [];
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAtMs !== null) deadlines.push({ key, atMs: entry.expiresAtMs });
     }
     this.#heap.rebuild(deadlines);
+  }
+}
+
+function copyValue(value: KvValue): KvValue {
+  switch (value.type) {
+    case 'string':
+      return { type: 'string', value: Buffer.from(value.value) };
+    case 'hash':
+      return { type: 'hash', fields: new Map(value.fields) };
+    case 'set':
+      return { type: 'set', members: new Set(value.members) };
   }
 }

@@ -24,7 +24,12 @@ export const transaction = (
 /** Drives a state machine the way the log does: batches stamped with a proposer's clock. */
 export class KvHarness {
   readonly machine = new KvStateMachine();
-  #index = 0;
+  #index: number;
+
+  /** `lastIndex`: the index of the last entry already applied (a restored state's). */
+  constructor(lastIndex = 0) {
+    this.#index = lastIndex;
+  }
 
   /** The index the next entry will get. */
   get nextIndex(): number {

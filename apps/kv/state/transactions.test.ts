@@ -170,3 +170,34 @@ describe('MULTI … EXEC: a transaction is one operation of one log entry', () =
     expect(() => decodeWriteBatch(damaged)).toThrow(/unknown operation tag/);
   });
 });
+
+describe('Keyspace image (what a snapshot carries)', () => {
+  it('a keyspace restored from an image reaches the same WATCH and expiry verdicts', () => {
+    const original = new KvHarness();
+    original.write(
+      1000,
+      ['SET', 'k', 'v', 'PX', '500'],
+      ['HSET', 'h', 'f', '1'],
+      ['SET', 'gone', '1'],
+    );
+    original.write(1001, ['DEL', 'gone'], ['SADD', 's', 'a', 'b']);
+    const restored = new KvHarness(original.machine.keyspace.index);
+    restored.machine.keyspace.restore(original.machine.keyspace.image());
+    for (const store of [original, restored]) store.write(1002, ['SET', 'pad', 'x']);
+    const entries = [
+      transaction([['SET', 'w1', '1']], [['gone', 1]]),
+      transaction([['HINCRBY', 'h', 'f', '1']], [['h', 2]]),
+    ];
+    const replies = [original, restored].map((store) => store.apply(1600, ...entries));
+    expect(replies[0]).toEqual([aborted, array(integer(2))]);
+    expect(replies[1]).toEqual(replies[0]);
+    for (const store of [original, restored]) {
+      expect(store.read(['EXISTS', 'k'], ['SCARD', 's'], ['DBSIZE'])).toEqual([
+        integer(0),
+        integer(2),
+        integer(3),
+      ]);
+      expect(store.machine.expiringKeys).toBe(0);
+    }
+  });
+});
