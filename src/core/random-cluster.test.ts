@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RandomDriver } from '../testing/script/random-driver.js';
+import { SafetyViolationError } from '../testing/checkers/safety-violation.js';
+import { ReadIndexChecker } from '../testing/script/read-checker.js';
 import { SafetyChecker, viewsOf, type ServerView } from '../testing/script/safety-checker.js';
 import { command } from './raft-core.test-helpers.js';
 import type { Entry } from './types.js';
@@ -44,17 +46,27 @@ describe('randomized safety: faults drawn from a seed, Raft’s properties check
   }
 });
 
-/** A view with the given log; the rest is filled in so only the log matters. */
-function view(id: string, entries: Entry[], overrides: Partial<ServerView> = {}): ServerView {
+/**
+ * A view with the given log, all of it on disk; the rest is filled in so only the log matters.
+ * `durable` overrides parts of what the disk holds.
+ */
+function view(
+  id: string,
+  entries: Entry[],
+  overrides: Partial<Omit<ServerView, 'durable'>> & {
+    durable?: Partial<ServerView['durable']>;
+  } = {},
+): ServerView {
+  const { durable, ...rest } = overrides;
   return {
     id,
     role: 'follower',
     term: 1,
-    durable: { term: 1, vote: null },
     commitIndex: 0,
     entries,
     applied: [],
-    ...overrides,
+    ...rest,
+    durable: { term: 1, vote: null, entries, ...durable },
   };
 }
 
@@ -134,5 +146,58 @@ describe('SafetyChecker catches each violation', () => {
     expect(() => new SafetyChecker().check([view('3', [], { applied: [command(2, 1)] })])).toThrow(
       /applied/,
     );
+  });
+
+  it('an acknowledgement on the wire for entries that are not on the follower’s disk', () => {
+    const ack = {
+      type: 'append-entries-response',
+      term: 1,
+      from: '2',
+      to: '1',
+      success: true,
+      matchIndex: 2,
+      rejectedIndex: 0,
+      hintIndex: 0,
+      hintTerm: 0,
+    } as const;
+    const log = [command(1, 1), command(2, 1)];
+    expect(() => new SafetyChecker().check([view('2', log)], [ack])).not.toThrow();
+    expect(() =>
+      new SafetyChecker().check([view('2', log, { durable: { entries: log.slice(0, 1) } })], [ack]),
+    ).toThrow(/2 acknowledged entries up to 2 in term 1 but its disk holds term 1 and 1 entries/);
+  });
+
+  it('a commit index pointing at an entry that only a minority holds on disk', () => {
+    const log = [command(1, 1)];
+    const leader = view('1', log, { role: 'leader', commitIndex: 1, durable: { entries: [] } });
+    const follower = view('2', log);
+    const lagging = view('3', []);
+    expect(() => new SafetyChecker().check([leader, follower, lagging])).toThrow(
+      /1 committed 1\/1 but only 1 of 3 servers hold it on disk/,
+    );
+  });
+
+  it('a server that lacks a committed entry but could still be elected (Figure 8)', () => {
+    const old = [command(1, 1), command(2, 2)];
+    const newer = [command(1, 1), command(2, 3)];
+    const checker = new SafetyChecker();
+    expect(() =>
+      checker.check([
+        view('1', old, { role: 'leader', term: 4, commitIndex: 2 }),
+        view('2', newer),
+        view('3', old),
+      ]),
+    ).toThrow(/leader-completeness: 2 lacks committed entry 2\/2 .* servers would elect it/);
+  });
+
+  it('a ReadIndex answer below what was committed when the read began', () => {
+    const reads = new ReadIndexChecker();
+    const fresh = reads.request('1', 5);
+    expect(() => reads.answer('1', { context: fresh, index: 5 })).not.toThrow();
+    const refused = reads.request('1', 5);
+    expect(() => reads.answer('1', { context: refused, index: -1 })).not.toThrow();
+    const stale = reads.request('1', 5);
+    expect(() => reads.answer('1', { context: stale, index: 4 })).toThrow(SafetyViolationError);
+    expect(reads.answered).toBe(2);
   });
 });

@@ -4,6 +4,11 @@ export { CommitMonotonicChecker } from './commit-monotonic.js';
 export { ElectionSafetyChecker, electionSafetyTermsMax } from './election-safety.js';
 export { LeaderCompletenessChecker, type LeaderLogView } from './leader-completeness.js';
 export { LogMatchingChecker, type LogView } from './log-matching.js';
-export { ViolationLog, type SafetyProperty, type SafetyViolation } from './safety-violation.js';
+export {
+  SafetyViolationError,
+  ViolationLog,
+  type SafetyProperty,
+  type SafetyViolation,
+} from './safety-violation.js';
 export { SingleVoteChecker, singleVoteTermsMax } from './single-vote.js';
 export { StateMachineSafetyChecker, type CommittedEntry } from './state-machine-safety.js';

@@ -5,6 +5,7 @@ export type SafetyProperty =
   | 'leader-completeness'
   | 'state-machine-safety'
   | 'commit-monotonic'
+  | 'durability'
   | 'acknowledged-write-lost'
   | 'linearizability'
   | 'liveness'
@@ -16,6 +17,21 @@ export interface SafetyViolation {
   readonly message: string;
   /** Virtual time of the step that revealed it. */
   readonly time: number;
+}
+
+/**
+ * A broken safety property, thrown by checkers that stop at the first violation (the core-level
+ * {@link SafetyChecker}). Tests that plant bugs match on this class and its `property`, so an
+ * unrelated exception never passes for a caught bug.
+ */
+export class SafetyViolationError extends Error {
+  readonly property: SafetyProperty;
+
+  constructor(property: SafetyProperty, message: string) {
+    super(`${property}: ${message}`);
+    this.name = 'SafetyViolationError';
+    this.property = property;
+  }
 }
 
 /** Counts checks and collects violations; every checker reports through one. */

@@ -2,6 +2,7 @@ import { formatEntry, formatMessage } from '../../core/format.js';
 import type { InstallSnapshot, RaftMessage } from '../../core/messages.js';
 import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
 import { RaftCore, type CoreStartState } from '../../core/raft-core.js';
+import type { ReadState } from '../../core/read-index.js';
 import type { Ready, SnapshotTransfer } from '../../core/ready.js';
 import {
   bootstrapSnapshot,
@@ -29,12 +30,24 @@ interface Disk {
   snapshotData: SnapshotData | null;
 }
 
+/** A Ready taken from a core and not yet advanced: the stages a crash can fall between. */
+interface ReadyInProgress {
+  readonly ready: Ready;
+  /** Whether its hard state and entries are on the disk yet. */
+  persisted: boolean;
+}
+
 interface TestServer {
   core: RaftCore;
   disk: Disk;
   /** Every entry applied, oldest first; replaced by the snapshot's when one is installed. */
   applied: Entry[];
+  /** The Ready being worked through, one stage at a time; lost if the server restarts. */
+  inProgress: ReadyInProgress | null;
 }
+
+/** Observes the answers to read requests as a server's runtime would serve them. */
+export type ReadListener = (server: string, read: ReadState) => void;
 
 /**
  * Builds a core. The default builds `RaftCore`; the mutation tests pass one that builds a copy of
@@ -62,6 +75,7 @@ export class CoreCluster {
   readonly #blocked = new Set<string>();
   readonly #options: ClusterOptions;
   readonly #output: string[] = [];
+  #readListener: ReadListener | null = null;
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -76,7 +90,12 @@ export class CoreCluster {
         entries: [],
         snapshotData: null,
       };
-      this.servers.set(id, { core: this.#makeCore(id, disk, 0), disk, applied: [] });
+      this.servers.set(id, {
+        core: this.#makeCore(id, disk, 0),
+        disk,
+        applied: [],
+        inProgress: null,
+      });
     }
   }
 
@@ -94,7 +113,12 @@ export class CoreCluster {
       entries: [],
       snapshotData: null,
     };
-    this.servers.set(id, { core: this.#makeCore(id, disk, 0), disk, applied: [] });
+    this.servers.set(id, {
+      core: this.#makeCore(id, disk, 0),
+      disk,
+      applied: [],
+      inProgress: null,
+    });
   }
 
   #makeCore(id: string, disk: Disk, applied: number): RaftCore {
@@ -204,22 +228,80 @@ export class CoreCluster {
     this.#output.push(line);
   }
 
-  /** Persists, sends and applies one server's Ready, the way the runtime does. */
+  /** Calls `listener` with every read answer a server takes from its core. */
+  onRead(listener: ReadListener | null): void {
+    this.#readListener = listener;
+  }
+
+  /**
+   * Persists, sends and applies one server's Ready, the way the runtime does. A Ready already in
+   * progress is finished first. Returns whether there was anything to do.
+   */
   processReady(id: string): boolean {
     const server = this.server(id);
-    if (!server.core.hasReady()) return false;
+    const finishing = server.inProgress !== null;
+    if (finishing) this.finishReady(id);
+    if (!this.takeReady(id)) return finishing;
+    this.persistReady(id);
+    this.finishReady(id);
+    return true;
+  }
+
+  /**
+   * Stage 1 of a Ready: takes it from the core and sends the messages that need nothing durable
+   * (a leader's appends go out while its own write is under way). Returns whether one was taken;
+   * false while another is still in progress.
+   */
+  takeReady(id: string): boolean {
+    const server = this.server(id);
+    if (server.inProgress !== null || !server.core.hasReady()) return false;
     const ready = server.core.ready();
     this.#logReady(id, ready);
     this.mailbox.push(...ready.messages);
-    persist(server.disk, ready);
+    for (const read of ready.reads) this.#readListener?.(id, read);
+    server.inProgress = { ready, persisted: false };
+    return true;
+  }
+
+  /** Stage 2: the Ready's hard state and entries reach the disk. Returns whether it wrote. */
+  persistReady(id: string): boolean {
+    const server = this.server(id);
+    const inProgress = server.inProgress;
+    if (inProgress === null || inProgress.persisted) return false;
+    persist(server.disk, inProgress.ready);
+    inProgress.persisted = true;
+    return true;
+  }
+
+  /**
+   * Stage 3: sends what promised durable state (votes, acknowledgements), applies, and advances
+   * the core. Persists first if stage 2 has not run. Returns whether a Ready was finished.
+   */
+  finishReady(id: string): boolean {
+    const server = this.server(id);
+    const inProgress = server.inProgress;
+    if (inProgress === null) return false;
+    if (!inProgress.persisted) this.persistReady(id);
+    const ready = inProgress.ready;
     this.mailbox.push(...ready.messagesAfterPersist);
     server.applied.push(...ready.committed);
     server.core.advance(ready);
+    server.inProgress = null;
     for (const transfer of ready.snapshotTransfers) this.#startTransfer(id, transfer);
     for (const message of ready.snapshotMessages) {
       if (message.type === 'install-snapshot') this.#installChunk(id, message);
     }
     return true;
+  }
+
+  /** Whether `id` has taken a Ready whose writes have not reached its disk yet. */
+  writing(id: string): boolean {
+    return this.server(id).inProgress?.persisted === false;
+  }
+
+  /** Whether `id` has written a Ready to disk and not yet sent what depends on it. */
+  persistedNotSent(id: string): boolean {
+    return this.server(id).inProgress?.persisted === true;
   }
 
   #logReady(id: string, ready: Ready): void {
@@ -347,9 +429,13 @@ export class CoreCluster {
     for (let count = 0; count < ticks; count++) this.core(id).tick();
   }
 
-  /** Loses everything not persisted and restarts the server from its disk. */
+  /**
+   * Loses everything not persisted and restarts the server from its disk. A Ready in progress is
+   * lost: unwritten if stage 2 had not run, unsent if stage 3 had not.
+   */
   restart(id: string): void {
     const server = this.server(id);
+    server.inProgress = null;
     // Messages to a crashed server are lost; the ones it sent are already on the wire.
     const pending = this.mailbox.splice(0);
     this.mailbox.push(...pending.filter((message) => message.to !== id));

@@ -1,7 +1,7 @@
-import { RaftError } from '../../core/errors.js';
 import { seededRandom, type RandomSource } from '../../core/random.js';
 import type { ClusterSettings, Entry } from '../../core/types.js';
 import { CoreCluster, type CoreFactory } from './core-cluster.js';
+import { ReadIndexChecker } from './read-checker.js';
 
 /** One kind of random action and how often it is drawn, relative to the others. */
 interface Action {
@@ -20,31 +20,58 @@ export interface RandomDriverOptions {
   readonly coreFactory?: CoreFactory;
 }
 
+/** Rejections the driver expects from a core and shrugs off; anything else is a failure. */
+const expectedRefusals = new Set(['PROPOSAL_DROPPED', 'NOT_LEADER', 'NO_LEADER', 'BUSY']);
+
+/**
+ * The error code of `error`, read by shape rather than class: a mutated copy of the core throws
+ * its own copy of the error class.
+ */
+function codeOf(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return null;
+  return typeof error.code === 'string' ? error.code : null;
+}
+
 /**
  * Rounds one settling pass may take. A follower far behind a leader that sends one entry per
  * message, one message at a time, needs two rounds per entry.
  */
 const settleRoundsMax = 2000;
 
+/** The share of servers whose disk is slow in a run: their writes wait for a `persist` action. */
+const slowDiskShare = 0.3;
+
+/** Ticks a `replace leader` action lets pass at most while waiting for the new leader. */
+const replaceRoundsMax = 40;
+/** Ready-and-deliver rounds after each of those ticks. */
+const replaceSettleRounds = 3;
+
 /** Entries of the recent transcript kept for a failure message. */
 const transcriptLinesMax = 80;
 
 /**
  * Drives a CoreCluster with random actions drawn from one seed: ticks, Ready processing, message
- * delivery out of order, loss and duplication, proposals, partitions and restarts. The seed also
- * picks the cluster settings, the message limits, the fault intensity and the election jitter, so
- * a failing seed replays exactly.
+ * delivery out of order, loss and duplication, proposals, ReadIndex reads, partitions and restarts.
+ * A Ready is worked through in three stages (take and send what needs nothing durable, persist,
+ * send what promised durable state), and other actions, restarts included, may fall between any
+ * two: a crash between a save and its send loses the send, one before the save loses the write.
+ * The seed also picks the cluster settings, the message limits, the fault intensity and the
+ * election jitter, so a failing seed replays exactly. Every read answer is judged as it is taken.
  */
 export class RandomDriver {
   readonly cluster: CoreCluster;
   readonly settings: ClusterSettings;
   /** How often faults are drawn in this run, from 0 (never) to 1 (twice the default weights). */
   readonly faultIntensity: number;
+  /** Judges every ReadIndex answer against what was committed when the read began. */
+  readonly reads = new ReadIndexChecker();
   readonly #random: RandomSource;
   readonly #ids: string[];
   readonly #actions: readonly Action[];
   readonly #weightTotal: number;
   readonly #transcript: string[] = [];
+  /** Servers whose writes lag behind their sends, drawn per seed. */
+  readonly #slowDisks: ReadonlySet<string>;
   #proposals = 0;
 
   constructor(options: RandomDriverOptions) {
@@ -67,27 +94,43 @@ export class RandomDriver {
       },
     });
     this.#ids = [...this.cluster.servers.keys()];
+    this.cluster.onRead((server, read) => this.reads.answer(server, read));
     // Message handling outweighs ticks, as on a real network where a round trip is far shorter
     // than a tick: elections and CheckQuorum then fail because of faults, not because time raced.
     const defaults: Action[] = [
       { name: 'tick', weight: 4, run: () => this.cluster.tick(this.#pickServer(), 1) },
       { name: 'tick all', weight: 4, run: () => this.#tickAll() },
-      { name: 'ready', weight: 10, run: () => this.cluster.processReady(this.#pickServer()) },
+      { name: 'ready', weight: 10, run: () => this.#process(this.#pickServer()) },
       { name: 'ready all', weight: 20, run: () => this.#processAll() },
+      { name: 'take ready', weight: 6, run: () => this.cluster.takeReady(this.#pickServer()) },
+      { name: 'persist', weight: 10, run: () => this.#persistOne() },
+      { name: 'finish ready', weight: 6, run: () => this.cluster.finishReady(this.#pickServer()) },
       { name: 'deliver', weight: 20, run: () => this.#deliverOne() },
       { name: 'deliver all', weight: 20, run: () => this.cluster.deliver() },
       { name: 'drop', weight: 3, run: () => this.#dropOne() },
       { name: 'duplicate', weight: 2, run: () => this.#duplicateOne() },
       { name: 'propose', weight: 8, run: () => this.#propose() },
+      { name: 'read', weight: 6, run: () => this.#read() },
+      { name: 'read all', weight: 4, run: () => this.#readAll() },
       { name: 'partition', weight: 3, run: () => this.#partition() },
       { name: 'isolate leader', weight: 2, run: () => this.#isolateLeader() },
+      { name: 'replace leader', weight: 1, run: () => this.#replaceLeader() },
       { name: 'heal', weight: 2, run: () => this.cluster.heal() },
       { name: 'restart', weight: 2, run: () => this.#restart() },
+      { name: 'crash after persist', weight: 2, run: () => this.#crashAfterPersist() },
     ];
     // Each seed draws its own fault intensity: some runs are calm enough to make steady progress,
     // others are storms. Heal keeps its weight, so partitions end at the same rate regardless.
     this.faultIntensity = this.#random();
-    const faults = new Set(['drop', 'duplicate', 'partition', 'isolate leader', 'restart']);
+    const faults = new Set([
+      'drop',
+      'duplicate',
+      'partition',
+      'isolate leader',
+      'replace leader',
+      'restart',
+      'crash after persist',
+    ]);
     this.#actions = defaults.map((action) => {
       const weight = options.weights?.[action.name] ?? action.weight;
       return {
@@ -96,6 +139,7 @@ export class RandomDriver {
       };
     });
     this.#weightTotal = this.#actions.reduce((sum, action) => sum + action.weight, 0);
+    this.#slowDisks = new Set(this.#ids.filter(() => this.#chance(slowDiskShare)));
   }
 
   /** Performs one random action. */
@@ -173,7 +217,26 @@ export class RandomDriver {
   }
 
   #processAll(): void {
-    for (const id of this.#ids) this.cluster.processReady(id);
+    for (const id of this.#ids) this.#process(id);
+  }
+
+  /**
+   * Works through a server's Ready. A server with a slow disk only takes and finishes: its writes
+   * wait for a `persist` action, so its messages and its peers' answers overtake them.
+   */
+  #process(id: string): void {
+    if (!this.#slowDisks.has(id)) {
+      this.cluster.processReady(id);
+      return;
+    }
+    if (this.cluster.persistedNotSent(id)) this.cluster.finishReady(id);
+    this.cluster.takeReady(id);
+  }
+
+  /** Lets one server's disk catch up with the Ready it is writing. */
+  #persistOne(): void {
+    const writing = this.#ids.filter((id) => this.cluster.writing(id));
+    if (writing.length > 0) this.cluster.persistReady(writing[this.#pick(writing.length)]!);
   }
 
   #deliverOne(): void {
@@ -203,8 +266,39 @@ export class RandomDriver {
       const placement = this.cluster.core(leader).propose(commands);
       this.cluster.log(`propose ${leader} ok ${placement.firstIndex}..${placement.lastIndex}`);
     } catch (error) {
-      if (!(error instanceof RaftError) || error.code !== 'PROPOSAL_DROPPED') throw error;
-      this.cluster.log(`propose ${leader} dropped: ${error.message}`);
+      if (codeOf(error) !== 'PROPOSAL_DROPPED') throw error;
+      this.cluster.log(`propose ${leader} dropped`);
+    }
+  }
+
+  /**
+   * Asks a server for a read index; the answer is judged when the server takes it. Half the reads
+   * go to the server that has believed longest that it leads (the lowest term): clients keep
+   * asking the leader they know, even once it is cut off and replaced.
+   */
+  #read(): void {
+    const leaders = this.#ids.filter((id) => this.cluster.core(id).role === 'leader');
+    leaders.sort((a, b) => this.cluster.core(a).term - this.cluster.core(b).term);
+    this.#readAt(leaders.length > 0 && this.#chance(0.5) ? leaders[0]! : this.#pickServer());
+  }
+
+  /** Every server asks for a read at once: a burst of clients, some of them at a stale leader. */
+  #readAll(): void {
+    for (const id of this.#ids) this.#readAt(id);
+  }
+
+  #readAt(id: string): void {
+    const floor = Math.max(
+      ...this.#ids.map((other) => this.cluster.core(other).status().commitIndex),
+    );
+    const context = this.reads.request(id, floor);
+    try {
+      this.cluster.core(id).readIndex(context);
+      this.cluster.log(`read ${id} context=${context} floor=${floor}`);
+    } catch (error) {
+      this.reads.cancel(context);
+      const code = codeOf(error);
+      if (code === null || !expectedRefusals.has(code)) throw error;
     }
   }
 
@@ -232,10 +326,53 @@ export class RandomDriver {
     this.cluster.log(`isolate ${leader}`);
   }
 
+  /**
+   * Cuts the leader off and lets time pass for everyone, delivering as it goes, until another
+   * server leads in a later term and has committed (bounded). Without CheckQuorum the old leader
+   * still believes it leads, so clients that keep asking it meet a stale leader.
+   */
+  #replaceLeader(): void {
+    const old = this.#ids.find((id) => this.cluster.core(id).role === 'leader');
+    if (old === undefined) return;
+    const term = this.cluster.core(old).term;
+    this.cluster.heal();
+    this.cluster.isolate(old);
+    this.cluster.log(`replace leader ${old}`);
+    const replaced = (): boolean =>
+      this.#ids.some((id) => {
+        const core = this.cluster.core(id);
+        const status = core.status();
+        return (
+          status.role === 'leader' &&
+          status.term > term &&
+          core.entry(status.commitIndex)?.term === status.term
+        );
+      });
+    for (let round = 0; round < replaceRoundsMax && !replaced(); round++) {
+      this.#tickAll();
+      for (let settle = 0; settle < replaceSettleRounds; settle++) {
+        this.#processAll();
+        this.cluster.deliver({ quiet: true });
+      }
+    }
+    this.#processAll();
+  }
+
   #restart(): void {
-    const id = this.#pickServer();
+    this.#restartServer(this.#pickServer(), 'restart');
+  }
+
+  /** Crashes a server that wrote a Ready and has not sent what depends on it yet, if any. */
+  #crashAfterPersist(): void {
+    const candidates = this.#ids.filter((id) => this.cluster.persistedNotSent(id));
+    if (candidates.length === 0) return;
+    this.#restartServer(candidates[this.#pick(candidates.length)]!, 'crash after persist, restart');
+  }
+
+  #restartServer(id: string, words: string): void {
     this.cluster.restart(id);
-    this.cluster.log(`restart ${id}`);
+    this.reads.forget(id);
+    this.cluster.log(`${words} ${id}`);
   }
 }
 

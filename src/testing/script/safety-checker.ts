@@ -1,6 +1,7 @@
 import type { Role } from '../../core/configuration.js';
 import type { RaftMessage } from '../../core/messages.js';
 import type { Entry } from '../../core/types.js';
+import { SafetyViolationError, type SafetyProperty } from '../checkers/safety-violation.js';
 import type { CoreCluster } from './core-cluster.js';
 
 /** What the checker needs to know of one server at one moment. */
@@ -12,7 +13,12 @@ export interface ServerView {
    * The term and vote on the server's disk. Only a durable vote counts: one still in memory was
    * never sent (grants wait for the persist) and a crash may rightly forget it.
    */
-  readonly durable: { readonly term: number; readonly vote: string | null };
+  readonly durable: {
+    readonly term: number;
+    readonly vote: string | null;
+    /** The log on the server's disk, index 1 first: what survives a crash. */
+    readonly entries: readonly Entry[];
+  };
   readonly commitIndex: number;
   /** The server's log, index 1 first (no snapshots yet, so the log starts at 1). */
   readonly entries: readonly Entry[];
@@ -34,12 +40,24 @@ export function viewsOf(cluster: CoreCluster): ServerView[] {
       id,
       role: status.role,
       term: status.term,
-      durable: { term: server.disk.hardState.term, vote: server.disk.hardState.vote },
+      durable: {
+        term: server.disk.hardState.term,
+        vote: server.disk.hardState.vote,
+        entries: server.disk.entries,
+      },
       commitIndex: status.commitIndex,
       entries,
       applied: server.applied,
     };
   });
+}
+
+/** §5.4.1: whether `candidate`'s log is at least as up to date as `voter`'s. */
+function atLeastAsUpToDate(candidate: ServerView, voter: ServerView): boolean {
+  const candidateTerm = candidate.entries.at(-1)?.term ?? 0;
+  const voterTerm = voter.entries.at(-1)?.term ?? 0;
+  if (candidateTerm !== voterTerm) return candidateTerm > voterTerm;
+  return candidate.entries.length >= voter.entries.length;
 }
 
 // Entries are immutable and shared between a core, its disk and the applied list, so each is
@@ -70,10 +88,17 @@ function renderEntry(entry: Entry): string {
   }
 }
 
+/** Throws the violation of `property`: the checker stops at the first one. */
+function violated(property: SafetyProperty, message: string): never {
+  throw new SafetyViolationError(property, message);
+}
+
 /**
- * Raft's safety properties (Figure 3 of the paper), checked over a run one moment at a time. It
- * remembers what it saw, so "committed entries never change" and "one leader per term" hold over the
- * whole history, not only within one moment. `check` throws an Error naming the violation.
+ * Raft's safety properties (Figure 3 of the paper), and the durability rules of Figure 2 they rest
+ * on, checked over a run one moment at a time. It remembers what it saw, so "committed entries
+ * never change" and "one leader per term" hold over the whole history, not only within one moment.
+ * `check` throws a {@link SafetyViolationError} naming the property and what broke it. Every server
+ * in the views is taken for a voter.
  */
 export class SafetyChecker {
   readonly #leaderOfTerm = new Map<number, string>();
@@ -87,9 +112,12 @@ export class SafetyChecker {
   /** Checks one moment; `inFlight` are the messages sent and not yet delivered. */
   check(views: readonly ServerView[], inFlight: readonly RaftMessage[] = []): void {
     this.#checkGrantsDurable(views, inFlight);
+    this.#checkAcknowledgementsDurable(views, inFlight);
     this.#checkSingleVote(views);
     this.#checkElectionSafety(views);
     this.#checkCommitted(views);
+    this.#checkCommitDurable(views);
+    this.#checkNoElectableServerLacksCommitted(views);
     this.#checkLogMatching(views);
     this.#checkLeaderCompleteness(views);
     this.#checkApplied(views);
@@ -105,8 +133,80 @@ export class SafetyChecker {
       const voter = views.find((view) => view.id === message.from);
       if (voter === undefined || voter.durable.term > message.term) continue;
       if (voter.durable.term < message.term || voter.durable.vote !== message.to) {
-        throw new Error(
+        violated(
+          'durability',
+
           `${message.from} granted ${message.to} its vote in term ${message.term} but its disk holds term ${voter.durable.term} vote ${voter.durable.vote ?? 'none'}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Figure 2 again, for appends: a follower acknowledges entries only once they are on its disk. An
+   * acknowledgement on the wire claiming a match at `m` in term `t` must find the first `m` entries
+   * on the sender's disk, unless the sender has durably moved on to a later term (a later leader
+   * may rightly have replaced its uncommitted tail).
+   */
+  #checkAcknowledgementsDurable(views: readonly ServerView[], inFlight: readonly RaftMessage[]) {
+    for (const message of inFlight) {
+      if (message.type !== 'append-entries-response' || !message.success) continue;
+      const sender = views.find((view) => view.id === message.from);
+      if (sender === undefined || sender.durable.term > message.term) continue;
+      if (
+        sender.durable.term < message.term ||
+        sender.durable.entries.length < message.matchIndex
+      ) {
+        violated(
+          'durability',
+          `${message.from} acknowledged entries up to ${message.matchIndex} in term ${message.term} but its disk holds term ${sender.durable.term} and ${sender.durable.entries.length} entries`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Committed means stored on a majority (§5.3), and stored means durable: a server's commit index
+   * may only point at an entry that a majority of servers hold on disk. Leaders must count their
+   * own entries only once durable (thesis §10.2.1), and followers acknowledge only what they wrote.
+   */
+  #checkCommitDurable(views: readonly ServerView[]): void {
+    const majority = Math.floor(views.length / 2) + 1;
+    for (const view of views) {
+      if (view.commitIndex === 0) continue;
+      const entry = view.entries[view.commitIndex - 1];
+      if (entry === undefined) continue;
+      const holders = views.filter(
+        (other) => other.durable.entries[view.commitIndex - 1]?.term === entry.term,
+      ).length;
+      if (holders < majority) {
+        violated(
+          'durability',
+          `${view.id} committed ${entry.index}/${entry.term} but only ${holders} of ${views.length} servers hold it on disk`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Leader Completeness, one step ahead (§5.4.3): a server that lacks a committed entry must never
+   * be able to win an election. It could if a majority of logs, its own included, are no more up to
+   * date than its own (§5.4.1), since those servers would grant it their votes in some later term.
+   * Committing an entry of an earlier term by counting replicas (Figure 8) breaks this at once.
+   */
+  #checkNoElectableServerLacksCommitted(views: readonly ServerView[]): void {
+    const highest = this.#committed.length;
+    const committed = this.#committed[highest - 1];
+    if (committed === undefined) return;
+    const majority = Math.floor(views.length / 2) + 1;
+    for (const candidate of views) {
+      const held = candidate.entries[highest - 1];
+      if (held !== undefined && entryKey(held) === committed.key) continue;
+      const voters = views.filter((voter) => atLeastAsUpToDate(candidate, voter)).length;
+      if (voters >= majority) {
+        violated(
+          'leader-completeness',
+          `${candidate.id} lacks committed entry ${committed.key} yet ${voters} of ${views.length} servers would elect it`,
         );
       }
     }
@@ -120,7 +220,10 @@ export class SafetyChecker {
       const key = `${view.id}@${term}`;
       const known = this.#votes.get(key);
       if (known !== undefined && known !== vote) {
-        throw new Error(`${view.id} voted for ${known} and then ${vote} in term ${term}`);
+        violated(
+          'election-safety',
+          `${view.id} voted for ${known} and then ${vote} in term ${term}`,
+        );
       }
       this.#votes.set(key, vote);
     }
@@ -132,7 +235,7 @@ export class SafetyChecker {
       if (view.role !== 'leader') continue;
       const known = this.#leaderOfTerm.get(view.term);
       if (known !== undefined && known !== view.id) {
-        throw new Error(`two leaders in term ${view.term}: ${known} and ${view.id}`);
+        violated('election-safety', `two leaders in term ${view.term}: ${known} and ${view.id}`);
       }
       this.#leaderOfTerm.set(view.term, view.id);
     }
@@ -142,7 +245,7 @@ export class SafetyChecker {
   #checkCommitted(views: readonly ServerView[]): void {
     for (const view of views) {
       if (view.commitIndex > view.entries.length) {
-        throw new Error(`${view.id} commit ${view.commitIndex} beyond its log`);
+        violated('state-machine-safety', `${view.id} commit ${view.commitIndex} beyond its log`);
       }
       for (let index = 1; index <= view.commitIndex; index++) {
         const key = entryKey(view.entries[index - 1]!);
@@ -150,7 +253,9 @@ export class SafetyChecker {
         if (known === undefined) {
           this.#committed[index - 1] = { key, seenAtTerm: view.term };
         } else if (known.key !== key) {
-          throw new Error(
+          violated(
+            'state-machine-safety',
+
             `committed entry ${index} changed: was ${known.key}, ${view.id} has ${key}`,
           );
         }
@@ -175,7 +280,9 @@ export class SafetyChecker {
           const keyA = entryKey(a.entries[index - 1]!);
           const keyB = entryKey(b.entries[index - 1]!);
           if (keyA !== keyB) {
-            throw new Error(
+            violated(
+              'log-matching',
+
               `log matching: ${a.id} and ${b.id} share ${top}/${a.entries[top - 1]!.term} but differ at ${index}: ${keyA} vs ${keyB}`,
             );
           }
@@ -192,7 +299,9 @@ export class SafetyChecker {
         if (view.term <= known.seenAtTerm) return;
         const held = view.entries[position];
         if (held === undefined || entryKey(held) !== known.key) {
-          throw new Error(
+          violated(
+            'leader-completeness',
+
             `leader ${view.id} of term ${view.term} lacks committed entry ${known.key} (has ${held === undefined ? 'nothing' : entryKey(held)})`,
           );
         }
@@ -206,16 +315,25 @@ export class SafetyChecker {
       view.applied.forEach((entry, position) => {
         const key = entryKey(entry);
         if (entry.index !== position + 1) {
-          throw new Error(`${view.id} applied ${key} as its entry number ${position + 1}`);
+          violated(
+            'state-machine-safety',
+            `${view.id} applied ${key} as its entry number ${position + 1}`,
+          );
         }
         const known = this.#applied[position];
         if (known === undefined) this.#applied[position] = key;
         else if (known !== key) {
-          throw new Error(`${view.id} applied ${key} where another server applied ${known}`);
+          violated(
+            'state-machine-safety',
+            `${view.id} applied ${key} where another server applied ${known}`,
+          );
         }
         const committed = this.#committed[position];
         if (committed !== undefined && committed.key !== key) {
-          throw new Error(`${view.id} applied ${key} but ${committed.key} was committed there`);
+          violated(
+            'state-machine-safety',
+            `${view.id} applied ${key} but ${committed.key} was committed there`,
+          );
         }
       });
     }

@@ -1,4 +1,4 @@
-import { CoreCluster, type ClusterOptions } from './core-cluster.js';
+import { CoreCluster, type ClusterOptions, type CoreFactory } from './core-cluster.js';
 import { formatEntry } from '../../core/format.js';
 import { RaftError } from '../../core/errors.js';
 
@@ -56,16 +56,22 @@ function clusterOptions(count: number, named: Map<string, string>): ClusterOptio
 
 /**
  * Interprets one script line against a cluster held by the caller. Returns the new cluster (for
- * `add-nodes`) and the output text.
+ * `add-nodes`) and the output text. `coreFactory` builds the cores of a new cluster (the mutation
+ * tests replay the scripts against a core with a planted bug).
  */
 export function runScriptCommand(
   cluster: CoreCluster | null,
   command: string,
+  coreFactory?: CoreFactory,
 ): { cluster: CoreCluster | null; output: string } {
   const [name = '', ...words] = command.trim().split(/\s+/);
   const { positional, named } = splitArguments(words);
   if (name === 'add-nodes') {
-    return { cluster: new CoreCluster(clusterOptions(Number(positional[0]), named)), output: 'ok' };
+    const options = clusterOptions(Number(positional[0]), named);
+    return {
+      cluster: new CoreCluster(coreFactory === undefined ? options : { ...options, coreFactory }),
+      output: 'ok',
+    };
   }
   if (cluster === null) throw new Error('add-nodes first');
   const target = positional[0] ?? '';
