@@ -125,7 +125,18 @@ export async function runChaos(
   const check = checkLinearizability(toCheckerHistory(history.entries), keyValueModel, {
     timeBudgetMs: options.checkBudgetS * 1000,
   });
-  if (check.result === 'not-linearizable') violations.push(`not linearizable: ${check.message}`);
+  if (check.result === 'not-linearizable') {
+    // The explanation names client numbers; say which server and read mode each one used.
+    const involved = new Set(
+      [...check.explanation.longestPrefix.slice(-5), ...check.explanation.candidates].map(
+        (operation) => operation.process,
+      ),
+    );
+    const sessions = workload.sessions
+      .filter((session) => involved.has(session.client))
+      .map((session) => `${session.client} on ${session.server} (${session.readMode})`);
+    violations.push(`${check.message}\nclients: ${sessions.join(', ')}`);
+  }
   if (afterHealing === 0) violations.push('no operation succeeded after the cluster was healed');
   const verdict: ChaosVerdict =
     violations.length > 0 ? 'fail' : check.result === 'unknown' ? 'unknown' : 'pass';
