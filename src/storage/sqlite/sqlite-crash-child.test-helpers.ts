@@ -40,6 +40,8 @@ async function main(path: string): Promise<void> {
         if (entry.kind === 'command') store.apply(entry.data, entry);
       }
       applied = applyTo;
+      // The test kills only after seeing progress, so a slow machine still kills mid-work.
+      process.stdout.write(`applied ${applied}\n`);
     }
   }
 }
