@@ -1,14 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readClusterLayout, type ClusterLayout } from '../kv/cluster-layout.js';
 
-/** The repository root: children run from it so `--import tsx` resolves. */
-const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
-const serverMain = join(repositoryRoot, 'apps/kv/main.ts');
+/**
+ * How to run one server. Built (the installed package), it is plain JavaScript beside this file;
+ * from a clone's sources it is TypeScript, run through tsx with the sources' export condition.
+ */
+function serverCommand(): { readonly prefix: readonly string[]; readonly cwd: string } {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) {
+    return {
+      prefix: [fileURLToPath(new URL('../kv/main.js', import.meta.url))],
+      cwd: process.cwd(),
+    };
+  }
+  // The repository root: tsx resolves from there.
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return {
+    prefix: ['--conditions=raftkit-source', '--import', 'tsx', join(root, 'apps/kv/main.ts')],
+    cwd: root,
+  };
+}
+
+/** Lines of a server's output kept to explain why it failed to start. */
+const failureLinesMax = 20;
 
 /** How long one server may take to start (tsx compiles on first run) before start fails. */
 export const serverStartMsMax = 30_000;
@@ -18,6 +38,11 @@ export const serverStopMsMax = 5000;
 /** The layout file inside a cluster's data directory. */
 export function layoutPath(directory: string): string {
   return join(directory, 'cluster.json');
+}
+
+/** The Raft transport's shared secret inside a cluster's data directory (owner-only). */
+export function secretPath(directory: string): string {
+  return join(directory, 'raft-secret');
 }
 
 /** A layout with a free ephemeral port for every listener (for tests: nothing else is bound). */
@@ -83,6 +108,13 @@ export class LocalCluster {
       writeFileSync(file, JSON.stringify(options.layout, null, 2) + '\n');
       this.layout = options.layout;
     }
+    // Each cluster authenticates its Raft traffic with its own secret, so servers of another
+    // local cluster that reach these ports are refused even if they share the cluster id.
+    if (!existsSync(secretPath(this.#directory))) {
+      writeFileSync(secretPath(this.#directory), randomBytes(32).toString('hex') + '\n', {
+        mode: 0o600,
+      });
+    }
     this.#serverArgs = options.serverArgs ?? [];
     this.#output = options.output ?? (() => undefined);
     const sharedLayout = layoutPath(this.#directory);
@@ -99,28 +131,29 @@ export class LocalCluster {
     const member = this.layout.members.find((candidate) => candidate.id === id);
     if (member === undefined) throw new Error(`no member ${id}`);
     if (this.#children.has(id)) throw new Error(`${id} is already running`);
+    const command = serverCommand();
     const child = spawn(
       process.execPath,
       [
-        '--conditions=raftkit-source',
-        '--import',
-        'tsx',
-        serverMain,
+        ...command.prefix,
         '--id',
         id,
         '--layout',
         this.#memberLayoutPath(id),
         '--dir',
         join(this.#directory, id),
+        '--secret-file',
+        secretPath(this.#directory),
         '--exit-with-parent',
         // A local cluster is for trying things out: the dashboard and `raftkit cluster
         // partition` cut servers off through this.
         '--fault-injection',
         ...this.#serverArgs,
       ],
-      { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: command.cwd, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#children.set(id, child);
+    const recentLines: string[] = [];
     const ready = new Promise<void>((resolveReady, rejectReady) => {
       const timer = setTimeout(() => {
         rejectReady(new Error(`${id} did not start within ${serverStartMsMax} ms`));
@@ -129,6 +162,8 @@ export class LocalCluster {
         for (const line of chunk.toString('utf8').split('\n')) {
           if (line.length === 0) continue;
           this.#output(`[${id}] ${line}`);
+          recentLines.push(line);
+          if (recentLines.length > failureLinesMax) recentLines.shift();
           // The server prints this once its listeners are bound: a PING could be answered by
           // some other process on the port, this line only by the child itself.
           if (line === `${id} ready`) {
@@ -143,7 +178,13 @@ export class LocalCluster {
         clearTimeout(timer);
         if (this.#children.get(id) === child) this.#children.delete(id);
         this.#output(`[${id}] exited (${signal ?? `code ${code}`})`);
-        rejectReady(new Error(`${id} exited while starting (${signal ?? `code ${code}`})`));
+        const cause = recentLines.slice(-3);
+        rejectReady(
+          new Error(
+            `${id} exited while starting (${signal ?? `code ${code}`})` +
+              (cause.length === 0 ? '' : `: ${cause.join(' / ')}`),
+          ),
+        );
       });
     });
     try {

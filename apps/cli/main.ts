@@ -1,4 +1,15 @@
-import { parseArgs } from 'node:util';
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import {
+  UsageError,
+  choiceOption,
+  formatUsage,
+  integerOption,
+  parseCommandLine,
+  stringOption,
+  type CommandSpec,
+  type ParsedCommand,
+} from './cli-arguments.js';
 import {
   askAny,
   askLeader,
@@ -8,94 +19,126 @@ import {
 } from './cluster-client.js';
 import { healCluster, isolateServer } from './cluster-faults.js';
 import { clusterStart } from './cluster-start.js';
-import { runLoad } from './load-command.js';
 import { formatTable } from './format-table.js';
+import { loadSecondsMax, runLoad } from './load-command.js';
+import { layoutMembersMax } from '../kv/cluster-layout.js';
 
-const usage = `usage: raftkit <command> [options]
+const readOptions = ['dir', 'server', 'json'] as const;
 
-  cluster start [--nodes 3] [--dir ./data] [--base-port 7001] [--tick-ms 100] [--consistency linearizable|lease|stale]
-                  [--dashboard-port 7000]
-                  start a local cluster of server processes and its dashboard; Ctrl-C stops it
-  cluster partition <id>  cut <id> off from the other servers (local cluster only)
-  cluster heal            lift every partition
-  load          [--seconds 10] [--clients 8]
-                          write to the cluster and print writes/s and latency each second
-  status        [--json]  every member's role, term, indexes and lag
-  members       [--json]  the voters and learners with their addresses
-  leader        [--json]  the current leader
-  transfer <id>           hand leadership to <id>
-  settings      [--json]  show PreVote and CheckQuorum
-  settings prevote|checkquorum on|off
-                          change a cluster-wide setting through the log
+/** Every command of the CLI; the usage text and the argument checks come from this table. */
+const commands: readonly CommandSpec[] = [
+  {
+    words: ['cluster', 'start'],
+    arguments: [],
+    options: [
+      'dir',
+      'nodes',
+      'base-port',
+      'tick-ms',
+      'consistency',
+      'log-format',
+      'dashboard-port',
+    ],
+    summary: 'start a local cluster of server processes and its dashboard; Ctrl-C stops it',
+  },
+  {
+    words: ['cluster', 'partition'],
+    arguments: ['<id>'],
+    options: ['dir', 'server'],
+    summary: 'cut <id> off from the other servers (local cluster only)',
+  },
+  {
+    words: ['cluster', 'heal'],
+    arguments: [],
+    options: ['dir', 'server'],
+    summary: 'lift every partition',
+  },
+  {
+    words: ['load'],
+    arguments: [],
+    options: ['dir', 'server', 'seconds', 'clients'],
+    summary: 'write to the cluster and print writes/s and latency each second',
+  },
+  {
+    words: ['status'],
+    arguments: [],
+    options: readOptions,
+    summary: "every member's role, term, indexes and lag",
+  },
+  {
+    words: ['members'],
+    arguments: [],
+    options: readOptions,
+    summary: 'the voters and learners with their addresses',
+  },
+  { words: ['leader'], arguments: [], options: readOptions, summary: 'the current leader' },
+  {
+    words: ['transfer'],
+    arguments: ['<id>'],
+    options: ['dir', 'server'],
+    summary: 'hand leadership to <id>',
+  },
+  {
+    words: ['settings'],
+    arguments: [],
+    optionalArguments: ['prevote|checkquorum', 'on|off'],
+    options: readOptions,
+    summary: 'show PreVote and CheckQuorum, or change one through the log',
+  },
+];
 
-  Read commands find the cluster through --dir (default ./data) or --server host:port.`;
+const usage =
+  formatUsage(commands) +
+  '\n\nRead commands find the cluster through --dir (default ./data) or --server host:port.';
 
 const print = (line: string): void => {
   process.stdout.write(line + '\n');
 };
 
-async function main(argv: readonly string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      nodes: { type: 'string', default: '3' },
-      dir: { type: 'string', default: './data' },
-      'base-port': { type: 'string', default: '7001' },
-      'tick-ms': { type: 'string' },
-      'dashboard-port': { type: 'string' },
-      seconds: { type: 'string', default: '10' },
-      clients: { type: 'string', default: '8' },
-      consistency: { type: 'string' },
-      server: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const [command, ...rest] = positionals;
-  const target: ClusterTarget = {
-    directory: values.dir,
-    ...(values.server === undefined ? {} : { server: values.server }),
+/** The version of the installed package, read from its own package.json. */
+function packageVersion(): string {
+  const manifest = createRequire(import.meta.url)('raftkit/package.json') as { version: string };
+  return manifest.version;
+}
+
+/** What a command needs to find the cluster. */
+function targetOf(values: ParsedCommand['values']): ClusterTarget {
+  const server = values.server;
+  return {
+    directory: stringOption(values, 'dir', './data'),
+    ...(typeof server === 'string' ? { server } : {}),
   };
-  const json = values.json;
-  if (values.help || command === undefined) {
-    print(usage);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const parsed = parseCommandLine(argv, commands);
+  if (parsed === null) {
+    if (argv.includes('--version')) print(packageVersion());
+    else print(usage);
     return;
   }
-  switch (command) {
-    case 'cluster': {
-      if (rest[0] === 'partition') {
-        if (rest.length !== 2) throw new Error('usage: raftkit cluster partition <id>');
-        print(await isolateServer(await knownMembers(target), rest[1]!));
-        return;
-      }
-      if (rest[0] === 'heal') {
-        print(await healCluster(await knownMembers(target)));
-        return;
-      }
-      if (rest[0] !== 'start') throw new Error('usage: raftkit cluster start|partition|heal');
-      const serverArgs = [
-        ...(values['tick-ms'] === undefined ? [] : ['--tick-ms', values['tick-ms']]),
-        ...(values.consistency === undefined ? [] : ['--consistency', values.consistency]),
-      ];
-      return clusterStart({
-        nodes: Number(values.nodes),
-        directory: values.dir,
-        basePort: Number(values['base-port']),
-        dashboardPort: Number(values['dashboard-port'] ?? Number(values['base-port']) - 1),
-        serverArgs,
-        print,
-      });
-    }
-    case 'status':
-      return status(target, json);
+  const { values } = parsed;
+  const target = targetOf(values);
+  const json = values.json === true;
+  const rest = parsed.arguments;
+  switch (parsed.spec.words.join(' ')) {
+    case 'cluster start':
+      return startCluster(values);
+    case 'cluster partition':
+      print(await isolateServer(await knownMembers(target), rest[0]!));
+      return;
+    case 'cluster heal':
+      print(await healCluster(await knownMembers(target)));
+      return;
     case 'load':
       return runLoad({
         members: await knownMembers(target),
-        seconds: Number(values.seconds),
-        clients: Number(values.clients),
+        seconds: integerOption(values, 'seconds', { min: 1, max: loadSecondsMax, fallback: 10 }),
+        clients: integerOption(values, 'clients', { min: 1, max: 1024, fallback: 8 }),
         print,
       });
+    case 'status':
+      return status(target, json);
     case 'members':
       return members(target, json);
     case 'leader': {
@@ -114,32 +157,74 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     case 'transfer': {
-      if (rest.length !== 1) throw new Error('usage: raftkit transfer <id>');
       const reply = await askLeader(await knownMembers(target), ['RAFT', 'TRANSFER', rest[0]!]);
       print(`${replyText(reply)}: ${rest[0]} leads`);
       return;
     }
-    case 'settings': {
-      const known = await knownMembers(target);
-      if (rest.length === 0) {
-        const { reply } = await askAny(known, ['RAFT', 'SETTINGS']);
-        const settings = JSON.parse(replyText(reply)) as Record<string, boolean>;
-        print(
-          json
-            ? JSON.stringify(settings)
-            : Object.entries(settings)
-                .map(([name, on]) => `${name.toLowerCase()}: ${on ? 'on' : 'off'}`)
-                .join('\n'),
-        );
-        return;
-      }
-      if (rest.length !== 2) throw new Error('usage: raftkit settings prevote|checkquorum on|off');
-      print(replyText(await askLeader(known, ['RAFT', 'SETTINGS', ...rest])));
-      return;
-    }
+    case 'settings':
+      return settings(target, rest, json);
     default:
-      throw new Error(`unknown command '${command}'\n\n${usage}`);
+      throw new UsageError(`unknown command '${parsed.spec.words.join(' ')}'`);
   }
+}
+
+async function startCluster(values: ParsedCommand['values']): Promise<void> {
+  // Every value is checked here, before the cluster directory or its layout is written.
+  const nodes = integerOption(values, 'nodes', { min: 1, max: layoutMembersMax, fallback: 3 });
+  const basePort =
+    values['base-port'] === undefined
+      ? null
+      : integerOption(values, 'base-port', { min: 1024, max: 65_000, fallback: 7001 });
+  const tickMs =
+    values['tick-ms'] === undefined
+      ? undefined
+      : integerOption(values, 'tick-ms', { min: 1, max: 60_000, fallback: 100 });
+  const consistency = choiceOption(values, 'consistency', ['linearizable', 'lease', 'stale']);
+  const logFormat = choiceOption(values, 'log-format', ['text', 'json']);
+  const dashboardPort =
+    values['dashboard-port'] === undefined
+      ? null
+      : integerOption(values, 'dashboard-port', { min: 0, max: 65_535, fallback: 0 });
+  const serverArgs = [
+    ...(tickMs === undefined ? [] : ['--tick-ms', String(tickMs)]),
+    ...(consistency === undefined ? [] : ['--consistency', consistency]),
+    ...(logFormat === undefined ? [] : ['--log-format', logFormat]),
+  ];
+  await clusterStart({
+    nodes,
+    directory: stringOption(values, 'dir', './data'),
+    basePort,
+    dashboardPort,
+    serverArgs,
+    print,
+  });
+}
+
+async function settings(
+  target: ClusterTarget,
+  rest: readonly string[],
+  json: boolean,
+): Promise<void> {
+  const known = await knownMembers(target);
+  if (rest.length === 0) {
+    const { reply } = await askAny(known, ['RAFT', 'SETTINGS']);
+    const current = JSON.parse(replyText(reply)) as Record<string, boolean>;
+    print(
+      json
+        ? JSON.stringify(current)
+        : Object.entries(current)
+            .map(([name, on]) => `${name.toLowerCase()}: ${on ? 'on' : 'off'}`)
+            .join('\n'),
+    );
+    return;
+  }
+  if (rest.length !== 2 || !['prevote', 'checkquorum'].includes(rest[0]!)) {
+    throw new UsageError('usage: raftkit settings prevote|checkquorum on|off');
+  }
+  if (!['on', 'off'].includes(rest[1]!)) {
+    throw new UsageError(`settings ${rest[0]} takes on or off, got '${rest[1]}'`);
+  }
+  print(replyText(await askLeader(known, ['RAFT', 'SETTINGS', ...rest])));
 }
 
 interface StatusDocument {
@@ -183,6 +268,7 @@ async function status(target: ClusterTarget, json: boolean): Promise<void> {
         2,
       ),
     );
+    failWhenNoneAnswered(documents);
     return;
   }
   const lagOf = new Map<string, number>();
@@ -212,6 +298,14 @@ async function status(target: ClusterTarget, json: boolean): Promise<void> {
       rows,
     ),
   );
+  failWhenNoneAnswered(documents);
+}
+
+/** A status where every server is down is a failure for scripts, after the table is shown. */
+function failWhenNoneAnswered(documents: readonly { readonly error: string | null }[]): void {
+  if (documents.every((document) => document.error !== null)) {
+    throw new Error('no server answered; is the cluster running?');
+  }
 }
 
 async function members(target: ClusterTarget, json: boolean): Promise<void> {
@@ -244,6 +338,10 @@ async function members(target: ClusterTarget, json: boolean): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`raftkit: ${error.message}\n\n${usage}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`raftkit: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

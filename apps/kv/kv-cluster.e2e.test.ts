@@ -171,8 +171,11 @@ describe('kv server: a 3-process cluster', () => {
   });
 
   it('answers the raftkit CLI with --json', async () => {
-    const cli = new URL('../cli/raftkit', import.meta.url).pathname;
-    const { stdout } = await run(cli, ['status', '--json', '--dir', directory], {
+    // The CLI from its sources, as `npm run raftkit` runs it in a clone.
+    const cliMain = new URL('../cli/main.ts', import.meta.url).pathname;
+    const cli = process.execPath;
+    const source = ['--conditions=raftkit-source', '--import', 'tsx', cliMain];
+    const { stdout } = await run(cli, [...source, 'status', '--json', '--dir', directory], {
       timeout: 20_000,
     });
     const view = JSON.parse(stdout) as {
@@ -182,7 +185,13 @@ describe('kv server: a 3-process cluster', () => {
     }[];
     expect(view.map((entry) => entry.id)).toEqual(['n1', 'n2', 'n3']);
     expect(view.filter((entry) => entry.status.role === 'leader')).toHaveLength(1);
-    const members = await run(cli, ['members', '--json', '--server', member('n2').client]);
+    const members = await run(cli, [
+      ...source,
+      'members',
+      '--json',
+      '--server',
+      member('n2').client,
+    ]);
     expect((JSON.parse(members.stdout) as unknown[]).length).toBe(3);
   });
 

@@ -1,10 +1,19 @@
-import { RaftNode, type ReadConsistency, type ResultCodec } from 'raftkit';
-import { StaticDiscovery } from 'raftkit/discovery';
+import {
+  RaftNode,
+  logNodeEvents,
+  silentLogger,
+  type Logger,
+  type ReadConsistency,
+  type ResultCodec,
+} from 'raftkit';
+import { StaticDiscovery, type Discovery } from 'raftkit/discovery';
 import { FileStorage } from 'raftkit/storage/file';
-import { TcpTransport } from 'raftkit/transport/tcp';
+import { TcpTransport, type TcpTlsOptions } from 'raftkit/transport/tcp';
 import { splitHostPort, type ClusterLayout } from './cluster-layout.js';
-import { KvMetrics, renderMetrics } from './metrics/kv-metrics.js';
+import { KvMetrics, createMetricsRegistry } from './metrics/kv-metrics.js';
 import { MetricsHttpServer } from './metrics/metrics-http-server.js';
+import { healthCheck, readyCheck } from './metrics/probes.js';
+import { reportStartupProgress } from './startup-progress.js';
 import { TimedStorage } from './metrics/timed-storage.js';
 import { defaultRespRequestLimits, type RespRequestLimits } from './resp/resp-request-parser.js';
 import { ClientRegistry } from './server/client-registry.js';
@@ -48,6 +57,14 @@ export interface KvNodeOptions {
    * local cluster and its dashboard only: a server in production never wants them. Default false.
    */
   readonly faultInjection?: boolean;
+  /** Mutual TLS for the Raft transport. */
+  readonly tls?: TcpTlsOptions;
+  /** Where the listeners bind, when not at the advertised addresses of the layout. */
+  readonly bind?: { readonly raft?: string; readonly client?: string; readonly http?: string };
+  /** How peers are found. Default: the layout's Raft addresses. */
+  readonly discovery?: Discovery;
+  /** Elections, leader changes, peers, rejected handshakes, storage errors. Default: silent. */
+  readonly logger?: Logger;
 }
 
 /** A running server: the node, its store and its listeners. */
@@ -74,19 +91,23 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
   if (self === undefined) throw new Error(`${options.id} is not in the cluster layout`);
   const metrics = new KvMetrics();
   const stateMachine = new KvStateMachine();
-  const discovery = new StaticDiscovery(
-    Object.fromEntries(options.layout.members.map((member) => [member.id, member.raft])),
-  );
+  const logger = options.logger ?? silentLogger;
+  const discovery =
+    options.discovery ??
+    new StaticDiscovery(
+      Object.fromEntries(options.layout.members.map((member) => [member.id, member.raft])),
+    );
+  const tcp = new TcpTransport({
+    clusterId: options.layout.clusterId,
+    discovery,
+    listen: options.bind?.raft ?? self.raft,
+    logger,
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+  });
+  const transport = new ObservedTransport(tcp);
   const clientAddress = (id: string): string | null =>
     options.layout.members.find((member) => member.id === id)?.client ?? null;
-  const transport = new ObservedTransport(
-    new TcpTransport({
-      clusterId: options.layout.clusterId,
-      discovery,
-      listen: self.raft,
-      ...(options.secret === undefined ? {} : { secret: options.secret }),
-    }),
-  );
   const node: KvNode = new RaftNode({
     id: options.id,
     storage: new TimedStorage(
@@ -102,7 +123,30 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     addressOf: clientAddress,
   });
   const recentEvents = new RecentEvents(node);
-  await node.start();
+  const stopEventLog = logNodeEvents(node, logger);
+  const stopProgress = reportStartupProgress(node, logger);
+  const stopLogging = (): void => {
+    stopEventLog();
+    stopProgress();
+  };
+  const startedMs = performance.now();
+  logger.info({ directory: options.directory }, 'opening storage');
+  try {
+    await node.start();
+  } catch (error) {
+    stopLogging();
+    throw error;
+  }
+  const status = node.status();
+  logger.info(
+    {
+      elapsedMs: Math.round(performance.now() - startedMs),
+      lastIndex: status.lastIndex,
+      commitIndex: status.commitIndex,
+      appliedIndex: status.appliedIndex,
+    },
+    'node started',
+  );
   const executor = new RequestExecutor({
     node,
     metrics,
@@ -125,26 +169,32 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     faultInjection: options.faultInjection ?? false,
   };
   const server = new KvServer({ context });
+  const registry = createMetricsRegistry({
+    id: options.id,
+    status: () => node.status(),
+    metrics,
+    keys: () => stateMachine.size,
+    replicatedTimeMs: () => stateMachine.replicatedTimeMs,
+    transport: () => tcp.stats(),
+  });
   const http = new MetricsHttpServer({
-    ...splitHostPort(self.http),
-    metrics: () =>
-      renderMetrics({
-        status: node.status(),
-        metrics,
-        keys: stateMachine.size,
-        replicatedTimeMs: stateMachine.replicatedTimeMs,
-      }),
+    ...splitHostPort(options.bind?.http ?? self.http),
+    metrics: () => registry.metrics(),
+    metricsContentType: registry.contentType,
     status: () => statusDocument(context),
+    health: () => healthCheck(node.status(), options.directory),
+    ready: () => Promise.resolve(readyCheck(node.status())),
   });
   const clockTimer = startClockEntries(node, stateMachine, executor, options);
   try {
-    const client = splitHostPort(self.client);
+    const client = splitHostPort(options.bind?.client ?? self.client);
     await server.listen(client.host, client.port);
     await http.start();
   } catch (error) {
     clearInterval(clockTimer);
-    await server.stop().catch(() => undefined);
+    await Promise.all([server.stop(), http.stop()]).catch(() => undefined);
     await node.stop();
+    stopLogging();
     throw error;
   }
   return {
@@ -155,6 +205,7 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
       clearInterval(clockTimer);
       await Promise.all([server.stop(), http.stop()]);
       await node.stop();
+      stopLogging();
     },
   };
 }

@@ -12,3 +12,12 @@ export { SimulatedClock } from './simulated-clock.js';
 export type { Unsubscribe } from './typed-emitter.js';
 export type { NodeCounterValues } from './node-counters.js';
 export { clearBrokenMark } from './broken-mark.js';
+export type { Logger, LogFields, LogLevel, StreamLoggerOptions } from './logger.js';
+export {
+  childLogger,
+  createStreamLogger,
+  describeError,
+  logLevels,
+  silentLogger,
+} from './logger.js';
+export { logNodeEvents, type NodeEventSource } from './log-node-events.js';

@@ -8,7 +8,7 @@ import type {
   StoredSnapshot,
   StoredState,
 } from 'raftkit';
-import type { Histogram } from './histogram.js';
+import type { Timing } from './kv-metrics.js';
 
 /**
  * Wraps a {@link LogStorage} to time each `save` (one group commit: the write and its fsync), so
@@ -16,9 +16,9 @@ import type { Histogram } from './histogram.js';
  */
 export class TimedStorage implements LogStorage {
   readonly #inner: LogStorage;
-  readonly #saveSeconds: Histogram;
+  readonly #saveSeconds: Timing;
 
-  constructor(inner: LogStorage, saveSeconds: Histogram) {
+  constructor(inner: LogStorage, saveSeconds: Timing) {
     this.#inner = inner;
     this.#saveSeconds = saveSeconds;
   }

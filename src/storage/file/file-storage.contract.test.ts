@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logStorageContract } from '../../testing/index.js';
+import { logStorageContract } from '../../testing/contracts.js';
 import { FaultyFileSystem } from './faulty-file-system.test-helpers.js';
 import { FileStorage } from './file-storage.js';
 import { seededRandom } from '../../core/index.js';

@@ -1,4 +1,4 @@
-import { logStorageContract } from '../../testing/index.js';
+import { logStorageContract } from '../../testing/contracts.js';
 import { MemoryStorage } from './memory-storage.js';
 
 logStorageContract({

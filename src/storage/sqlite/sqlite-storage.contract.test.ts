@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { logStorageContract } from '../../testing/index.js';
+import { logStorageContract } from '../../testing/contracts.js';
 import { SqliteStorage } from './sqlite-storage.js';
 
 const paths = new WeakMap<SqliteStorage, string>();

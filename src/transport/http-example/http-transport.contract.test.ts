@@ -1,4 +1,4 @@
-import { transportContract } from '../../testing/index.js';
+import { transportContract } from '../../testing/contracts.js';
 import { startHttpServers } from './http-test-servers.test-helpers.js';
 
 transportContract({

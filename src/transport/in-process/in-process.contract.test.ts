@@ -1,4 +1,4 @@
-import { transportContract } from '../../testing/index.js';
+import { transportContract } from '../../testing/contracts.js';
 import { InProcessNetwork } from './in-process-network.js';
 
 transportContract({

@@ -54,7 +54,10 @@ export class InboundConnection {
     // Also bounds how long a refused peer may take to read its refusal before it is cut off.
     this.#timer = host.options.clock.schedule(host.options.handshakeTimeoutMs, () => {
       this.#timer = null;
-      if (this.#state !== 'closed') host.stats.rejected.invalidHandshake++;
+      if (this.#state !== 'closed') {
+        host.stats.rejected.invalidHandshake++;
+        host.options.logger.warn(this.#fields(), 'handshake timed out');
+      }
       this.close();
     });
     socket.setNoDelay(true);
@@ -66,6 +69,7 @@ export class InboundConnection {
     );
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      if (this.#state === 'open') host.options.logger.info(this.#fields(), 'peer disconnected');
       this.#stopTimer();
       this.#state = 'closed';
       host.closed(this);
@@ -79,9 +83,19 @@ export class InboundConnection {
 
   /** Closes the connection at once. */
   close(): void {
+    if (this.#state === 'open') this.#host.options.logger.info(this.#fields(), 'peer disconnected');
     this.#stopTimer();
     this.#state = 'closed';
     this.#socket.destroy();
+  }
+
+  /** Who is on the other end, for log lines. */
+  #fields(): Record<string, unknown> {
+    return {
+      direction: 'inbound',
+      remote: `${this.#socket.remoteAddress ?? '?'}:${this.#socket.remotePort ?? '?'}`,
+      ...(this.#hello === null ? {} : { peer: this.#hello.from }),
+    };
   }
 
   #onData(chunk: Uint8Array): void {
@@ -104,6 +118,10 @@ export class InboundConnection {
         const pipelined = position < bodies.length - 1 || decoder.bufferedBytes > 0;
         if (this.#is('open') && pipelined) {
           this.#host.stats.rejected.invalidHandshake++;
+          this.#host.options.logger.warn(
+            this.#fields(),
+            'messages sent before the handshake ended',
+          );
           return this.close();
         }
       }
@@ -117,8 +135,13 @@ export class InboundConnection {
   }
 
   #countInvalid(): void {
-    if (this.#state === 'open') this.#host.stats.rejected.invalidMessage++;
-    else this.#host.stats.rejected.invalidHandshake++;
+    if (this.#state === 'open') {
+      this.#host.stats.rejected.invalidMessage++;
+      this.#host.options.logger.warn(this.#fields(), 'malformed frame; closing the connection');
+    } else {
+      this.#host.stats.rejected.invalidHandshake++;
+      this.#host.options.logger.warn(this.#fields(), 'malformed handshake; closing the connection');
+    }
   }
 
   #onMessage(body: Uint8Array): void {
@@ -132,6 +155,10 @@ export class InboundConnection {
     }
     if (message.from !== this.#hello?.from || message.to !== this.#host.self) {
       this.#host.stats.rejected.invalidMessage++;
+      this.#host.options.logger.warn(
+        { ...this.#fields(), from: message.from, to: message.to },
+        'misaddressed message dropped',
+      );
       return;
     }
     this.#host.deliver(message);
@@ -190,6 +217,7 @@ export class InboundConnection {
       frameBytesMax: this.#host.options.codecLimits.messageBytesMax,
     });
     this.#host.stats.connections.accepted++;
+    this.#host.options.logger.info(this.#fields(), 'peer connected');
     this.#socket.write(handshakeFrame({ kind: 'accept', proof }));
     this.#host.authenticated(hello.from, this);
   }
@@ -209,6 +237,16 @@ export class InboundConnection {
     if (code === 'UNAUTHENTICATED') rejected.unauthenticated++;
     else if (code === 'UNKNOWN_PEER') rejected.unknownPeer++;
     else rejected.invalidHandshake++;
+    this.#host.options.logger.warn(
+      {
+        ...this.#fields(),
+        reason: code,
+        ...(this.#hello !== null && this.#hello.clusterId !== this.#host.options.clusterId
+          ? { clusterId: this.#hello.clusterId }
+          : {}),
+      },
+      'handshake rejected',
+    );
     this.#state = 'closed';
     // Say why, then hang up; the socket is destroyed once the reason is flushed.
     this.#socket.end(handshakeFrame({ kind: 'reject', code }), () => this.#socket.destroy());

@@ -148,8 +148,12 @@ export class OutboundLink {
       try {
         for (const body of decoder.push(chunk))
           this.#onHandshake(socket, decodeHandshake(body), handshake);
-      } catch {
-        // The peer broke the protocol; the close handler retries later.
+      } catch (error) {
+        // The peer broke the protocol or refused us; the close handler retries later.
+        this.#options.logger.warn(
+          { ...this.#fields(), reason: error instanceof Error ? error.message : String(error) },
+          'handshake failed',
+        );
         socket.destroy();
       }
     });
@@ -221,7 +225,18 @@ export class OutboundLink {
     this.#timer?.cancel();
     this.#timer = null;
     this.#stats.connections.opened++;
+    this.#options.logger.info(this.#fields(), 'peer connected');
     this.#scheduleFlush();
+  }
+
+  /** Who this link talks to, for log lines. */
+  #fields(): Record<string, unknown> {
+    const address = this.#address;
+    return {
+      direction: 'outbound',
+      peer: this.#peer,
+      ...(address === null ? {} : { address: `${address.host}:${address.port}` }),
+    };
   }
 
   #onClose(socket: Socket): void {
@@ -232,6 +247,10 @@ export class OutboundLink {
     this.#timer = null;
     if (this.#state === 'closed') return;
     this.#stats.connections.failed++;
+    // Failed dials repeat with every backoff while a peer is down: they are debug lines.
+    if (this.#state === 'open') this.#options.logger.info(this.#fields(), 'peer disconnected');
+    else
+      this.#options.logger.debug({ ...this.#fields(), attempt: this.#attempt }, 'connect failed');
     this.#retryLater();
   }
 
@@ -303,6 +322,7 @@ export class OutboundLink {
       this.#timer = this.#options.clock.schedule(this.#options.writeStallTimeoutMs, () => {
         this.#timer = null;
         this.#stats.connections.stalled++;
+        this.#options.logger.warn(this.#fields(), 'peer stopped reading; reconnecting');
         socket.destroy();
       });
       socket.once('drain', () => {

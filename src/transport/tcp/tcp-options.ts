@@ -1,5 +1,6 @@
 import { RaftError } from '../../core/errors.js';
 import { realClock, type Clock } from '../../node/clock.js';
+import { silentLogger, type Logger } from '../../node/logger.js';
 import {
   defaultMessageCodecLimits,
   frameHeaderBytes,
@@ -62,6 +63,11 @@ export interface TcpTransportOptions {
    * is rethrown outside the socket's event handler, as an uncaught exception.
    */
   readonly onHandlerError?: (error: unknown) => void;
+  /**
+   * Receives connects and disconnects of peers, rejected handshakes and malformed frames.
+   * Default: silent.
+   */
+  readonly logger?: Logger;
 }
 
 /** Options with every default filled in and checked. */
@@ -84,6 +90,7 @@ export interface ResolvedTcpOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly onHandlerError: ((error: unknown) => void) | null;
+  readonly logger: Logger;
 }
 
 /** Defaults for the numeric limits. */
@@ -136,6 +143,7 @@ export function resolveTcpOptions(options: TcpTransportOptions): ResolvedTcpOpti
     clock: options.clock ?? realClock,
     random: options.random ?? Math.random,
     onHandlerError: options.onHandlerError ?? null,
+    logger: options.logger ?? silentLogger,
   };
   checkConsistency(resolved);
   return resolved;

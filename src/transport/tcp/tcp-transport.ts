@@ -178,8 +178,16 @@ export class TcpTransport implements Transport {
       },
       onConnection,
     );
-    server.on('tlsClientError', (_error, socket) => {
+    server.on('tlsClientError', (error, socket) => {
       this.#stats.rejected.unauthenticated++;
+      this.#options.logger.warn(
+        {
+          direction: 'inbound',
+          remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+          reason: error.message,
+        },
+        'TLS handshake rejected',
+      );
       socket.destroy();
     });
     return server;
@@ -192,6 +200,10 @@ export class TcpTransport implements Transport {
     }
     if (this.#inbound.size >= this.#options.inboundConnectionsMax) {
       this.#stats.rejected.tooManyConnections++;
+      this.#options.logger.warn(
+        { limit: this.#options.inboundConnectionsMax },
+        'too many inbound connections; refusing one',
+      );
       socket.destroy();
       return;
     }

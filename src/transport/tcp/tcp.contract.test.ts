@@ -1,5 +1,5 @@
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
-import { transportContract } from '../../testing/index.js';
+import { transportContract } from '../../testing/contracts.js';
 import { TcpTransport } from './tcp-transport.js';
 
 transportContract({
