@@ -65,7 +65,52 @@ export interface MetricsSource {
 
 type Sample = readonly [labels: LabelValues<string>, value: number];
 
-/** A gauge whose samples are read at scrape time. */
+/** How a metric read at scrape time is declared: its registry, name, help and labels. */
+interface ScrapedMetric {
+  readonly registry: Registry;
+  readonly name: string;
+  readonly help: string;
+  readonly read: () => number | readonly Sample[];
+  readonly labelNames?: readonly string[];
+}
+
+/**
+ * A metric whose samples live elsewhere (the node, the transport, the server's counts) and are
+ * read at each scrape: a gauge, or a counter when the source is a running total (prom-client
+ * counters only go up through inc(), so each scrape resets, then adds the total).
+ */
+function scraped(kind: 'gauge' | 'counter', metric: ScrapedMetric): void {
+  const { read } = metric;
+  const common = {
+    name: metric.name,
+    help: metric.help,
+    labelNames: [...(metric.labelNames ?? [])],
+    registers: [metric.registry],
+  };
+  const fill = (write: (labels: LabelValues<string>, value: number) => void): void => {
+    const value = read();
+    if (typeof value === 'number') write({}, value);
+    else for (const [labels, sample] of value) write(labels, sample);
+  };
+  if (kind === 'gauge') {
+    new Gauge({
+      ...common,
+      collect() {
+        this.reset();
+        fill((labels, value) => this.set(labels, value));
+      },
+    });
+  } else {
+    new Counter({
+      ...common,
+      collect() {
+        this.reset();
+        fill((labels, value) => this.inc(labels, value));
+      },
+    });
+  }
+}
+
 function gauge(
   registry: Registry,
   name: string,
@@ -73,21 +118,9 @@ function gauge(
   read: () => number | readonly Sample[],
   labelNames: readonly string[] = [],
 ): void {
-  new Gauge({
-    name,
-    help,
-    labelNames: [...labelNames],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const value = read();
-      if (typeof value === 'number') this.set(value);
-      else for (const [labels, sample] of value) this.set(labels, sample);
-    },
-  });
+  scraped('gauge', { registry, name, help, read, labelNames });
 }
 
-/** A counter whose total is kept elsewhere (the node, the transport) and read at scrape time. */
 function counter(
   registry: Registry,
   name: string,
@@ -95,19 +128,7 @@ function counter(
   read: () => number | readonly Sample[],
   labelNames: readonly string[] = [],
 ): void {
-  new Counter({
-    name,
-    help,
-    labelNames: [...labelNames],
-    registers: [registry],
-    collect() {
-      // prom-client counters only go up through inc(); the source is already a running total.
-      this.reset();
-      const value = read();
-      if (typeof value === 'number') this.inc(value);
-      else for (const [labels, sample] of value) this.inc(labels, sample);
-    },
-  });
+  scraped('counter', { registry, name, help, read, labelNames });
 }
 
 /**
