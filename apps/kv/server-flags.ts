@@ -29,6 +29,7 @@ interface FlagSpec {
  * upper case with `_` for `-` (`--raft-port` ↔ `RAFTKIT_RAFT_PORT`); the command line wins.
  */
 export const serverFlags = {
+  // Ordered as the help lists them: identity, members and addresses, security, behaviour.
   id: { type: 'string', placeholder: '<id>', description: "this server's id (required)" },
   dir: { type: 'string', placeholder: '<path>', description: 'data directory (required)' },
   layout: {
@@ -121,7 +122,8 @@ export function formatServerFlags(): string {
   ];
   for (const [name, spec] of Object.entries(serverFlags) as [FlagName, FlagSpec][]) {
     const flag = spec.type === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder}`;
-    lines.push(`  ${flag.padEnd(36)} ${environmentName(name).padEnd(26)} ${spec.description}`);
+    const variable = name === 'help' ? '' : environmentName(name);
+    lines.push(`  ${flag.padEnd(38)} ${variable.padEnd(26)} ${spec.description}`);
   }
   return lines.join('\n');
 }
@@ -161,6 +163,8 @@ export function readFlags(
   }
   const merged: FlagValues = { ...values };
   for (const [name, spec] of Object.entries(serverFlags) as [FlagName, FlagSpec][]) {
+    // Help is asked for on the command line only.
+    if (name === 'help') continue;
     const raw = environment[environmentName(name)];
     if (merged[name] !== undefined || raw === undefined || raw === '') continue;
     if (spec.type === 'string') {
