@@ -85,10 +85,15 @@ export async function clusterStart(options: ClusterStartOptions): Promise<void> 
   printSummary(cluster, options.print);
   for (const failure of failures) options.print(`  not running: ${failure}`);
   const leader = await waitForLeader(cluster);
-  await dashboard.start();
+  // The servers matter more than their dashboard: one that cannot listen is reported, not fatal.
+  const dashboardLine = await dashboard.start().then(
+    () => `dashboard ${dashboard.url}`,
+    (error: unknown) =>
+      `dashboard not started: ${error instanceof Error ? error.message : String(error)}`,
+  );
   options.print('');
   options.print(leader === null ? 'no leader yet' : `leader: ${leader}`);
-  options.print(`dashboard ${dashboard.url}`);
+  options.print(dashboardLine);
   options.print('any server takes any command; `npx raftkit status` shows the cluster.');
   options.print('Ctrl-C stops the cluster.');
   // Child processes that exit do not end this one: only a signal does.
@@ -137,7 +142,9 @@ async function newLayout(options: ClusterStartOptions): Promise<ClusterLayout> {
   for (let attempt = 0; attempt < basePortAttemptsMax; attempt++) {
     const basePort = defaultBasePort + attempt * step;
     const layout = localLayout({ nodes: options.nodes, basePort, clusterId });
-    if ((await busyPorts(layout)).length === 0) return layout;
+    const dashboardFree =
+      options.dashboardPort !== null || (await portIsFree('127.0.0.1', basePort - 1));
+    if (dashboardFree && (await busyPorts(layout)).length === 0) return layout;
   }
   throw new Error('no free block of ports found; pass --base-port');
 }
