@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { BinaryWriter } from '../../codec/binary.js';
 import { RaftError, type Entry, type HardState, type SnapshotMeta } from '../../core/index.js';
 import { copyEntry, copyHardState, copySnapshotMeta } from '../entry-copy.js';
 import type {
@@ -18,21 +17,17 @@ import {
 } from '../storage-checks.js';
 import { DirectoryLock } from './directory-lock.js';
 import { EntryCache } from './entry-cache.js';
-import { nodeFileSystem, type StorageFile, type StorageFileSystem } from './file-system.js';
+import { nodeFileSystem, type StorageFileSystem } from './file-system.js';
 import { corruptStorage, listSegmentSequences, recoverLog, type Repair } from './log-recovery.js';
 import {
-  decodeSegmentRecord,
-  encodeSegmentHeader,
-  frameHeaderBytes,
   framePayloadBytesMax,
-  readFrame,
-  segmentHeaderBytes,
-  writeEntryFrame,
-  writeHardStateFrame,
   type StateRecord,
   type VersionedHardState,
 } from './record-format.js';
-import { Segment } from './segment.js';
+import type { Segment } from './segment.js';
+import { readSegmentEntries } from './segment-reader.js';
+import { SegmentWriter, encodeRecords } from './segment-writer.js';
+import { StorageGuard, assertBootstrapped, assertNotBootstrapped } from '../storage-guard.js';
 import { readBrokenMark, writeBrokenMark } from './broken-mark-file.js';
 import { readStateFile, stateTemporaryFileName, writeStateFile } from './state-file.js';
 import { FileSnapshotStore } from './snapshot-files.js';
@@ -56,13 +51,6 @@ export interface FileStorageOptions {
   readonly cacheBytesMax?: number;
   /** The file system to use; tests inject failures through it. */
   readonly fileSystem?: StorageFileSystem;
-}
-
-/** One record encoded for a save, located within the batch's bytes. */
-interface EncodedRecord {
-  readonly start: number;
-  readonly end: number;
-  readonly isEntry: boolean;
 }
 
 function fileErrorCode(error: unknown): string {
@@ -98,14 +86,12 @@ export class FileStorage implements LogStorage {
   readonly #cache: EntryCache;
   readonly #lock: DirectoryLock;
   readonly #snapshots: FileSnapshotStore;
-  #open = false;
+  readonly #guard = new StorageGuard();
+  readonly #writer: SegmentWriter;
   #state: StateRecord | null = null;
   #hardState: VersionedHardState = { version: 0, hardState: { term: 0, vote: null, commit: 0 } };
   #segments: Segment[] = [];
-  /** Open for writing on the last segment, when there is one. */
-  #activeFile: StorageFile | null = null;
   #lastIndex = 0;
-  #failure: RaftError | null = null;
   /** Calls run one at a time in arrival order, so close waits for whatever is in flight. */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -128,6 +114,11 @@ export class FileStorage implements LogStorage {
     });
     this.#lock = new DirectoryLock(this.#fileSystem, this.#directory);
     this.#snapshots = new FileSnapshotStore(this.#fileSystem, this.#directory);
+    this.#writer = new SegmentWriter({
+      fileSystem: this.#fileSystem,
+      directory: this.#directory,
+      segmentBytesMax: this.#segmentBytesMax,
+    });
   }
 
   /** The directory this storage lives in, as an absolute path. */
@@ -137,7 +128,7 @@ export class FileStorage implements LogStorage {
 
   open(): Promise<StoredState | null> {
     return this.#serialize(async () => {
-      if (!this.#open) await this.#openFiles();
+      if (!this.#guard.isOpen) await this.#openFiles();
       const state = this.#state;
       if (state === null) return null;
       const broken = await readBrokenMark(this.#fileSystem, this.#directory);
@@ -153,7 +144,7 @@ export class FileStorage implements LogStorage {
   /** Durably records (or with `null` clears) the broken mark that `open` reports. */
   setBroken(reason: string | null): Promise<void> {
     return this.#serialize(async () => {
-      if (!this.#open) await this.#openFiles();
+      if (!this.#guard.isOpen) await this.#openFiles();
       await writeBrokenMark(this.#fileSystem, this.#directory, reason);
     });
   }
@@ -161,12 +152,7 @@ export class FileStorage implements LogStorage {
   bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {
     return this.#serialize(async () => {
       this.#assertUsable();
-      if (this.#state !== null) {
-        throw new RaftError(
-          'INVARIANT',
-          'invalid storage call: bootstrap on a bootstrapped storage',
-        );
-      }
+      assertNotBootstrapped(this.#state !== null);
       assertCompaction(snapshot, { snapshotIndex: 0, lastIndex: 0 });
       const state: StateRecord = {
         snapshot: copySnapshotMeta(snapshot),
@@ -190,12 +176,15 @@ export class FileStorage implements LogStorage {
         batch.hardState === undefined
           ? null
           : { version: this.#hardState.version + 1, hardState: copyHardState(batch.hardState) };
-      const { bytes, records } = encodeRecords(entries, hardState);
+      const encoded = encodeRecords(entries, hardState);
       const first = entries[0];
       await this.#guardWrite(async () => {
         if (first !== undefined && first.index <= this.#lastIndex)
           await this.#truncateFrom(first.index);
-        await this.#appendRecords(bytes, records);
+        await this.#writer.append(this.#segments, encoded, {
+          sequence: state.firstSegmentSequence,
+          firstIndex: this.#lastIndex + 1,
+        });
       });
       this.#cache.append(entries.map(copyEntry));
       if (first !== undefined) this.#lastIndex = first.index + entries.length - 1;
@@ -240,7 +229,7 @@ export class FileStorage implements LogStorage {
       };
       await this.#guardWrite(async () => {
         await writeStateFile(this.#fileSystem, this.#directory, next);
-        if (survivors.length === 0) await this.#closeActiveFile();
+        if (survivors.length === 0) await this.#writer.close();
         await this.#removeSegments(dead);
       });
       this.#state = next;
@@ -271,9 +260,9 @@ export class FileStorage implements LogStorage {
   close(): Promise<void> {
     return this.#serialize(async () => {
       try {
-        await this.#closeActiveFile();
+        await this.#writer.close();
       } finally {
-        this.#open = false;
+        this.#guard.closed();
         this.#state = null;
         this.#segments = [];
         this.#cache.clear();
@@ -305,13 +294,12 @@ export class FileStorage implements LogStorage {
     }
     try {
       await this.#recover();
-      this.#failure = null;
-      this.#open = true;
+      this.#guard.opened();
     } catch (error) {
       this.#segments = [];
       this.#state = null;
       this.#cache.clear();
-      await this.#closeActiveFile().catch(() => undefined);
+      await this.#writer.close().catch(() => undefined);
       await this.#lock.release();
       if (error instanceof RaftError) throw error;
       throw new RaftError(
@@ -351,8 +339,7 @@ export class FileStorage implements LogStorage {
     this.#hardState = recovered.hardState;
     this.#segments = recovered.segments;
     this.#lastIndex = recovered.lastIndex;
-    const last = this.#segments[this.#segments.length - 1];
-    if (last !== undefined) this.#activeFile = await this.#fileSystem.open(last.path, 'write');
+    await this.#writer.resume(this.#segments[this.#segments.length - 1]);
   }
 
   async #applyRepairs(repairs: readonly Repair[]): Promise<void> {
@@ -384,12 +371,13 @@ export class FileStorage implements LogStorage {
     try {
       await write();
     } catch (error) {
-      this.#failure = new RaftError(
-        'STORAGE_FAILED',
-        `write to ${this.#directory} failed (${fileErrorCode(error)}); the storage refuses further writes`,
-        { cause: error, details: { directory: this.#directory } },
+      throw this.#guard.fail(
+        new RaftError(
+          'STORAGE_FAILED',
+          `write to ${this.#directory} failed (${fileErrorCode(error)}); the storage refuses further writes`,
+          { cause: error, details: { directory: this.#directory } },
+        ),
       );
-      throw this.#failure;
     }
   }
 
@@ -406,73 +394,12 @@ export class FileStorage implements LogStorage {
     const segment = this.#segments[position];
     if (segment === undefined) throw new RaftError('INVARIANT', `no segment holds entry ${index}`);
     const later = this.#segments.slice(position + 1);
-    if (later.length > 0) await this.#closeActiveFile();
+    if (later.length > 0) await this.#writer.close();
     await this.#removeSegments(later);
     this.#segments.length = position + 1;
-    const cut = segment.cutAt(index);
-    this.#activeFile ??= await this.#fileSystem.open(segment.path, 'write');
-    // Synced before the new entries go in, so no crash can leave new records followed by remains
-    // of the discarded ones.
-    await this.#activeFile.truncate(cut);
-    await this.#activeFile.datasync();
+    await this.#writer.truncate(segment, segment.cutAt(index));
     this.#cache.truncateFrom(index);
     this.#lastIndex = index - 1;
-  }
-
-  async #appendRecords(bytes: Uint8Array, records: readonly EncodedRecord[]): Promise<void> {
-    let position = 0;
-    while (position < records.length) {
-      const first = records[position]!;
-      const { segment, file, created } = await this.#segmentFor(first.end - first.start);
-      let end = position + 1;
-      while (
-        end < records.length &&
-        segment.size + (records[end]!.end - first.start) <= this.#segmentBytesMax
-      ) {
-        end++;
-      }
-      const chunk = bytes.subarray(first.start, records[end - 1]!.end);
-      if (created) {
-        const withHeader = new Uint8Array(segmentHeaderBytes + chunk.length);
-        withHeader.set(encodeSegmentHeader(segment), 0);
-        withHeader.set(chunk, segmentHeaderBytes);
-        await file.write(withHeader, 0);
-      } else {
-        await file.write(chunk, segment.size);
-      }
-      await file.datasync();
-      if (created) await this.#fileSystem.syncDirectory(this.#directory);
-      for (const record of records.slice(position, end)) {
-        const offset = segment.size + (record.start - first.start);
-        if (record.isEntry) segment.addEntry(offset, offset + (record.end - record.start));
-      }
-      segment.size += chunk.length;
-      position = end;
-    }
-  }
-
-  /** The segment the next record goes to, starting a new one when the active one is full. */
-  async #segmentFor(
-    recordBytes: number,
-  ): Promise<{ segment: Segment; file: StorageFile; created: boolean }> {
-    const last = this.#segments[this.#segments.length - 1];
-    const hasRoom =
-      last !== undefined &&
-      (last.size === segmentHeaderBytes || last.size + recordBytes <= this.#segmentBytesMax);
-    if (last !== undefined && hasRoom && this.#activeFile !== null) {
-      return { segment: last, file: this.#activeFile, created: false };
-    }
-    await this.#closeActiveFile();
-    const segment = new Segment({
-      directory: this.#directory,
-      sequence: this.#nextSequence(),
-      firstIndex: last?.nextIndex ?? this.#lastIndex + 1,
-      size: segmentHeaderBytes,
-    });
-    const file = await this.#fileSystem.open(segment.path, 'create');
-    this.#activeFile = file;
-    this.#segments.push(segment);
-    return { segment, file, created: true };
   }
 
   #nextSequence(): number {
@@ -485,12 +412,6 @@ export class FileStorage implements LogStorage {
     if (segments.length > 0) await this.#fileSystem.syncDirectory(this.#directory);
   }
 
-  async #closeActiveFile(): Promise<void> {
-    const file = this.#activeFile;
-    this.#activeFile = null;
-    await file?.close();
-  }
-
   async #termAt(index: number): Promise<number | undefined> {
     const state = this.#bootstrappedState();
     if (index === state.snapshot.index) return state.snapshot.term;
@@ -501,27 +422,8 @@ export class FileStorage implements LogStorage {
   }
 
   /** Reads entries `from <= index < to` from the segment files, checking every frame. */
-  async #readEntries(from: number, to: number): Promise<Entry[]> {
-    const entries: Entry[] = [];
-    for (const segment of this.#segments) {
-      const start = Math.max(from, segment.firstIndex);
-      const end = Math.min(to, segment.nextIndex);
-      if (start >= end) continue;
-      const range = segment.byteRange(start, end);
-      const bytes = new Uint8Array(range.end - range.start);
-      const file = await this.#fileSystem.open(segment.path, 'read');
-      try {
-        const read = await file.read(bytes, range.start);
-        if (read !== bytes.length)
-          throw corruptStorage(segment.path, range.start + read, 'file is shorter than its index');
-      } finally {
-        await file.close();
-      }
-      entries.push(
-        ...decodeEntryFrames(bytes, { path: segment.path, offset: range.start, from: start }),
-      );
-    }
-    return entries;
+  #readEntries(from: number, to: number): Promise<Entry[]> {
+    return readSegmentEntries(this.#fileSystem, this.#segments, { from, to });
   }
 
   #bounds(state: StateRecord): LogBounds {
@@ -529,82 +431,11 @@ export class FileStorage implements LogStorage {
   }
 
   #bootstrappedState(): StateRecord {
-    if (this.#state === null) {
-      throw new RaftError('INVARIANT', 'invalid storage call: storage is not bootstrapped');
-    }
-    return this.#state;
+    return assertBootstrapped(this.#state);
   }
 
   /** Throws unless the storage is open and has not failed. */
   #assertUsable(): void {
-    if (!this.#open) throw new RaftError('INVARIANT', 'invalid storage call: storage is not open');
-    if (this.#failure !== null) {
-      throw new RaftError('STORAGE_FAILED', 'storage refuses calls after an earlier failure', {
-        cause: this.#failure,
-      });
-    }
+    this.#guard.assertUsable();
   }
-}
-
-/** Encodes a batch's records back to back, remembering where each one lies. */
-function encodeRecords(
-  entries: readonly Entry[],
-  hardState: VersionedHardState | null,
-): { bytes: Uint8Array; records: EncodedRecord[] } {
-  const writer = new BinaryWriter();
-  const records: EncodedRecord[] = [];
-  for (const entry of entries) {
-    const start = writer.length;
-    writeEntryFrame(writer, entry);
-    if (writer.length - start - frameHeaderBytes > framePayloadBytesMax) {
-      throw new RaftError('INVARIANT', `invalid storage call: entry ${entry.index} is too large`, {
-        details: { index: entry.index, payloadBytesMax: framePayloadBytesMax },
-      });
-    }
-    records.push({ start, end: writer.length, isEntry: true });
-  }
-  if (hardState !== null) {
-    const start = writer.length;
-    writeHardStateFrame(writer, hardState);
-    records.push({ start, end: writer.length, isEntry: false });
-  }
-  return { bytes: writer.finish(), records };
-}
-
-/** Decodes the entry frames in bytes read back from a segment; hard-state records are skipped. */
-function decodeEntryFrames(
-  bytes: Uint8Array,
-  origin: { path: string; offset: number; from: number },
-): Entry[] {
-  const entries: Entry[] = [];
-  let offset = 0;
-  while (offset < bytes.length) {
-    const frame = readFrame(bytes, offset);
-    if (frame.kind !== 'frame') {
-      throw corruptStorage(
-        origin.path,
-        origin.offset + offset,
-        frame.kind === 'damaged' ? frame.reason : 'truncated',
-      );
-    }
-    let record;
-    try {
-      record = decodeSegmentRecord(frame.payload);
-    } catch (error) {
-      throw corruptStorage(origin.path, origin.offset + offset, 'record does not decode', error);
-    }
-    if (record.type === 'entry') {
-      const expected = origin.from + entries.length;
-      if (record.entry.index !== expected) {
-        throw corruptStorage(
-          origin.path,
-          origin.offset + offset,
-          `expected entry ${expected}, found ${record.entry.index}`,
-        );
-      }
-      entries.push(copyEntry(record.entry));
-    }
-    offset = frame.end;
-  }
-  return entries;
 }

@@ -18,6 +18,7 @@ import {
   keepsEntriesAfterCompaction,
   type LogBounds,
 } from '../storage-checks.js';
+import { StorageGuard, assertNotBootstrapped } from '../storage-guard.js';
 
 /** What a memory storage holds; the same shape serves as the "disk" and as the "page cache". */
 interface MemoryState {
@@ -125,9 +126,8 @@ export class MemoryStorage implements LogStorage {
   #visible: MemoryState;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
-  #open = false;
+  readonly #guard = new StorageGuard();
   #crashed = false;
-  #failure: RaftError | null = null;
   #injectedFailure: Error | null = null;
 
   /** Creates an empty storage. */
@@ -150,7 +150,7 @@ export class MemoryStorage implements LogStorage {
   async open(): Promise<StoredState | null> {
     this.#assertUsable();
     await Promise.resolve();
-    this.#open = true;
+    this.#guard.opened();
     const { hardState, snapshot } = this.#visible;
     if (hardState === null || snapshot === null) return null;
     return {
@@ -172,12 +172,7 @@ export class MemoryStorage implements LogStorage {
 
   bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {
     return this.#write(() => {
-      if (this.#visible.snapshot !== null) {
-        throw new RaftError(
-          'INVARIANT',
-          'invalid storage call: bootstrap on a bootstrapped storage',
-        );
-      }
+      assertNotBootstrapped(this.#visible.snapshot !== null);
       assertCompaction(snapshot, { snapshotIndex: 0, lastIndex: 0 });
       const storedSnapshot = copySnapshotMeta(snapshot);
       const storedHardState = copyHardState(hardState);
@@ -280,7 +275,7 @@ export class MemoryStorage implements LogStorage {
     if (this.#crashed) return;
     this.sync();
     await Promise.resolve();
-    this.#open = false;
+    this.#guard.closed();
   }
 
   /** Makes every pending write durable and resolves their promises, oldest first. */
@@ -341,7 +336,7 @@ export class MemoryStorage implements LogStorage {
 
   #assertOpen(): void {
     this.#assertUsable();
-    if (!this.#open) throw new RaftError('INVARIANT', 'invalid storage call: storage is not open');
+    this.#guard.assertOpen();
   }
 
   /**
@@ -349,20 +344,16 @@ export class MemoryStorage implements LogStorage {
    * the steps apply to the visible state at once and to the durable state when synced.
    */
   async #write(prepare: () => WriteStep[]): Promise<void> {
-    this.#assertOpen();
-    if (this.#failure !== null) {
-      throw new RaftError('STORAGE_FAILED', 'storage refuses writes after an earlier failure', {
-        cause: this.#failure,
-      });
-    }
+    this.#assertUsable();
+    // Reads stay possible after a failed write (what they see was never half-written); writes not.
+    this.#guard.assertUsable();
     const steps = prepare();
     if (this.#injectedFailure !== null) {
       const cause = this.#injectedFailure;
       this.#injectedFailure = null;
       // The failed write's steps were never applied, so reads keep seeing only what was written
       // before it.
-      this.#failure = new RaftError('STORAGE_FAILED', 'simulated write failure', { cause });
-      throw this.#failure;
+      throw this.#guard.fail(new RaftError('STORAGE_FAILED', 'simulated write failure', { cause }));
     }
     for (const step of steps) step(this.#visible);
     await new Promise<void>((resolve) => {

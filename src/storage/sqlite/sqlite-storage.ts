@@ -1,19 +1,5 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import { BinaryReader, BinaryWriter } from '../../codec/binary.js';
-import {
-  readClusterSettings,
-  readConfiguration,
-  writeClusterSettings,
-  writeConfiguration,
-} from '../../codec/entry-codec.js';
-import {
-  RaftError,
-  type Entry,
-  type EntryKind,
-  type HardState,
-  type SnapshotMeta,
-} from '../../core/index.js';
-import { copyBytes, copySnapshotMeta } from '../entry-copy.js';
+import { RaftError, type Entry, type HardState, type SnapshotMeta } from '../../core/index.js';
+import { copySnapshotMeta } from '../entry-copy.js';
 import type {
   LogStorage,
   SaveBatch,
@@ -28,11 +14,20 @@ import {
   keepsEntriesAfterCompaction,
   type LogBounds,
 } from '../storage-checks.js';
+import { StorageGuard, assertBootstrapped, assertNotBootstrapped } from '../storage-guard.js';
 import { loadBetterSqlite3 } from './load-better-sqlite3.js';
+import {
+  createTables,
+  entryData,
+  prepareStatements,
+  rowToEntry,
+  type EntryRow,
+  type SqliteDatabase,
+  type Statements,
+} from './sqlite-schema.js';
 import { SqliteSnapshotStore, decodeMeta, encodeMeta } from './sqlite-snapshots.js';
 
-/** An open better-sqlite3 database. */
-export type SqliteDatabase = BetterSqlite3.Database;
+export type { SqliteDatabase } from './sqlite-schema.js';
 
 /** Options for {@link SqliteStorage}: exactly one of `path` and `database`. */
 export type SqliteStorageOptions = {
@@ -56,84 +51,6 @@ export type SqliteStorageOptions = {
 
 /** The default table prefix: tables `raft_entries`, `raft_state`, `raft_applied`. */
 export const defaultTablePrefix = 'raft_';
-
-interface EntryRow {
-  readonly log_index: number;
-  readonly term: number;
-  readonly kind: EntryKind;
-  readonly data: Uint8Array;
-}
-
-interface StateRow {
-  readonly term: number;
-  readonly vote: string | null;
-  readonly commit_index: number;
-  readonly snapshot: Uint8Array;
-}
-
-/** The prepared statements, made once per open. */
-interface Statements {
-  readonly selectState: BetterSqlite3.Statement<[], StateRow>;
-  readonly insertState: BetterSqlite3.Statement<[number, string | null, number, Buffer]>;
-  readonly updateHardState: BetterSqlite3.Statement<[number, string | null, number]>;
-  readonly updateSnapshot: BetterSqlite3.Statement<[Buffer]>;
-  readonly insertEntry: BetterSqlite3.Statement<[number, number, string, Buffer]>;
-  readonly deleteFrom: BetterSqlite3.Statement<[number]>;
-  readonly deleteThrough: BetterSqlite3.Statement<[number]>;
-  readonly selectRange: BetterSqlite3.Statement<[number, number], EntryRow>;
-  readonly selectTerm: BetterSqlite3.Statement<[number], { term: number }>;
-  readonly selectBounds: BetterSqlite3.Statement<[number], { last: number | null; count: number }>;
-  readonly selectApplied: BetterSqlite3.Statement<[], { applied_index: number }>;
-  readonly upsertApplied: BetterSqlite3.Statement<[number]>;
-}
-
-/** better-sqlite3 binds only `Buffer` as a blob; this views the same bytes without copying. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function entryData(entry: Entry): Buffer {
-  switch (entry.kind) {
-    case 'command':
-      return asBuffer(entry.data);
-    case 'noop':
-      return Buffer.alloc(0);
-    case 'configuration': {
-      const writer = new BinaryWriter();
-      writeConfiguration(writer, entry.configuration);
-      return asBuffer(writer.finish());
-    }
-    case 'settings': {
-      const writer = new BinaryWriter();
-      writeClusterSettings(writer, entry.settings);
-      return asBuffer(writer.finish());
-    }
-  }
-}
-
-function rowToEntry(row: EntryRow): Entry {
-  const base = { index: row.log_index, term: row.term };
-  switch (row.kind) {
-    case 'command':
-      return { ...base, kind: 'command', data: copyBytes(row.data) };
-    case 'noop':
-      return { ...base, kind: 'noop' };
-    case 'configuration': {
-      const reader = new BinaryReader(row.data);
-      const configuration = readConfiguration(reader);
-      reader.end();
-      return { ...base, kind: 'configuration', configuration };
-    }
-    case 'settings': {
-      const reader = new BinaryReader(row.data);
-      const settings = readClusterSettings(reader);
-      reader.end();
-      return { ...base, kind: 'settings', settings };
-    }
-    default:
-      throw new Error(`unknown entry kind ${String(row.kind)}`);
-  }
-}
 
 function checkTablePrefix(prefix: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
@@ -178,7 +95,7 @@ export class SqliteStorage implements LogStorage {
   #snapshots: SqliteSnapshotStore | null = null;
   #snapshot: SnapshotMeta | null = null;
   #lastIndex = 0;
-  #failure: RaftError | null = null;
+  readonly #guard = new StorageGuard();
 
   constructor(options: SqliteStorageOptions) {
     const path = options.path ?? null;
@@ -215,8 +132,9 @@ export class SqliteStorage implements LogStorage {
     try {
       database.pragma('journal_mode = WAL');
       database.pragma('synchronous = FULL');
-      this.#createTables(database);
-      this.#statements = this.#prepare(database);
+      createTables(database, this.#prefix);
+      this.#statements = prepareStatements(database, this.#prefix);
+      this.#guard.opened();
       this.#snapshots = new SqliteSnapshotStore(database, this.#prefix);
       this.#snapshots.recover();
       return this.#readStoredState(this.#statements);
@@ -227,9 +145,7 @@ export class SqliteStorage implements LogStorage {
 
   async bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {
     const statements = this.#readable();
-    if (this.#snapshot !== null) {
-      throw new RaftError('INVARIANT', 'invalid storage call: bootstrap on a bootstrapped storage');
-    }
+    assertNotBootstrapped(this.#snapshot !== null);
     assertCompaction(snapshot, { snapshotIndex: 0, lastIndex: 0 });
     this.#write('bootstrap', () =>
       statements.insertState.run(
@@ -334,6 +250,7 @@ export class SqliteStorage implements LogStorage {
   }
 
   async close(): Promise<void> {
+    this.#guard.closed();
     this.#statements = null;
     this.#snapshots = null;
     this.#snapshot = null;
@@ -369,67 +286,6 @@ export class SqliteStorage implements LogStorage {
   /** The last index recorded by {@link SqliteStorage.applyInTransaction}, 0 if none. */
   appliedIndex(): number {
     return this.#readable().selectApplied.get()?.applied_index ?? 0;
-  }
-
-  #createTables(database: SqliteDatabase): void {
-    const prefix = this.#prefix;
-    database.exec(`
-      CREATE TABLE IF NOT EXISTS ${prefix}entries (
-        log_index INTEGER PRIMARY KEY,
-        term INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        data BLOB NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS ${prefix}state (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        term INTEGER NOT NULL,
-        vote TEXT,
-        commit_index INTEGER NOT NULL,
-        snapshot BLOB NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS ${prefix}applied (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        applied_index INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS ${prefix}broken (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        reason TEXT NOT NULL
-      );
-    `);
-  }
-
-  #prepare(database: SqliteDatabase): Statements {
-    const prefix = this.#prefix;
-    return {
-      selectState: database.prepare(
-        `SELECT term, vote, commit_index, snapshot FROM ${prefix}state WHERE id = 1`,
-      ),
-      insertState: database.prepare(
-        `INSERT INTO ${prefix}state (id, term, vote, commit_index, snapshot) VALUES (1, ?, ?, ?, ?)`,
-      ),
-      updateHardState: database.prepare(
-        `UPDATE ${prefix}state SET term = ?, vote = ?, commit_index = ? WHERE id = 1`,
-      ),
-      updateSnapshot: database.prepare(`UPDATE ${prefix}state SET snapshot = ? WHERE id = 1`),
-      insertEntry: database.prepare(
-        `INSERT INTO ${prefix}entries (log_index, term, kind, data) VALUES (?, ?, ?, ?)`,
-      ),
-      deleteFrom: database.prepare(`DELETE FROM ${prefix}entries WHERE log_index >= ?`),
-      deleteThrough: database.prepare(`DELETE FROM ${prefix}entries WHERE log_index <= ?`),
-      selectRange: database.prepare(
-        `SELECT log_index, term, kind, data FROM ${prefix}entries
-         WHERE log_index >= ? AND log_index < ? ORDER BY log_index`,
-      ),
-      selectTerm: database.prepare(`SELECT term FROM ${prefix}entries WHERE log_index = ?`),
-      selectBounds: database.prepare(
-        `SELECT MAX(log_index) AS last, COUNT(*) AS count FROM ${prefix}entries WHERE log_index > ?`,
-      ),
-      selectApplied: database.prepare(`SELECT applied_index FROM ${prefix}applied WHERE id = 1`),
-      upsertApplied: database.prepare(
-        `INSERT INTO ${prefix}applied (id, applied_index) VALUES (1, ?)
-         ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index`,
-      ),
-    };
   }
 
   #readStoredState(statements: Statements): StoredState | null {
@@ -490,8 +346,7 @@ export class SqliteStorage implements LogStorage {
       this.database.transaction(work)();
     } catch (error) {
       if (error instanceof RaftError && error.code === 'INVARIANT') throw error;
-      this.#failure = storageError(action, error);
-      throw this.#failure;
+      throw this.#guard.fail(storageError(action, error));
     }
   }
 
@@ -500,22 +355,13 @@ export class SqliteStorage implements LogStorage {
   }
 
   #readable(): Statements {
-    if (this.#statements === null) {
-      throw new RaftError('INVARIANT', 'invalid storage call: storage is not open');
-    }
-    if (this.#failure !== null) {
-      throw new RaftError('STORAGE_FAILED', 'storage refuses calls after an earlier failure', {
-        cause: this.#failure,
-      });
-    }
-    return this.#statements;
+    this.#guard.assertUsable();
+    return this.#statements!;
   }
 
   #writable(): Statements {
     const statements = this.#readable();
-    if (this.#snapshot === null) {
-      throw new RaftError('INVARIANT', 'invalid storage call: storage is not bootstrapped');
-    }
+    assertBootstrapped(this.#snapshot);
     return statements;
   }
 }
