@@ -15,6 +15,11 @@ export interface NodeCounterValues {
   readonly leaderChanges: number;
   readonly applyRetries: number;
   readonly listenerErrors: number;
+  readonly snapshotsTaken: number;
+  readonly snapshotsSent: number;
+  readonly snapshotsInstalled: number;
+  readonly snapshotBytesSent: number;
+  readonly snapshotBytesReceived: number;
 }
 
 type CounterName = keyof NodeCounterValues;
@@ -37,6 +42,11 @@ export class NodeCounters {
     leaderChanges: 0,
     applyRetries: 0,
     listenerErrors: 0,
+    snapshotsTaken: 0,
+    snapshotsSent: 0,
+    snapshotsInstalled: 0,
+    snapshotBytesSent: 0,
+    snapshotBytesReceived: 0,
   };
 
   increment(name: CounterName): void {

@@ -33,6 +33,18 @@ export interface RaftNodeEvents {
   settings: { readonly nodeId: NodeId; readonly settings: ClusterSettings; readonly index: number };
   /** A batch of entries was applied; `appliedIndex` is the last. */
   applied: { readonly nodeId: NodeId; readonly appliedIndex: number; readonly entries: number };
+  /**
+   * A snapshot was taken here, sent to a follower (`peer`), or installed here from the leader
+   * (`peer` is the sender), with its size and how long it took.
+   */
+  snapshot: {
+    readonly nodeId: NodeId;
+    readonly kind: 'taken' | 'sent' | 'installed';
+    readonly index: number;
+    readonly bytes: number;
+    readonly durationMs: number;
+    readonly peer: NodeId | null;
+  };
   /** Something went wrong that the application should know about; fatal ones stop the node. */
   error: { readonly nodeId: NodeId; readonly error: RaftError; readonly fatal: boolean };
   /** The node stopped; `error` is set when it stopped because of a fatal error. */

@@ -60,17 +60,53 @@ export interface RaftNodeOptions<Result = unknown, Query = unknown, Answer = unk
   readonly proposalBatchMax?: number;
   /** How long `stop` waits for proposals already in the log to settle. Default 2 s. */
   readonly stopDrainMs?: number;
+  /**
+   * Snapshot and compaction policy. A snapshot is taken once this many entries, or this many
+   * command bytes, were applied since the last one; the log then keeps a trailing window so a
+   * follower that lags a little catches up from the log rather than by snapshot.
+   */
+  readonly snapshots?: Partial<SnapshotOptions>;
   /** Maps a node id to an address for `NOT_LEADER` redirects when the configuration has none. */
   readonly addressOf?: (id: NodeId) => string | null;
 }
+
+/** When snapshots are taken and how they travel. */
+export interface SnapshotOptions {
+  /** Entries applied since the last snapshot that trigger the next one. Default 50,000. */
+  readonly entriesMax: number;
+  /** Command bytes applied since the last snapshot that trigger the next one. Default 32 MiB. */
+  readonly bytesMax: number;
+  /** Entries kept in the log behind a snapshot, for slightly lagging followers. Default 5,000. */
+  readonly trailingEntries: number;
+  /** Bytes of snapshot data per InstallSnapshot chunk. Default 512 KiB. */
+  readonly chunkBytes: number;
+  /** Chunks sent to one follower and not yet acknowledged. Default 4. */
+  readonly chunksInflightMax: number;
+  /** Without an acknowledgement for this long, unacknowledged chunks are sent again. Default 2 s. */
+  readonly chunkTimeoutMs: number;
+  /** Consecutive timeouts after which a transfer is given up (and later started again). Default 5. */
+  readonly timeoutsMax: number;
+}
+
+/** The snapshot defaults: the log on disk stays within tens of MB without anyone tuning it. */
+export const snapshotDefaults: SnapshotOptions = Object.freeze({
+  entriesMax: 50_000,
+  bytesMax: 32 * 1024 * 1024,
+  trailingEntries: 5_000,
+  chunkBytes: 512 * 1024,
+  chunksInflightMax: 4,
+  chunkTimeoutMs: 2_000,
+  timeoutsMax: 5,
+});
 
 /** Every option with its default filled in. */
 export interface ResolvedNodeOptions<Result, Query, Answer> extends Required<
   Omit<
     RaftNodeOptions<Result, Query, Answer>,
-    'initialConfiguration' | 'initialSettings' | 'core' | 'addressOf'
+    'initialConfiguration' | 'initialSettings' | 'core' | 'addressOf' | 'snapshots'
   >
 > {
+  readonly snapshots: SnapshotOptions;
   readonly initialConfiguration: Configuration | null;
   readonly initialSettings: ClusterSettings;
   readonly core: Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'>;
@@ -133,9 +169,30 @@ export function resolveNodeOptions<Result, Query, Answer>(
     proposalBatchMax: positive('proposalBatchMax', options.proposalBatchMax ?? 4096),
     stopDrainMs: positive('stopDrainMs', options.stopDrainMs ?? 2000),
     addressOf: options.addressOf ?? (() => null),
+    snapshots: resolveSnapshotOptions(options.snapshots ?? {}),
   };
 }
 
 function isIdList(value: readonly NodeId[] | Configuration): value is readonly NodeId[] {
   return Array.isArray(value);
+}
+
+function resolveSnapshotOptions(options: Partial<SnapshotOptions>): SnapshotOptions {
+  const resolved = { ...snapshotDefaults };
+  for (const name of Object.keys(snapshotDefaults) as (keyof SnapshotOptions)[]) {
+    const value = options[name] ?? snapshotDefaults[name];
+    if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== 'trailingEntries')) {
+      throw new RaftError('INVALID_CONFIG', `snapshots.${name} must be a positive integer`, {
+        details: { option: `snapshots.${name}`, value },
+      });
+    }
+    resolved[name] = value;
+  }
+  // A chunk travels in one message: the codec refuses frames over 16 MiB.
+  if (resolved.chunkBytes > 8 * 1024 * 1024) {
+    throw new RaftError('INVALID_CONFIG', 'snapshots.chunkBytes must be at most 8 MiB', {
+      details: { option: 'snapshots.chunkBytes', value: resolved.chunkBytes },
+    });
+  }
+  return resolved;
 }

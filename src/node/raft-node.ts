@@ -30,6 +30,7 @@ import { ReadyLoop } from './ready-loop.js';
 import { RequestGate, type NodeView } from './request-gate.js';
 import type { ProposeOptions, ReadOptions } from './request-options.js';
 import { restoreCore } from './restore-core.js';
+import { Snapshots } from './snapshots.js';
 import { settleOnLeader } from './leader-wait.js';
 import { persistReady } from './persist-ready.js';
 import { jsonResultCodec } from './state-machine.js';
@@ -73,8 +74,10 @@ export class RaftNode<
   readonly #gate: RequestGate;
   readonly #events: NodeEventPublisher;
   readonly #changes: ClusterChanges;
+  readonly #snapshots: Snapshots;
   #softState: SoftState = { role: 'follower', term: 0, leaderId: null };
   #fatal: RaftError | null = null;
+  #stopped: Promise<void> = Promise.resolve();
 
   constructor(options: RaftNodeOptions<Result, Query, Answer>) {
     super((error) => this.#events.listenerFailed(toRaftError(error)));
@@ -119,6 +122,17 @@ export class RaftNode<
       events: this,
     };
     this.#changes = new ClusterChanges({ node, gate: this.#gate, proposals: this.#proposals });
+    this.#snapshots = new Snapshots({
+      ...{ ...this.#options, counters, applier: this.#applier, events: this.#events },
+      ...{ core: () => this.#core, schedule: () => this.#schedule() },
+      fail: (error) => this.#fail(error),
+    });
+  }
+
+  /** Snapshots the state machine now, on any server (a leader keeps leading): docs/snapshots.md. */
+  snapshot(): ReturnType<Snapshots['request']> {
+    if (this.running) return this.#snapshots.request();
+    return Promise.reject(stoppedError(`node ${this.id} is not running`));
   }
 
   /** This server's id. */
@@ -378,7 +392,7 @@ export class RaftNode<
   async #drainReady(): Promise<boolean> {
     const core = this.#core!;
     try {
-      while (core.hasReady() && this.#active && this.#fatal === null) {
+      while (this.#active && this.#fatal === null && (await this.#snapshots.maintain(core))) {
         const ready = core.ready();
         await this.#handleReady(ready);
         core.advance(ready);
@@ -387,7 +401,7 @@ export class RaftNode<
       this.#fail(toRaftError(error));
     }
     // Inputs may have arrived after the last hasReady check.
-    return this.#fatal === null && this.#active && core.hasReady();
+    return this.#fatal === null && this.#active && (core.hasReady() || this.#snapshots.pending);
   }
 
   async #handleReady(ready: Ready): Promise<void> {
@@ -396,6 +410,7 @@ export class RaftNode<
     for (const message of ready.messages) transport.send(message);
     await persistReady(this.#options.storage, ready, this.#counters);
     for (const message of ready.messagesAfterPersist) transport.send(message);
+    this.#snapshots.onReady(ready);
     this.#counters.add('messagesSent', ready.messages.length + ready.messagesAfterPersist.length);
     if (ready.committed.length > 0) this.#onApplied(await this.#applier.apply(ready.committed));
     if (ready.reads.length > 0) {
@@ -417,11 +432,10 @@ export class RaftNode<
 
   /** Settles the callers of an applied batch together and tells listeners what was applied. */
   #onApplied(applied: readonly AppliedEntry[]): void {
+    const entries = applied.map(({ entry }) => entry);
+    this.#snapshots.onApplied(entries);
     for (const { entry, result } of applied) this.#proposals.settle(entry, result);
-    this.#events.applied(
-      applied.map(({ entry }) => entry),
-      this.#appliedIndex,
-    );
+    this.#events.applied(entries, this.#appliedIndex);
   }
 
   /** A fatal error: stop at once, trust nothing half-done, tell every caller. */
@@ -446,8 +460,6 @@ export class RaftNode<
     }
     return this.#shutdown(null);
   }
-
-  #stopped: Promise<void> = Promise.resolve();
 
   #shutdown(error: RaftError | null): Promise<void> {
     this.#stopped = this.#doShutdown(error);

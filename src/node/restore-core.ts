@@ -1,11 +1,26 @@
-import { RaftCore, RaftError, bootstrapSnapshot, emptyConfiguration } from '../core/index.js';
+import {
+  RaftCore,
+  RaftError,
+  bootstrapSnapshot,
+  emptyConfiguration,
+  type SnapshotMeta,
+} from '../core/index.js';
+import type { LogStorage, StoredSnapshot, StoredState } from '../storage/log-storage.js';
 import { wrapStorage } from './node-errors.js';
 import type { ResolvedNodeOptions } from './node-options.js';
+import { readSnapshotChunks } from './snapshots.js';
 
 /** The options that decide what a node restores from. */
 export type RestoreOptions = Pick<
   ResolvedNodeOptions<unknown, unknown, unknown>,
-  'id' | 'storage' | 'stateMachine' | 'initialConfiguration' | 'initialSettings' | 'core' | 'random'
+  | 'id'
+  | 'storage'
+  | 'stateMachine'
+  | 'initialConfiguration'
+  | 'initialSettings'
+  | 'core'
+  | 'random'
+  | 'snapshots'
 >;
 
 /** A core rebuilt from storage, and the index the state machine has applied up to. */
@@ -21,7 +36,7 @@ export interface RestoredCore {
  */
 export async function restoreCore(options: RestoreOptions): Promise<RestoredCore> {
   const { storage, stateMachine } = options;
-  let stored = await wrapStorage(() => storage.open());
+  let stored: StoredState | null = await wrapStorage(() => storage.open());
   if (stored === null) {
     const snapshot = bootstrapSnapshot(
       options.initialConfiguration ?? emptyConfiguration,
@@ -38,15 +53,56 @@ export async function restoreCore(options: RestoreOptions): Promise<RestoredCore
       { details: { reason: stored.broken } },
     );
   }
+  const latest = await wrapStorage(() => storage.latestSnapshot());
+  if (latest !== null) stored = await finishInstall(storage, stored, latest);
   const { snapshot, lastIndex, hardState } = stored;
   const entries =
     lastIndex > snapshot.index
       ? await wrapStorage(() => storage.entries(snapshot.index + 1, lastIndex + 1))
       : [];
-  const applied = Math.max(snapshot.index, (await stateMachine.appliedIndex?.()) ?? 0);
+  let applied = (await stateMachine.appliedIndex?.()) ?? 0;
+  // A state machine held in memory starts empty; a durable one may be behind the snapshot (a crash
+  // between installing a leader's snapshot and restoring it). Either way the snapshot comes first.
+  if (latest !== null && applied < latest.meta.index && stateMachine.restore !== undefined) {
+    const { index, term } = latest.meta;
+    await stateMachine.restore(readSnapshotChunks(storage, latest, options.snapshots.chunkBytes), {
+      index,
+      term,
+    });
+    applied = index;
+  }
+  if (applied < snapshot.index) {
+    throw new RaftError(
+      'CORRUPT_STORAGE',
+      `the log starts after ${snapshot.index} but the state machine holds only up to ${applied} and no snapshot covers the gap`,
+      { details: { snapshotIndex: snapshot.index, appliedIndex: applied } },
+    );
+  }
   const core = new RaftCore(
     { ...options.core, id: options.id, applied, random: options.random },
     { hardState, snapshot, entries },
   );
+  if (latest !== null) core.snapshotAvailable(latest.meta);
   return { core, appliedIndex: applied };
+}
+
+/**
+ * A snapshot from the leader is installed by publishing its data, then compacting the log to it.
+ * A crash between the two leaves a log that may disagree with the snapshot at its index; that
+ * compaction is finished here, before anything reads the log.
+ */
+async function finishInstall(
+  storage: LogStorage,
+  stored: StoredState,
+  latest: StoredSnapshot,
+): Promise<StoredState> {
+  const meta: SnapshotMeta = latest.meta;
+  if (meta.index <= stored.snapshot.index) return stored;
+  if (meta.index <= stored.lastIndex) {
+    const [entry] = await wrapStorage(() => storage.entries(meta.index, meta.index + 1));
+    if (entry?.term === meta.term) return stored;
+  }
+  await wrapStorage(() => storage.compact(meta));
+  // The log disagreed with the snapshot at its index (or did not reach it), so all of it went.
+  return { ...stored, snapshot: meta, lastIndex: meta.index };
 }

@@ -37,6 +37,25 @@ export interface StateMachine<Result = unknown, Query = unknown, Answer = unknow
    * transaction as the state, so no entry is ever applied twice.
    */
   appliedIndex?(): number | Promise<number>;
+  /**
+   * Captures the state as it is now — every entry up to the last one applied, nothing later —
+   * and returns it as bytes to be read at leisure. Called between two applies; the capture itself
+   * must be quick (copy-on-write, a persistent structure, a read transaction): applying resumes
+   * while the returned chunks are consumed. Without `snapshot` and `restore` the node never
+   * compacts its log.
+   */
+  snapshot?(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /**
+   * Replaces the whole state with a snapshot's (one this server took earlier, or one the leader
+   * sent). A durable state machine records `snapshot.index` as its applied index with the state.
+   */
+  restore?(chunks: AsyncIterable<Uint8Array>, snapshot: SnapshotPosition): void | Promise<void>;
+}
+
+/** Which log entries a snapshot covers: everything up to `index`, whose term is `term`. */
+export interface SnapshotPosition {
+  readonly index: number;
+  readonly term: number;
 }
 
 /**

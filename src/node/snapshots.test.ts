@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { RaftNodeEvents } from './node-events.js';
+import type { SnapshotPosition } from './state-machine.js';
+import { CounterMachine, TestCluster, encode } from './test-cluster.test-helpers.js';
+
+/** The counter with snapshots: its state is the total and how many commands it applied. */
+class SnapshottingCounter extends CounterMachine {
+  restoredFrom: SnapshotPosition | null = null;
+
+  *snapshot(): Iterable<Uint8Array> {
+    // Captured now, read later: the copy is what makes the snapshot consistent.
+    const state = JSON.stringify({ total: this.total, count: this.applied.length });
+    const bytes = encode(state);
+    // Several chunks, so the stream and the transfer are exercised with more than one.
+    for (let offset = 0; offset < bytes.byteLength; offset += 3) {
+      yield bytes.subarray(offset, offset + 3);
+    }
+  }
+
+  async restore(chunks: AsyncIterable<Uint8Array>, snapshot: SnapshotPosition): Promise<void> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    const state = JSON.parse(new TextDecoder().decode(Buffer.concat(parts))) as {
+      total: number;
+    };
+    this.total = state.total;
+    this.restoredFrom = snapshot;
+  }
+}
+
+function snapshotCluster(options: { entriesMax: number; trailingEntries: number }) {
+  const events: RaftNodeEvents['snapshot'][] = [];
+  const cluster = new TestCluster({
+    size: 3,
+    extra: () => ({ snapshots: { ...options, chunkBytes: 4, chunksInflightMax: 2 } }),
+  });
+  return { cluster, events };
+}
+
+async function startAll(cluster: TestCluster, events: RaftNodeEvents['snapshot'][]) {
+  for (const id of cluster.ids) {
+    const node = await cluster.startNode(id, new SnapshottingCounter());
+    node.on('snapshot', (event) => events.push(event));
+  }
+}
+
+describe('snapshots on a running cluster', () => {
+  it('takes snapshots by policy while proposals flow, and compacts behind a trailing window', async () => {
+    const { cluster, events } = snapshotCluster({ entriesMax: 20, trailingEntries: 5 });
+    await startAll(cluster, events);
+    const leader = await cluster.waitForLeader();
+    for (let round = 0; round < 60; round++) await cluster.settle(cluster.propose(leader, 'add:1'));
+    await cluster.runUntil(() =>
+      cluster.ids.every((id) => cluster.node(id).status().snapshotIndex > 0),
+    );
+    for (const id of cluster.ids) {
+      const status = cluster.node(id).status();
+      expect(status.lastIndex - status.snapshotIndex).toBeLessThan(20 + 5 + 2);
+      expect(status.counters.snapshotsTaken).toBeGreaterThan(0);
+    }
+    expect(events.some((event) => event.kind === 'taken' && event.bytes > 0)).toBe(true);
+    expect(cluster.leader()).toBe(leader);
+    await cluster.stopAll();
+  });
+
+  it('takes a snapshot on demand on the leader, which keeps leading', async () => {
+    const { cluster, events } = snapshotCluster({ entriesMax: 1_000_000, trailingEntries: 0 });
+    await startAll(cluster, events);
+    const leader = await cluster.waitForLeader();
+    for (let round = 0; round < 10; round++) await cluster.settle(cluster.propose(leader, 'add:2'));
+    const stored = await cluster.settle(leader.snapshot());
+    expect(stored.meta.index).toBe(leader.status().appliedIndex);
+    await cluster.runUntil(() => leader.status().snapshotIndex === stored.meta.index);
+    expect(leader.role).toBe('leader');
+    expect(await cluster.settle(cluster.propose(leader, 'add:1'))).toBe(21);
+    await cluster.stopAll();
+  });
+
+  it('catches up a follower that missed compacted entries by InstallSnapshot, then by log', async () => {
+    const { cluster, events } = snapshotCluster({ entriesMax: 15, trailingEntries: 2 });
+    await startAll(cluster, events);
+    const leader = await cluster.waitForLeader();
+    const lagging = cluster.ids.find((id) => id !== leader.id)!;
+    await cluster.node(lagging).stop();
+    for (let round = 0; round < 40; round++) await cluster.settle(cluster.propose(leader, 'add:1'));
+    await cluster.runUntil(() => leader.status().snapshotIndex > 10);
+    const restarted = new SnapshottingCounter();
+    const node = await cluster.startNode(lagging, restarted);
+    node.on('snapshot', (event) => events.push(event));
+    await cluster.runUntil(() => node.status().appliedIndex === leader.status().commitIndex);
+    expect(restarted.restoredFrom).not.toBeNull();
+    expect(restarted.total).toBe(40);
+    expect(events.some((event) => event.kind === 'sent' && event.peer === lagging)).toBe(true);
+    expect(events.some((event) => event.kind === 'installed' && event.nodeId === lagging)).toBe(
+      true,
+    );
+    await cluster.settle(cluster.propose(leader, 'add:5'));
+    await cluster.runUntil(() => restarted.total === 45);
+    await cluster.stopAll();
+  });
+
+  it('restarts from the snapshot plus the tail, not the whole history', async () => {
+    const { cluster, events } = snapshotCluster({ entriesMax: 10, trailingEntries: 3 });
+    await startAll(cluster, events);
+    const leader = await cluster.waitForLeader();
+    for (let round = 0; round < 30; round++) await cluster.settle(cluster.propose(leader, 'add:3'));
+    const follower = cluster.ids.find((id) => id !== leader.id)!;
+    await cluster.runUntil(() => cluster.node(follower).status().snapshotIndex > 0);
+    await cluster.node(follower).stop();
+    const machine = new SnapshottingCounter();
+    const node = await cluster.startNode(follower, machine);
+    expect(machine.restoredFrom).not.toBeNull();
+    // Only the tail after the snapshot is applied again.
+    expect(machine.applied.length).toBeLessThan(30);
+    await cluster.runUntil(() => machine.total === 90);
+    expect(node.status().snapshotIndex).toBeGreaterThan(0);
+    await cluster.stopAll();
+  });
+});
