@@ -3,6 +3,7 @@ import { arrayReply, errorReply, integerReply } from '../resp/resp-writer.js';
 import { CommandError, keyOf } from './arguments.js';
 import { dataCommandSpec } from './kv-commands.js';
 import { Keyspace } from './keyspace.js';
+import { decodeKeyspaceImage, encodeKeyspaceImage } from './keyspace-codec.js';
 import {
   decodeWriteBatch,
   type CommandArguments,
@@ -64,6 +65,19 @@ export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uin
   skip(context: ApplyContext): void {
     // No key changes, but a WATCH answered now may cite this index.
     this.keyspace.beginEntry(context.index, 0);
+  }
+
+  /**
+   * The keyspace as it is now, serialized at once: a copy, so applying resumes while the chunks
+   * are written out and sent.
+   */
+  snapshot(): Uint8Array[] {
+    return encodeKeyspaceImage(this.keyspace.image());
+  }
+
+  /** Replaces the keyspace with a snapshot's, replicated clock and expiry deadlines included. */
+  async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    this.keyspace.restore(await decodeKeyspaceImage(chunks));
   }
 
   query(query: KvReadQuery): Uint8Array {
