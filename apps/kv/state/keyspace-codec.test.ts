@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KvHarness, integer, nil, bulk } from './kv-harness.test-helpers.js';
 
 async function* streamOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
-  for (const chunk of chunks) yield chunk;
+  for (const chunk of chunks) yield await Promise.resolve(chunk);
 }
 
 describe('KV state machine snapshot and restore', () => {

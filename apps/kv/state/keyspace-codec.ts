@@ -15,7 +15,7 @@ interface EncodedEntry {
 }
 
 interface EncodedImage {
-  readonly version: 1;
+  readonly version: number;
   readonly timeMs: number;
   readonly index: number;
   readonly entries: readonly (readonly [string, EncodedEntry])[];
