@@ -122,6 +122,22 @@ describe('FileStorage group commit and segments', () => {
     expect(await again.entries(137, 143)).toEqual(commands(137, 142, 1, 100));
   });
 
+  it('reads back a default-sized segment of 200,000 entries after a restart', async () => {
+    // One segment holds all of them: decoding it used to be spread into a single push call,
+    // which overflowed the stack near 125,000 entries and kept a long-running server from starting.
+    const { storage, directory } = await bootstrapped();
+    const count = 200_000;
+    for (let first = 1; first <= count; first += 50_000) {
+      await storage.save({ entries: commands(first, first + 49_999, 1, 1) });
+    }
+    await storage.close();
+    const { storage: again, state } = await reopened(directory);
+    expect(state?.lastIndex).toBe(count);
+    const entries = await again.entries(1, count + 1);
+    expect(entries.length).toBe(count);
+    expect(entries[count - 1]).toEqual(command(count, 1, 1));
+  });
+
   it('keeps an entry larger than a segment in a segment of its own', async () => {
     const { storage, directory } = await bootstrapped({ segmentBytesMax: 1024 });
     await storage.save({ entries: [command(1, 1, 10), command(2, 1, 5000), command(3, 1, 10)] });

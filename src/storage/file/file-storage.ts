@@ -201,9 +201,9 @@ export class FileStorage implements LogStorage {
       const fromDisk = from < diskTo ? await this.#readEntries(from, diskTo) : [];
       const cached = this.#cache.slice(diskTo, to);
       // The cache always ends at the last index, so it holds the rest; the disk is the fallback.
-      const fromCache =
-        cached === null ? await this.#readEntries(diskTo, to) : cached.map(copyEntry);
-      return [...fromDisk, ...fromCache];
+      if (cached === null) return fromDisk.concat(await this.#readEntries(diskTo, to));
+      for (const entry of cached) fromDisk.push(copyEntry(entry));
+      return fromDisk;
     });
   }
 

@@ -35,19 +35,27 @@ export async function readSegmentEntries(
     } finally {
       await file.close();
     }
-    entries.push(
-      ...decodeEntryFrames(bytes, { path: segment.path, offset: bytesRange.start, from: start }),
+    // Decoded straight into the result: spreading a segment's entries into one push call passes
+    // each as an argument on the stack, which overflows near a hundred thousand entries.
+    decodeEntryFrames(
+      bytes,
+      { path: segment.path, offset: bytesRange.start, from: start },
+      entries,
     );
   }
   return entries;
 }
 
-/** Decodes the entry frames in bytes read back from a segment; hard-state records are skipped. */
+/**
+ * Decodes the entry frames in bytes read back from a segment onto the end of `entries`; hard-state
+ * records are skipped.
+ */
 function decodeEntryFrames(
   bytes: Uint8Array,
   origin: { path: string; offset: number; from: number },
-): Entry[] {
-  const entries: Entry[] = [];
+  entries: Entry[],
+): void {
+  const first = entries.length;
   let offset = 0;
   while (offset < bytes.length) {
     const frame = readFrame(bytes, offset);
@@ -65,7 +73,7 @@ function decodeEntryFrames(
       throw corruptStorage(origin.path, origin.offset + offset, 'record does not decode', error);
     }
     if (record.type === 'entry') {
-      const expected = origin.from + entries.length;
+      const expected = origin.from + entries.length - first;
       if (record.entry.index !== expected) {
         throw corruptStorage(
           origin.path,
@@ -77,5 +85,4 @@ function decodeEntryFrames(
     }
     offset = frame.end;
   }
-  return entries;
 }

@@ -206,7 +206,11 @@ export class MemoryStorage implements LogStorage {
     const bounds = this.#bounds();
     assertEntriesRange(from, to, bounds);
     const start = from - bounds.snapshotIndex - 1;
-    return this.#visible.entries.slice(start, start + (to - from)).map(copyEntry);
+    const entries: Entry[] = new Array<Entry>(to - from);
+    for (let position = 0; position < entries.length; position++) {
+      entries[position] = copyEntry(this.#visible.entries[start + position]!);
+    }
+    return entries;
   }
 
   compact(snapshot: SnapshotMeta): Promise<void> {

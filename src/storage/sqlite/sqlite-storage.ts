@@ -185,27 +185,21 @@ export class SqliteStorage implements LogStorage {
     const statements = this.#readable();
     assertEntriesRange(from, to, this.#bounds());
     await Promise.resolve();
-    let rows: EntryRow[];
+    // Rows are decoded as they are stepped through, so a long range never holds its rows and its
+    // entries in memory at once.
+    const entries: Entry[] = [];
     try {
-      rows = statements.selectRange.all(from, to);
+      for (const row of statements.selectRange.iterate(from, to)) entries.push(decodeRow(row));
     } catch (error) {
+      if (error instanceof RaftError) throw error;
       throw storageError('read', error);
     }
-    if (rows.length !== to - from) {
+    if (entries.length !== to - from) {
       throw new RaftError('CORRUPT_STORAGE', `entries ${from} to ${to - 1} are not all stored`, {
-        details: { from, to, found: rows.length },
+        details: { from, to, found: entries.length },
       });
     }
-    return rows.map((row) => {
-      try {
-        return rowToEntry(row);
-      } catch (error) {
-        throw new RaftError('CORRUPT_STORAGE', `entry ${row.log_index} does not decode`, {
-          cause: error,
-          details: { index: row.log_index },
-        });
-      }
-    });
+    return entries;
   }
 
   async compact(snapshot: SnapshotMeta): Promise<void> {
@@ -363,5 +357,17 @@ export class SqliteStorage implements LogStorage {
     const statements = this.#readable();
     assertBootstrapped(this.#snapshot);
     return statements;
+  }
+}
+
+/** Decodes a stored row; a row that does not decode is corruption, reported with its index. */
+function decodeRow(row: EntryRow): Entry {
+  try {
+    return rowToEntry(row);
+  } catch (error) {
+    throw new RaftError('CORRUPT_STORAGE', `entry ${row.log_index} does not decode`, {
+      cause: error,
+      details: { index: row.log_index },
+    });
   }
 }
