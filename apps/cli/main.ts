@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
+import { formatErrorChain } from 'raftkit';
 import {
   UsageError,
   choiceOption,
@@ -342,6 +343,6 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`raftkit: ${error.message}\n\n${usage}\n`);
     process.exit(2);
   }
-  process.stderr.write(`raftkit: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`raftkit: ${formatErrorChain(error)}\n`);
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatErrorChain } from 'raftkit';
 import { ShardCluster } from './shard-cluster.js';
 import { shardOf, type ShardMap } from './shard-map-machine.js';
 
@@ -133,7 +134,9 @@ runScenario((line) => {
     process.exit(0);
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `${formatErrorChain(error)}\n${error instanceof Error ? error.stack : ''}\n`,
+    );
     process.exit(1);
   },
 );

@@ -71,3 +71,31 @@ export class RaftError extends Error {
 export function invariant(condition: boolean, message: string): asserts condition {
   if (!condition) throw new RaftError('INVARIANT', `invariant violated: ${message}`);
 }
+
+/** Causes followed by {@link formatErrorChain}; a longer chain is cut, a cycle is stopped. */
+const causeDepthMax = 8;
+
+/**
+ * Describes an error and every cause behind it, one line each: `STORAGE_FAILED storage save
+ * failed`, then `  caused by: ENOSPC no space left on device`. A wrapped error's own message rarely
+ * says what went wrong underneath, so apps print this wherever they report an error.
+ */
+export function formatErrorChain(error: unknown): string {
+  const lines: string[] = [];
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current !== undefined && current !== null && lines.length <= causeDepthMax) {
+    if (seen.has(current)) break;
+    seen.add(current);
+    lines.push(`${lines.length === 0 ? '' : '  caused by: '}${describeOne(current)}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return lines.join('\n');
+}
+
+function describeOne(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const label = typeof code === 'string' && code.length > 0 ? code : error.name;
+  return error.message.length > 0 ? `${label} ${error.message}` : label;
+}
