@@ -8,6 +8,7 @@ import {
 import { maybeFinishChange } from './membership-change.js';
 import { RaftError } from './errors.js';
 import type { RaftMessage } from './messages.js';
+import { findMessageProblem } from './message-validation.js';
 import { resolveCoreOptions, type RaftCoreOptions } from './options.js';
 import { jointActive } from './quorum.js';
 import { RaftLog } from './raft-log.js';
@@ -182,13 +183,26 @@ export class RaftCore {
     return active;
   }
 
-  /** Processes one message from another server. Messages for another server are an error. */
+  /**
+   * Processes one message from another server. A message that fails validation (addressed to
+   * another server, from a stranger, with gapped indexes, terms out of order, fields that are not
+   * safe integers…) changes nothing: it is dropped, traced, and reported by throwing
+   * `INVALID_MESSAGE`, which the runtime counts. Only our own bugs trip invariants.
+   */
   step(message: RaftMessage): void {
-    if (message.to !== this.#state.id) {
-      throw new RaftError('INVALID_MESSAGE', `message for ${message.to} delivered to ${this.id}`);
+    const state = this.#state;
+    const problem =
+      message.to === state.id
+        ? findMessageProblem(state, message)
+        : `message for ${String(message.to)} delivered to ${state.id}`;
+    if (problem !== null) {
+      state.trace({ kind: 'invalid-message', id: state.id, message, reason: problem });
+      throw new RaftError('INVALID_MESSAGE', `dropped a message: ${problem}`, {
+        details: { from: message.from, type: message.type, reason: problem },
+      });
     }
-    step(this.#state, message);
-    maybeFinishChange(this.#state);
+    step(state, message);
+    maybeFinishChange(state);
   }
 
   /** Starts an election now, as if the election timeout had fired. */

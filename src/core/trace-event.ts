@@ -28,4 +28,11 @@ export type CoreTraceEvent =
   /** The leader appended the configuration that leaves a committed joint one, at `index`. */
   | { readonly kind: 'leave-joint'; readonly id: NodeId; readonly index: number }
   /** A leader removed from the voters stepped down, handing over to `successor` if one was ready. */
-  | { readonly kind: 'removed-leader'; readonly id: NodeId; readonly successor: NodeId | null };
+  | { readonly kind: 'removed-leader'; readonly id: NodeId; readonly successor: NodeId | null }
+  /** A peer's message failed validation and was dropped without changing anything. */
+  | {
+      readonly kind: 'invalid-message';
+      readonly id: NodeId;
+      readonly message: RaftMessage;
+      readonly reason: string;
+    };
