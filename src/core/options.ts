@@ -24,6 +24,13 @@ export interface RaftCoreOptions {
   readonly applyEntriesMax?: number;
   /** Linearizable reads the leader confirms at once; beyond it reads are refused with `BUSY`. */
   readonly pendingReadsMax?: number;
+  /**
+   * How many ticks any server's clock may gain on the leader's over one election timeout. The
+   * leader's lease (reads without a heartbeat round) is shortened by this much; 0 trusts the
+   * clocks to run at the same rate. Must leave a lease of at least one tick:
+   * `clockDriftBoundTicks <= electionTicks - 2`. Default 1.
+   */
+  readonly clockDriftBoundTicks?: number;
   /** The index the state machine has applied (after a restart); those entries are not re-applied. */
   readonly applied?: number;
   /** Randomness for election jitter. Defaults to a generator seeded from the id. */
@@ -44,6 +51,7 @@ export interface ResolvedCoreOptions {
   readonly uncommittedBytesMax: number;
   readonly applyEntriesMax: number;
   readonly pendingReadsMax: number;
+  readonly clockDriftBoundTicks: number;
   readonly applied: number;
   readonly random: RandomSource;
   readonly tracer: ((event: CoreTraceEvent) => void) | null;
@@ -91,6 +99,7 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
       { details: { option: 'electionTicks' } },
     );
   }
+  const clockDriftBoundTicks = resolveClockDriftBound(options, limits.electionTicks);
   const applied = options.applied ?? 0;
   if (!Number.isSafeInteger(applied) || applied < 0) {
     throw new RaftError(
@@ -104,8 +113,32 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
   return {
     id: options.id,
     ...limits,
+    clockDriftBoundTicks,
     applied,
     random: options.random ?? seededRandom(hashString(options.id)),
     tracer: options.tracer ?? null,
   };
+}
+
+/** The default clock-drift bound: one tick, so a 1 s election timeout allows 100 ms of drift. */
+export const defaultClockDriftBoundTicks = 1;
+
+function resolveClockDriftBound(options: RaftCoreOptions, electionTicks: number): number {
+  const value = options.clockDriftBoundTicks ?? defaultClockDriftBoundTicks;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      `clockDriftBoundTicks must be a non-negative integer, got ${value}`,
+      { details: { option: 'clockDriftBoundTicks', value } },
+    );
+  }
+  // One tick of the election timeout is lost to tick granularity (see lease.ts).
+  if (electionTicks - 1 - value < 1) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      `clockDriftBoundTicks (${value}) leaves no lease: it must be at most electionTicks - 2 (${electionTicks - 2})`,
+      { details: { option: 'clockDriftBoundTicks', value, electionTicks } },
+    );
+  }
+  return value;
 }

@@ -20,6 +20,8 @@ export class Progress {
   recentActive = false;
   /** The highest commit index sent to this follower, so an empty append is sent only with news. */
   sentCommit = 0;
+  /** The highest heartbeat round this follower answered: it followed us when that round arrived. */
+  acknowledgedRound = 0;
   /** The snapshot index being sent, while in `snapshot`. */
   pendingSnapshot = 0;
   readonly inflights: Inflights;

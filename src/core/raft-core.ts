@@ -18,6 +18,7 @@ import { broadcastCommit, broadcastHeartbeat, maybeCommit, sendAppend } from './
 import { CoreState } from './state.js';
 import { step } from './step.js';
 import { requestRead } from './read-index.js';
+import { leaseHolds } from './lease.js';
 import type {
   ClusterSettings,
   Configuration,
@@ -149,7 +150,9 @@ export class RaftCore {
 
   #tick(): void {
     const state = this.#state;
+    state.ticks++;
     state.electionElapsed++;
+    if (state.electionElapsed >= state.options.electionTicks) state.quietAfterRestart = false;
     if (state.role !== 'leader') {
       if (state.promotable && state.electionElapsed >= state.randomizedElectionTimeout) {
         campaign(state, { transfer: false });
@@ -322,14 +325,16 @@ export class RaftCore {
   }
 
   /**
-   * A read index without a heartbeat round, trusting that no other leader can exist while this
-   * one's CheckQuorum lease holds (thesis §6.4.1; it assumes bounded clock drift). Returns null when
-   * the lease does not apply — not the leader, CheckQuorum off, or no entry of this term committed
-   * yet — and the caller should use `readIndex` instead.
+   * A read index without a heartbeat round, under the leader lease of thesis §6.4.1: a quorum
+   * acknowledged a heartbeat round sent at tick T, so no other leader can be elected before
+   * T + electionTicks - 1 - clockDriftBoundTicks (see lease.ts; it assumes clocks drift by no more
+   * than the bound). Returns null when the lease does not apply — not the leader, CheckQuorum off,
+   * the lease expired or not yet earned, a leadership transfer started this term, or no entry of
+   * this term committed yet — and the caller should use `readIndex` instead.
    */
   leaseReadIndex(): number | null {
     const state = this.#state;
-    if (state.role !== 'leader' || !state.settings.checkQuorum) return null;
+    if (!leaseHolds(state)) return null;
     if (state.log.term(state.log.committed) !== state.term) return null;
     return state.log.committed;
   }
@@ -348,6 +353,9 @@ export class RaftCore {
       });
     }
     state.transferee = target;
+    // The target's campaign overrides stickiness, even after the transfer is abandoned (a
+    // TimeoutNow may arrive late): no lease for the rest of this term.
+    state.leaseForfeited = true;
     state.electionElapsed = 0;
     const progress = state.progress.get(target)!;
     if (progress.match === state.log.lastIndex) {

@@ -1,5 +1,6 @@
 import { RaftError } from './errors.js';
 import { jointVote } from './quorum.js';
+import { quorumAcknowledgedRound } from './lease.js';
 import { broadcastHeartbeat } from './replication.js';
 import type { CoreState } from './state.js';
 import type { NodeId } from './types.js';
@@ -12,13 +13,15 @@ export interface ReadState {
   readonly index: number;
 }
 
-/** A read the leader is confirming with a heartbeat round (thesis §6.4). */
+/**
+ * A read the leader is confirming with a heartbeat round (thesis §6.4): confirmed once a quorum has
+ * acknowledged `round` or a later round, all sent after the read arrived.
+ */
 export interface PendingRead {
   readonly round: number;
   readonly index: number;
   readonly from: NodeId;
   readonly context: number;
-  readonly acknowledged: Set<NodeId>;
 }
 
 /**
@@ -44,14 +47,12 @@ export function requestRead(state: CoreState, from: NodeId, context: number): vo
     state.readsAwaitingCommit.push({ from, context });
     return;
   }
-  const acknowledged = new Set([state.id]);
-  if (jointVote(state.voterSets, (id) => acknowledged.has(id) || undefined) === 'won') {
+  if (jointVote(state.voterSets, (id) => id === state.id || undefined) === 'won') {
     answerRead(state, from, context, state.log.committed);
     return;
   }
-  const round = ++state.readRound;
-  state.pendingReads.push({ round, index: state.log.committed, from, context, acknowledged });
-  broadcastHeartbeat(state, round);
+  const round = broadcastHeartbeat(state);
+  state.pendingReads.push({ round, index: state.log.committed, from, context });
 }
 
 /** Once the leader commits in its own term, the reads that waited for it can start. */
@@ -64,20 +65,20 @@ export function releaseReadsAwaitingCommit(state: CoreState): void {
 }
 
 /**
- * A heartbeat reply for round `round`: the follower still follows us. When a quorum has answered a
- * round, that read and every earlier one are confirmed: leadership held after they arrived.
+ * Answers the reads whose round a quorum has now acknowledged: leadership held after they
+ * arrived. Rounds only grow, so the confirmed reads are a prefix of the queue.
  */
-export function acknowledgeReadRound(state: CoreState, from: NodeId, round: number): void {
-  let confirmedThrough = -1;
-  for (let position = 0; position < state.pendingReads.length; position++) {
-    const read = state.pendingReads[position]!;
-    if (read.round > round) break;
-    if (read.round === round) read.acknowledged.add(from);
-    const outcome = jointVote(state.voterSets, (id) => read.acknowledged.has(id) || undefined);
-    if (outcome === 'won') confirmedThrough = position;
+export function confirmReads(state: CoreState): void {
+  if (state.pendingReads.length === 0) return;
+  const confirmedRound = quorumAcknowledgedRound(state);
+  let confirmed = 0;
+  while (
+    confirmed < state.pendingReads.length &&
+    state.pendingReads[confirmed]!.round <= confirmedRound
+  ) {
+    confirmed++;
   }
-  if (confirmedThrough < 0) return;
-  for (const read of state.pendingReads.splice(0, confirmedThrough + 1)) {
+  for (const read of state.pendingReads.splice(0, confirmed)) {
     answerRead(state, read.from, read.context, read.index);
   }
 }

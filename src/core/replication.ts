@@ -6,7 +6,8 @@ import type {
   HeartbeatResponse,
 } from './messages.js';
 import { jointIndex } from './quorum.js';
-import { acknowledgeReadRound, releaseReadsAwaitingCommit } from './read-index.js';
+import { startHeartbeatRound } from './lease.js';
+import { confirmReads, releaseReadsAwaitingCommit } from './read-index.js';
 import { entryBytes } from './raft-log.js';
 import { sendSnapshot } from './snapshot.js';
 import type { CoreState } from './state.js';
@@ -66,8 +67,12 @@ export function broadcastAppend(state: CoreState): void {
   for (const id of state.progress.keys()) if (id !== state.id) fillWindow(state, id, true);
 }
 
-/** Keeps followers from campaigning, and confirms leadership for reads when `context` is set. */
-export function broadcastHeartbeat(state: CoreState, context = 0): void {
+/**
+ * Starts a heartbeat round: keeps followers from campaigning, and once a quorum answers, confirms
+ * leadership for reads and renews the lease (see lease.ts). Returns the round's number.
+ */
+export function broadcastHeartbeat(state: CoreState): number {
+  const round = startHeartbeatRound(state);
   for (const [id, progress] of state.progress) {
     if (id === state.id) continue;
     const message: Heartbeat = {
@@ -77,10 +82,11 @@ export function broadcastHeartbeat(state: CoreState, context = 0): void {
       to: id,
       // Never claim more than the follower is known to hold: it adopts this without a log check.
       commit: Math.min(progress.match, state.log.committed),
-      context,
+      context: round,
     };
     state.send(message);
   }
+  return round;
 }
 
 /**
@@ -225,7 +231,11 @@ export function handleHeartbeatResponse(state: CoreState, message: HeartbeatResp
   if (progress === undefined) return;
   progress.recentActive = true;
   progress.probeSent = false;
-  if (message.context > 0) acknowledgeReadRound(state, message.from, message.context);
+  // A round number from the future would confirm reads no quorum has seen: trust only rounds sent.
+  if (message.context > progress.acknowledgedRound && message.context <= state.heartbeatRound) {
+    progress.acknowledgedRound = message.context;
+    confirmReads(state);
+  }
   // A lost append would otherwise hold its window slot forever; free one so replication resumes.
   if (progress.state === 'replicate' && progress.inflights.full) progress.inflights.freeFirst();
   if (progress.match < state.log.lastIndex) sendAppend(state, message.from);

@@ -16,6 +16,8 @@ function resetTerm(state: CoreState, term: number): void {
   state.heartbeatElapsed = 0;
   state.votes.clear();
   state.transferee = null;
+  state.leaseForfeited = false;
+  state.quietAfterRestart = false;
   state.progress.clear();
   state.uncommittedBytes = 0;
   state.resetRandomizedElectionTimeout();

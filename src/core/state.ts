@@ -46,8 +46,20 @@ export class CoreState {
   readonly pendingReads: PendingRead[] = [];
   /** Reads that arrived before the leader committed an entry of its own term. */
   readonly readsAwaitingCommit: { readonly from: NodeId; readonly context: number }[] = [];
-  /** The last heartbeat round number used to confirm reads. */
-  readRound = 0;
+  /** Ticks since this core was created: the leader's clock for its lease. */
+  ticks = 0;
+  /** The number of the last heartbeat round; rounds count up for the whole life of the core. */
+  heartbeatRound = 0;
+  /** The first round sent at each recent tick, oldest first, to date acknowledged rounds. */
+  readonly roundStarts: { readonly firstRound: number; readonly tick: number }[] = [];
+  /** Set once this term's leadership was offered to another server: no lease for the term. */
+  leaseForfeited = false;
+  /**
+   * A restarted server may have acknowledged a leader's heartbeat just before it went down, and
+   * that leader may be serving lease reads on the strength of it. Until an election timeout has
+   * passed since the restart, it refuses to vote as if it had heard from a leader just now.
+   */
+  quietAfterRestart: boolean;
   /** Confirmed (or failed) reads for the runtime, collected into the next Ready. */
   readonly readStates: ReadState[] = [];
   readonly messages: RaftMessage[] = [];
@@ -72,6 +84,8 @@ export class CoreState {
     this.log = init.log;
     this.term = init.term;
     this.vote = init.vote;
+    // A server that never left term 0 never followed anyone.
+    this.quietAfterRestart = init.term > 0;
     this.configurations = [{ index: init.log.snapshotIndex, value: init.configuration }];
     this.settingsHistory = [{ index: init.log.snapshotIndex, value: init.settings }];
     for (let index = init.log.firstIndex; index <= init.log.lastIndex; index++) {

@@ -31,7 +31,7 @@ function inLeaderLease(state: CoreState, message: RequestVote): boolean {
   return (
     state.settings.checkQuorum &&
     !message.transfer &&
-    state.leaderId !== null &&
+    (state.leaderId !== null || state.quietAfterRestart) &&
     state.electionElapsed < state.options.electionTicks
   );
 }
