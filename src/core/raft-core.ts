@@ -83,6 +83,8 @@ export class RaftCore {
   readonly #state: CoreState;
   #lastHardState: HardState;
   #lastSoftState: SoftState;
+  /** The commit index in the last hard state handed out for saving. */
+  #lastSavedCommit: number;
 
   constructor(options: RaftCoreOptions, start: CoreStartState) {
     const resolved = resolveCoreOptions(options);
@@ -108,6 +110,7 @@ export class RaftCore {
     this.#state.resetRandomizedElectionTimeout();
     this.#lastHardState = this.#hardState();
     this.#lastSoftState = this.#softState();
+    this.#lastSavedCommit = start.hardState.commit;
   }
 
   get id(): NodeId {
@@ -504,13 +507,19 @@ export class RaftCore {
     const hardState = this.#hardState();
     const softState = this.#softState();
     const hardStateChanged = !sameHardState(hardState, this.#lastHardState);
+    const entries = state.log.unstableEntries();
+    const savedCommit = this.#commitToSave();
     // A leader's messages normally rest on a term already durable. Not when the term changed in
     // this very Ready (a lone voter elects itself at once): then they wait for the persist too, or
     // a crash before it could let the restarted server reuse the term with different entries.
     const early = state.messages.splice(0);
     const ready: Ready = {
-      hardState: hardStateChanged ? hardState : null,
-      entries: state.log.unstableEntries(),
+      // The commit index is not worth a sync of its own; it rides along with any save.
+      hardState:
+        hardStateChanged || (entries.length > 0 && savedCommit > this.#lastSavedCommit)
+          ? { ...hardState, commit: savedCommit }
+          : null,
+      entries,
       messages: hardStateChanged ? [] : early,
       messagesAfterPersist: [
         ...(hardStateChanged ? early : []),
@@ -524,6 +533,7 @@ export class RaftCore {
     };
     this.#lastHardState = hardState;
     this.#lastSoftState = softState;
+    if (ready.hardState !== null) this.#lastSavedCommit = ready.hardState.commit;
     return ready;
   }
 
@@ -553,6 +563,16 @@ export class RaftCore {
   /** The hard state to persist now (term and vote; commit rides along). */
   #hardState(): HardState {
     return { term: this.#state.term, vote: this.#state.vote, commit: this.#state.log.committed };
+  }
+
+  /**
+   * The commit index a save may record: only what earlier, finished saves made durable. A crash
+   * during this save may keep its hard state but only part of its entries (the storage contract
+   * allows it), so a commit index covering them could point past the log after a restart — which
+   * is exactly how lost storage looks, and is reported as such.
+   */
+  #commitToSave(): number {
+    return Math.min(this.#state.log.committed, this.#state.log.stableIndex);
   }
 
   #softState(): SoftState {

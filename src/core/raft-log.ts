@@ -1,4 +1,4 @@
-import { invariant } from './errors.js';
+import { RaftError, invariant } from './errors.js';
 import type { Entry } from './types.js';
 
 /** An estimate of an entry's size on the wire, for byte limits. Exact sizes are the codec's job. */
@@ -52,9 +52,26 @@ export class RaftLog {
       );
     });
     this.#unstableFrom = this.lastIndex + 1;
-    invariant(options.applied <= this.lastIndex, 'applied index is within the log');
+    // Both marks were saved after the entries they cover: beyond the log, entries were lost.
+    for (const [mark, index] of [
+      ['commit index', options.committed],
+      ['applied index', options.applied],
+    ] as const) {
+      if (index > this.lastIndex) {
+        throw new RaftError(
+          'CORRUPT_STORAGE',
+          `the stored ${mark} ${index} is beyond the last stored entry ${this.lastIndex}: entries that were durable are gone`,
+          {
+            details: {
+              [mark === 'commit index' ? 'commit' : 'applied']: index,
+              lastIndex: this.lastIndex,
+            },
+          },
+        );
+      }
+    }
     this.#applying = Math.max(options.applied, options.snapshotIndex);
-    this.#committed = Math.min(Math.max(options.committed, this.#applying), this.lastIndex);
+    this.#committed = Math.max(options.committed, this.#applying);
   }
 
   get snapshotIndex(): number {

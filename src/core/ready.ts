@@ -23,7 +23,10 @@ export interface SoftState {
  * Inputs (`step`, `tick`, `propose`) may arrive between `ready()` and `advance()`.
  */
 export interface Ready {
-  /** Term and vote to persist, when they changed. */
+  /**
+   * The hard state to persist: present when term or vote changed, and with any entries once the
+   * commit index has moved, so a restarted server re-applies up to the commit index it knew.
+   */
   readonly hardState: HardState | null;
   /**
    * Entries to persist. If the first index is at or below the stored last index the stored suffix

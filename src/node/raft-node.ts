@@ -113,6 +113,7 @@ export class RaftNode<
     this.#reads = new ReadCoordinator({
       requestReadIndex: (context) => this.#requestReadIndex(context),
       stateMachine: this.#options.stateMachine,
+      random: this.#options.random,
     });
     this.#applier = new EntryApplier({ ...this.#options, policy: this.#options, counters });
     const node: LeaderAccess = {

@@ -19,6 +19,12 @@ export interface ReadCoordinatorOptions {
   requestReadIndex(context: number): RaftError | null;
   /** Where queries are answered. */
   readonly stateMachine: Pick<StateMachine<unknown, unknown, unknown>, 'query'>;
+  /**
+   * Picks where this incarnation's read contexts start. A read-index answer can be delayed across
+   * a restart; were contexts to restart at 0, the old answer would match a new read and serve it
+   * at an index older than writes acknowledged before it began.
+   */
+  readonly random: () => number;
 }
 
 /**
@@ -28,13 +34,15 @@ export interface ReadCoordinatorOptions {
 export class ReadCoordinator {
   readonly #options: ReadCoordinatorOptions;
   readonly #queue = new TurnBatch<QueuedRead>((queued) => this.#flush(queued));
-  #context = 0;
+  /** The last context used. */
+  #context: number;
   readonly #batches = new Map<number, QueuedRead[]>();
   /** Confirmed reads waiting for the state machine to reach their index, in index order. */
   readonly #awaitingApply: { index: number; reads: QueuedRead[] }[] = [];
 
   constructor(options: ReadCoordinatorOptions) {
     this.#options = options;
+    this.#context = firstReadContext(options.random);
   }
 
   /** Reads queued or waiting, for the node's admission limit. */
@@ -70,7 +78,8 @@ export class ReadCoordinator {
   #flush(queued: readonly QueuedRead[]): void {
     const batch = queued.filter((read) => !read.request.settled);
     if (batch.length === 0) return;
-    const context = ++this.#context;
+    const context = this.#context >= Number.MAX_SAFE_INTEGER ? 1 : this.#context + 1;
+    this.#context = context;
     const refusal = this.#options.requestReadIndex(context);
     if (refusal !== null) {
       for (const read of batch) read.request.reject(refusal);
@@ -141,4 +150,12 @@ export class ReadCoordinator {
     this.#batches.clear();
     return reads;
   }
+}
+
+/**
+ * Contexts of one incarnation start at a random point of a 2^52 range, so two incarnations share a
+ * context only if their ranges overlap: about one chance in 2^52 per read batch.
+ */
+function firstReadContext(random: () => number): number {
+  return Math.floor(random() * 2 ** 52);
 }
