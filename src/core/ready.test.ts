@@ -68,7 +68,8 @@ describe('Ready: state is durable before the messages that depend on it', () => 
     drain(leader);
     leader.propose([encoder.encode('x')]);
     const ready = leader.ready();
-    expect(ready.hardState).toBeNull();
+    // Term and vote are unchanged: the hard state only carries the commit index along.
+    expect(ready.hardState).toMatchObject({ term: 1, vote: '1' });
     expect(ready.entries.map((entry) => entry.index)).toEqual([2]);
     expect(ofType(ready.messages, 'append-entries')).toHaveLength(2);
   });
