@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { RaftError } from './errors.js';
 import type { RaftMessage } from './messages.js';
+import type { Entry } from './types.js';
 import {
   appendAccepted,
   appendEntries,
@@ -33,6 +34,22 @@ function expectDropped(core: RaftCore, message: RaftMessage, reason: RegExp): vo
   expect({ ...core.status(), progress: [] }).toEqual({ ...before.status, progress: [] });
 }
 
+/** An append from server 2 in term 2 after entry 2/1, unless `fields` say otherwise. */
+function appendAfterTwo(
+  entries: readonly Entry[],
+  fields: { term?: number; prevLogTerm?: number } = {},
+): RaftMessage {
+  return appendEntries({
+    from: '2',
+    to: '1',
+    term: 2,
+    prevLogIndex: 2,
+    prevLogTerm: 1,
+    entries,
+    ...fields,
+  });
+}
+
 /** A follower in term 2 holding [1/1 2/1]. */
 function follower(tracer?: (event: CoreTraceEvent) => void): RaftCore {
   return makeCore({
@@ -46,62 +63,25 @@ function follower(tracer?: (event: CoreTraceEvent) => void): RaftCore {
 describe('append-entries that would break the log', () => {
   it('with a gap after prevLogIndex is dropped; the node keeps accepting good appends', () => {
     const core = follower();
-    const gapped = appendEntries({
-      from: '2',
-      to: '1',
-      term: 2,
-      prevLogIndex: 2,
-      prevLogTerm: 1,
-      entries: [command(3, 2), command(5, 2)],
-    });
+    const gapped = appendAfterTwo([command(3, 2), command(5, 2)]);
     expectDropped(core, gapped, /expected 4, got 5/);
 
-    core.step(
-      appendEntries({
-        from: '2',
-        to: '1',
-        term: 2,
-        prevLogIndex: 2,
-        prevLogTerm: 1,
-        entries: [command(3, 2)],
-      }),
-    );
+    core.step(appendAfterTwo([command(3, 2)]));
     drain(core);
     expect(termsOf(core)).toEqual([1, 1, 2]);
   });
 
   it('with an entry term above the message term is dropped', () => {
     const core = follower();
-    const message = appendEntries({
-      from: '2',
-      to: '1',
-      term: 2,
-      prevLogIndex: 2,
-      prevLogTerm: 1,
-      entries: [command(3, 7)],
-    });
+    const message = appendAfterTwo([command(3, 7)]);
     expectDropped(core, message, /term above the message term/);
   });
 
   it('with entry terms that decrease, or fall below prevLogTerm, is dropped', () => {
     const core = follower();
-    const decreasing = appendEntries({
-      from: '2',
-      to: '1',
-      term: 3,
-      prevLogIndex: 2,
-      prevLogTerm: 1,
-      entries: [command(3, 3), command(4, 2)],
-    });
+    const decreasing = appendAfterTwo([command(3, 3), command(4, 2)], { term: 3 });
     expectDropped(core, decreasing, /lower term/);
-    const belowPrevious = appendEntries({
-      from: '2',
-      to: '1',
-      term: 3,
-      prevLogIndex: 2,
-      prevLogTerm: 2,
-      entries: [command(3, 1)],
-    });
+    const belowPrevious = appendAfterTwo([command(3, 1)], { term: 3, prevLogTerm: 2 });
     expectDropped(core, belowPrevious, /lower term/);
   });
 
@@ -133,18 +113,7 @@ describe('append-entries that would break the log', () => {
       [notBytes, /not bytes/],
       [unknownKind, /unknown entry kind/],
     ] as const) {
-      expectDropped(
-        core,
-        appendEntries({
-          from: '2',
-          to: '1',
-          term: 2,
-          prevLogIndex: 2,
-          prevLogTerm: 1,
-          entries: [entry],
-        }),
-        reason,
-      );
+      expectDropped(core, appendAfterTwo([entry]), reason);
     }
   });
 });

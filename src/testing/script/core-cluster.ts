@@ -312,7 +312,7 @@ export class CoreCluster {
     for (const message of ready.messages) this.log(`${id}: send ${formatMessage(message)}`);
     if (ready.hardState !== null) {
       this.log(
-        `${id}: persist term=${ready.hardState.term} vote=${ready.hardState.vote ?? 'none'}`,
+        `${id}: persist term=${ready.hardState.term} vote=${ready.hardState.vote ?? 'none'} commit=${ready.hardState.commit}`,
       );
     }
     if (ready.entries.length > 0) {
