@@ -34,7 +34,12 @@ export interface RaftNodeOptions<Result = unknown, Query = unknown, Answer = unk
   readonly core?: Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'>;
   /** Defaults to the real clock; tests and the simulator pass a simulated one. */
   readonly clock?: Clock;
-  /** Randomness for election jitter; defaults to `Math.random`. */
+  /**
+   * Randomness for election jitter, and for where forwarded-request ids and read contexts start,
+   * which keeps them apart from those of this server's earlier processes. Defaults to
+   * `Math.random`. A seeded source (for reproducible tests) must be seeded differently for every
+   * start of the same server, or a reply delayed across a restart could be taken for a new one.
+   */
   readonly random?: () => number;
   /**
    * On a follower, send proposals to the leader and return its result, instead of rejecting with

@@ -44,6 +44,7 @@ export class TestCluster {
   readonly machines = new Map<NodeId, CounterMachine>();
   readonly #extra: (id: NodeId) => ExtraOptions;
   readonly #seed: number;
+  #starts = 0;
 
   constructor(options: {
     size: number;
@@ -68,6 +69,7 @@ export class TestCluster {
     id: NodeId,
     machine = new CounterMachine(),
   ): Promise<RaftNode<number, 'total', number>> {
+    this.#starts++;
     const node = new RaftNode<number, 'total', number>({
       id,
       storage: this.storages.get(id)!,
@@ -76,7 +78,8 @@ export class TestCluster {
       initialConfiguration: this.ids,
       clock: this.clock,
       tickMs: 10,
-      random: seededRandom(this.#seed * 1000 + this.ids.indexOf(id)),
+      // Each start of a node is a new process: a fresh random sequence, as the option requires.
+      random: seededRandom(this.#seed * 1_000_000 + this.ids.indexOf(id) * 1000 + this.#starts),
       ...this.#extra(id),
     });
     this.nodes.set(id, node);
