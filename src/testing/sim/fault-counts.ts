@@ -9,7 +9,9 @@ export type FaultKind =
   | 'restart'
   | 'failed-fsync'
   | 'slow-disk'
-  | 'network-faults';
+  | 'network-faults'
+  | 'leader-isolation'
+  | 'clock-drift';
 
 /** Counts injected faults by kind. */
 export class FaultCounts {

@@ -149,6 +149,15 @@ export class FaultInjector {
         this.#later(this.#duration(), () => cluster.setDiskLatency(victim, null));
         return;
       }
+      case 'isolateLeader': {
+        // The clients' leader hint still names it: they keep reading and writing there.
+        const leader = cluster.leader();
+        if (leader === null) return;
+        cluster.isolate(leader.id);
+        cluster.faults.add('leader-isolation');
+        this.#later(this.#duration(), () => cluster.healPartitions());
+        return;
+      }
       case 'networkChange':
         cluster.setNetworkFaults(drawNetworkFaults(this.#random));
         cluster.faults.add('network-faults');

@@ -13,6 +13,8 @@ export interface FaultWeights {
   readonly failedFsync: number;
   readonly slowDisk: number;
   readonly networkChange: number;
+  /** Cutting the leader off while its clients keep talking to it (reads included). */
+  readonly isolateLeader: number;
 }
 
 /** The fault mix and shape of one randomized run, all drawn from its seed. */
@@ -38,8 +40,16 @@ export interface FaultPlan {
    * reports `appliedIndex`), instead of rebuilding it from the log after every restart.
    */
   readonly durableStateMachine: boolean;
-  /** How clients read: through the log, or with `read` at linearizable or lease consistency. */
+  /**
+   * How clients read: through the log, with `read` at linearizable or lease consistency, or a mix
+   * of those and stale reads.
+   */
   readonly readPath: ReadPath;
+  /**
+   * How far each node's clock may run from simulated time, as a fraction (0.03: between 3% slow
+   * and 3% fast); each node draws its own rate. Kept within the lease's drift bound.
+   */
+  readonly clockDriftMax: number;
   /** Concurrent clients of the workload. */
   readonly clients: number;
   /** Longest pause of a client between two operations. */
@@ -60,6 +70,12 @@ export const faultPlanLimits = Object.freeze({
   clientsMin: 2,
   clientsMax: 4,
   thinkMsMax: 40,
+  /**
+   * Clock drift drawn at most. With the simulator's 10-tick election timeout and the lease's
+   * default bound of one tick, two clocks may disagree by 10% over a timeout: 4% each way stays
+   * inside it.
+   */
+  clockDriftMax: 0.04,
 });
 
 /** Picks one of `choices` with the given random source. */
@@ -114,6 +130,7 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     failedFsync: weight() / 3,
     slowDisk: weight() / 2,
     networkChange: weight() / 2,
+    isolateLeader: 0,
   };
   return {
     nodes: random() < 0.7 ? 3 : 5,
@@ -123,7 +140,6 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     faultIntervalMs: Math.round(
       between(random, limits.faultIntervalMsMin, limits.faultIntervalMsMax),
     ),
-    weights,
     diskSyncDelayMsMax: between(random, 1, limits.diskSyncDelayMsMax),
     tornTails: random() < 0.5,
     inFlightSurvivesCrash: random() < 0.5,
@@ -132,5 +148,23 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     // Drawn last, so that adding them kept every earlier field of a seed's plan as it was.
     readPath: pick(random, ['log', 'linearizable', 'lease'] as const),
     durableStateMachine: random() < 0.5,
+    ...drawLaterFields(random, weights),
+  };
+}
+
+/**
+ * The fields added after the first plans: drawn after every earlier one, so that the earlier
+ * fields of a seed's plan stay as they were. A quarter of the runs read in every mode at once.
+ */
+function drawLaterFields(
+  random: RandomSource,
+  weights: FaultWeights,
+): Pick<FaultPlan, 'weights' | 'clockDriftMax'> & { readPath?: ReadPath } {
+  const isolateLeader = random() < 0.5 ? random() : 0;
+  const clockDriftMax = random() < 0.5 ? between(random, 0, faultPlanLimits.clockDriftMax) : 0;
+  return {
+    weights: { ...weights, isolateLeader },
+    clockDriftMax,
+    ...(random() < 0.25 ? { readPath: 'mixed' as const } : {}),
   };
 }

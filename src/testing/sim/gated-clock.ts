@@ -7,18 +7,34 @@ export const gatedClockTimersMax = 1_000_000;
  * One process incarnation's view of the simulator's clock. When the process crashes, {@link close}
  * cancels every timer it still has, so a dead node never wakes up again, and later requests are
  * ignored. Each timer carries a label (`tick`, `disk`, …) so a step can say what it ran.
+ *
+ * A `rate` other than 1 makes the node's clock drift: it reads `rate` ms per simulated ms, and a
+ * timer it sets for `d` ms fires after `d / rate` simulated ms (a fast clock fires early). Timers
+ * the simulator sets on the process's behalf ({@link scheduleLabelled}) run on simulated time.
  */
 export class GatedClock implements Clock {
   readonly #inner: Clock;
   readonly #label: string;
   readonly #onFire: (label: string) => void;
+  readonly #rate: number;
   readonly #live = new Set<TimerHandle>();
   #closed = false;
 
-  constructor(options: { inner: Clock; label: string; onFire: (label: string) => void }) {
+  constructor(options: {
+    inner: Clock;
+    label: string;
+    onFire: (label: string) => void;
+    /** How fast this clock runs against the simulator's; default 1. */
+    rate?: number;
+  }) {
+    const rate = options.rate ?? 1;
+    if (!Number.isFinite(rate) || rate <= 0) {
+      throw new RangeError(`clock rate must be a positive number, got ${rate}`);
+    }
     this.#inner = options.inner;
     this.#label = options.label;
     this.#onFire = options.onFire;
+    this.#rate = rate;
   }
 
   /** Whether {@link close} was called. */
@@ -27,11 +43,11 @@ export class GatedClock implements Clock {
   }
 
   now(): number {
-    return this.#inner.now();
+    return this.#inner.now() * this.#rate;
   }
 
   schedule(delayMs: number, callback: () => void): TimerHandle {
-    return this.scheduleLabelled(this.#label, delayMs, callback);
+    return this.scheduleLabelled(this.#label, delayMs / this.#rate, callback);
   }
 
   /** Schedules with its own label, for timers the simulator sets on the process's behalf. */

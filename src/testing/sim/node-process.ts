@@ -48,15 +48,19 @@ export interface NodeSlot<Result, Query, Answer> {
   readonly endpoint: NodeEndpoint;
   incarnations: number;
   current: Incarnation<Result, Query, Answer> | null;
+  /** How fast the machine's clock runs against simulated time: it outlives processes. */
+  readonly clockRate: number;
 }
 
 /** A fresh slot for `id`: an empty disk that syncs only when told, and a network endpoint. */
 export function createSlot<Result, Query, Answer>(
   id: NodeId,
   endpoint: NodeEndpoint,
-  disk: Partial<DiskLatency> | undefined,
+  options: Pick<SimClusterOptions<Result, Query, Answer>, 'disk' | 'clockRate'>,
 ): NodeSlot<Result, Query, Answer> {
+  const disk = options.disk;
   return {
+    clockRate: options.clockRate?.(id) ?? 1,
     id,
     disk: new MemoryStorage({ manualSync: true }),
     diskLatency: { ...fastDisk, ...disk },
@@ -100,6 +104,7 @@ export function createIncarnation<Result, Query, Answer>(
     inner: host.clock,
     label: `${nodeId} timer`,
     onFire: (label) => host.timerFired(nodeId, label),
+    rate: slot.clockRate,
   });
   const transport = new GatedTransport(slot.endpoint, (message) => host.received(nodeId, message));
   const storage = new SimStorage({

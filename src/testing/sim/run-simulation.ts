@@ -30,6 +30,11 @@ export interface SimRunOptions {
   readonly stepsMax?: number;
   /** Virtual time the liveness phase may take to converge. Default 10,000 ms. */
   readonly livenessTimeMsMax?: number;
+  /**
+   * Real time the run may take before it stops and reports a liveness failure (a run that is
+   * stuck or pathologically slow). Default 60,000 ms.
+   */
+  readonly wallTimeMsMax?: number;
   /** Real time the linearizability check may take before it answers `unknown`. Default 5,000. */
   readonly linearizabilityBudgetMs?: number;
   /** Trace rows printed for a failed run. Default 200. */
@@ -50,6 +55,7 @@ export interface SimRunOptions {
 export const simRunDefaults = Object.freeze({
   stepsMax: 200_000,
   livenessTimeMsMax: 10_000,
+  wallTimeMsMax: 60_000,
   linearizabilityBudgetMs: 5000,
   traceRows: 200,
   traceRowsKept: 2000,
@@ -90,9 +96,11 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     rowsMax:
       options.fullTrace === true ? simRunDefaults.fullTraceRowsMax : simRunDefaults.traceRowsKept,
   });
+  const clockRates = drawClockRates(seed, plan);
   const cluster = new SimCluster<KeyValueOutput, string, string>({
     seed,
     nodes: plan.nodes,
+    clockRate: (nodeId) => clockRates(nodeId),
     settings: plan.settings,
     network: plan.network,
     inFlightSurvivesCrash: plan.inFlightSurvivesCrash,
@@ -104,7 +112,24 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
   });
   const untyped = cluster as unknown as SimCluster;
   const stepsMax = options.stepsMax ?? simRunDefaults.stepsMax;
-  const violated = (): boolean => cluster.checkers.violations.length > 0;
+  const wallTimeMsMax = options.wallTimeMsMax ?? simRunDefaults.wallTimeMsMax;
+  const wallDeadline = performance.now() + wallTimeMsMax;
+  // Out of real time counts as a violation, so every wait below ends at once and reports it.
+  const violated = (): boolean => {
+    if (cluster.checkers.violations.length > 0) return true;
+    if (performance.now() <= wallDeadline) return false;
+    // Reported once: the violation stops every later wait.
+    cluster.checkers.log.report(
+      'liveness',
+      `the run took more than ${wallTimeMsMax} ms of real time (at ${cluster.steps} steps)`,
+    );
+    return true;
+  };
+  for (const id of cluster.ids) {
+    const rate = clockRates(id);
+    if (rate !== 1) cluster.faults.add('clock-drift');
+    if (rate !== 1) cluster.traceNote(id, `clock runs at ${rate.toFixed(4)}x`);
+  }
   const workload = new KeyValueWorkload(untyped, {
     clients: plan.clients,
     thinkMsMax: plan.thinkMsMax,
@@ -125,12 +150,18 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
       .catch((error: unknown) => reportHarness(cluster, 'safety phase', error));
     injector.stop();
     workload.stop();
-    if (!violated()) await runLivenessPhase(cluster, options, stepsMax);
+    if (!violated()) await runLivenessPhase(cluster, options, stepsMax, violated);
   } catch (error) {
     reportHarness(cluster, 'run', error);
   }
   if (!violated()) {
     cluster.checkers.acknowledgedWrites.checkFinal(cluster.checkers.committedCommands());
+    for (const read of workload.staleReadsNotWritten()) {
+      cluster.checkers.log.report(
+        'state-machine-safety',
+        `stale read ${read.description} returned ${JSON.stringify(read.value)}, which no client wrote`,
+      );
+    }
   }
   const history = workload.recorder.operations();
   const linearizability = checkLinearizability(history, keyValueModel, {
@@ -154,6 +185,18 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     linearizabilityMessage: linearizability.message,
     traceRows: tracer,
     failed: cluster.checkers.violations.length > 0,
+  };
+}
+
+/**
+ * Each node's clock rate, drawn from the seed within the plan's drift: `1 ± clockDriftMax`. Drawn
+ * from its own stream, so plans without drift replay as before.
+ */
+function drawClockRates(seed: number, plan: FaultPlan): (nodeId: NodeId) => number {
+  return (nodeId) => {
+    if (plan.clockDriftMax === 0) return 1;
+    const random = derivedRandom(seed, `clock:${nodeId}`);
+    return 1 + (2 * random() - 1) * plan.clockDriftMax;
   };
 }
 
@@ -188,6 +231,7 @@ async function runLivenessPhase(
   cluster: SimCluster<KeyValueOutput, string, string>,
   options: SimRunOptions,
   stepsMax: number,
+  violated: () => boolean,
 ): Promise<void> {
   cluster.heal();
   for (const id of cluster.ids) if (!cluster.hasLiveProcess(id)) cluster.restart(id);
@@ -201,7 +245,6 @@ async function runLivenessPhase(
   const deadline =
     cluster.clock.now() + (options.livenessTimeMsMax ?? simRunDefaults.livenessTimeMsMax);
   const remaining = () => ({ timeMsMax: Math.max(0, deadline - cluster.clock.now()), stepsMax });
-  const violated = (): boolean => cluster.checkers.violations.length > 0;
   const leaderFollowed = (): boolean => {
     const leader = cluster.leader();
     return (

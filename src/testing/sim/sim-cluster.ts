@@ -133,7 +133,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     });
     this.network.setInterceptor((message) => this.#intercept(message));
     for (const id of this.ids) {
-      this.#slots.set(id, createSlot(id, new NodeEndpoint(this.network.transport()), options.disk));
+      this.#slots.set(id, createSlot(id, new NodeEndpoint(this.network.transport()), options));
     }
   }
 

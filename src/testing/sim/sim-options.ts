@@ -47,6 +47,11 @@ export interface SimClusterOptions<Result = unknown, Query = unknown, Answer = u
    * that restarts there (datagrams, queues). Default false: a crash loses them (connections).
    */
   readonly inFlightSurvivesCrash?: boolean;
+  /**
+   * How fast each node's clock runs against simulated time (1 = exact, 1.02 = 2% fast), for clock
+   * drift. Called once per node; every process of the node uses its rate. Default: all exact.
+   */
+  readonly clockRate?: (nodeId: NodeId) => number;
   /** Deadline of a client request in virtual milliseconds. Default 1,000. */
   readonly requestTimeoutMs?: number;
   /**

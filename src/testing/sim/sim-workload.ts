@@ -19,7 +19,8 @@ export interface KeyValueWorkloadOptions {
   readonly readRate?: number;
   /**
    * How `get` is served: `log` proposes it as a command; `linearizable` and `lease` use
-   * `RaftNode.read` with that consistency (both must be linearizable). Default `log`.
+   * `RaftNode.read` with that consistency (both must be linearizable); `mixed` draws one of those
+   * or a `stale` read for every `get`. Default `log`.
    */
   readonly readPath?: ReadPath;
   /** Operations recorded at most; the workload stops issuing beyond it. Default 10,000. */
@@ -28,7 +29,23 @@ export interface KeyValueWorkloadOptions {
 }
 
 /** How the workload's reads reach the state machine. */
-export type ReadPath = 'log' | 'linearizable' | 'lease';
+export type ReadPath = 'log' | 'linearizable' | 'lease' | 'mixed';
+
+/** How one `get` is served. */
+type ReadMode = 'log' | 'linearizable' | 'lease' | 'stale';
+
+/** The modes a `mixed` read path draws from, evenly. */
+const mixedReadModes: readonly ReadMode[] = ['log', 'linearizable', 'lease', 'stale'];
+
+/** Stale reads kept for the final check at most; later ones are not recorded. */
+export const staleReadsMax = 10_000;
+
+/** A stale read's answer, judged after the run: it may lag, but only behind real writes. */
+export interface StaleRead {
+  readonly key: string;
+  readonly value: string;
+  readonly description: string;
+}
 
 /** Defaults of {@link KeyValueWorkloadOptions}. */
 export const keyValueWorkloadDefaults: {
@@ -65,6 +82,9 @@ export class KeyValueWorkload {
   readonly #options: KeyValueWorkloadOptions;
   readonly #clients: ClientState[];
   readonly #keys: readonly string[];
+  /** Every value a client tried to write, by key: what a stale read may be built from. */
+  readonly #written = new Map<string, Set<string>>();
+  readonly #staleReads: StaleRead[] = [];
   #running = false;
 
   constructor(cluster: SimCluster<unknown, unknown, unknown>, options: KeyValueWorkloadOptions) {
@@ -102,6 +122,24 @@ export class KeyValueWorkload {
     return this.recorder.size;
   }
 
+  /**
+   * Stale reads are not linearizable and stay out of the history; they must still return only
+   * data some client wrote to that key (a stale state, never an invented one). Returns the reads
+   * that break this.
+   */
+  staleReadsNotWritten(): StaleRead[] {
+    return this.#staleReads.filter((read) => {
+      const written = this.#written.get(read.key) ?? new Set<string>();
+      const parts = read.value.split(' ').filter((part) => part !== '');
+      return parts.some((part) => !written.has(`${part} `));
+    });
+  }
+
+  /** Stale reads answered so far. */
+  get staleReads(): number {
+    return this.#staleReads.length;
+  }
+
   /** Starts every client. */
   start(): void {
     this.#running = true;
@@ -137,7 +175,19 @@ export class KeyValueWorkload {
     }
     client.sequence++;
     const value = `${client.id}.${client.sequence} `;
+    let written = this.#written.get(key);
+    if (written === undefined) {
+      written = new Set();
+      this.#written.set(key, written);
+    }
+    written.add(value);
     return { kind: random() < 0.5 ? 'put' : 'append', key, value };
+  }
+
+  #readMode(): ReadMode {
+    const readPath = this.#options.readPath ?? keyValueWorkloadDefaults.readPath;
+    if (readPath !== 'mixed') return readPath;
+    return mixedReadModes[Math.floor(this.#options.random() * mixedReadModes.length)] ?? 'log';
   }
 
   #issue(client: ClientState): void {
@@ -165,15 +215,22 @@ export class KeyValueWorkload {
       return true;
     };
     const node = this.#cluster.node(nodeId);
-    const readPath = this.#options.readPath ?? keyValueWorkloadDefaults.readPath;
+    const mode = input.kind === 'get' ? this.#readMode() : 'log';
     const answer =
-      input.kind === 'get' && readPath !== 'log'
-        ? node.read(input.key, { consistency: readPath })
-        : node.propose(command);
+      mode === 'log' ? node.propose(command) : node.read(input.key, { consistency: mode });
     answer.then(
       (result) => {
         if (!settled()) return;
-        handle.ok(input.kind === 'get' ? (result as KeyValueOutput) : null);
+        if (mode === 'stale' && input.kind === 'get') {
+          // Not judged linearizable: out of the history, kept for the written-data check.
+          handle.fail();
+          if (this.#staleReads.length < staleReadsMax) {
+            const value = typeof result === 'string' ? result : JSON.stringify(result);
+            this.#staleReads.push({ key: input.key, value, description });
+          }
+        } else {
+          handle.ok(input.kind === 'get' ? (result as KeyValueOutput) : null);
+        }
         if (input.kind !== 'get') {
           this.#cluster.checkers.acknowledgedWrites.acknowledge(commandKey(command), description);
         }
