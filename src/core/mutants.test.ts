@@ -73,7 +73,7 @@ const mutants: readonly Mutant[] = [
   {
     name: 'serves ReadIndex without a heartbeat quorum',
     file: 'read-index.ts',
-    find: "if (jointVote(state.voterSets, (id) => acknowledged.has(id) || undefined) === 'won') {",
+    find: "if (jointVote(state.voterSets, (id) => id === state.id || undefined) === 'won') {",
     replace: 'if (true) {',
   },
   {
