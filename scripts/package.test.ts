@@ -16,7 +16,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   exports: Record<string, unknown>;
 };
 /** Packing builds the whole tree; installing may fetch what the local cache lacks. */
-const setupMs = 240_000;
+const setupMs = 480_000;
 /** A full type check or a cluster start on a loaded machine. */
 const slowMs = 240_000;
 

@@ -31,7 +31,7 @@ function serverCommand(): { readonly prefix: readonly string[]; readonly cwd: st
 const failureLinesMax = 20;
 
 /** How long one server may take to start (tsx compiles on first run) before start fails. */
-export const serverStartMsMax = 30_000;
+export const serverStartMsMax = 60_000;
 /** How long a server may take to stop after SIGTERM before it is killed. */
 export const serverStopMsMax = 5000;
 
