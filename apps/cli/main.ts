@@ -236,6 +236,8 @@ interface StatusDocument {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly lastIndex: number;
+  /** The log's compaction marker: entries up to it live only in the snapshot. */
+  readonly snapshotIndex: number;
   readonly keys: number;
   readonly progress: readonly { id: string; lag: number; recentActive: boolean }[];
 }
@@ -280,7 +282,7 @@ async function status(target: ClusterTarget, json: boolean): Promise<void> {
   }
   const rows = documents.map(({ member, status: document }) =>
     document === null
-      ? [member.id, member.client, 'down', '', '', '', '', '', '']
+      ? [member.id, member.client, 'down', '', '', '', '', '', '', '', '']
       : [
           member.id,
           member.client,
@@ -290,12 +292,27 @@ async function status(target: ClusterTarget, json: boolean): Promise<void> {
           String(document.commitIndex),
           String(document.appliedIndex),
           document.role === 'leader' ? '0' : String(lagOf.get(member.id) ?? '?'),
+          String(document.snapshotIndex),
+          // Entries held in the log: what a restart replays after the snapshot.
+          String(document.lastIndex - document.snapshotIndex),
           String(document.keys),
         ],
   );
   print(
     formatTable(
-      ['ID', 'CLIENT', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAG', 'KEYS'],
+      [
+        'ID',
+        'CLIENT',
+        'ROLE',
+        'TERM',
+        'LEADER',
+        'COMMIT',
+        'APPLIED',
+        'LAG',
+        'SNAPSHOT',
+        'LOG',
+        'KEYS',
+      ],
       rows,
     ),
   );
