@@ -60,6 +60,16 @@ export default tseslint.config(
   { files: ['src/core/**/*.ts'], ignores: ['src/core/**/*.test.ts'], rules: coreBans },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
   {
+    // Plain Node scripts run by npm scripts, outside the TypeScript project.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false },
+      sourceType: 'module',
+      globals: { console: 'readonly', process: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     // The dashboard page: plain browser modules, shipped without a build step.
     files: ['apps/dashboard/public/**/*.js'],
     ...tseslint.configs.disableTypeChecked,

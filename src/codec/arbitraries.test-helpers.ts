@@ -6,7 +6,7 @@ import type {
   HardState,
   NodeId,
   SnapshotMeta,
-} from '../core/types.js';
+} from '../core/index.js';
 import type { Message } from '../transport/transport.js';
 
 /** Non-negative safe integers, biased towards the edges where encodings break. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RaftError } from '../core/errors.js';
+import { RaftError } from '../core/index.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import { safeUnsigned } from './arbitraries.test-helpers.js';
 

@@ -1,4 +1,4 @@
-import { RaftError } from '../core/errors.js';
+import { RaftError } from '../core/index.js';
 
 /** The bytes a writer starts with; it doubles as needed. */
 export const writerInitialBytes = 256;

@@ -1,9 +1,9 @@
-import { RaftError } from '../core/errors.js';
-import type { Entry } from '../core/types.js';
+import { RaftError } from '../core/index.js';
+import type { Entry } from '../core/index.js';
 import type { Message } from '../transport/transport.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { decodeMessage, encodeFrame, encodeMessage } from './message-codec.js';
-import { seededRandom } from '../core/random.js';
+import { seededRandom } from '../core/index.js';
 
 // The core's seeded generator, re-exported so the fuzz tests and the fuzz script share one.
 export { seededRandom };

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RaftError } from '../core/errors.js';
-import { configurationOf } from '../core/types.js';
+import { RaftError } from '../core/index.js';
+import { configurationOf } from '../core/index.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import {
   clusterSettings,

@@ -1,4 +1,4 @@
-import { RaftError } from '../core/errors.js';
+import { RaftError } from '../core/index.js';
 import type {
   ClusterSettings,
   Configuration,
@@ -7,7 +7,7 @@ import type {
   HardState,
   NodeId,
   SnapshotMeta,
-} from '../core/types.js';
+} from '../core/index.js';
 import type { BinaryReader, BinaryWriter } from './binary.js';
 
 /**

@@ -1,4 +1,4 @@
-import { RaftError } from '../core/errors.js';
+import { RaftError } from '../core/index.js';
 import { defaultMessageCodecLimits, frameHeaderBytes } from './message-codec.js';
 
 // The u32 little-endian length prefix, read by hand: a DataView per frame costs more.

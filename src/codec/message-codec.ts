@@ -1,4 +1,4 @@
-import { RaftError } from '../core/errors.js';
+import { RaftError } from '../core/index.js';
 import type {
   AppendEntries,
   AppendEntriesResponse,
@@ -11,8 +11,8 @@ import type {
   RequestVote,
   RequestVoteResponse,
   TimeoutNow,
-} from '../core/messages.js';
-import type { Entry } from '../core/types.js';
+} from '../core/index.js';
+import type { Entry } from '../core/index.js';
 import type { ForwardProposal, ForwardResult, Message } from '../transport/transport.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import {

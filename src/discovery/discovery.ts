@@ -1,5 +1,5 @@
-import { RaftError } from '../core/errors.js';
-import type { NodeId } from '../core/types.js';
+import { RaftError } from '../core/index.js';
+import type { NodeId } from '../core/index.js';
 
 /** Where a server listens. `host` is a name or an IP address (IPv6 without brackets). */
 export interface PeerAddress {

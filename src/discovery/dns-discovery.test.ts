@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftError } from '../core/errors.js';
-import type { NodeId } from '../core/types.js';
+import { RaftError } from '../core/index.js';
+import type { NodeId } from '../core/index.js';
 import { SimulatedClock } from '../node/simulated-clock.js';
 import type { PeerAddress } from './discovery.js';
 import { DnsDiscovery, type DnsDiscoveryOptions } from './dns-discovery.js';

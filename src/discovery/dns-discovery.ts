@@ -1,8 +1,8 @@
 import type { SrvRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { RaftError } from '../core/errors.js';
-import type { NodeId } from '../core/types.js';
+import { RaftError } from '../core/index.js';
+import type { NodeId } from '../core/index.js';
 import { realClock, type Clock, type TimerHandle } from '../node/clock.js';
 import { samePeers, type Discovery, type PeerAddress, type PeersListener } from './discovery.js';
 

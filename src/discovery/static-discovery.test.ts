@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RaftError } from '../core/errors.js';
+import { RaftError } from '../core/index.js';
 import { formatAddress, parseAddress, samePeers } from './discovery.js';
 import { StaticDiscovery } from './static-discovery.js';
 

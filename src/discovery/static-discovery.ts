@@ -1,4 +1,4 @@
-import type { NodeId } from '../core/types.js';
+import type { NodeId } from '../core/index.js';
 import { parseAddress, type Discovery, type PeerAddress, type PeersListener } from './discovery.js';
 
 /**

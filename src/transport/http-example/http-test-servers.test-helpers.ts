@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { NodeId } from '../../core/types.js';
+import type { NodeId } from '../../core/index.js';
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
 import { HttpTransport, type HttpTransportOptions } from './http-transport.js';
 

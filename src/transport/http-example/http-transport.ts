@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
 import { decodeMessage, encodeFrame } from '../../codec/message-codec.js';
-import type { NodeId } from '../../core/types.js';
+import type { NodeId } from '../../core/index.js';
 import type { Discovery } from '../../discovery/discovery.js';
 import type { Message, MessageHandler, Transport } from '../transport.js';
 

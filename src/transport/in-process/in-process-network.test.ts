@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RaftError } from '../../core/errors.js';
-import type { Heartbeat } from '../../core/messages.js';
+import { RaftError } from '../../core/index.js';
+import type { Heartbeat } from '../../core/index.js';
 import { SimulatedClock } from '../../node/simulated-clock.js';
 import type { Message } from '../transport.js';
 import {

@@ -1,5 +1,5 @@
-import { RaftError } from '../../core/errors.js';
-import type { NodeId } from '../../core/types.js';
+import { RaftError } from '../../core/index.js';
+import type { NodeId } from '../../core/index.js';
 import { realClock, type Clock, type TimerHandle } from '../../node/clock.js';
 import type { Message, MessageHandler, Transport } from '../transport.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RaftError } from '../../core/errors.js';
+import { RaftError } from '../../core/index.js';
 import {
   computeProof,
   decodeHandshake,

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BinaryReader, BinaryWriter } from '../../codec/binary.js';
 import { frameHeaderBytes } from '../../codec/message-codec.js';
-import { RaftError } from '../../core/errors.js';
-import type { NodeId } from '../../core/types.js';
+import { RaftError } from '../../core/index.js';
+import type { NodeId } from '../../core/index.js';
 
 /** Identifies a raftkit connection, so a stray client of another protocol is refused at once. */
 export const handshakeMagic = 'raftkit';

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
 import { decodeMessage } from '../../codec/message-codec.js';
-import type { NodeId } from '../../core/types.js';
+import type { NodeId } from '../../core/index.js';
 import type { TimerHandle } from '../../node/clock.js';
 import type { Message } from '../transport.js';
 import {

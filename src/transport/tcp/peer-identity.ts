@@ -1,5 +1,5 @@
 import type { PeerCertificate } from 'node:tls';
-import type { NodeId } from '../../core/types.js';
+import type { NodeId } from '../../core/index.js';
 
 /**
  * Whether a certificate names `id`: as its subject common name, or as a DNS or URI subject

@@ -1,4 +1,4 @@
-import { RaftError } from '../../core/errors.js';
+import { RaftError } from '../../core/index.js';
 import { realClock, type Clock } from '../../node/clock.js';
 import { silentLogger, type Logger } from '../../node/logger.js';
 import {

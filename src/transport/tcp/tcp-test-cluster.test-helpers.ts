@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Heartbeat } from '../../core/messages.js';
+import type { Heartbeat } from '../../core/index.js';
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
 import type { Message } from '../transport.js';
 import type { TcpTlsOptions, TcpTransportOptions } from './tcp-options.js';

@@ -2,8 +2,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
 import { encodeFrame } from '../../codec/message-codec.js';
-import type { Heartbeat } from '../../core/messages.js';
-import { defaultClusterSettings, emptyConfiguration } from '../../core/types.js';
+import type { Heartbeat } from '../../core/index.js';
+import { defaultClusterSettings, emptyConfiguration } from '../../core/index.js';
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
 import type { PeerAddress } from '../../discovery/discovery.js';
 import {

@@ -1,8 +1,8 @@
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { encodeFrame } from '../../codec/message-codec.js';
-import { RaftError } from '../../core/errors.js';
-import type { NodeId } from '../../core/types.js';
+import { RaftError } from '../../core/index.js';
+import type { NodeId } from '../../core/index.js';
 import type { PeerAddress } from '../../discovery/discovery.js';
 import type { Message, MessageHandler, Transport } from '../transport.js';
 import { InboundConnection, type InboundHost } from './inbound-connection.js';

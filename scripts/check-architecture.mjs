@@ -1,0 +1,153 @@
+// The house rules that ESLint's import rules cannot say without a plugin: the folder graph of src/
+// is a tree with the core at the bottom, nothing outside the core and the test kit reaches past
+// core/index.ts, the file graph has no cycles, and files stay short. Run by `npm run lint`.
+//
+// A plain script, not an ESLint plugin: it needs no dependency, reads each file once, and its
+// messages name the whole cycle or the forbidden edge. `knownDebts` lists what the tree still
+// breaks; an entry that no longer applies fails the check too, so the list only shrinks.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const source = join(root, 'src');
+
+/** Which top-level folders of src/ each folder may import; everything rests on the core. */
+const allowedFolders = {
+  core: [],
+  codec: ['core'],
+  discovery: ['core'],
+  storage: ['core', 'codec'],
+  transport: ['core', 'codec', 'discovery'],
+  node: ['core', 'codec', 'storage', 'transport'],
+  testing: ['core', 'codec', 'storage', 'transport', 'discovery', 'node'],
+};
+/** Folders that may import core modules other than core/index.ts. */
+const coreInternalsAllowed = new Set(['core', 'testing']);
+const linesWarn = 400;
+const linesMax = 700;
+const linesMaxByFolder = { node: 500 };
+
+/** Edges the tree still has, as "from -> to"; each one is work left, not a permission. */
+const knownDebts = new Set([
+  // Message types belong beside the codec and the transport alike, not in the transport.
+  'src/codec/message-codec.ts -> src/transport/transport.ts',
+  // The clock and the logger belong in a leaf module every adapter may take.
+  'src/discovery/dns-discovery.ts -> src/node/clock.ts',
+  'src/transport/in-process/in-process-network.ts -> src/node/clock.ts',
+  'src/transport/tcp/inbound-connection.ts -> src/node/clock.ts',
+  'src/transport/tcp/outbound-link.ts -> src/node/clock.ts',
+  'src/transport/tcp/tcp-options.ts -> src/node/clock.ts',
+  'src/transport/tcp/tcp-options.ts -> src/node/logger.ts',
+  // The read path, replication, snapshots and state know each other (read-index <-> replication
+  // <-> state); the shared parts belong in state.
+  'cycle in src/core',
+]);
+
+function sourceFiles(directory) {
+  const files = [];
+  for (const name of readdirSync(directory)) {
+    const path = join(directory, name);
+    if (statSync(path).isDirectory()) {
+      if (name !== 'testdata') files.push(...sourceFiles(path));
+    } else if (name.endsWith('.ts')) {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+const importPattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'/g;
+
+function importsOf(file, text) {
+  const targets = [];
+  for (const match of text.matchAll(importPattern)) {
+    const target = resolve(dirname(file), match[1]).replace(/\.js$/, '.ts');
+    targets.push(target);
+  }
+  return targets;
+}
+
+const folderOf = (file) => relative(source, file).split('/')[0];
+const name = (file) => relative(root, file);
+const isTest = (file) => /\.test(-helpers)?\.ts$/.test(file);
+
+const errors = [];
+const warnings = [];
+const usedDebts = new Set();
+const report = (edge, message) => {
+  if (knownDebts.has(edge)) usedDebts.add(edge);
+  else errors.push(message);
+};
+
+const files = sourceFiles(source);
+const graph = new Map();
+for (const file of files) {
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  const folder = folderOf(file);
+  const max = linesMaxByFolder[folder] ?? linesMax;
+  if (lines > max)
+    errors.push(`${name(file)} has ${lines} lines (at most ${max} in src/${folder})`);
+  else if (lines > linesWarn)
+    warnings.push(`${name(file)} has ${lines} lines (split past ${linesWarn})`);
+  const targets = importsOf(file, text).filter((target) => target.startsWith(source));
+  graph.set(file, isTest(file) ? [] : targets.filter((target) => !isTest(target)));
+  for (const target of targets) {
+    const targetFolder = folderOf(target);
+    const edge = `${name(file)} -> ${name(target)}`;
+    // Tests sit beside the code and may use the test kit and whatever they exercise.
+    const allowed = isTest(file) ? undefined : allowedFolders[folder];
+    if (allowed !== undefined && targetFolder !== folder && !allowed.includes(targetFolder)) {
+      report(edge, `${edge}: src/${folder} may not import src/${targetFolder}`);
+    }
+    const coreIndex = join(source, 'core', 'index.ts');
+    const internalsAllowed = coreInternalsAllowed.has(folder) || isTest(file);
+    if (targetFolder === 'core' && target !== coreIndex && !internalsAllowed) {
+      report(edge, `${edge}: outside the core and the test kit, import core/index.js only`);
+    }
+  }
+}
+
+// Tarjan's strongly connected components: every component with more than one file is a cycle.
+let counter = 0;
+const index = new Map();
+const low = new Map();
+const stack = [];
+const onStack = new Set();
+function visit(file) {
+  index.set(file, counter);
+  low.set(file, counter);
+  counter++;
+  stack.push(file);
+  onStack.add(file);
+  for (const target of graph.get(file) ?? []) {
+    if (!graph.has(target)) continue;
+    if (!index.has(target)) {
+      visit(target);
+      low.set(file, Math.min(low.get(file), low.get(target)));
+    } else if (onStack.has(target)) {
+      low.set(file, Math.min(low.get(file), index.get(target)));
+    }
+  }
+  if (low.get(file) !== index.get(file)) return;
+  const component = [];
+  let member;
+  do {
+    member = stack.pop();
+    onStack.delete(member);
+    component.push(member);
+  } while (member !== file);
+  if (component.length > 1) {
+    const cycle = component.map(name).sort().join(' <-> ');
+    const folders = [...new Set(component.map(folderOf))].join(' ');
+    report(`cycle in src/${folders}`, `import cycle: ${cycle}`);
+  }
+}
+for (const file of graph.keys()) if (!index.has(file)) visit(file);
+
+for (const debt of knownDebts) {
+  if (!usedDebts.has(debt)) errors.push(`known debt no longer applies, remove it: ${debt}`);
+}
+for (const warning of warnings) console.warn(`warning: ${warning}`);
+for (const error of errors) console.error(`error: ${error}`);
+if (errors.length > 0) process.exit(1);
