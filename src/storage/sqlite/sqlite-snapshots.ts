@@ -37,7 +37,7 @@ export class SqliteSnapshotStore {
     this.#prefix = prefix;
     database.exec(`
       CREATE TABLE IF NOT EXISTS ${prefix}snapshots (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id INTEGER PRIMARY KEY,
         snapshot_index INTEGER NOT NULL,
         published INTEGER NOT NULL,
         meta BLOB NOT NULL,

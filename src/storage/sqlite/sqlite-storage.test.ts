@@ -70,6 +70,8 @@ describe('SqliteStorage on the application database', () => {
       'consensus_applied',
       'consensus_broken',
       'consensus_entries',
+      'consensus_snapshot_data',
+      'consensus_snapshots',
       'consensus_state',
     ]);
   });
