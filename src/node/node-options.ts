@@ -1,5 +1,6 @@
 import {
   RaftError,
+  resolveCoreOptions,
   configurationOf,
   defaultClusterSettings,
   validateConfiguration,
@@ -32,6 +33,12 @@ export interface RaftNodeOptions<Result = unknown, Query = unknown, Answer = unk
   readonly tickMs?: number;
   /** Core tuning: election and heartbeat ticks and the replication limits. */
   readonly core?: Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'>;
+  /**
+   * How far any server's clock may run ahead of the leader's over one election timeout, in
+   * milliseconds. Lease reads stop this much earlier (see docs/runtime.md); converted to whole
+   * ticks, rounding up. Must leave a lease of at least one tick. Default: one tick.
+   */
+  readonly clockDriftBoundMs?: number;
   /** Defaults to the real clock; tests and the simulator pass a simulated one. */
   readonly clock?: Clock;
   /**
@@ -108,7 +115,12 @@ export const snapshotDefaults: SnapshotOptions = Object.freeze({
 export interface ResolvedNodeOptions<Result, Query, Answer> extends Required<
   Omit<
     RaftNodeOptions<Result, Query, Answer>,
-    'initialConfiguration' | 'initialSettings' | 'core' | 'addressOf' | 'snapshots'
+    | 'initialConfiguration'
+    | 'initialSettings'
+    | 'core'
+    | 'addressOf'
+    | 'clockDriftBoundMs'
+    | 'snapshots'
   >
 > {
   readonly snapshots: SnapshotOptions;
@@ -153,6 +165,7 @@ export function resolveNodeOptions<Result, Query, Answer>(
       );
     }
   }
+  const tickMs = positive('tickMs', options.tickMs ?? 100);
   return {
     id: options.id,
     storage: options.storage,
@@ -160,8 +173,8 @@ export function resolveNodeOptions<Result, Query, Answer>(
     stateMachine: options.stateMachine,
     initialConfiguration,
     initialSettings: { ...defaultClusterSettings, ...options.initialSettings },
-    tickMs: positive('tickMs', options.tickMs ?? 100),
-    core: options.core ?? {},
+    tickMs,
+    core: resolveCore(options, tickMs),
     clock: options.clock ?? realClock,
     random: options.random ?? Math.random,
     forwardProposals: options.forwardProposals ?? false,
@@ -199,5 +212,36 @@ function resolveSnapshotOptions(options: Partial<SnapshotOptions>): SnapshotOpti
       details: { option: 'snapshots.chunkBytes', value: resolved.chunkBytes },
     });
   }
+  return resolved;
+}
+
+/** The core options with the drift bound in ticks; checked now, so a bad value fails at once. */
+function resolveCore<Result, Query, Answer>(
+  options: RaftNodeOptions<Result, Query, Answer>,
+  tickMs: number,
+): Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'> {
+  const core = options.core ?? {};
+  const driftMs = options.clockDriftBoundMs;
+  if (driftMs === undefined) return core;
+  if (!Number.isFinite(driftMs) || driftMs < 0) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      `clockDriftBoundMs must be a non-negative number, got ${driftMs}`,
+      {
+        details: { option: 'clockDriftBoundMs' },
+      },
+    );
+  }
+  if (core.clockDriftBoundTicks !== undefined) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      'set clockDriftBoundMs or core.clockDriftBoundTicks, not both',
+      {
+        details: { option: 'clockDriftBoundMs' },
+      },
+    );
+  }
+  const resolved = { ...core, clockDriftBoundTicks: Math.ceil(driftMs / tickMs) };
+  resolveCoreOptions({ ...resolved, id: options.id });
   return resolved;
 }

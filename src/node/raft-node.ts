@@ -28,7 +28,7 @@ import { ProposalPipeline } from './proposal-pipeline.js';
 import { ReadCoordinator } from './read-coordinator.js';
 import { ReadyLoop } from './ready-loop.js';
 import { RequestGate, type NodeView } from './request-gate.js';
-import type { ProposeOptions, ReadOptions } from './request-options.js';
+import { findOptionsError, type ProposeOptions, type ReadOptions } from './request-options.js';
 import { restoreCore } from './restore-core.js';
 import { Snapshots } from './snapshots.js';
 import { settleOnLeader } from './leader-wait.js';
@@ -192,7 +192,7 @@ export class RaftNode<
    * reached the log but its fate could not be learned in time.
    */
   propose(command: Uint8Array, options: ProposeOptions = {}): Promise<Result> {
-    const refusal = this.#requireLeader();
+    const refusal = findOptionsError(options) ?? this.#requireLeader();
     if (refusal !== null) {
       if (refusal.code === 'NOT_LEADER' && this.#options.forwardProposals) {
         this.#counters.increment('proposalsForwarded');
@@ -263,7 +263,8 @@ export class RaftNode<
    * leadership cannot be confirmed, `TIMEOUT` or `ABORTED` as for proposals.
    */
   read(query: Query, options: ReadOptions = {}): Promise<Answer> {
-    const refusal = this.#gate.admit(this.#view) ?? this.#reads.unsupported;
+    const refusal =
+      findOptionsError(options) ?? this.#gate.admit(this.#view) ?? this.#reads.unsupported;
     if (refusal !== null) return Promise.reject(refusal);
     this.#counters.increment('reads');
     const consistency = options.consistency ?? 'linearizable';

@@ -2,7 +2,12 @@
 // simulated time. Every test here failed before its fix.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../transport/transport.js';
-import { TestCluster } from './test-cluster.test-helpers.js';
+import { MemoryStorage } from '../storage/memory/index.js';
+import { InProcessNetwork } from '../transport/in-process/index.js';
+import { realClock } from './clock.js';
+import { resolveNodeOptions } from './node-options.js';
+import { jsonResultCodec } from './state-machine.js';
+import { CounterMachine, TestCluster } from './test-cluster.test-helpers.js';
 
 let cluster: TestCluster | null = null;
 
@@ -118,5 +123,44 @@ describe('the commit index across a restart', () => {
     await running.startNode(victim.id);
     // Entry 4 (add:3) may have become committed only after it was saved: 1 + 2 is certain.
     await running.runUntil(() => running.machines.get(victim.id)!.total >= 3, 1000);
+  });
+});
+
+describe('invalid per-call options', () => {
+  it('are refused before anything enters the log; timeoutMs 0 used to append and then report OUTCOME_UNKNOWN', async () => {
+    const running = await startedCluster();
+    const leader = running.leader()!;
+    const lastIndex = leader.status().lastIndex;
+    for (const options of [{ timeoutMs: 0 }, { timeoutMs: -5 }, { timeoutMs: Number.NaN }]) {
+      const outcome = await running.settle(
+        leader.propose(new TextEncoder().encode('add:1'), options).then(
+          () => null,
+          (error: unknown) => error,
+        ),
+      );
+      expect(outcome).toMatchObject({ code: 'INVALID_CONFIG', details: { option: 'timeoutMs' } });
+    }
+    await running.runUntil(() => true);
+    expect(leader.status().lastIndex).toBe(lastIndex);
+    expect(running.machines.get(leader.id)!.total).toBe(0);
+  });
+});
+
+describe('clockDriftBoundMs', () => {
+  it('becomes whole ticks, rounded up, and must leave a lease', () => {
+    const base = {
+      id: 'n1',
+      storage: new MemoryStorage(),
+      transport: new InProcessNetwork().transport(),
+      stateMachine: new CounterMachine(),
+      tickMs: 100,
+    };
+    const resolve = (clockDriftBoundMs: number) =>
+      resolveNodeOptions({ ...base, clockDriftBoundMs }, realClock, jsonResultCodec);
+    expect(resolve(150).core.clockDriftBoundTicks).toBe(2);
+    expect(resolve(0).core.clockDriftBoundTicks).toBe(0);
+    // Ten election ticks leave at most eight for drift.
+    expect(() => resolve(801)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    expect(() => resolve(-1)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
   });
 });
