@@ -49,6 +49,11 @@ async function run(config: ServerConfig, logger: Logger): Promise<void> {
     logger,
     faultInjection: config.faultInjection,
     ...(config.password === null ? {} : { password: config.password }),
+    connectionLimits: {
+      connectionsMax: config.connectionsMax,
+      idleTimeoutMs: config.idleTimeoutMs,
+    },
+    requestLimits: { requestBytesMax: config.requestBytesMax },
     ...(config.secret === null ? {} : { secret: config.secret }),
     ...(config.tls === null ? {} : { tls: config.tls }),
   });

@@ -94,6 +94,21 @@ export const serverFlags = {
     placeholder: '<password>',
     description: 'clients must AUTH with it first (Redis requirepass)',
   },
+  maxclients: {
+    type: 'string',
+    placeholder: '<count>',
+    description: 'client connections held at once (10000)',
+  },
+  timeout: {
+    type: 'string',
+    placeholder: '<seconds>',
+    description: 'close client connections idle this long (0: never)',
+  },
+  'proto-max-bulk-len': {
+    type: 'string',
+    placeholder: '<bytes>',
+    description: 'largest client request (524288)',
+  },
   'fault-injection': {
     type: 'boolean',
     description: 'accept RAFT PARTITION and HEAL (local clusters and their dashboard only)',
@@ -147,6 +162,10 @@ export interface ServerConfig {
   readonly exitWithParent: boolean;
   /** Clients' password, or `null` for none. */
   readonly password: string | null;
+  /** Client connection limits (Redis's `maxclients`, `timeout`, `proto-max-bulk-len`). */
+  readonly connectionsMax: number;
+  readonly idleTimeoutMs: number;
+  readonly requestBytesMax: number;
   readonly faultInjection: boolean;
 }
 
@@ -293,11 +312,7 @@ export function serverConfig(values: FlagValues): ServerConfig {
     http: bindOf('http-bind', self.http),
   };
   const { secret, tls } = authentication(values, bind.raft);
-  const tickRaw = text(values, 'tick-ms') ?? '100';
-  const tickMs = /^\d+$/.test(tickRaw) ? Number(tickRaw) : Number.NaN;
-  if (!Number.isInteger(tickMs) || tickMs < 1 || tickMs > 60_000) {
-    throw new FlagError(`--tick-ms must be a whole number from 1 to 60000, got '${tickRaw}'`);
-  }
+  const tickMs = wholeNumber(values, 'tick-ms', { minimum: 1, maximum: 60_000, fallback: 100 });
   return {
     id,
     directory,
@@ -312,8 +327,38 @@ export function serverConfig(values: FlagValues): ServerConfig {
     logLevel: choice(values, 'log-level', ['trace', 'debug', 'info', 'warn', 'error'], 'info'),
     exitWithParent: values['exit-with-parent'] === true,
     password: text(values, 'password') ?? null,
+    connectionsMax: wholeNumber(values, 'maxclients', {
+      minimum: 1,
+      maximum: 1_000_000,
+      fallback: 10_000,
+    }),
+    idleTimeoutMs:
+      wholeNumber(values, 'timeout', { minimum: 0, maximum: 31_536_000, fallback: 0 }) * 1000,
+    requestBytesMax: wholeNumber(values, 'proto-max-bulk-len', {
+      minimum: 1024,
+      // One request must fit one log entry with room to spare.
+      maximum: 64 * 1024 * 1024,
+      fallback: 512 * 1024,
+    }),
     faultInjection: values['fault-injection'] === true,
   };
+}
+
+/** A flag holding a whole number within bounds, or its fallback when absent. */
+function wholeNumber(
+  values: FlagValues,
+  name: FlagName,
+  bounds: { readonly minimum: number; readonly maximum: number; readonly fallback: number },
+): number {
+  const raw = text(values, name);
+  if (raw === undefined) return bounds.fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < bounds.minimum || value > bounds.maximum) {
+    throw new FlagError(
+      `--${name} must be a whole number from ${bounds.minimum} to ${bounds.maximum}, got '${raw}'`,
+    );
+  }
+  return value;
 }
 
 function checkAddress(address: string, flag: FlagName): string {

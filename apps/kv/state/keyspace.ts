@@ -55,7 +55,12 @@ export const tombstonesMax = 10_000;
 export class Keyspace {
   readonly #entries = new Map<string, KvEntry>();
   readonly #heap = new DeadlineHeap();
-  readonly #scanIndex = new ScanIndex();
+  /**
+   * Built on the first SCAN and kept up to date from then on: a server nobody SCANs does not pay
+   * for it on every new key. Cursors still carry between servers, since every server hashes keys
+   * alike and the walk order survives any table size.
+   */
+  #scanIndex: ScanIndex | null = null;
   /**
    * Deleted keys → the index that deleted them, oldest first. A key absent from here and from the
    * store was deleted at or before `#tombstoneFloorIndex`, or never existed.
@@ -135,21 +140,26 @@ export class Keyspace {
   put(key: string, value: KvValue, expiresAtMs: number | null | 'keep'): void {
     const existing = this.#entries.get(key);
     const deadline = expiresAtMs === 'keep' ? (existing?.expiresAtMs ?? null) : expiresAtMs;
-    if (existing === undefined) {
-      this.#entries.set(key, { value, expiresAtMs: null, modifiedIndex: this.#index });
-      this.#scanIndex.add(key);
-      this.#tombstones.delete(key);
-    } else {
+    if (existing !== undefined) {
       existing.value = value;
       existing.modifiedIndex = this.#index;
+      this.#changeExpiry(key, existing, deadline);
+      return;
     }
-    this.setExpiry(key, deadline);
+    const entry: KvEntry = { value, expiresAtMs: null, modifiedIndex: this.#index };
+    this.#entries.set(key, entry);
+    this.#scanIndex?.add(key);
+    if (this.#tombstones.size > 0) this.#tombstones.delete(key);
+    if (deadline !== null) this.#changeExpiry(key, entry, deadline);
   }
 
   /** Sets or clears an existing key's expiry; a moment already reached deletes the key. */
   setExpiry(key: string, expiresAtMs: number | null): void {
     const entry = this.#entries.get(key);
-    if (entry === undefined) return;
+    if (entry !== undefined) this.#changeExpiry(key, entry, expiresAtMs);
+  }
+
+  #changeExpiry(key: string, entry: KvEntry, expiresAtMs: number | null): void {
     if (expiresAtMs !== null && expiresAtMs <= this.#timeMs) {
       this.delete(key);
       return;
@@ -170,7 +180,7 @@ export class Keyspace {
     if (entry === undefined) return false;
     if (entry.expiresAtMs !== null) this.#expiringKeys--;
     this.#entries.delete(key);
-    this.#scanIndex.delete(key);
+    this.#scanIndex?.delete(key);
     this.#tombstones.set(key, this.#index);
     if (this.#tombstones.size > tombstonesMax) {
       const [oldestKey, oldestIndex] = this.#tombstones.entries().next().value!;
@@ -183,7 +193,7 @@ export class Keyspace {
   /** FLUSHALL: every key goes, and counts as modified by the current entry. */
   clear(): void {
     this.#entries.clear();
-    this.#scanIndex.clear();
+    this.#scanIndex = null;
     this.#tombstones.clear();
     this.#heap.rebuild([]);
     this.#expiringKeys = 0;
@@ -207,6 +217,10 @@ export class Keyspace {
 
   /** One bounded step of a SCAN walk; see {@link ScanIndex.scan}. */
   scan(cursor: number, count: number, bucketsMax: number): ScanStep {
+    if (this.#scanIndex === null) {
+      this.#scanIndex = new ScanIndex();
+      for (const key of this.#entries.keys()) this.#scanIndex.add(key);
+    }
     return this.#scanIndex.scan(cursor, count, bucketsMax);
   }
 
@@ -229,7 +243,6 @@ export class Keyspace {
     this.#tombstoneFloorIndex = image.tombstoneFloorIndex;
     for (const [key, entry] of image.entries) {
       this.#entries.set(key, { ...entry, value: copyValue(entry.value) });
-      this.#scanIndex.add(key);
       if (entry.expiresAtMs !== null) this.#expiringKeys++;
     }
     for (const [key, index] of image.tombstones) this.#tombstones.set(key, index);

@@ -169,7 +169,9 @@ class BatchReader {
     if (argumentCount === 0 || argumentCount > this.limits.argumentsMax) {
       throw new Error('write batch: invalid argument count');
     }
-    return Array.from({ length: argumentCount }, () => this.slice());
+    const args: Uint8Array[] = new Array<Uint8Array>(argumentCount);
+    for (let position = 0; position < argumentCount; position++) args[position] = this.slice();
+    return args;
   }
 
   transaction(): WriteOperation {
