@@ -274,7 +274,7 @@ export class RaftNode<
       cancelledError(reason, 'read'),
     );
     const leaseIndex = consistency === 'lease' ? this.#core!.leaseReadIndex() : null;
-    this.#reads.read({ query, request }, leaseIndex, this.#appliedIndex);
+    this.#reads.read({ query, request }, leaseIndex, this.#applier.appliedIndex);
     return request.promise as Promise<Answer>;
   }
 
@@ -289,10 +289,6 @@ export class RaftNode<
     }
     this.#schedule();
     return null;
-  }
-
-  get #appliedIndex(): number {
-    return this.#applier.appliedIndex;
   }
 
   /**
@@ -328,7 +324,7 @@ export class RaftNode<
     const base = core?.status() ?? statusBeforeStart(this.id, this.#options.initialSettings);
     return {
       ...base,
-      appliedIndex: this.#appliedIndex,
+      appliedIndex: this.#applier.appliedIndex,
       leaderAddress: base.leaderId === null ? null : this.#gate.addressOf(base.leaderId, core),
       running: this.running,
       counters: this.#counters.values(),
@@ -416,9 +412,9 @@ export class RaftNode<
     this.#counters.add('messagesSent', ready.messages.length + ready.messagesAfterPersist.length);
     if (ready.committed.length > 0) this.#onApplied(await this.#applier.apply(ready.committed));
     if (ready.reads.length > 0) {
-      this.#reads.onReadStates(ready.reads, this.#appliedIndex, this.#notLeader());
+      this.#reads.onReadStates(ready.reads, this.#applier.appliedIndex, this.#notLeader());
     }
-    this.#reads.serveApplied(this.#appliedIndex);
+    this.#reads.serveApplied(this.#applier.appliedIndex);
   }
 
   #onSoftState(soft: SoftState): void {
@@ -437,7 +433,7 @@ export class RaftNode<
     const entries = applied.map(({ entry }) => entry);
     this.#snapshots.onApplied(entries);
     for (const { entry, result } of applied) this.#proposals.settle(entry, result);
-    this.#events.applied(entries, this.#appliedIndex);
+    this.#events.applied(entries, this.#applier.appliedIndex);
   }
 
   /** A fatal error: stop at once, trust nothing half-done, tell every caller. */
