@@ -19,6 +19,7 @@ import {
   type ClusterTarget,
 } from './cluster-client.js';
 import { healCluster, isolateServer } from './cluster-faults.js';
+import { snapshotServers } from './cluster-snapshot.js';
 import { clusterStart } from './cluster-start.js';
 import { formatTable } from './format-table.js';
 import { loadSecondsMax, runLoad } from './load-command.js';
@@ -78,6 +79,13 @@ const commands: readonly CommandSpec[] = [
     arguments: ['<id>'],
     options: ['dir', 'server'],
     summary: 'hand leadership to <id>',
+  },
+  {
+    words: ['snapshot'],
+    arguments: [],
+    optionalArguments: ['<id>'],
+    options: ['dir', 'server'],
+    summary: 'take a snapshot now on <id>, or on every running server',
   },
   {
     words: ['settings'],
@@ -164,6 +172,11 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     case 'settings':
       return settings(target, rest, json);
+    case 'snapshot':
+      for (const line of await snapshotServers(await knownMembers(target), rest[0] ?? null)) {
+        print(line);
+      }
+      return;
     default:
       throw new UsageError(`unknown command '${parsed.spec.words.join(' ')}'`);
   }

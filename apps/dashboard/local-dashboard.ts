@@ -1,5 +1,6 @@
 import { askLeader, replyText, type KnownMember } from '../cli/cluster-client.js';
 import { healCluster, isolateServer } from '../cli/cluster-faults.js';
+import { snapshotServers } from '../cli/cluster-snapshot.js';
 import type { LocalCluster } from '../cli/local-cluster.js';
 import type { DashboardAction, DashboardCluster } from './dashboard-server.js';
 import { WriteLoad, type WriteLoadSample } from './write-load.js';
@@ -22,6 +23,7 @@ export class LocalDashboardCluster implements DashboardCluster {
       partition: (target) => isolateServer(this.#known(), required(target)),
       heal: () => healCluster(this.#known()),
       transfer: (target) => this.#transfer(required(target)),
+      snapshot: async (target) => (await snapshotServers(this.#known(), target)).join('; '),
       'load-start': () => this.#startLoad(),
       'load-stop': () => this.#stopLoad(),
     };

@@ -73,6 +73,7 @@ function serverCard(server, state) {
   else offer('start', 'Start');
   if (server.up && server.health !== 'partitioned') offer('partition', 'Partition');
   if (server.up && server.role !== 'leader') offer('transfer', 'Make leader');
+  if (server.up) offer('snapshot', 'Snapshot');
   return element(
     'article',
     {

@@ -103,6 +103,9 @@ export async function raftCommand(
       return leaderOnly(context, () => context.node.transferLeadership(rest[0]!));
     case 'SETTINGS':
       return settings(rest, context);
+    case 'SNAPSHOT':
+      if (rest.length !== 0) return errorReply("ERR wrong number of arguments for 'raft snapshot'");
+      return snapshotNow(context);
     case 'CONSISTENCY': {
       if (rest.length === 0) return bulkReply(connection.consistency);
       const wanted = rest[0]!.toLowerCase() as ReadConsistency;
@@ -117,7 +120,7 @@ export async function raftCommand(
       return partition(subcommand, rest, context);
     default:
       return errorReply(
-        'ERR RAFT STATUS|LEADER|MEMBERS|TRANSFER <id>|SETTINGS [prevote|checkquorum on|off]|CONSISTENCY [level]|PARTITION <id>...|HEAL',
+        'ERR RAFT STATUS|LEADER|MEMBERS|TRANSFER <id>|SETTINGS [prevote|checkquorum on|off]|CONSISTENCY [level]|SNAPSHOT|PARTITION <id>...|HEAL',
       );
   }
 }
@@ -182,4 +185,16 @@ function partition(
   if (unknown.length > 0) return errorReply(`ERR unknown server ${unknown.join(' ')}`);
   context.transport.block(peers.filter((peer) => peer !== self));
   return okReply;
+}
+
+/** `RAFT SNAPSHOT`: this server snapshots its state now (a leader keeps leading). */
+async function snapshotNow(context: ServerContext): Promise<Buffer> {
+  try {
+    const snapshot = await context.node.snapshot();
+    return bulkReply(JSON.stringify({ index: snapshot.meta.index, bytes: snapshot.bytes }));
+  } catch (error) {
+    return errorReply(
+      `ERR snapshot failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }
