@@ -98,7 +98,7 @@ describe('dashboard in a browser', () => {
     await page!.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });
   }, 120_000);
 
-  it('partitions a follower and heals it, and draws the write load', async () => {
+  it('partitions a follower and heals it, snapshots the leader, and draws the write load', async () => {
     const leader = await markedLeader(page!);
     const follower = ['n1', 'n2', 'n3'].find((id) => id !== leader)!;
     await page!.click(`[data-node-id="${follower}"] button[data-action="partition"]`);
@@ -107,6 +107,13 @@ describe('dashboard in a browser', () => {
     });
     await page!.click('header button[data-action="heal"]');
     await page!.waitForSelector(`[data-node-id="${follower}"].health-ok`, { timeout: pageWaitMs });
+
+    await page!.click(`[data-node-id="${leader}"] button[data-action="snapshot"]`);
+    await page!.waitForFunction(
+      () => /snapshot at index \d+/.test(document.querySelector('#notice')?.textContent ?? ''),
+      null,
+      { timeout: pageWaitMs },
+    );
 
     await page!.click('header button[data-action="load-start"]');
     await page!.waitForFunction(
