@@ -157,4 +157,20 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     errorMessage: fc.string({ maxLength: 40 }),
     leaderId: fc.option(nodeId, { nil: null }),
   }),
+  fc.record({
+    type: fc.constant('join-request' as const),
+    from: nodeId,
+    to: nodeId,
+    requestId: safeUnsigned,
+  }),
+  fc.record({
+    type: fc.constant('join-response' as const),
+    from: nodeId,
+    to: nodeId,
+    requestId: safeUnsigned,
+    leaderId: fc.option(nodeId, { nil: null }),
+    configuration: fc.option(configuration, { nil: null }),
+    errorCode: fc.option(fc.constantFrom('DATA_LOST'), { nil: null }),
+    errorMessage: fc.string({ maxLength: 40 }),
+  }),
 );

@@ -70,7 +70,7 @@ class Draw {
 export function randomMessage(random: () => number): Message {
   const draw = new Draw(random);
   const base = { term: draw.unsigned(), from: draw.id(), to: draw.id() };
-  switch (draw.below(13)) {
+  switch (draw.below(15)) {
     case 0:
       return {
         type: 'request-vote',
@@ -144,6 +144,21 @@ export function randomMessage(random: () => number): Message {
         to: base.to,
         requestId: base.term,
         commands: [draw.bytes(8), draw.bytes(8)],
+      };
+    case 12:
+      return { type: 'join-request', from: base.from, to: base.to, requestId: base.term };
+    case 13:
+      return {
+        type: 'join-response',
+        from: base.from,
+        to: base.to,
+        requestId: base.term,
+        leaderId: draw.boolean() ? draw.id() : null,
+        configuration: draw.boolean()
+          ? { voters: [draw.id()], outgoingVoters: [], learners: [draw.id()], addresses: {} }
+          : null,
+        errorCode: draw.boolean() ? 'DATA_LOST' : null,
+        errorMessage: draw.boolean() ? 'remove it, then add it back' : '',
       };
     default:
       return {

@@ -75,12 +75,18 @@ describe('message codec', () => {
     );
   });
 
-  it('covers every Raft message type and both forwarding types', () => {
+  it('covers every Raft message type, both forwarding types and the join handshake', () => {
     const seen = new Set<string>();
     const random = seededRandom(1);
     for (let count = 0; count < 500; count++) seen.add(randomMessage(random).type);
     expect([...seen].sort()).toEqual(
-      [...raftMessageTypes, 'forward-proposal', 'forward-result'].sort(),
+      [
+        ...raftMessageTypes,
+        'forward-proposal',
+        'forward-result',
+        'join-request',
+        'join-response',
+      ].sort(),
     );
   });
 

@@ -13,13 +13,22 @@ import type {
   TimeoutNow,
 } from '../core/index.js';
 import type { Entry } from '../core/index.js';
-import type { ForwardProposal, ForwardResult, Message } from '../transport/transport.js';
+import {
+  isRuntimeMessage,
+  type ForwardProposal,
+  type ForwardResult,
+  type JoinRequest,
+  type JoinResponse,
+  type Message,
+} from '../transport/transport.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import {
   defaultEntryCodecLimits,
   entryBytesMin,
   readEntry,
+  readConfiguration,
   readSnapshotMeta,
+  writeConfiguration,
   writeEntry,
   writeSnapshotMeta,
   type EntryCodecLimits,
@@ -279,6 +288,39 @@ const forwardResult: MessageFormat<'forward-result'> = {
   }),
 };
 
+// The join handshake, like forwarding, carries a request id in the header's term slot.
+const joinRequest: MessageFormat<'join-request'> = {
+  code: 14,
+  write: () => undefined,
+  read: (_reader, header): JoinRequest => ({
+    type: 'join-request',
+    from: header.from,
+    to: header.to,
+    requestId: header.term,
+  }),
+};
+
+const joinResponse: MessageFormat<'join-response'> = {
+  code: 15,
+  write: (writer, message) => {
+    writeOptionalString(writer, message.leaderId);
+    writer.boolean(message.configuration !== null);
+    if (message.configuration !== null) writeConfiguration(writer, message.configuration);
+    writeOptionalString(writer, message.errorCode);
+    writer.string(message.errorMessage);
+  },
+  read: (reader, header, limits): JoinResponse => ({
+    type: 'join-response',
+    from: header.from,
+    to: header.to,
+    requestId: header.term,
+    leaderId: readOptionalString(reader, limits.nodeIdBytesMax),
+    configuration: reader.boolean() ? readConfiguration(reader, limits) : null,
+    errorCode: readOptionalString(reader, limits.errorMessageBytesMax),
+    errorMessage: reader.string(limits.errorMessageBytesMax),
+  }),
+};
+
 const formatsByType: { readonly [T in MessageType]: MessageFormat<T> } = {
   'request-vote': requestVote,
   'request-vote-response': requestVoteResponse,
@@ -293,6 +335,8 @@ const formatsByType: { readonly [T in MessageType]: MessageFormat<T> } = {
   'read-index-response': readIndexResponse,
   'forward-proposal': forwardProposal,
   'forward-result': forwardResult,
+  'join-request': joinRequest,
+  'join-response': joinResponse,
 };
 
 const formatsByCode = new Map<number, MessageFormat<MessageType>>(
@@ -329,8 +373,7 @@ function sizeHint(message: Message): number {
 export function writeMessage(writer: BinaryWriter, message: Message): void {
   const format = formatOf(message);
   writer.u8(messageCodecVersion).u8(format.code);
-  const isForward = message.type === 'forward-proposal' || message.type === 'forward-result';
-  writer.u64(isForward ? message.requestId : message.term);
+  writer.u64(isRuntimeMessage(message) ? message.requestId : message.term);
   writer.string(message.from).string(message.to);
   format.write(writer, message);
 }

@@ -350,6 +350,7 @@ export class RaftNode<
         refusal ?? ((command) => this.#proposeLocally(command, {})),
       );
     } else if (message.type === 'forward-result') this.#forwards.onResult(message);
+    else if (message.type === 'join-request' || message.type === 'join-response') return;
     else this.#step(message);
   }
 

@@ -118,6 +118,17 @@ export function sampleMessages(from: NodeId, to: NodeId): Message[] {
       errorMessage: 'not the leader',
       leaderId: 'c',
     },
+    { type: 'join-request', from, to, requestId: 4 },
+    {
+      type: 'join-response',
+      from,
+      to,
+      requestId: 4,
+      leaderId: 'c',
+      configuration: { voters: ['c'], outgoingVoters: [], learners: [to], addresses: { c: 'h:1' } },
+      errorCode: null,
+      errorMessage: '',
+    },
   ];
 }
 

@@ -1,4 +1,4 @@
-import type { NodeId, RaftMessage } from '../core/index.js';
+import type { Configuration, NodeId, RaftMessage } from '../core/index.js';
 
 /**
  * A proposal a follower forwards to the leader on behalf of its caller (`forwardProposals`).
@@ -27,8 +27,48 @@ export interface ForwardResult {
   readonly leaderId: NodeId | null;
 }
 
-/** Everything that travels between servers: Raft's own messages plus the runtime's forwarding. */
-export type Message = RaftMessage | ForwardProposal | ForwardResult;
+/**
+ * A server started in join mode with empty storage asks a member about the cluster. The member
+ * answers with the leader and configuration it knows, or refuses a server that is a voter already:
+ * with empty storage it may have forgotten a vote it cast (see `DATA_LOST`).
+ */
+export interface JoinRequest {
+  readonly type: 'join-request';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly requestId: number;
+}
+
+/** The answer to a {@link JoinRequest}: what the member knows, or why the server may not join. */
+export interface JoinResponse {
+  readonly type: 'join-response';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly requestId: number;
+  readonly leaderId: NodeId | null;
+  /** The configuration in force at the member; null when it knows none yet. */
+  readonly configuration: Configuration | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string;
+}
+
+/**
+ * Everything that travels between servers: Raft's own messages plus the runtime's forwarding and
+ * join handshake.
+ */
+export type Message = RaftMessage | ForwardProposal | ForwardResult | JoinRequest | JoinResponse;
+
+/** Whether a message belongs to the runtime (forwarding, joining) rather than to Raft itself. */
+export function isRuntimeMessage(
+  message: Message,
+): message is ForwardProposal | ForwardResult | JoinRequest | JoinResponse {
+  return (
+    message.type === 'forward-proposal' ||
+    message.type === 'forward-result' ||
+    message.type === 'join-request' ||
+    message.type === 'join-response'
+  );
+}
 
 /** Called for every message that arrives for this server. Must not throw. */
 export type MessageHandler = (message: Message) => void;

@@ -12,6 +12,10 @@ export function formatAnyMessage(message: Message): string {
   if (message.type === 'forward-result') {
     return `forward-result request=${message.requestId} ${message.errorCode ?? `results=${message.results.length}`}`;
   }
+  if (message.type === 'join-request') return `join-request request=${message.requestId}`;
+  if (message.type === 'join-response') {
+    return `join-response request=${message.requestId} ${message.errorCode ?? `leader=${message.leaderId ?? 'none'}`}`;
+  }
   const line = formatMessage(message);
   const head = `${message.from}->${message.to} `;
   return line.startsWith(head) ? line.slice(head.length) : line;
