@@ -130,6 +130,17 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.schedule(ms, resolve));
 }
 
+/** Waits while `busy` holds, for at most `stopDrainMs`, checking every tick (or sooner). */
+export async function waitWhile(
+  options: { readonly clock: Clock; readonly stopDrainMs: number; readonly tickMs: number },
+  busy: () => boolean,
+): Promise<void> {
+  const { clock, stopDrainMs, tickMs } = options;
+  const deadline = clock.now() + stopDrainMs;
+  const stepMs = Math.max(1, Math.min(tickMs, stopDrainMs / 10));
+  while (busy() && clock.now() < deadline) await sleep(clock, stepMs);
+}
+
 /** What a synchronous apply threw, kept as a value so the fast path needs no try around awaits. */
 class Failure {
   constructor(readonly error: unknown) {}

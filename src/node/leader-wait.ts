@@ -1,7 +1,9 @@
 import type { NodeId } from '../core/index.js';
 import type { RaftNodeEvents } from './node-events.js';
-import { stoppedError } from './node-errors.js';
+import { cancelledError, stoppedError } from './node-errors.js';
 import type { PendingRequest } from './pending-request.js';
+import type { RequestGate } from './request-gate.js';
+import type { ProposeOptions } from './request-options.js';
 import type { TypedEmitter } from './typed-emitter.js';
 
 /**
@@ -25,4 +27,21 @@ export function settleOnLeader(
   };
   void request.promise.then(cleanup, cleanup);
   return request.promise;
+}
+
+/**
+ * `RaftNode.waitForLeader`: the leader already `known`, or the next one; `STOPPED` when the node
+ * is not `active` or stops first.
+ */
+export function waitForLeader(
+  node: { readonly id: NodeId; readonly events: Pick<TypedEmitter<RaftNodeEvents>, 'on'> },
+  state: { readonly active: boolean; readonly known: NodeId | null; readonly gate: RequestGate },
+  options: ProposeOptions,
+): Promise<NodeId> {
+  if (!state.active) return Promise.reject(stoppedError(`node ${node.id} is not running`));
+  if (state.known !== null) return Promise.resolve(state.known);
+  const request = state.gate.request<NodeId>(options, (reason) =>
+    cancelledError(reason, 'wait for a leader'),
+  );
+  return settleOnLeader(node, request, () => true);
 }

@@ -20,6 +20,16 @@ export interface NodeCounterValues {
   readonly snapshotsInstalled: number;
   readonly snapshotBytesSent: number;
   readonly snapshotBytesReceived: number;
+  /** Configuration entries that entered this server's log. */
+  readonly membershipAppended: number;
+  /** Configuration entries applied here. */
+  readonly membershipCommitted: number;
+  /** Configuration entries a new leader truncated away. */
+  readonly membershipAborted: number;
+  /** Catch-up rounds run for learners being promoted (on the leader). */
+  readonly catchUpRounds: number;
+  /** Join requests refused because the server lost its disk (`DATA_LOST`). */
+  readonly joinsRefused: number;
 }
 
 type CounterName = keyof NodeCounterValues;
@@ -47,6 +57,11 @@ export class NodeCounters {
     snapshotsInstalled: 0,
     snapshotBytesSent: 0,
     snapshotBytesReceived: 0,
+    membershipAppended: 0,
+    membershipCommitted: 0,
+    membershipAborted: 0,
+    catchUpRounds: 0,
+    joinsRefused: 0,
   };
 
   increment(name: CounterName): void {

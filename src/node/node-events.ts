@@ -1,13 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type {
-  ClusterSettings,
-  Configuration,
-  Entry,
-  NodeId,
-  RaftError,
-  Role,
-  SoftState,
-} from '../core/index.js';
+import type { ClusterSettings, Entry, NodeId, RaftError, Role, SoftState } from '../core/index.js';
+import type { MembershipEvent } from './configuration-watcher.js';
 import type { NodeCounters } from './node-counters.js';
 
 /** Every event a node emits, by name, with its payload. Each payload names the node. */
@@ -23,12 +16,12 @@ export interface RaftNodeEvents {
   term: { readonly nodeId: NodeId; readonly term: number };
   /** The leader this server follows changed (`null`: none known, an election is under way). */
   leader: { readonly nodeId: NodeId; readonly leaderId: NodeId | null; readonly term: number };
-  /** A configuration entry was applied: this is the committed membership from now on. */
-  membership: {
-    readonly nodeId: NodeId;
-    readonly configuration: Configuration;
-    readonly index: number;
-  };
+  /**
+   * A configuration entry entered this server's log (`appended`: in force from now on), was
+   * applied (`committed`), or was truncated away by a new leader (`aborted`). Every member
+   * reports every change, with the configuration before it.
+   */
+  membership: MembershipEvent;
   /** A settings entry was applied. */
   settings: { readonly nodeId: NodeId; readonly settings: ClusterSettings; readonly index: number };
   /** A batch of entries was applied; `appliedIndex` is the last. */
@@ -110,14 +103,14 @@ export class NodeEventPublisher {
     }
   }
 
-  /** Publishes the membership and settings entries of an applied batch, then the batch itself. */
+  /**
+   * Publishes the settings entries of an applied batch, then the batch itself. (Configuration
+   * entries are reported by the `ConfigurationWatcher`, which knows the one before them.)
+   */
   applied(entries: readonly Entry[], appliedIndex: number): void {
     const nodeId = this.#nodeId;
     for (const entry of entries) {
-      if (entry.kind === 'configuration') {
-        const { configuration, index } = entry;
-        this.publish('membership', { nodeId, configuration, index });
-      } else if (entry.kind === 'settings') {
+      if (entry.kind === 'settings') {
         this.publish('settings', { nodeId, settings: entry.settings, index: entry.index });
       }
     }

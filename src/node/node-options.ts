@@ -12,6 +12,7 @@ import {
 import type { LogStorage } from '../storage/log-storage.js';
 import type { Transport } from '../transport/transport.js';
 import type { Clock } from './clock.js';
+import type { JoinOptions } from './join.js';
 import type { ResultCodec, StateMachine } from './state-machine.js';
 
 /** How to build a {@link RaftNode}. */
@@ -27,6 +28,17 @@ export interface RaftNodeOptions<Result = unknown, Query = unknown, Answer = unk
    * server that will be added to an existing cluster.
    */
   readonly initialConfiguration?: readonly NodeId[] | Configuration;
+  /**
+   * Join an existing cluster instead of forming one: on first boot (empty storage) the node asks
+   * one of `contacts` about the cluster before it starts, learns the leader and configuration,
+   * and waits to be added. A server that is a voter already is refused with `DATA_LOST` (it lost
+   * its disk). Excludes `initialConfiguration`: bootstrapping and joining are distinct modes.
+   */
+  readonly join?: JoinOptions;
+  /** Rounds of one election timeout a learner gets to catch up before promotion fails. Default 10. */
+  readonly catchUpRoundsMax?: number;
+  /** Default deadline of a membership change, catch-up included. Default 60 s. */
+  readonly membershipTimeoutMs?: number;
   /** Cluster-wide settings for first boot; later they change only through `updateSettings`. */
   readonly initialSettings?: Partial<ClusterSettings>;
   /** Milliseconds per core tick. Election timeout = `tickMs * electionTicks`. Default 100. */
@@ -121,6 +133,7 @@ export interface ResolvedNodeOptions<Result, Query, Answer> extends Required<
     | 'addressOf'
     | 'clockDriftBoundMs'
     | 'snapshots'
+    | 'join'
   >
 > {
   readonly snapshots: SnapshotOptions;
@@ -128,6 +141,7 @@ export interface ResolvedNodeOptions<Result, Query, Answer> extends Required<
   readonly initialSettings: ClusterSettings;
   readonly core: Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'>;
   readonly addressOf: (id: NodeId) => string | null;
+  readonly join: JoinOptions | null;
 }
 
 function positive(name: string, value: number): number {
@@ -166,8 +180,18 @@ export function resolveNodeOptions<Result, Query, Answer>(
     }
   }
   const tickMs = positive('tickMs', options.tickMs ?? 100);
+  if (options.join !== undefined && initialConfiguration !== null) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      'initialConfiguration bootstraps a new cluster and join joins an existing one: give one',
+      { details: { option: 'join' } },
+    );
+  }
   return {
     id: options.id,
+    join: options.join ?? null,
+    catchUpRoundsMax: positive('catchUpRoundsMax', options.catchUpRoundsMax ?? 10),
+    membershipTimeoutMs: positive('membershipTimeoutMs', options.membershipTimeoutMs ?? 60_000),
     storage: options.storage,
     transport: options.transport,
     stateMachine: options.stateMachine,

@@ -4,7 +4,9 @@ import {
   type CoreStatus,
   type NodeId,
 } from '../core/index.js';
-import type { NodeCounterValues } from './node-counters.js';
+import type { RaftCore } from '../core/index.js';
+import type { NodeCounters, NodeCounterValues } from './node-counters.js';
+import type { RequestGate } from './request-gate.js';
 
 /** What `status()` reports: the core's view plus the runtime's counters. */
 export interface NodeStatus extends CoreStatus {
@@ -31,5 +33,27 @@ export function statusBeforeStart(id: NodeId, settings: ClusterSettings): CoreSt
     configuration: emptyConfiguration,
     settings,
     progress: [],
+  };
+}
+
+/** `RaftNode.status()`: the core's status (or the one before start) with the runtime's view. */
+export function nodeStatus(
+  node: {
+    readonly id: NodeId;
+    readonly core: RaftCore | null;
+    readonly appliedIndex: number;
+    readonly running: boolean;
+  },
+  settings: ClusterSettings,
+  gate: Pick<RequestGate, 'addressOf'>,
+  counters: NodeCounters,
+): NodeStatus {
+  const base = node.core?.status() ?? statusBeforeStart(node.id, settings);
+  return {
+    ...base,
+    appliedIndex: node.appliedIndex,
+    leaderAddress: base.leaderId === null ? null : gate.addressOf(base.leaderId, node.core),
+    running: node.running,
+    counters: counters.values(),
   };
 }

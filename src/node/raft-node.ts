@@ -12,18 +12,20 @@ import {
 import type { Message } from '../transport/transport.js';
 import { realClock, type TimerHandle } from './clock.js';
 import { ClusterChanges, type LeaderAccess } from './cluster-changes.js';
-import { EntryApplier, sleep, type AppliedEntry } from './entry-applier.js';
+import { MembershipMethods } from './membership-methods.js';
+import { MembershipRuntime } from './membership-runtime.js';
+import { EntryApplier, waitWhile, type AppliedEntry } from './entry-applier.js';
 import { ForwardClient } from './forward-client.js';
 import { ForwardServer } from './forward-server.js';
 import { NodeCounters } from './node-counters.js';
 import { cancelledError, cancelledInLog, stoppedError, toRaftError } from './node-errors.js';
-import { NodeEventPublisher, type RaftNodeEvents } from './node-events.js';
+import { NodeEventPublisher } from './node-events.js';
 import {
   resolveNodeOptions,
   type RaftNodeOptions,
   type ResolvedNodeOptions,
 } from './node-options.js';
-import { statusBeforeStart, type NodeStatus } from './node-status.js';
+import { nodeStatus, type NodeStatus } from './node-status.js';
 import { ProposalPipeline } from './proposal-pipeline.js';
 import { ReadCoordinator } from './read-coordinator.js';
 import { ReadyLoop } from './ready-loop.js';
@@ -31,10 +33,9 @@ import { RequestGate, type NodeView } from './request-gate.js';
 import { findOptionsError, type ProposeOptions, type ReadOptions } from './request-options.js';
 import { restoreCore } from './restore-core.js';
 import { Snapshots } from './snapshots.js';
-import { settleOnLeader } from './leader-wait.js';
+import { waitForLeader } from './leader-wait.js';
 import { persistReady } from './persist-ready.js';
 import { jsonResultCodec } from './state-machine.js';
-import { TypedEmitter } from './typed-emitter.js';
 
 type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -45,7 +46,8 @@ type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  *
  * This file holds the public API, the lifecycle and the Ready loop; the data path lives beside it:
  * `ProposalPipeline` (leader writes), `ForwardClient`/`ForwardServer` (writes made on followers),
- * `ReadCoordinator` (reads), `EntryApplier` (the state machine), `node-errors` (what callers get).
+ * `ReadCoordinator` (reads), `EntryApplier` (the state machine), `node-errors` (what callers get),
+ * `MembershipRuntime` (membership changes, their events, joining; API in `MembershipMethods`).
  *
  * ```ts
  * const node = new RaftNode({ id: 'a', storage, transport, stateMachine, initialConfiguration: ['a', 'b', 'c'] });
@@ -57,7 +59,7 @@ export class RaftNode<
   Result = unknown,
   Query = unknown,
   Answer = unknown,
-> extends TypedEmitter<RaftNodeEvents> {
+> extends MembershipMethods {
   // Internals are typed with `unknown` so that a RaftNode<number> is usable where a RaftNode (of
   // unknown results) is expected; the public methods restore the types at the edge.
   readonly #options: ResolvedNodeOptions<unknown, unknown, unknown>;
@@ -75,6 +77,8 @@ export class RaftNode<
   readonly #events: NodeEventPublisher;
   readonly #changes: ClusterChanges;
   readonly #snapshots: Snapshots;
+  readonly #membership: MembershipRuntime;
+  #transportStart: Promise<void> | null = null;
   #softState: SoftState = { role: 'follower', term: 0, leaderId: null };
   #fatal: RaftError | null = null;
   #stopped: Promise<void> = Promise.resolve();
@@ -123,11 +127,17 @@ export class RaftNode<
       events: this,
     };
     this.#changes = new ClusterChanges({ node, gate: this.#gate, proposals: this.#proposals });
+    const publisher = this.#events;
     this.#snapshots = new Snapshots({
       ...{ ...this.#options, counters, applier: this.#applier, events: this.#events },
       ...{ core: () => this.#core, schedule: () => this.#schedule() },
       fail: (error) => this.#fail(error),
     });
+    this.#membership = new MembershipRuntime({ ...this.#options, ...node, counters, publisher });
+  }
+
+  protected override get membershipRuntime(): MembershipRuntime {
+    return this.#membership;
   }
 
   /** Snapshots the state machine now, on any server (a leader keeps leading): docs/snapshots.md. */
@@ -146,9 +156,9 @@ export class RaftNode<
     return this.#softState.role;
   }
 
-  /** The leader this server follows, if known. */
+  /** The leader this server follows, if known (after joining: the one the contact named). */
   get leaderId(): NodeId | null {
-    return this.#softState.leaderId;
+    return this.#softState.leaderId ?? this.#membership.joinAnswer?.leaderId ?? null;
   }
 
   /** Whether the node is started and not stopped. */
@@ -166,23 +176,29 @@ export class RaftNode<
     }
     this.#lifecycle = 'starting';
     try {
-      const restored = await restoreCore(this.#options);
-      this.#core = restored.core;
+      const restored = await restoreCore(this.#options, () =>
+        this.#membership.join(() => this.#startTransport()),
+      );
+      const core = (this.#core = restored.core);
+      this.#membership.restored(core);
       this.#applier.restore(restored.appliedIndex);
-      this.#softState = {
-        role: this.#core.role,
-        term: this.#core.term,
-        leaderId: this.#core.leaderId,
-      };
-      await this.#options.transport.start(this.id, (message) => this.#receive(message));
+      this.#softState = { role: core.role, term: core.term, leaderId: core.leaderId };
+      await this.#startTransport();
     } catch (error) {
       this.#lifecycle = 'stopped';
+      if (this.#transportStart !== null) await this.#options.transport.stop().catch(() => null);
       await this.#options.storage.close().catch(() => undefined);
       throw error;
     }
     this.#lifecycle = 'running';
     this.#scheduleTick();
     this.#schedule();
+  }
+
+  /** Starts the transport once: a joining server starts it early, to ask the cluster. */
+  #startTransport(): Promise<void> {
+    const receive = (message: Message): void => this.#receive(message);
+    return (this.#transportStart ??= this.#options.transport.start(this.id, receive));
   }
 
   /**
@@ -309,26 +325,15 @@ export class RaftNode<
    * Rejects with `TIMEOUT`, `ABORTED` or `STOPPED`.
    */
   waitForLeader(options: ProposeOptions = {}): Promise<NodeId> {
-    if (!this.#active) return Promise.reject(stoppedError(`node ${this.id} is not running`));
-    const known = this.#softState.leaderId;
-    if (known !== null) return Promise.resolve(known);
-    const request = this.#gate.request<NodeId>(options, (reason) =>
-      cancelledError(reason, 'wait for a leader'),
-    );
-    return settleOnLeader({ id: this.id, events: this }, request, () => true);
+    const state = { active: this.#active, known: this.#softState.leaderId, gate: this.#gate };
+    return waitForLeader({ id: this.id, events: this }, state, options);
   }
 
   /** Role, term, leader, indexes, per-peer progress (on the leader) and counters. */
   status(): NodeStatus {
-    const core = this.#core;
-    const base = core?.status() ?? statusBeforeStart(this.id, this.#options.initialSettings);
-    return {
-      ...base,
-      appliedIndex: this.#applier.appliedIndex,
-      leaderAddress: base.leaderId === null ? null : this.#gate.addressOf(base.leaderId, core),
-      running: this.running,
-      counters: this.#counters.values(),
-    };
+    const { id, running } = this;
+    const view = { id, core: this.#core, appliedIndex: this.#applier.appliedIndex, running };
+    return nodeStatus(view, this.#options.initialSettings, this.#gate, this.#counters);
   }
 
   /** Whether the node still takes part in the protocol (it does while draining on stop). */
@@ -337,6 +342,7 @@ export class RaftNode<
   }
 
   #receive(message: Message): void {
+    if (this.#membership.receive(message, this.#active ? this.#core : null)) return;
     if (!this.#active) return;
     this.#counters.increment('messagesReceived');
     if (message.to !== this.id) {
@@ -350,7 +356,6 @@ export class RaftNode<
         refusal ?? ((command) => this.#proposeLocally(command, {})),
       );
     } else if (message.type === 'forward-result') this.#forwards.onResult(message);
-    else if (message.type === 'join-request' || message.type === 'join-response') return;
     else this.#step(message);
   }
 
@@ -406,6 +411,7 @@ export class RaftNode<
   async #handleReady(ready: Ready): Promise<void> {
     const transport = this.#options.transport;
     if (ready.softState !== null) this.#onSoftState(ready.softState);
+    this.#membership.observe(this.#core!); // before its messages leave: listeners add addresses
     for (const message of ready.messages) transport.send(message);
     await persistReady(this.#options.storage, ready, this.#counters);
     for (const message of ready.messagesAfterPersist) transport.send(message);
@@ -434,6 +440,7 @@ export class RaftNode<
     const entries = applied.map(({ entry }) => entry);
     this.#snapshots.onApplied(entries);
     for (const { entry, result } of applied) this.#proposals.settle(entry, result);
+    this.#membership.applied(entries);
     this.#events.applied(entries, this.#applier.appliedIndex);
   }
 
@@ -474,7 +481,10 @@ export class RaftNode<
     }
     for (const queued of this.#reads.takeAll())
       queued.request.reject(stopped('node stopped before the read was served'));
-    if (wasRunning && error === null) await this.#drainWaiters();
+    // Proposals already in the log get up to `stopDrainMs` to settle.
+    const unsettled = (): boolean =>
+      this.#proposals.waitingCount > 0 || this.#forwards.inFlightCount > 0;
+    if (wasRunning && error === null) await waitWhile(this.#options, unsettled);
     this.#tickTimer?.cancel();
     this.#proposals.failWaiters(error ?? cancelledInLog('stopped'));
     this.#forwards.rejectInFlight(error ?? cancelledInLog('stopped'));
@@ -483,16 +493,5 @@ export class RaftNode<
     this.#lifecycle = 'stopped';
     await this.#options.storage.close().catch(() => undefined);
     this.#events.publish('stopped', { nodeId: this.id, error });
-  }
-
-  /** Lets proposals already in the log settle, for at most `stopDrainMs`. */
-  async #drainWaiters(): Promise<void> {
-    const unsettled = (): boolean =>
-      this.#proposals.waitingCount > 0 || this.#forwards.inFlightCount > 0;
-    if (!unsettled()) return;
-    const { clock, stopDrainMs, tickMs } = this.#options;
-    const deadline = clock.now() + stopDrainMs;
-    const stepMs = Math.max(1, Math.min(tickMs, stopDrainMs / 10));
-    while (unsettled() && clock.now() < deadline) await sleep(clock, stepMs);
   }
 }

@@ -34,10 +34,15 @@ export interface RestoredCore {
  * Rejects with `APPLY_FAILED` if storage was marked broken by a failed apply: the application's
  * state cannot be trusted until someone repairs it and clears the mark.
  */
-export async function restoreCore(options: RestoreOptions): Promise<RestoredCore> {
+export async function restoreCore(
+  options: RestoreOptions,
+  /** Runs on first boot, before anything is written: a joining server asks the cluster here. */
+  beforeBootstrap: () => Promise<void> = () => Promise.resolve(),
+): Promise<RestoredCore> {
   const { storage, stateMachine } = options;
   let stored: StoredState | null = await wrapStorage(() => storage.open());
   if (stored === null) {
+    await beforeBootstrap();
     const snapshot = bootstrapSnapshot(
       options.initialConfiguration ?? emptyConfiguration,
       options.initialSettings,

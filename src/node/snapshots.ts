@@ -176,7 +176,6 @@ export class Snapshots {
     }
   }
 
-
   /**
    * Runs waiting work; called by the Ready loop between two Ready values. Resolves with whether
    * the core then has a Ready to hand out, so the loop reads as one condition.
