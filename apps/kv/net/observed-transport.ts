@@ -1,6 +1,6 @@
 import type { Message, MessageHandler, NodeId, Transport } from 'raftkit';
 
-/** The kinds of traffic the dashboard draws, one colour each. */
+/** The kinds of traffic the dashboard draws, one colour each (`forward`: the runtime's own). */
 export type FlowKind = 'append' | 'heartbeat' | 'vote' | 'snapshot' | 'read' | 'forward';
 
 /** Messages sent to each peer, by kind, since the server started. */
@@ -27,6 +27,8 @@ export function flowKindOf(message: Message): FlowKind {
       return 'read';
     case 'forward-proposal':
     case 'forward-result':
+    case 'join-request':
+    case 'join-response':
       return 'forward';
   }
 }
