@@ -23,7 +23,7 @@ export interface JoinAnswer {
 export function dataLostMessage(id: NodeId): string {
   return (
     `${id} is a voter of this cluster but started with empty storage: it may have lost votes it ` +
-    `cast and must not vote again. Remove it (removeServer('${id}'), or \`raftkit cluster remove ${id}\`), ` +
+    `cast and must not vote again. Remove it (removeServer('${id}') on the leader), ` +
     `then add it back as a new member with empty storage.`
   );
 }
