@@ -92,10 +92,13 @@ describe('logNodeEvents', () => {
     const stop = logNodeEvents(node, logger);
     emit('role', { nodeId: 'n1', role: 'candidate', previousRole: 'follower', term: 2 });
     emit('leader', { nodeId: 'n1', leaderId: 'n1', term: 2 });
+    const configuration = { voters: ['n1', 'n2'], outgoingVoters: [], learners: [], addresses: {} };
     emit('membership', {
       nodeId: 'n1',
+      change: 'committed',
       index: 7,
-      configuration: { voters: ['n1', 'n2'], outgoingVoters: [], learners: [], addresses: {} },
+      configuration,
+      previousConfiguration: { ...configuration, voters: ['n1'] },
     });
     emit('error', { nodeId: 'n1', fatal: true, error: new RaftError('STORAGE_FAILED', 'disk') });
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
