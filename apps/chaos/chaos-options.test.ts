@@ -24,6 +24,8 @@ describe('chaos command line', () => {
       'kill,pause',
       '--read-modes',
       'stale',
+      '--request-timeout-ms',
+      '500',
     ]);
     expect(options).toMatchObject({
       durationS: 90,
@@ -31,9 +33,11 @@ describe('chaos command line', () => {
       out: 'runs/a',
       faults: ['kill', 'pause'],
       readModes: ['stale'],
+      requestTimeoutMs: 500,
       servers: chaosDefaults.servers,
     });
     expect(replayCommand(options)).toContain('--seed 7 --out runs/a-replay');
+    expect(replayCommand(options)).toContain('--request-timeout-ms 500');
   });
 
   it('rejects bad input with INVALID_CONFIG', () => {
@@ -43,6 +47,7 @@ describe('chaos command line', () => {
     expect(codeOf(['--servers', '2'])).toBe('INVALID_CONFIG');
     expect(codeOf(['--faults', 'kill,meteor'])).toBe('INVALID_CONFIG');
     expect(codeOf(['--read-modes', ''])).toBe('INVALID_CONFIG');
+    expect(codeOf(['--request-timeout-ms', '5'])).toBe('INVALID_CONFIG');
     expect(codeOf(['--no-such-flag'])).toBe('INVALID_CONFIG');
   });
 });

@@ -59,6 +59,7 @@ const limits = {
   clients: [1, 256],
   'tick-ms': [10, 1000],
   'think-ms': [0, 60_000],
+  'request-timeout-ms': [100, 600_000],
 } as const;
 
 const readModes: readonly ReadConsistency[] = ['linearizable', 'lease', 'stale'];
@@ -100,6 +101,8 @@ export const chaosUsage = `usage: npm run chaos -- --duration SECONDS --seed N -
   --faults LIST         fault kinds, from ${faultKinds.join(',')} (default all)
   --tick-ms N           Raft tick of the servers (default ${chaosDefaults.tickMs})
   --think-ms N          mean pause between a client's operations (default ${chaosDefaults.thinkMs})
+  --request-timeout-ms N  a request unanswered this long has an unknown outcome and the client
+                        reconnects to a random server (default ${chaosDefaults.requestTimeoutMs})
   --keep                keep logs and data directories of a passing run`;
 
 /** Parses the command line; throws `INVALID_CONFIG` with a clear message for bad input. */
@@ -120,6 +123,11 @@ export function parseChaosOptions(argv: readonly string[]): ChaosOptions {
     faults: list('faults', values.faults, faultKinds, chaosDefaults.faults),
     tickMs: number('tick-ms', values['tick-ms'], chaosDefaults.tickMs),
     thinkMs: number('think-ms', values['think-ms'], chaosDefaults.thinkMs),
+    requestTimeoutMs: number(
+      'request-timeout-ms',
+      values['request-timeout-ms'],
+      chaosDefaults.requestTimeoutMs,
+    ),
     keep: values.keep,
   };
 }
@@ -138,6 +146,7 @@ function parseFlags(argv: readonly string[]) {
         faults: { type: 'string' },
         'tick-ms': { type: 'string' },
         'think-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
         keep: { type: 'boolean', default: false },
       },
       strict: true,
@@ -164,6 +173,7 @@ export function replayCommand(options: ChaosOptions): string {
     `--faults ${options.faults.join(',')}`,
     `--tick-ms ${options.tickMs}`,
     `--think-ms ${options.thinkMs}`,
+    `--request-timeout-ms ${options.requestTimeoutMs}`,
   ];
   return parts.join(' ');
 }
