@@ -43,6 +43,8 @@ export class ChaosCluster {
   /** Servers the harness is killing or stopping: their exits are expected. */
   readonly #expectedExits = new Set<string>();
   readonly #unexpectedExits: UnexpectedExit[] = [];
+  /** Snapshots the servers reported installing (from a leader), from their log lines. */
+  #snapshotsInstalled = 0;
   readonly #now: () => number;
 
   private constructor(options: {
@@ -99,6 +101,11 @@ export class ChaosCluster {
   }
 
   /** Exits nobody asked for, so far. */
+  /** Snapshots installed by followers that had fallen behind the leader's log. */
+  get snapshotsInstalled(): number {
+    return this.#snapshotsInstalled;
+  }
+
   get unexpectedExits(): readonly UnexpectedExit[] {
     return this.#unexpectedExits;
   }
@@ -230,6 +237,7 @@ export class ChaosCluster {
     const [, id, text] = match as unknown as [string, string, string];
     // Stamped on the history's clock, so a log line can be matched with the operations around it.
     this.#logs.get(id)?.write(`${(this.#now() / 1e6).toFixed(1)}ms ${text}\n`);
+    if (text.includes('snapshot installed')) this.#snapshotsInstalled++;
     const exit = /^exited \((.*)\)$/.exec(text);
     if (exit !== null && !this.#expectedExits.has(id)) {
       this.#unexpectedExits.push({ id, reason: exit[1]!, atNs: this.#now() });

@@ -17,6 +17,10 @@ export interface ChaosOptions {
   readonly tickMs: number;
   /** Mean pause between one client's operations. */
   readonly thinkMs: number;
+  /** Entries applied between two snapshots of a server. */
+  readonly snapshotEntries: number;
+  /** Entries a server keeps in its log behind a snapshot. */
+  readonly snapshotTrailing: number;
   readonly activeKeys: number;
   readonly operationsPerKey: number;
   /** A client request unanswered this long has an unknown outcome. */
@@ -42,6 +46,8 @@ export const chaosDefaults = Object.freeze({
   faults: faultKinds,
   tickMs: 100,
   thinkMs: 40,
+  snapshotEntries: 500,
+  snapshotTrailing: 100,
   activeKeys: 10,
   operationsPerKey: 60,
   requestTimeoutMs: 6000,

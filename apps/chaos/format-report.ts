@@ -15,7 +15,7 @@ export function formatReport(report: ChaosReport, options: ChaosOptions): string
   const lines = [
     `seed ${report.seed}, ${report.durationS} s under faults, ${report.elapsedS} s in all`,
     `operations: ${operations.total} recorded (${byKind}); ${operations.refused} refused by the server; ${operations.afterHealing} completed after healing; ${report.keys} keys`,
-    `faults: ${totalFaults} (${faults || 'none'})`,
+    `faults: ${totalFaults} (${faults || 'none'}); ${report.snapshotsInstalled} snapshots installed by servers that fell behind`,
     `linearizability: ${report.linearizability.message}`,
   ];
   for (const violation of report.violations) lines.push(`VIOLATION ${violation}`);

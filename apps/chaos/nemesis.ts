@@ -14,6 +14,7 @@ export const faultKinds = [
   'slow-network',
   'disk-full',
   'transfer-leadership',
+  'snapshot',
 ] as const;
 
 export type FaultKind = (typeof faultKinds)[number];
@@ -48,7 +49,7 @@ export interface NemesisOptions {
 /** Undoes a fault. */
 type Recovery = () => Promise<void> | void;
 
-/** How long an administration command (a leadership transfer) may take. */
+/** How long an administration command (a leadership transfer, a snapshot) may take. */
 const adminTimeoutMs = 3000;
 /** Most added latency of a slow network fault. */
 const slowNetworkDelayMsMax = 200;
@@ -186,6 +187,14 @@ export class Nemesis {
       }
       case 'transfer-leadership':
         return this.#transfer(record, leader);
+      case 'snapshot': {
+        // Servers snapshot on their own every few hundred entries; this one does it now, in the
+        // middle of whatever the workload and the last fault left behind.
+        record.target = anyone;
+        const reply = await cluster.command(anyone, ['RAFT', 'SNAPSHOT'], adminTimeoutMs);
+        if (!reply.startsWith('{')) record.note = reply;
+        return () => undefined;
+      }
     }
   }
 

@@ -38,6 +38,8 @@ export interface ChaosReport {
   };
   readonly keys: number;
   readonly faults: Record<FaultKind, number>;
+  /** Snapshots followers installed from a leader because they had fallen behind its log. */
+  readonly snapshotsInstalled: number;
   readonly linearizability: { readonly result: string; readonly message: string };
   readonly violations: readonly string[];
   readonly verdict: ChaosVerdict;
@@ -58,7 +60,16 @@ export async function runChaos(
   const cluster = await ChaosCluster.create({
     servers: options.servers,
     directory: options.out,
-    serverArgs: ['--tick-ms', String(options.tickMs)],
+    serverArgs: [
+      '--tick-ms',
+      String(options.tickMs),
+      // Small thresholds, so a run of a minute compacts many times and a server that was down
+      // or cut off for a few seconds catches up by snapshot rather than from the log.
+      '--snapshot-entries',
+      String(options.snapshotEntries),
+      '--snapshot-trailing',
+      String(options.snapshotTrailing),
+    ],
     now: () => history.now(),
   });
   const violations: string[] = [];
@@ -151,6 +162,7 @@ export async function runChaos(
     },
     keys: workload.keys.length,
     faults: nemesis.counts(),
+    snapshotsInstalled: cluster.snapshotsInstalled,
     linearizability: { result: check.result, message: check.message },
     violations,
     verdict,

@@ -5,6 +5,7 @@ import {
   type Logger,
   type ReadConsistency,
   type ResultCodec,
+  type SnapshotOptions,
 } from 'raftkit';
 import { StaticDiscovery, type Discovery } from 'raftkit/discovery';
 import { FileStorage } from 'raftkit/storage/file';
@@ -40,6 +41,8 @@ export interface KvNodeOptions {
   readonly consistency?: ReadConsistency;
   /** Milliseconds per Raft tick (election timeout is 10–20 ticks). Default 100. */
   readonly tickMs?: number;
+  /** When the server snapshots and how much log it keeps behind a snapshot (library defaults). */
+  readonly snapshots?: Partial<SnapshotOptions>;
   /**
    * While keys carry expiries, the leader puts its clock into the log this often when no write
    * did, so keys expire on time on an idle cluster too. Default 500.
@@ -118,6 +121,7 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     stateMachine,
     initialConfiguration: options.layout.members.map((member) => member.id),
     tickMs: options.tickMs ?? 100,
+    ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
     forwardProposals: true,
     resultCodec: bytesResultCodec,
     addressOf: clientAddress,

@@ -44,6 +44,7 @@ async function run(config: ServerConfig, logger: Logger): Promise<void> {
     directory: config.directory,
     consistency: config.consistency,
     tickMs: config.tickMs,
+    snapshots: config.snapshots,
     bind: config.bind,
     discovery: config.discovery,
     logger,

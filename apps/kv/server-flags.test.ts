@@ -44,6 +44,20 @@ describe('server flags', () => {
     });
   });
 
+  it('sets the snapshot policy, with the library defaults when absent', () => {
+    const loopback = [...members, '--bind-host', '127.0.0.1'];
+    expect(serverConfig(readFlags(loopback, {})).snapshots).toEqual({
+      entriesMax: 50_000,
+      trailingEntries: 5_000,
+    });
+    const tuned = readFlags([...loopback, '--snapshot-entries', '500'], {
+      RAFTKIT_SNAPSHOT_TRAILING: '0',
+    });
+    expect(serverConfig(tuned).snapshots).toEqual({ entriesMax: 500, trailingEntries: 0 });
+    const bad = readFlags([...loopback, '--snapshot-entries', '0'], {});
+    expect(() => serverConfig(bad)).toThrow(/--snapshot-entries/);
+  });
+
   it('refuses an unauthenticated Raft port reachable from other hosts unless told --insecure', () => {
     expect(() => serverConfig(readFlags(members, {}))).toThrow(/authenticate it/);
     expect(serverConfig(readFlags([...members, '--insecure'], {})).secret).toBeNull();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
-import type { LogLevel, ReadConsistency } from 'raftkit';
+import { snapshotDefaults, type LogLevel, type ReadConsistency } from 'raftkit';
 import type { Discovery } from 'raftkit/discovery';
 import type { TcpTlsOptions } from 'raftkit/transport/tcp';
 import { DnsDiscovery, StaticDiscovery } from 'raftkit/discovery';
@@ -83,6 +83,16 @@ export const serverFlags = {
     description: 'default read consistency (linearizable)',
   },
   'tick-ms': { type: 'string', placeholder: '<ms>', description: 'Raft tick (100)' },
+  'snapshot-entries': {
+    type: 'string',
+    placeholder: '<count>',
+    description: 'entries applied since the last snapshot that trigger the next one (50000)',
+  },
+  'snapshot-trailing': {
+    type: 'string',
+    placeholder: '<count>',
+    description: 'entries kept in the log behind a snapshot for lagging followers (5000)',
+  },
   'log-format': { type: 'string', placeholder: 'text|json', description: 'log lines (text)' },
   'log-level': {
     type: 'string',
@@ -157,6 +167,8 @@ export interface ServerConfig {
   readonly tls: TcpTlsOptions | null;
   readonly consistency: ReadConsistency;
   readonly tickMs: number;
+  /** When this server snapshots and how much log it keeps behind a snapshot. */
+  readonly snapshots: { readonly entriesMax: number; readonly trailingEntries: number };
   readonly logFormat: 'text' | 'json';
   readonly logLevel: LogLevel;
   readonly exitWithParent: boolean;
@@ -323,6 +335,18 @@ export function serverConfig(values: FlagValues): ServerConfig {
     tls,
     consistency: choice(values, 'consistency', ['linearizable', 'lease', 'stale'], 'linearizable'),
     tickMs,
+    snapshots: {
+      entriesMax: wholeNumber(values, 'snapshot-entries', {
+        minimum: 1,
+        maximum: 100_000_000,
+        fallback: snapshotDefaults.entriesMax,
+      }),
+      trailingEntries: wholeNumber(values, 'snapshot-trailing', {
+        minimum: 0,
+        maximum: 100_000_000,
+        fallback: snapshotDefaults.trailingEntries,
+      }),
+    },
     logFormat: choice(values, 'log-format', ['text', 'json'], 'text'),
     logLevel: choice(values, 'log-level', ['trace', 'debug', 'info', 'warn', 'error'], 'info'),
     exitWithParent: values['exit-with-parent'] === true,

@@ -1,7 +1,8 @@
 export { RaftNode } from './raft-node.js';
 export type { NodeStatus } from './node-status.js';
 export type { ProposeOptions, ReadOptions, ReadConsistency } from './request-options.js';
-export type { RaftNodeOptions } from './node-options.js';
+export { snapshotDefaults } from './node-options.js';
+export type { RaftNodeOptions, SnapshotOptions } from './node-options.js';
 export type { RaftNodeEvents } from './node-events.js';
 export { diagnosticsChannelName } from './node-events.js';
 export type { StateMachine, ApplyContext, ResultCodec } from './state-machine.js';

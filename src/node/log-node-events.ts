@@ -24,7 +24,7 @@ function members(configuration: Configuration): Record<string, unknown> {
 
 /**
  * Writes a node's events to `logger`: elections and role changes, leader changes, membership and
- * settings changes, errors with their cause (storage failures among them), and the stop. Every
+ * settings changes, snapshots (taken at debug level; sent and installed at info), errors with their cause (storage failures among them), and the stop. Every
  * line carries `nodeId`. Returns a function that stops logging.
  *
  * ```ts
@@ -52,6 +52,17 @@ export function logNodeEvents(node: NodeEventSource, logger: Logger): Unsubscrib
     }),
     node.on('settings', ({ nodeId, settings, index }) => {
       log(nodeId).info({ index, settings }, 'settings changed');
+    }),
+    node.on('snapshot', ({ nodeId, kind, index, bytes, durationMs, peer }) => {
+      // Taking one is routine (debug); sending and installing mean a follower fell behind the log.
+      const fields = {
+        index,
+        bytes,
+        durationMs: Math.round(durationMs),
+        ...(peer === null ? {} : { peer }),
+      };
+      if (kind === 'taken') log(nodeId).debug(fields, 'snapshot taken');
+      else log(nodeId).info(fields, `snapshot ${kind}`);
     }),
     node.on('error', ({ nodeId, error, fatal }) => {
       const fields = { code: error.code, fatal, error, details: error.details };

@@ -78,7 +78,7 @@ describe('childLogger', () => {
 });
 
 describe('logNodeEvents', () => {
-  it('logs elections, leader changes, membership and fatal errors with the node id', () => {
+  it('logs elections, leader changes, membership, snapshots and fatal errors with the node id', () => {
     const listeners = new Map<string, (payload: never) => void>();
     const node: NodeEventSource = {
       on(event, listener) {
@@ -100,15 +100,21 @@ describe('logNodeEvents', () => {
       configuration,
       previousConfiguration: { ...configuration, voters: ['n1'] },
     });
+    const snapshot = { nodeId: 'n1', index: 90, bytes: 4096, durationMs: 3 };
+    // Taken is routine, below the info level here; installed means the node had fallen behind.
+    emit('snapshot', { ...snapshot, kind: 'taken', peer: null });
+    emit('snapshot', { ...snapshot, kind: 'installed', peer: 'n2' });
     emit('error', { nodeId: 'n1', fatal: true, error: new RaftError('STORAGE_FAILED', 'disk') });
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.map((record) => [record.level, record.msg, record.nodeId])).toEqual([
       ['info', 'election started', 'n1'],
       ['info', 'leader changed', 'n1'],
       ['info', 'membership changed', 'n1'],
+      ['info', 'snapshot installed', 'n1'],
       ['error', 'stopping: disk', 'n1'],
     ]);
     expect(records[2]).toMatchObject({ voters: ['n1', 'n2'], index: 7 });
+    expect(records[3]).toMatchObject({ index: 90, bytes: 4096, peer: 'n2' });
     stop();
     expect(listeners.size).toBe(0);
   });
