@@ -7,37 +7,23 @@
 // bench/results/kv.json.
 //
 //   npm run bench:kv -- [--requests 10000] [--clients 50] [--no-redis] [--no-follower]
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { LocalCluster, freePortLayout } from '../apps/cli/local-cluster.js';
-import { splitHostPort } from '../apps/kv/cluster-layout.js';
-import { sendOnce } from '../apps/kv/resp/resp-client.js';
-
-const run = promisify(execFile);
+import {
+  leaderOf,
+  redisBenchmark,
+  startRedisServer,
+  type RedisBenchmarkRow,
+} from './lib/kv-tools.js';
 
 type Target = 'leader' | 'follower' | 'redis-server';
 
-interface Row {
+interface Row extends RedisBenchmarkRow {
   readonly target: Target;
-  readonly test: string;
-  readonly pipeline: number;
-  readonly requestsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
-
-async function leaderOf(address: string): Promise<string> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const reply = await sendOnce(address, ['RAFT', 'LEADER'], 1000).catch(() => null);
-    if (reply?.type === 'array' && reply.value?.[0]?.type === 'bulk' && reply.value[0].value) {
-      return reply.value[0].value.toString();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('no leader elected');
 }
 
 /** redis-benchmark's built-in tests, one per command family the server speaks. */
@@ -85,64 +71,6 @@ async function attempt(
     process.stdout.write(`${label} -P ${options.pipeline} failed: ${reason}\n`);
     return [];
   }
-}
-
-async function redisBenchmark(
-  options: {
-    readonly address: string;
-    readonly pipeline: number;
-    readonly requests: number;
-    readonly clients: number;
-  },
-  what: readonly string[],
-): Promise<Omit<Row, 'target'>[]> {
-  const { host, port } = splitHostPort(options.address);
-  const { stdout } = await run(
-    'redis-benchmark',
-    [
-      ...['-h', host, '-p', String(port), '--csv'],
-      ...['-n', String(Math.round(options.requests)), '-c', String(options.clients)],
-      ...['-P', String(options.pipeline), '-r', '100000'],
-      ...what,
-    ],
-    { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
-  );
-  // CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  return stdout
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(',').map((cell) => cell.replaceAll('"', '')))
-    .map((cells) => ({
-      test: cells[0]!,
-      pipeline: options.pipeline,
-      requestsPerSecond: Math.round(Number(cells[1])),
-      p50Ms: Number(cells[4]),
-      p99Ms: Number(cells[6]),
-    }));
-}
-
-/** Starts a local redis-server that fsyncs every write before answering, in `directory`. */
-async function startRedisServer(
-  directory: string,
-): Promise<{ address: string; process: ChildProcess }> {
-  const port = splitHostPort((await freePortLayout(1)).members[0]!.client).port;
-  const child = spawn(
-    'redis-server',
-    [
-      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', directory],
-      ...['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
-    ],
-    { stdio: 'ignore' },
-  );
-  const address = `127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const reply = await sendOnce(address, ['PING'], 500).catch(() => null);
-    if (reply !== null) return { address, process: child };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('redis-server did not start');
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,155 @@
+// The in-process shapes: 3 servers in this process with memory storage and 100-byte commands,
+// driven through the full runtime (RaftNode on the in-process network) and through the core
+// alone (three RaftCores passing messages by hand, one Ready per server per round), which is how
+// etcd's raft package is measured when it is driven without its runtime.
+import { performance } from 'node:perf_hooks';
+import { RaftNode, type StateMachine } from 'raftkit';
+import {
+  RaftCore,
+  bootstrapSnapshot,
+  configurationOf,
+  seededRandom,
+  type RaftMessage,
+} from 'raftkit/core';
+import { MemoryStorage } from 'raftkit/storage/memory';
+import { InProcessNetwork } from 'raftkit/transport/in-process';
+import { latencySummary } from './stats.js';
+
+/** The command size every in-process shape proposes. */
+export const commandBytes = 100;
+
+/** One measured shape. */
+export interface InProcessRow {
+  readonly driver: 'RaftNode' | 'RaftCore';
+  readonly inFlight: number;
+  readonly seconds: number;
+  readonly proposals: number;
+  readonly proposalsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+class Counter implements StateMachine<number> {
+  total = 0;
+  apply(): number {
+    return ++this.total;
+  }
+}
+
+function row(
+  driver: InProcessRow['driver'],
+  inFlight: number,
+  elapsedMs: number,
+  latencies: number[],
+): InProcessRow {
+  const seconds = elapsedMs / 1000;
+  return {
+    driver,
+    inFlight,
+    seconds: Number(seconds.toFixed(2)),
+    proposals: latencies.length,
+    proposalsPerSecond: Math.round(latencies.length / seconds),
+    ...latencySummary(latencies),
+  };
+}
+
+/** Proposals/s of 3 RaftNodes, keeping `inFlight` proposals outstanding on the leader. */
+export async function measureNodes(inFlight: number, seconds: number): Promise<InProcessRow> {
+  const network = new InProcessNetwork();
+  const ids = ['n1', 'n2', 'n3'];
+  const nodes = ids.map(
+    (id) =>
+      new RaftNode({
+        id,
+        storage: new MemoryStorage(),
+        transport: network.transport(),
+        stateMachine: new Counter(),
+        initialConfiguration: ids,
+        tickMs: 50,
+      }),
+  );
+  await Promise.all(nodes.map((node) => node.start()));
+  try {
+    await Promise.all(nodes.map((node) => node.waitForLeader()));
+    const leader = nodes.find((node) => node.role === 'leader');
+    if (leader === undefined) throw new Error('no leader elected');
+    const command = new Uint8Array(commandBytes).fill(120);
+    const latencies: number[] = [];
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    const worker = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        const begin = performance.now();
+        await leader.propose(command);
+        latencies.push(performance.now() - begin);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    return row('RaftNode', inFlight, performance.now() - started, latencies);
+  } finally {
+    await Promise.all(nodes.map((node) => node.stop()));
+  }
+}
+
+/**
+ * Proposals/s of 3 RaftCores with no runtime: each round tops the leader up to `inFlight`
+ * outstanding proposals in one `propose` call, takes every server's Ready, reports it done at
+ * once (memory storage holds nothing the core does not) and delivers the messages. A proposal is
+ * done when the leader hands it out as committed.
+ */
+export function measureCore(inFlight: number, seconds: number): InProcessRow {
+  const ids = ['1', '2', '3'];
+  const snapshot = bootstrapSnapshot(configurationOf(ids), { preVote: false, checkQuorum: false });
+  const cores = new Map(
+    ids.map((id) => [
+      id,
+      new RaftCore(
+        { id, random: seededRandom(Number(id)) },
+        { hardState: { term: 0, vote: null, commit: 0 }, snapshot, entries: [] },
+      ),
+    ]),
+  );
+  const leader = cores.get('1')!;
+  const startTimes = new Map<number, number>();
+  const latencies: number[] = [];
+  const round = (): number => {
+    const outbox: RaftMessage[] = [];
+    for (const core of cores.values()) {
+      if (!core.hasReady()) continue;
+      const ready = core.ready();
+      outbox.push(...ready.messages, ...ready.messagesAfterPersist);
+      core.advance(ready);
+      if (core !== leader) continue;
+      const now = performance.now();
+      for (const entry of ready.committed) {
+        const begin = startTimes.get(entry.index);
+        if (begin === undefined) continue;
+        startTimes.delete(entry.index);
+        latencies.push(now - begin);
+      }
+    }
+    for (const message of outbox) cores.get(message.to)!.step(message);
+    return outbox.length;
+  };
+  leader.campaign();
+  for (let rounds = 0; rounds < 100 && leader.role !== 'leader'; rounds++) round();
+  if (leader.role !== 'leader') throw new Error('core 1 was not elected');
+  const command = new Uint8Array(commandBytes).fill(120);
+  const batch: Uint8Array[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  while (performance.now() < deadline) {
+    const missing = inFlight - startTimes.size;
+    if (missing > 0) {
+      batch.length = 0;
+      for (let count = 0; count < missing; count++) batch.push(command);
+      const placement = leader.propose(batch);
+      const now = performance.now();
+      for (let index = placement.firstIndex; index <= placement.lastIndex; index++) {
+        startTimes.set(index, now);
+      }
+    }
+    round();
+  }
+  return row('RaftCore', inFlight, performance.now() - started, latencies);
+}
