@@ -152,9 +152,18 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     from: nodeId,
     to: nodeId,
     requestId: safeUnsigned,
-    results: fc.array(payload, { maxLength: 4 }),
-    errorCode: fc.option(fc.constantFrom('NOT_LEADER', 'TIMEOUT'), { nil: null }),
-    errorMessage: fc.string({ maxLength: 40 }),
+    outcomes: fc.array(
+      fc.oneof(
+        fc.record({ status: fc.constant('applied' as const), result: payload }),
+        fc.record({
+          status: fc.constant('failed' as const),
+          code: fc.constantFrom('NOT_LEADER', 'PROPOSAL_DROPPED', 'COMMAND_REJECTED' as const),
+          message: fc.string({ maxLength: 40 }),
+          reason: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
+        }),
+      ),
+      { maxLength: 4 },
+    ),
     leaderId: fc.option(nodeId, { nil: null }),
   }),
   fc.record({

@@ -166,9 +166,12 @@ export function randomMessage(random: () => number): Message {
         from: base.from,
         to: base.to,
         requestId: base.term,
-        results: [draw.bytes(8)],
-        errorCode: draw.boolean() ? 'NOT_LEADER' : null,
-        errorMessage: draw.boolean() ? 'not the leader' : '',
+        outcomes: [
+          { status: 'applied', result: draw.bytes(8) },
+          draw.boolean()
+            ? { status: 'failed', code: 'NOT_LEADER', message: 'not the leader', reason: null }
+            : { status: 'failed', code: 'COMMAND_REJECTED', message: 'no', reason: 'LIMIT' },
+        ],
         leaderId: draw.boolean() ? draw.id() : null,
       };
   }

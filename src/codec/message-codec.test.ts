@@ -142,6 +142,35 @@ describe('message codec', () => {
     expectInvalid(() => decodeMessage(writer.finish()));
   });
 
+  it('reads one outcome per forwarded command and rejects an unknown status or error code', () => {
+    const header = (writer: BinaryWriter) =>
+      writer.u8(messageCodecVersion).u8(16).u64(7).string('a').string('b').u32(2);
+    const valid = new BinaryWriter();
+    header(valid)
+      .u8(0)
+      .bytes(new Uint8Array([1, 2]));
+    valid.u8(1).string('COMMAND_REJECTED').string('too large').boolean(true).string('LIMIT');
+    valid.boolean(false);
+    expect(decodeMessage(valid.finish())).toEqual({
+      type: 'forward-result',
+      from: 'a',
+      to: 'b',
+      requestId: 7,
+      outcomes: [
+        { status: 'applied', result: new Uint8Array([1, 2]) },
+        { status: 'failed', code: 'COMMAND_REJECTED', message: 'too large', reason: 'LIMIT' },
+      ],
+      leaderId: null,
+    });
+    const unknownStatus = new BinaryWriter();
+    header(unknownStatus).u8(2).bytes(new Uint8Array(0)).u8(0).bytes(new Uint8Array(0));
+    expectInvalid(() => decodeMessage(unknownStatus.boolean(false).finish()));
+    const unknownCode = new BinaryWriter();
+    header(unknownCode).u8(1).string('ENOSPC').string('disk full').boolean(false);
+    unknownCode.u8(0).bytes(new Uint8Array(0));
+    expectInvalid(() => decodeMessage(unknownCode.boolean(false).finish()));
+  });
+
   it('enforces messageBytesMax on both sides', () => {
     const limits = { ...defaultMessageCodecLimits, messageBytesMax: 1000 };
     expectInvalid(() => encodeFrame(append(4, 300), limits));

@@ -1,4 +1,4 @@
-import { RaftError } from '../core/index.js';
+import { isRaftErrorCode, RaftError } from '../core/index.js';
 import type {
   AppendEntries,
   AppendEntriesResponse,
@@ -15,6 +15,7 @@ import type {
 import type { Entry } from '../core/index.js';
 import {
   isRuntimeMessage,
+  type ForwardOutcome,
   type ForwardProposal,
   type ForwardResult,
   type JoinRequest,
@@ -46,7 +47,7 @@ export interface MessageCodecLimits extends EntryCodecLimits {
   readonly messageBytesMax: number;
   /** Most entries in one append. */
   readonly entriesPerMessageMax: number;
-  /** Most commands (or results) in one forwarded proposal. */
+  /** Most commands in one forwarded proposal (and outcomes in its result). */
   readonly commandsPerMessageMax: number;
   /** Longest error message in a forwarded result, in UTF-8 bytes. */
   readonly errorMessageBytesMax: number;
@@ -268,24 +269,60 @@ const forwardProposal: MessageFormat<'forward-proposal'> = {
   }),
 };
 
+// Smallest encoded outcome: a status byte and an empty result's length.
+const outcomeBytesMin = 1 + 4;
+
+function writeOutcome(writer: BinaryWriter, outcome: ForwardOutcome): void {
+  if (outcome.status === 'applied') {
+    writer.u8(0).bytes(outcome.result);
+    return;
+  }
+  writer.u8(1).string(outcome.code).string(outcome.message);
+  writeOptionalString(writer, outcome.reason);
+}
+
+function readOutcome(reader: BinaryReader, limits: MessageCodecLimits): ForwardOutcome {
+  const status = reader.u8();
+  if (status === 0) return { status: 'applied', result: reader.bytes(limits.commandBytesMax) };
+  if (status !== 1) throw new RaftError('INVALID_MESSAGE', `unknown forward outcome ${status}`);
+  const code = reader.string(limits.errorMessageBytesMax);
+  if (!isRaftErrorCode(code)) {
+    throw new RaftError('INVALID_MESSAGE', `forward outcome has an unknown error code`, {
+      details: { code: code.slice(0, 64) },
+    });
+  }
+  const message = reader.string(limits.errorMessageBytesMax);
+  return {
+    status: 'failed',
+    code,
+    message,
+    reason: readOptionalString(reader, limits.errorMessageBytesMax),
+  };
+}
+
+// Code 13 carried one error for the whole batch; that format is retired and its code never reused.
 const forwardResult: MessageFormat<'forward-result'> = {
-  code: 13,
+  code: 16,
   write: (writer, message) => {
-    writeByteList(writer, message.results);
-    writeOptionalString(writer, message.errorCode);
-    writer.string(message.errorMessage);
+    writer.u32(message.outcomes.length);
+    for (const outcome of message.outcomes) writeOutcome(writer, outcome);
     writeOptionalString(writer, message.leaderId);
   },
-  read: (reader, header, limits): ForwardResult => ({
-    type: 'forward-result',
-    from: header.from,
-    to: header.to,
-    requestId: header.term,
-    results: readByteList(reader, limits, 'results'),
-    errorCode: readOptionalString(reader, limits.errorMessageBytesMax),
-    errorMessage: reader.string(limits.errorMessageBytesMax),
-    leaderId: readOptionalString(reader, limits.nodeIdBytesMax),
-  }),
+  read: (reader, header, limits): ForwardResult => {
+    const count = reader.count(limits.commandsPerMessageMax, outcomeBytesMin, 'outcomes');
+    const outcomes: ForwardOutcome[] = [];
+    for (let position = 0; position < count; position++) {
+      outcomes.push(readOutcome(reader, limits));
+    }
+    return {
+      type: 'forward-result',
+      from: header.from,
+      to: header.to,
+      requestId: header.term,
+      outcomes,
+      leaderId: readOptionalString(reader, limits.nodeIdBytesMax),
+    };
+  },
 };
 
 // The join handshake, like forwarding, carries a request id in the header's term slot.
@@ -362,9 +399,12 @@ function sizeHint(message: Message): number {
     }
   } else if (message.type === 'install-snapshot') {
     bytes += 256 + message.data.length;
-  } else if (message.type === 'forward-proposal' || message.type === 'forward-result') {
-    const list = message.type === 'forward-proposal' ? message.commands : message.results;
-    for (const item of list) bytes += 4 + item.length;
+  } else if (message.type === 'forward-proposal') {
+    for (const command of message.commands) bytes += 4 + command.length;
+  } else if (message.type === 'forward-result') {
+    for (const outcome of message.outcomes) {
+      bytes += outcomeBytesMin + (outcome.status === 'applied' ? outcome.result.length : 64);
+    }
   }
   return bytes;
 }

@@ -1,5 +1,6 @@
 /**
- * Stable error codes. Callers match on `code`, never on the message text.
+ * Every stable error code. Callers match on `code`, never on the message text; the list is a value
+ * too, so a code arriving from a peer can be checked.
  *
  * - `INVALID_CONFIG`: a configuration value is missing, out of range or inconsistent.
  * - `NOT_LEADER`: this server cannot take the request; `details.leaderId` names the leader if known.
@@ -9,6 +10,9 @@
  * - `TIMEOUT`, `ABORTED`, `STOPPED`: the caller's deadline passed, its signal fired, the node stopped.
  * - `STORAGE_FAILED`, `CORRUPT_STORAGE`, `LOCKED`: durable state could not be written or trusted.
  * - `APPLY_FAILED`: the state machine threw while applying a committed entry.
+ * - `COMMAND_REJECTED`: the state machine refused the command deterministically (`rejectCommand`):
+ *   the entry is in the log, every server recorded the same refusal and changed nothing;
+ *   `details.reason` holds the application's code.
  * - `INVALID_MESSAGE`: a message or frame failed validation; it is dropped and counted.
  * - `UNKNOWN_PEER`, `UNAUTHENTICATED`: a peer is not in the cluster or failed authentication.
  * - `INVARIANT`: an internal safety assertion failed; the node stops rather than corrupt data.
@@ -19,28 +23,40 @@
  * - `DATA_LOST`: a server that is already a member came back with empty storage; it must be
  *   removed and added back as a new member.
  */
-export type RaftErrorCode =
-  | 'INVALID_CONFIG'
-  | 'NOT_LEADER'
-  | 'NO_LEADER'
-  | 'PROPOSAL_DROPPED'
-  | 'OUTCOME_UNKNOWN'
-  | 'TIMEOUT'
-  | 'ABORTED'
-  | 'STOPPED'
-  | 'STORAGE_FAILED'
-  | 'CORRUPT_STORAGE'
-  | 'LOCKED'
-  | 'APPLY_FAILED'
-  | 'INVALID_MESSAGE'
-  | 'UNKNOWN_PEER'
-  | 'UNAUTHENTICATED'
-  | 'BUSY'
-  | 'INVARIANT'
-  | 'CHANGE_IN_PROGRESS'
-  | 'UNSAFE_CHANGE'
-  | 'CATCH_UP_FAILED'
-  | 'DATA_LOST';
+export const raftErrorCodes = Object.freeze([
+  'INVALID_CONFIG',
+  'NOT_LEADER',
+  'NO_LEADER',
+  'PROPOSAL_DROPPED',
+  'OUTCOME_UNKNOWN',
+  'TIMEOUT',
+  'ABORTED',
+  'STOPPED',
+  'STORAGE_FAILED',
+  'CORRUPT_STORAGE',
+  'LOCKED',
+  'APPLY_FAILED',
+  'COMMAND_REJECTED',
+  'INVALID_MESSAGE',
+  'UNKNOWN_PEER',
+  'UNAUTHENTICATED',
+  'BUSY',
+  'INVARIANT',
+  'CHANGE_IN_PROGRESS',
+  'UNSAFE_CHANGE',
+  'CATCH_UP_FAILED',
+  'DATA_LOST',
+] as const);
+
+/** A stable error code; see {@link raftErrorCodes}. */
+export type RaftErrorCode = (typeof raftErrorCodes)[number];
+
+const knownCodes: ReadonlySet<string> = new Set(raftErrorCodes);
+
+/** Whether `code` is one of raftkit's error codes (a peer's message may carry anything). */
+export function isRaftErrorCode(code: string): code is RaftErrorCode {
+  return knownCodes.has(code);
+}
 
 /** Extra facts attached to an error; which keys appear depends on the code. */
 export interface RaftErrorDetails {

@@ -1,5 +1,5 @@
 import { RaftError, type NodeId } from '../core/index.js';
-import type { ForwardResult, Transport } from '../transport/transport.js';
+import type { ForwardOutcome, ForwardResult, Transport } from '../transport/transport.js';
 import { cancelledInLog } from './node-errors.js';
 import type { QueuedProposal } from './proposal-pipeline.js';
 import type { ResultCodec } from './state-machine.js';
@@ -114,33 +114,32 @@ export class ForwardClient {
     }
   }
 
-  /** Settles a batch with the leader's answer: one result per command, or the leader's error. */
+  /**
+   * Settles a batch with the leader's answer, each caller with its own command's outcome. An
+   * answer that does not match the batch settles nobody definitely: the commands may be in the log.
+   */
   onResult(message: ForwardResult): void {
     const batch = this.#inFlight.get(message.requestId)?.batch;
     if (batch === undefined) return;
     this.#inFlight.delete(message.requestId);
-    if (message.errorCode !== null) {
-      const error = new RaftError(message.errorCode as RaftError['code'], message.errorMessage, {
-        details: { leaderId: message.leaderId, forwardedTo: message.from },
-      });
+    if (message.outcomes.length !== batch.length) {
+      const error = unknownOutcome(
+        `the leader answered ${message.outcomes.length} outcomes for ${batch.length} commands`,
+      );
       for (const queued of batch) queued.request.reject(error);
       return;
     }
     batch.forEach((queued, position) => {
-      const bytes = message.results[position];
-      if (bytes === undefined) {
-        queued.request.reject(
-          new RaftError('INVALID_MESSAGE', 'forwarded result is missing an answer'),
-        );
+      const outcome = message.outcomes[position]!;
+      if (outcome.status === 'failed') {
+        queued.request.reject(forwardedError(message, outcome));
         return;
       }
       try {
-        queued.request.resolve(this.#options.resultCodec.decode(bytes));
+        queued.request.resolve(this.#options.resultCodec.decode(outcome.result));
       } catch (error) {
         queued.request.reject(
-          new RaftError('INVALID_MESSAGE', 'forwarded result could not be decoded', {
-            cause: error,
-          }),
+          unknownOutcome('the command was applied but its result could not be decoded', error),
         );
       }
     });
@@ -158,4 +157,22 @@ export class ForwardClient {
     }
     this.#inFlight.clear();
   }
+}
+
+/** The leader's error for one command, as its own caller would have seen it. */
+function forwardedError(
+  message: ForwardResult,
+  outcome: Extract<ForwardOutcome, { status: 'failed' }>,
+): RaftError {
+  const details = { leaderId: message.leaderId, forwardedTo: message.from };
+  return new RaftError(outcome.code, outcome.message, {
+    details: outcome.reason === null ? details : { ...details, reason: outcome.reason },
+  });
+}
+
+function unknownOutcome(message: string, cause?: unknown): RaftError {
+  return new RaftError('OUTCOME_UNKNOWN', `${message}; it may have been applied`, {
+    cause,
+    details: { outcome: 'unknown' },
+  });
 }

@@ -1,5 +1,10 @@
 import { RaftError, type NodeId } from '../core/index.js';
-import type { ForwardProposal, ForwardResult, Transport } from '../transport/transport.js';
+import type {
+  ForwardOutcome,
+  ForwardProposal,
+  ForwardResult,
+  Transport,
+} from '../transport/transport.js';
 import { ForwardDeduplicator } from './forward-deduplicator.js';
 import type { NodeCounters } from './node-counters.js';
 import { toRaftError } from './node-errors.js';
@@ -20,8 +25,11 @@ export type ProposeLocally = (command: Uint8Array) => Promise<unknown>;
 
 /**
  * The leader's side of `forwardProposals`, mirror of {@link ForwardClient}: proposes a follower's
- * batch through the leader's own pipeline and sends back what a local caller would have got. A
- * duplicated message is recognised by its request id and proposed only once.
+ * batch through the leader's own pipeline and sends back, for each command, what a local caller
+ * would have got. The pipeline may append a batch in several parts and refuse a later one (a
+ * limit, a lost election) after an earlier one entered the log, so outcomes are never merged: a
+ * command in the log is never reported as refused because its neighbour was. A duplicated message
+ * is recognised by its request id and proposed only once.
  */
 export class ForwardServer {
   readonly #options: ForwardServerOptions;
@@ -31,46 +39,72 @@ export class ForwardServer {
     this.#options = options;
   }
 
-  /** Serves one forwarded batch, through `propose`, or answers with `propose` when it is a refusal. */
+  /** Serves one forwarded batch, through `propose`, or refuses all of it with `propose`'s error. */
   serve(message: ForwardProposal, propose: ProposeLocally | RaftError): void {
     if (!this.#deduplicator.firstTime(message.from, message.requestId)) {
       this.#options.counters.increment('duplicateForwardsIgnored');
       return;
     }
     if (propose instanceof RaftError) {
-      this.#reply(message, { results: [], errorCode: propose.code, errorMessage: propose.message });
+      this.#reply(
+        message,
+        message.commands.map(() => failedOutcome(propose)),
+      );
       return;
     }
-    const codec = this.#options.resultCodec;
-    Promise.all(message.commands.map((command) => propose(command))).then(
-      (results) =>
-        this.#reply(message, {
-          results: results.map((result) => codec.encode(result)),
-          errorCode: null,
-          errorMessage: '',
-        }),
-      (error: unknown) => {
-        const raftError = toRaftError(error);
-        this.#reply(message, {
-          results: [],
-          errorCode: raftError.code,
-          errorMessage: raftError.message,
-        });
-      },
+    const outcomes = message.commands.map((command) =>
+      propose(command).then(
+        (result) => this.#appliedOutcome(result),
+        (error: unknown) => failedOutcome(toRaftError(error)),
+      ),
     );
+    // Every promise above settles with an outcome: none of them rejects.
+    void Promise.all(outcomes).then((settled) => this.#reply(message, settled));
   }
 
-  #reply(
-    message: ForwardProposal,
-    fields: Pick<ForwardResult, 'results' | 'errorCode' | 'errorMessage'>,
-  ): void {
-    this.#options.transport.send({
+  #appliedOutcome(result: unknown): ForwardOutcome {
+    try {
+      return { status: 'applied', result: this.#options.resultCodec.encode(result) };
+    } catch (error) {
+      // Applied, but the result cannot travel: the follower's caller learns it may have applied.
+      return failedOutcome(
+        new RaftError(
+          'OUTCOME_UNKNOWN',
+          'the command was applied but its result could not be encoded',
+          {
+            cause: error,
+          },
+        ),
+      );
+    }
+  }
+
+  #reply(message: ForwardProposal, outcomes: readonly ForwardOutcome[]): void {
+    const result: ForwardResult = {
       type: 'forward-result',
       from: this.#options.id,
       to: message.from,
       requestId: message.requestId,
+      outcomes,
       leaderId: this.#options.leaderId(),
-      ...fields,
-    });
+    };
+    this.#options.transport.send(result);
   }
+}
+
+/**
+ * Characters of an error message or rejection reason sent back per command: a whole batch of
+ * long messages must still fit in one frame (`errorMessageBytesMax` and `messageBytesMax`).
+ */
+export const forwardedTextLengthMax = 1024;
+
+/** One command's error as it travels back; a state machine's rejection keeps its reason. */
+function failedOutcome(error: RaftError): ForwardOutcome {
+  const reason = error.code === 'COMMAND_REJECTED' ? error.details.reason : undefined;
+  return {
+    status: 'failed',
+    code: error.code,
+    message: error.message.slice(0, forwardedTextLengthMax),
+    reason: typeof reason === 'string' ? reason.slice(0, forwardedTextLengthMax) : null,
+  };
 }

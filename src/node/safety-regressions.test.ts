@@ -1,6 +1,7 @@
 // Safety holes found in review, each reproduced at the level a user sees: a RaftNode cluster on
 // simulated time. Every test here failed before its fix.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RaftError } from '../core/index.js';
 import type { Message } from '../transport/transport.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import { InProcessNetwork } from '../transport/in-process/index.js';
@@ -57,6 +58,47 @@ describe('a malformed message from a peer', () => {
     await running.runUntil(() => running.machines.get(victim.id)!.total === 12);
     expect(victim.running).toBe(true);
     expect(victim.status().counters.messagesRejected).toBe(before + 1);
+  });
+});
+
+describe('forwarded writes the leader appends in several parts', () => {
+  it('give each caller its own outcome; a refused later part used to report every command dropped', async () => {
+    // The leader appends two commands per batch and refuses a batch over 10 uncommitted bytes: of
+    // four 8-byte commands arriving together, the first two enter the log and the last two do not.
+    // The forwarding follower (n3) sends all four in one message.
+    const running = await startedCluster({
+      size: 3,
+      extra: (id) => ({
+        forwardProposals: true,
+        proposalBatchMax: id === 'n3' ? 4096 : 2,
+        core: { uncommittedBytesMax: 10 },
+      }),
+    });
+    const first = running.leader()!;
+    if (first.id === 'n3') await running.settle(first.transferLeadership('n1'));
+    await running.runUntil(() => running.node('n3').leaderId === running.leader()?.id);
+    const leader = running.leader()!;
+    await running.runUntil(() => leader.status().commitIndex === leader.status().lastIndex);
+
+    const follower = running.node('n3');
+    const calls = [1, 2, 3, 4].map((position) =>
+      running.propose(follower, `add:100${position}`).then(
+        (total) => ({ total }),
+        (error: RaftError) => ({ code: error.code }),
+      ),
+    );
+    const outcomes = await running.settle(Promise.all(calls));
+    expect(outcomes).toEqual([
+      { total: 1001 },
+      { total: 2003 },
+      { code: 'PROPOSAL_DROPPED' },
+      { code: 'PROPOSAL_DROPPED' },
+    ]);
+    await running.runUntil(() => running.machines.get(follower.id)!.total === 2003);
+    expect(running.machines.get(leader.id)!.applied.map((entry) => entry.command)).toEqual([
+      'add:1001',
+      'add:1002',
+    ]);
   });
 });
 

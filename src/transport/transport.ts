@@ -1,4 +1,4 @@
-import type { Configuration, NodeId, RaftMessage } from '../core/index.js';
+import type { Configuration, NodeId, RaftErrorCode, RaftMessage } from '../core/index.js';
 
 /**
  * A proposal a follower forwards to the leader on behalf of its caller (`forwardProposals`).
@@ -13,17 +13,30 @@ export interface ForwardProposal {
 }
 
 /**
- * The leader's answer to a forwarded proposal: either one encoded result per command, or an error
- * code with an optional leader hint, exactly as the leader's own caller would have seen it.
+ * What became of one forwarded command, exactly as the leader's own caller would have seen it:
+ * the state machine's encoded result, or the error. Each command has its own outcome because the
+ * leader may append a batch in several parts, and one part can be refused while another commits.
+ */
+export type ForwardOutcome =
+  | { readonly status: 'applied'; readonly result: Uint8Array }
+  | {
+      readonly status: 'failed';
+      readonly code: RaftErrorCode;
+      readonly message: string;
+      /** The application's code when the state machine rejected the command, otherwise null. */
+      readonly reason: string | null;
+    };
+
+/**
+ * The leader's answer to a forwarded proposal: one outcome per command, in the order of
+ * `commands`, with the leader this server knows as a hint for the follower.
  */
 export interface ForwardResult {
   readonly type: 'forward-result';
   readonly from: NodeId;
   readonly to: NodeId;
   readonly requestId: number;
-  readonly results: readonly Uint8Array[];
-  readonly errorCode: string | null;
-  readonly errorMessage: string;
+  readonly outcomes: readonly ForwardOutcome[];
   readonly leaderId: NodeId | null;
 }
 

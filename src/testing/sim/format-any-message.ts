@@ -10,7 +10,10 @@ export function formatAnyMessage(message: Message): string {
     return `forward-proposal request=${message.requestId} commands=${message.commands.length}`;
   }
   if (message.type === 'forward-result') {
-    return `forward-result request=${message.requestId} ${message.errorCode ?? `results=${message.results.length}`}`;
+    const outcomes = message.outcomes.map((outcome) =>
+      outcome.status === 'applied' ? 'applied' : outcome.code,
+    );
+    return `forward-result request=${message.requestId} outcomes=[${outcomes.join(',')}]`;
   }
   if (message.type === 'join-request') return `join-request request=${message.requestId}`;
   if (message.type === 'join-response') {
