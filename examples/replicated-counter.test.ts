@@ -19,6 +19,6 @@ describe('README example: a replicated counter', () => {
       ['--conditions=raftkit-source', '--import', 'tsx', 'examples/replicated-counter.ts'],
       { cwd: root, timeout: 20_000 },
     );
-    expect(stdout.trim().split('\n')).toEqual(['5', '8', '8']);
+    expect(stdout.trim().split('\n')).toEqual(['5', '8', 'COMMAND_REJECTED', '8']);
   });
 });

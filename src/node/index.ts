@@ -7,6 +7,7 @@ export type { RaftNodeEvents } from './node-events.js';
 export { diagnosticsChannelName } from './node-events.js';
 export type { StateMachine, ApplyContext, ResultCodec } from './state-machine.js';
 export { jsonResultCodec } from './state-machine.js';
+export { CommandRejection, rejectCommand } from './command-rejection.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { realClock } from './clock.js';
 export { SimulatedClock } from './simulated-clock.js';

@@ -1,4 +1,5 @@
 import { RaftError, type Entry, type ProposalPlacement } from '../core/index.js';
+import { CommandRejection, rejectedError } from './command-rejection.js';
 import { replacedError } from './node-errors.js';
 import type { PendingRequest } from './pending-request.js';
 import { TurnBatch } from './turn-batch.js';
@@ -81,8 +82,9 @@ export class ProposalPipeline {
     this.#waiters.set(index, {
       term,
       settle: (entry, result) => {
-        if (entry.term === term) request.resolve(result);
-        else request.reject(replacedError(index));
+        if (entry.term !== term) request.reject(replacedError(index));
+        else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
+        else request.resolve(result);
       },
       fail: (error) => request.reject(error),
     });

@@ -1,3 +1,5 @@
+import type { CommandRejection } from './command-rejection.js';
+
 /** Where a committed command sits in the log, for state machines that record it. */
 export interface ApplyContext {
   readonly index: number;
@@ -16,9 +18,15 @@ export interface ApplyContext {
 export interface StateMachine<Result = unknown, Query = unknown, Answer = unknown> {
   /**
    * Applies one committed command. The returned value (or promise) resolves the proposer's call.
-   * Throwing is treated as an apply failure: see `idempotentCommands` in the node options.
+   * To refuse the command, return `rejectCommand(reason, message)`: the state is left as it was,
+   * the proposer gets `COMMAND_REJECTED`, and every server carries on. Throwing means the command
+   * could not be applied and this server's state may have diverged: the node stops with
+   * `APPLY_FAILED` (unless `idempotentCommands` allows retries).
    */
-  apply(command: Uint8Array, context: ApplyContext): Result | Promise<Result>;
+  apply(
+    command: Uint8Array,
+    context: ApplyContext,
+  ): Result | CommandRejection | Promise<Result | CommandRejection>;
   /**
    * Answers a read against the current state. Called only once the state reflects every write the
    * requested consistency demands. Must not change the state.

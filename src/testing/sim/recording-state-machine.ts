@@ -37,7 +37,10 @@ export class RecordingStateMachine<Result, Query, Answer> implements StateMachin
   query?: (query: Query) => Answer | Promise<Answer>;
   appliedIndex?: () => number | Promise<number>;
 
-  apply(command: Uint8Array, context: ApplyContext): Result | Promise<Result> {
+  apply(
+    command: Uint8Array,
+    context: ApplyContext,
+  ): ReturnType<StateMachine<Result, Query, Answer>['apply']> {
     this.#record(context, commandKey(command));
     return this.#inner.apply(command, context);
   }
