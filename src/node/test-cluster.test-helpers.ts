@@ -3,6 +3,7 @@ import { seededRandom, type NodeId } from '../core/index.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import { InProcessNetwork } from '../transport/in-process/index.js';
 import type { Clock } from './clock.js';
+import type { CommandRejection } from './command-rejection.js';
 import type { RaftNodeOptions } from './node-options.js';
 import { RaftNode } from './raft-node.js';
 import { SimulatedClock } from './simulated-clock.js';
@@ -14,7 +15,8 @@ export class CounterMachine implements StateMachine<number, 'total', number> {
   readonly applied: { index: number; command: string }[] = [];
   failuresToInject = 0;
 
-  apply(command: Uint8Array, context: { index: number }): number {
+  // Declared with the rejection a subclass may return; this counter itself never rejects.
+  apply(command: Uint8Array, context: { index: number }): number | CommandRejection {
     if (this.failuresToInject > 0) {
       this.failuresToInject--;
       throw new Error('injected apply failure');
