@@ -3,7 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { RaftError } from '../core/index.js';
 import type { NodeId } from '../core/index.js';
-import { realClock, type Clock, type TimerHandle } from '../node/clock.js';
+import { realClock, type Clock, type TimerHandle } from '../platform/clock.js';
 import { samePeers, type Discovery, type PeerAddress, type PeersListener } from './discovery.js';
 
 /** Options for {@link DnsDiscovery}. */

@@ -1,6 +1,6 @@
 import { RaftError, type Entry } from '../core/index.js';
 import type { LogStorage } from '../storage/log-storage.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 import type { NodeCounters } from './node-counters.js';
 import type { ApplyContext, StateMachine } from './state-machine.js';
 

@@ -8,18 +8,18 @@ export { diagnosticsChannelName } from './node-events.js';
 export type { StateMachine, ApplyContext, ResultCodec } from './state-machine.js';
 export { jsonResultCodec } from './state-machine.js';
 export { CommandRejection, rejectCommand } from './command-rejection.js';
-export type { Clock, TimerHandle } from './clock.js';
-export { realClock } from './clock.js';
+export type { Clock, TimerHandle } from '../platform/clock.js';
+export { realClock } from '../platform/clock.js';
 export { SimulatedClock } from './simulated-clock.js';
 export type { Unsubscribe } from './typed-emitter.js';
 export type { NodeCounterValues } from './node-counters.js';
 export { clearBrokenMark } from './broken-mark.js';
-export type { Logger, LogFields, LogLevel, StreamLoggerOptions } from './logger.js';
+export type { Logger, LogFields, LogLevel, StreamLoggerOptions } from '../platform/logger.js';
 export {
   childLogger,
   createStreamLogger,
   describeError,
   logLevels,
   silentLogger,
-} from './logger.js';
+} from '../platform/logger.js';
 export { logNodeEvents, type NodeEventSource } from './log-node-events.js';

@@ -1,6 +1,6 @@
 import { RaftError, isVoter, type NodeId, type RaftCore } from '../core/index.js';
 import type { JoinRequest, JoinResponse, Message } from '../transport/transport.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 
 /** How a server with empty storage joins an existing cluster. */
 export interface JoinOptions {

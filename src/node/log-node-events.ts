@@ -1,6 +1,6 @@
 import type { Configuration } from '../core/index.js';
 import type { RaftNodeEvents } from './node-events.js';
-import { childLogger, type Logger } from './logger.js';
+import { childLogger, type Logger } from '../platform/logger.js';
 import type { Unsubscribe } from './typed-emitter.js';
 
 /** What {@link logNodeEvents} needs of a node: its typed events. */

@@ -1,6 +1,6 @@
 import { RaftError, coreDefaults, type Entry, type RaftCore } from '../core/index.js';
 import type { JoinRequest, JoinResponse, Message, Transport } from '../transport/transport.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 import { ConfigurationWatcher } from './configuration-watcher.js';
 import { JoinClient, answerJoin, type JoinAnswer, type JoinOptions } from './join.js';
 import { MembershipChanges } from './membership.js';

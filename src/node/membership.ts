@@ -7,7 +7,7 @@ import {
   type NodeId,
   type RaftCore,
 } from '../core/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 import type { MembershipEvent } from './configuration-watcher.js';
 import { PendingRequest } from './pending-request.js';
 

@@ -11,7 +11,7 @@ import {
 } from '../core/index.js';
 import type { LogStorage } from '../storage/log-storage.js';
 import type { Transport } from '../transport/transport.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 import type { JoinOptions } from './join.js';
 import type { ResultCodec, StateMachine } from './state-machine.js';
 

@@ -1,5 +1,5 @@
 import type { RaftError } from '../core/index.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../platform/clock.js';
 import type { CancelReason } from './node-errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RaftError } from '../core/index.js';
-import { realClock } from './clock.js';
+import { realClock } from '../platform/clock.js';
 import { RaftNode } from './raft-node.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import { InProcessNetwork } from '../transport/in-process/index.js';

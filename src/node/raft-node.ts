@@ -10,7 +10,7 @@ import {
   type SoftState,
 } from '../core/index.js';
 import type { Message } from '../transport/transport.js';
-import { realClock, type TimerHandle } from './clock.js';
+import { realClock, type TimerHandle } from '../platform/clock.js';
 import { ClusterChanges, type LeaderAccess } from './cluster-changes.js';
 import { MembershipMethods } from './membership-methods.js';
 import { MembershipRuntime } from './membership-runtime.js';

@@ -1,5 +1,5 @@
 import type { NodeId, RaftCore, RaftError } from '../core/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 import type { NodeCounters } from './node-counters.js';
 import {
   busyError,

@@ -5,7 +5,7 @@ import type { RaftError } from '../core/index.js';
 import type { Message } from '../transport/transport.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import { InProcessNetwork } from '../transport/in-process/index.js';
-import { realClock } from './clock.js';
+import { realClock } from '../platform/clock.js';
 import { resolveNodeOptions } from './node-options.js';
 import { jsonResultCodec } from './state-machine.js';
 import { CounterMachine, TestCluster } from './test-cluster.test-helpers.js';

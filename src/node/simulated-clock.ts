@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../platform/clock.js';
 
 interface PendingTimer {
   readonly at: number;

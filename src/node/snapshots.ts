@@ -9,7 +9,7 @@ import {
   type SnapshotMeta,
 } from '../core/index.js';
 import type { LogStorage, StoredSnapshot } from '../storage/log-storage.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 import type { NodeCounters } from './node-counters.js';
 import { wrapStorage } from './node-errors.js';
 import type { RaftNodeEvents } from './node-events.js';

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { seededRandom, type NodeId } from '../core/index.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import { InProcessNetwork } from '../transport/in-process/index.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 import type { CommandRejection } from './command-rejection.js';
 import type { RaftNodeOptions } from './node-options.js';
 import { RaftNode } from './raft-node.js';

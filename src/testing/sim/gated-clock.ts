@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../node/clock.js';
+import type { Clock, TimerHandle } from '../../platform/clock.js';
 
 /** Timers one process incarnation may hold at once; a runaway node trips it instead of the heap. */
 export const gatedClockTimersMax = 1_000_000;

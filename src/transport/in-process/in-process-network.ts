@@ -1,6 +1,6 @@
 import { RaftError } from '../../core/index.js';
 import type { NodeId } from '../../core/index.js';
-import { realClock, type Clock, type TimerHandle } from '../../node/clock.js';
+import { realClock, type Clock, type TimerHandle } from '../../platform/clock.js';
 import type { Message, MessageHandler, Transport } from '../transport.js';
 
 /** Messages in flight towards one node before new ones are dropped, unless configured otherwise. */

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
 import { decodeMessage } from '../../codec/message-codec.js';
 import type { NodeId } from '../../core/index.js';
-import type { TimerHandle } from '../../node/clock.js';
+import type { TimerHandle } from '../../platform/clock.js';
 import type { Message } from '../transport.js';
 import {
   computeProof,

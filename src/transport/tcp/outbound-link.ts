@@ -2,7 +2,7 @@ import { isIP, connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
 import type { NodeId } from '../../core/index.js';
-import type { TimerHandle } from '../../node/clock.js';
+import type { TimerHandle } from '../../platform/clock.js';
 import type { PeerAddress } from '../../discovery/discovery.js';
 import { backoffDelayMs } from './backoff.js';
 import { FrameQueue } from './frame-queue.js';

@@ -1,6 +1,6 @@
 import { RaftError } from '../../core/index.js';
-import { realClock, type Clock } from '../../node/clock.js';
-import { silentLogger, type Logger } from '../../node/logger.js';
+import { realClock, type Clock } from '../../platform/clock.js';
+import { silentLogger, type Logger } from '../../platform/logger.js';
 import {
   defaultMessageCodecLimits,
   frameHeaderBytes,

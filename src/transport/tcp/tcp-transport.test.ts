@@ -24,7 +24,7 @@ import {
   type TestNode,
 } from './tcp-test-cluster.test-helpers.js';
 import { TcpTransport } from './tcp-transport.js';
-import { realClock, type Clock } from '../../node/clock.js';
+import { realClock, type Clock } from '../../platform/clock.js';
 
 const running: TestNode[] = [];
 const sockets: Socket[] = [];
