@@ -60,11 +60,12 @@ export async function knownMembers(target: ClusterTarget): Promise<KnownMember[]
 export async function askAny(
   members: readonly KnownMember[],
   args: readonly string[],
+  timeoutMs = serverReplyMsMax,
 ): Promise<{ reply: RespValue; member: KnownMember }> {
   const failures: string[] = [];
   for (const member of members) {
     try {
-      return { reply: await sendOnce(member.client, args, serverReplyMsMax), member };
+      return { reply: await sendOnce(member.client, args, timeoutMs), member };
     } catch (error) {
       failures.push(`${member.id}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -74,18 +75,20 @@ export async function askAny(
 
 /**
  * Sends an administrative command that only the leader runs: to any member first, then to the
- * leader each `NOTLEADER <id> <address>` answer names.
+ * leader each `NOTLEADER <id> <address>` answer names. `timeoutMs` bounds each server's reply
+ * (a membership change waits for a new server to catch up).
  */
 export async function askLeader(
   members: readonly KnownMember[],
   args: readonly string[],
+  timeoutMs = serverReplyMsMax,
 ): Promise<RespValue> {
-  let { reply } = await askAny(members, args);
+  let { reply } = await askAny(members, args, timeoutMs);
   for (let redirect = 0; redirect < redirectsMax; redirect++) {
     if (reply.type !== 'error' || !reply.message.startsWith('NOTLEADER')) return reply;
     const address = reply.message.split(' ')[2];
     if (address === undefined) throw new Error('no leader is known; an election is under way');
-    reply = await sendOnce(address, args, serverReplyMsMax);
+    reply = await sendOnce(address, args, timeoutMs);
   }
   return reply;
 }

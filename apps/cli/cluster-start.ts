@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { localLayout, splitHostPort, type ClusterLayout } from '../kv/cluster-layout.js';
 import { sendOnce } from '../kv/resp/resp-client.js';
 import { DashboardServer } from '../dashboard/dashboard-server.js';
 import { LocalDashboardCluster } from '../dashboard/local-dashboard.js';
-import { LocalCluster, layoutPath, secretPath } from './local-cluster.js';
+import { LocalCluster, busyPorts, layoutPath, portIsFree, secretPath } from './local-cluster.js';
 
 /** Options of `raftkit cluster start`, already checked by the argument parser. */
 export interface ClusterStartOptions {
@@ -102,11 +100,14 @@ export async function clusterStart(options: ClusterStartOptions): Promise<void> 
   clearInterval(keepAlive);
 }
 
-/** Starts every member; returns why each one that did not start failed. */
+/**
+ * Starts every member of the current membership (servers added since the first start included);
+ * one still running, started detached, is left as it is. Returns why each that did not start
+ * failed.
+ */
 async function startMembers(cluster: LocalCluster): Promise<string[]> {
-  const results = await Promise.allSettled(
-    cluster.layout.members.map((member) => cluster.startMember(member.id)),
-  );
+  const stopped = cluster.layout.members.filter((member) => !cluster.isRunning(member.id));
+  const results = await Promise.allSettled(stopped.map((member) => cluster.startMember(member.id)));
   return results.flatMap((result) =>
     result.status === 'rejected'
       ? [result.reason instanceof Error ? result.reason.message : String(result.reason)]
@@ -147,31 +148,6 @@ async function newLayout(options: ClusterStartOptions): Promise<ClusterLayout> {
     if (dashboardFree && (await busyPorts(layout)).length === 0) return layout;
   }
   throw new Error('no free block of ports found; pass --base-port');
-}
-
-/** The ports of `layout` that something already listens on. */
-async function busyPorts(layout: ClusterLayout): Promise<number[]> {
-  const busy: number[] = [];
-  for (const member of layout.members) {
-    for (const address of [member.client, member.raft, member.http]) {
-      const { host, port } = splitHostPort(address);
-      if (!(await portIsFree(host, port))) busy.push(port);
-    }
-  }
-  return busy;
-}
-
-async function portIsFree(host: string, port: number): Promise<boolean> {
-  const server = createServer();
-  server.listen(port, host);
-  try {
-    await once(server, 'listening');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
 }
 
 /** Removes what a first start wrote, so a failed first start pins neither ports nor members. */

@@ -1,17 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readClusterLayout, type ClusterLayout } from '../kv/cluster-layout.js';
+import { readClusterLayout, splitHostPort, type ClusterLayout } from '../kv/cluster-layout.js';
+import {
+  holdsRaftState,
+  runningPid,
+  serverStopMsMax,
+  stopProcess,
+  writeLayoutFile,
+  writePid,
+} from './member-process.js';
 
 /**
  * How to run one server. Built (the installed package), it is plain JavaScript beside this file;
  * from a clone's sources it is TypeScript, run through tsx with the sources' export condition.
  */
-function serverCommand(): { readonly prefix: readonly string[]; readonly cwd: string } {
+function serverRunner(): { readonly prefix: readonly string[]; readonly cwd: string } {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) {
     return {
@@ -32,8 +40,7 @@ const failureLinesMax = 20;
 
 /** How long one server may take to start (tsx compiles on first run) before start fails. */
 export const serverStartMsMax = 60_000;
-/** How long a server may take to stop after SIGTERM before it is killed. */
-export const serverStopMsMax = 5000;
+export { serverStopMsMax };
 
 /** The layout file inside a cluster's data directory. */
 export function layoutPath(directory: string): string {
@@ -43,6 +50,76 @@ export function layoutPath(directory: string): string {
 /** The Raft transport's shared secret inside a cluster's data directory (owner-only). */
 export function secretPath(directory: string): string {
   return join(directory, 'raft-secret');
+}
+
+/** How one member's server is started. */
+export interface ServerCommandOptions {
+  /** The cluster's data directory (absolute). */
+  readonly directory: string;
+  readonly id: string;
+  /** The layout file the server reads; by default the cluster's own. */
+  readonly layoutFile?: string;
+  /** Start in join mode: ask the other members rather than form a new cluster. */
+  readonly join: boolean;
+  /** Stop when the launching process goes away (the supervisor of `cluster start`). */
+  readonly exitWithParent: boolean;
+  readonly serverArgs: readonly string[];
+}
+
+/** The command line of one member's server. */
+export function serverCommand(options: ServerCommandOptions): {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+} {
+  const runner = serverRunner();
+  return {
+    command: process.execPath,
+    args: [
+      ...runner.prefix,
+      '--id',
+      options.id,
+      '--layout',
+      options.layoutFile ?? layoutPath(options.directory),
+      '--dir',
+      join(options.directory, options.id),
+      '--secret-file',
+      secretPath(options.directory),
+      ...(options.exitWithParent ? ['--exit-with-parent'] : []),
+      ...(options.join ? ['--join'] : []),
+      // A local cluster is for trying things out: the dashboard and `raftkit cluster
+      // partition` cut servers off through this.
+      '--fault-injection',
+      ...options.serverArgs,
+    ],
+    cwd: runner.cwd,
+  };
+}
+
+/** The extra server arguments of a local cluster, kept so that servers added later match. */
+export function serverArgsPath(directory: string): string {
+  return join(directory, 'server-args.json');
+}
+
+/** The server arguments `cluster start` last ran with (none if it never wrote them). */
+export function readServerArgs(directory: string): string[] {
+  const file = serverArgsPath(directory);
+  if (!existsSync(file)) return [];
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (!Array.isArray(parsed) || !parsed.every((arg) => typeof arg === 'string')) {
+    throw new Error(`${file}: expected a JSON array of strings`);
+  }
+  return parsed;
+}
+
+/**
+ * Whether a member must start in join mode: its storage is empty while another member's is not,
+ * so the cluster exists already. Bootstrapping it would start a second cluster, or let a member
+ * that lost its disk vote again; joining makes the others refuse it (`DATA_LOST`) or take it in.
+ */
+export function mustJoin(directory: string, layout: ClusterLayout, id: string): boolean {
+  if (holdsRaftState(directory, id)) return false;
+  return layout.members.some((member) => member.id !== id && holdsRaftState(directory, member.id));
 }
 
 /** A layout with a free ephemeral port for every listener (for tests: nothing else is bound). */
@@ -63,6 +140,32 @@ export async function freePortLayout(
   };
 }
 
+/** The ports of `layout` that something already listens on. */
+export async function busyPorts(layout: ClusterLayout): Promise<number[]> {
+  const busy: number[] = [];
+  for (const member of layout.members) {
+    for (const address of [member.client, member.raft, member.http]) {
+      const { host, port } = splitHostPort(address);
+      if (!(await portIsFree(host, port))) busy.push(port);
+    }
+  }
+  return busy;
+}
+
+/** Whether `port` on `host` can be listened on right now. */
+export async function portIsFree(host: string, port: number): Promise<boolean> {
+  const server = createServer();
+  server.listen(port, host);
+  try {
+    await once(server, 'listening');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -78,7 +181,7 @@ async function freePort(): Promise<number> {
  * its layout file and one data directory per member under `directory`.
  */
 export class LocalCluster {
-  readonly layout: ClusterLayout;
+  #layout: ClusterLayout;
   readonly #directory: string;
   readonly #serverArgs: readonly string[];
   readonly #output: (line: string) => void;
@@ -103,10 +206,10 @@ export class LocalCluster {
     mkdirSync(this.#directory, { recursive: true });
     const file = layoutPath(this.#directory);
     if (existsSync(file)) {
-      this.layout = readClusterLayout(file);
+      this.#layout = readClusterLayout(file);
     } else {
-      writeFileSync(file, JSON.stringify(options.layout, null, 2) + '\n');
-      this.layout = options.layout;
+      writeLayoutFile(file, options.layout);
+      this.#layout = options.layout;
     }
     // Each cluster authenticates its Raft traffic with its own secret, so servers of another
     // local cluster that reach these ports are refused even if they share the cluster id.
@@ -116,43 +219,68 @@ export class LocalCluster {
       });
     }
     this.#serverArgs = options.serverArgs ?? [];
+    writeFileSync(serverArgsPath(this.#directory), JSON.stringify(this.#serverArgs) + '\n');
     this.#output = options.output ?? (() => undefined);
     const sharedLayout = layoutPath(this.#directory);
     this.#memberLayoutPath = options.memberLayoutPath ?? (() => sharedLayout);
   }
 
-  /** Starts every member and waits until each answers PING. */
-  async start(): Promise<void> {
-    await Promise.all(this.layout.members.map((member) => this.startMember(member.id)));
+  /**
+   * The members, as the layout file says now: `raftkit cluster add` and `remove`, in another
+   * process, change it while the cluster runs.
+   */
+  get layout(): ClusterLayout {
+    try {
+      this.#layout = readClusterLayout(layoutPath(this.#directory));
+    } catch {
+      // Written whole and renamed into place, the file is never half-written; a file removed or
+      // broken by hand leaves the last layout read in use.
+    }
+    return this.#layout;
   }
 
-  /** Starts (or restarts, on its data) one member; resolves once it answers PING. */
+  /** The cluster's data directory (absolute). */
+  get directory(): string {
+    return this.#directory;
+  }
+
+  /** Starts every member not running yet and waits until each is ready. */
+  async start(): Promise<void> {
+    const stopped = this.layout.members.filter((member) => !this.isRunning(member.id));
+    await Promise.all(stopped.map((member) => this.startMember(member.id)));
+  }
+
+  /** Whether `id`'s server runs: a child of this supervisor, or one started detached. */
+  isRunning(id: string): boolean {
+    return this.#children.has(id) || runningPid(this.#directory, id) !== null;
+  }
+
+  /**
+   * Starts (or restarts, on its data) one member as a child of this process; resolves once it is
+   * ready. A member with empty storage in a cluster that exists starts in join mode.
+   */
   async startMember(id: string): Promise<void> {
-    const member = this.layout.members.find((candidate) => candidate.id === id);
+    const layout = this.layout;
+    const member = layout.members.find((candidate) => candidate.id === id);
     if (member === undefined) throw new Error(`no member ${id}`);
-    if (this.#children.has(id)) throw new Error(`${id} is already running`);
-    const command = serverCommand();
-    const child = spawn(
-      process.execPath,
-      [
-        ...command.prefix,
-        '--id',
-        id,
-        '--layout',
-        this.#memberLayoutPath(id),
-        '--dir',
-        join(this.#directory, id),
-        '--secret-file',
-        secretPath(this.#directory),
-        '--exit-with-parent',
-        // A local cluster is for trying things out: the dashboard and `raftkit cluster
-        // partition` cut servers off through this.
-        '--fault-injection',
-        ...this.#serverArgs,
-      ],
-      { cwd: command.cwd, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    if (this.isRunning(id)) throw new Error(`${id} is already running`);
+    const command = serverCommand({
+      directory: this.#directory,
+      id,
+      layoutFile: this.#memberLayoutPath(id),
+      join: mustJoin(this.#directory, layout, id),
+      exitWithParent: true,
+      serverArgs: this.#serverArgs,
+    });
+    const child = spawn(command.command, command.args, {
+      cwd: command.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#children.set(id, child);
+    if (child.pid !== undefined) {
+      mkdirSync(join(this.#directory, id), { recursive: true });
+      writePid(this.#directory, id, child.pid);
+    }
     const recentLines: string[] = [];
     const ready = new Promise<void>((resolveReady, rejectReady) => {
       const timer = setTimeout(() => {
@@ -195,28 +323,45 @@ export class LocalCluster {
     }
   }
 
-  /** The process id of a running member. */
+  /** The process id of a running member, a child or one started detached. */
   pid(id: string): number | undefined {
-    return this.#children.get(id)?.pid;
+    return this.#children.get(id)?.pid ?? runningPid(this.#directory, id) ?? undefined;
   }
 
-  /** Ids of the members whose process is running. */
+  /** Ids of the members whose process is running, children or detached. */
   running(): string[] {
-    return [...this.#children.keys()];
+    const detached = this.layout.members
+      .map((member) => member.id)
+      .filter((id) => !this.#children.has(id) && runningPid(this.#directory, id) !== null);
+    return [...this.#children.keys(), ...detached];
   }
 
-  /** Sends `signal` to one member and waits for it to exit. */
+  /** Sends `signal` to one member, a child or one started detached, and waits for it to exit. */
   async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.#children.get(id);
-    if (child === undefined) return;
-    await this.#terminate(child, signal);
+    if (child !== undefined) {
+      await this.#terminate(child, signal);
+      return;
+    }
+    const pid = runningPid(this.#directory, id);
+    if (pid === null) return;
+    if (signal !== 'SIGTERM') process.kill(pid, signal);
+    await stopProcess(pid);
   }
 
-  /** Stops every member: SIGTERM, then SIGKILL for any that outlasts `serverStopMsMax`. */
+  /**
+   * Stops every member: SIGTERM, then SIGKILL for any that outlasts `serverStopMsMax`. Members
+   * started detached (by `raftkit cluster add` or `start-node`) are stopped through their pid files.
+   */
   async stop(): Promise<void> {
-    await Promise.all(
-      [...this.#children.values()].map((child) => this.#terminate(child, 'SIGTERM')),
-    );
+    const detached = this.layout.members
+      .filter((member) => !this.#children.has(member.id))
+      .map((member) => runningPid(this.#directory, member.id))
+      .filter((pid) => pid !== null);
+    await Promise.all([
+      ...[...this.#children.values()].map((child) => this.#terminate(child, 'SIGTERM')),
+      ...detached.map((pid) => stopProcess(pid)),
+    ]);
   }
 
   async #terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type ClusterTarget,
 } from './cluster-client.js';
 import { healCluster, isolateServer } from './cluster-faults.js';
+import { clusterAdd, clusterRemove, clusterStartNode, clusterStopNode } from './cluster-members.js';
 import { snapshotServers } from './cluster-snapshot.js';
 import { clusterStart } from './cluster-start.js';
 import { formatTable } from './format-table.js';
@@ -42,6 +43,31 @@ const commands: readonly CommandSpec[] = [
       'dashboard-port',
     ],
     summary: 'start a local cluster of server processes and its dashboard; Ctrl-C stops it',
+  },
+  {
+    words: ['cluster', 'add'],
+    arguments: [],
+    options: ['dir'],
+    summary:
+      'start one more server (detached, its log in its data directory), add it as a learner, promote it once caught up',
+  },
+  {
+    words: ['cluster', 'remove'],
+    arguments: ['<id>'],
+    options: ['dir'],
+    summary: 'remove <id> from the cluster, whether it runs or not, and stop its process',
+  },
+  {
+    words: ['cluster', 'stop-node'],
+    arguments: ['<id>'],
+    options: ['dir'],
+    summary: 'stop the server of <id>; it stays a member',
+  },
+  {
+    words: ['cluster', 'start-node'],
+    arguments: ['<id>'],
+    options: ['dir'],
+    summary: 'start the server of <id> again (detached), on its data',
   },
   {
     words: ['cluster', 'partition'],
@@ -71,7 +97,7 @@ const commands: readonly CommandSpec[] = [
     words: ['members'],
     arguments: [],
     options: readOptions,
-    summary: 'the voters and learners with their addresses',
+    summary: 'the voters and learners with their addresses (learners: voter false)',
   },
   { words: ['leader'], arguments: [], options: readOptions, summary: 'the current leader' },
   {
@@ -133,6 +159,16 @@ async function main(argv: readonly string[]): Promise<void> {
   switch (parsed.spec.words.join(' ')) {
     case 'cluster start':
       return startCluster(values);
+    case 'cluster add':
+      await clusterAdd({ directory: target.directory, print });
+      return;
+    case 'cluster remove':
+      await clusterRemove({ directory: target.directory, print }, rest[0]!);
+      return;
+    case 'cluster stop-node':
+      return clusterStopNode({ directory: target.directory, print }, rest[0]!);
+    case 'cluster start-node':
+      return clusterStartNode({ directory: target.directory, print }, rest[0]!);
     case 'cluster partition':
       print(await isolateServer(await knownMembers(target), rest[0]!));
       return;
@@ -350,7 +386,16 @@ async function members(target: ClusterTarget, json: boolean): Promise<void> {
     http: string | null;
   }[];
   if (json) {
-    print(JSON.stringify(list, null, 2));
+    // The documented shape only: the leader's answer carries replication progress too.
+    const shaped = list.map(({ id, voter, leader, client, raft, http }) => ({
+      id,
+      voter,
+      leader,
+      client,
+      raft,
+      http,
+    }));
+    print(JSON.stringify(shaped, null, 2));
     return;
   }
   print(

@@ -10,7 +10,7 @@ import {
 import { StaticDiscovery, type Discovery } from 'raftkit/discovery';
 import { FileStorage } from 'raftkit/storage/file';
 import { TcpTransport, type TcpTlsOptions } from 'raftkit/transport/tcp';
-import { splitHostPort, type ClusterLayout } from './cluster-layout.js';
+import { readClusterLayout, splitHostPort, type ClusterLayout } from './cluster-layout.js';
 import { KvMetrics, createMetricsRegistry } from './metrics/kv-metrics.js';
 import { MetricsHttpServer } from './metrics/metrics-http-server.js';
 import { healthCheck, readyCheck } from './metrics/probes.js';
@@ -68,6 +68,18 @@ export interface KvNodeOptions {
   readonly discovery?: Discovery;
   /** Elections, leader changes, peers, rejected handshakes, storage errors. Default: silent. */
   readonly logger?: Logger;
+  /**
+   * How a server with empty storage starts: `bootstrap` (default) forms a new cluster of the
+   * layout's members; `join` asks the other members of the layout and waits to be added (refused
+   * with `DATA_LOST` if it is a voter already: it lost its disk). Storage that holds state
+   * ignores both: its own configuration wins.
+   */
+  readonly start?: 'bootstrap' | 'join';
+  /**
+   * The file `layout` came from. Read again after each membership change, so that the client
+   * addresses of members added later are known (redirects, `RAFT MEMBERS`).
+   */
+  readonly layoutFile?: string;
 }
 
 /** A running server: the node, its store and its listeners. */
@@ -109,8 +121,9 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   const transport = new ObservedTransport(tcp);
+  let layout = options.layout;
   const clientAddress = (id: string): string | null =>
-    options.layout.members.find((member) => member.id === id)?.client ?? null;
+    layout.members.find((member) => member.id === id)?.client ?? null;
   const node: KvNode = new RaftNode({
     id: options.id,
     storage: new TimedStorage(
@@ -119,7 +132,15 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     ),
     transport,
     stateMachine,
-    initialConfiguration: options.layout.members.map((member) => member.id),
+    ...(options.start === 'join'
+      ? {
+          join: {
+            contacts: options.layout.members
+              .map((member) => member.id)
+              .filter((id) => id !== options.id),
+          },
+        }
+      : { initialConfiguration: options.layout.members.map((member) => member.id) }),
     tickMs: options.tickMs ?? 100,
     ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
     forwardProposals: true,
@@ -127,6 +148,17 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     addressOf: clientAddress,
   });
   const recentEvents = new RecentEvents(node);
+  const learnAddresses = (): void => {
+    learnRaftAddresses(discovery, node.status().configuration.addresses, options.id);
+    if (options.layoutFile === undefined) return;
+    try {
+      layout = readClusterLayout(options.layoutFile);
+    } catch (error) {
+      // The addresses known so far stay in use; the next change reads the file again.
+      logger.warn({ error, file: options.layoutFile }, 'cannot read the cluster layout');
+    }
+  };
+  node.on('membership', learnAddresses);
   const stopEventLog = logNodeEvents(node, logger);
   const stopProgress = reportStartupProgress(node, logger);
   const stopLogging = (): void => {
@@ -141,6 +173,7 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     stopLogging();
     throw error;
   }
+  learnAddresses();
   const status = node.status();
   logger.info(
     {
@@ -161,7 +194,9 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     stateMachine,
     executor,
     metrics,
-    layout: options.layout,
+    get layout() {
+      return layout;
+    },
     limits: { ...defaultConnectionLimits, ...options.connectionLimits },
     requestLimits: { ...defaultRespRequestLimits, ...options.requestLimits },
     clients: new ClientRegistry(),
@@ -212,6 +247,21 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
       stopLogging();
     },
   };
+}
+
+/**
+ * Members added at runtime carry their Raft address in the configuration: a static table learns
+ * it there (a DNS-discovered cluster finds its members through DNS instead).
+ */
+function learnRaftAddresses(
+  discovery: Discovery,
+  addresses: Readonly<Record<string, string>>,
+  self: string,
+): void {
+  if (!(discovery instanceof StaticDiscovery)) return;
+  for (const [id, address] of Object.entries(addresses)) {
+    if (id !== self) discovery.set(id, address);
+  }
 }
 
 /**

@@ -41,6 +41,8 @@ async function run(config: ServerConfig, logger: Logger): Promise<void> {
   const handle = await startKvNode({
     id: config.id,
     layout: config.layout,
+    ...(config.layoutFile === null ? {} : { layoutFile: config.layoutFile }),
+    start: config.join ? 'join' : 'bootstrap',
     directory: config.directory,
     consistency: config.consistency,
     tickMs: config.tickMs,

@@ -119,6 +119,10 @@ export const serverFlags = {
     placeholder: '<bytes>',
     description: 'largest client request (524288)',
   },
+  join: {
+    type: 'boolean',
+    description: 'with empty storage, join the running cluster instead of forming a new one',
+  },
   'fault-injection': {
     type: 'boolean',
     description: 'accept RAFT PARTITION and HEAL (local clusters and their dashboard only)',
@@ -159,6 +163,10 @@ export interface ServerConfig {
   readonly directory: string;
   /** Advertised addresses of every member. */
   readonly layout: ClusterLayout;
+  /** The `--layout` file, read again after membership changes; `null` with `--members`. */
+  readonly layoutFile: string | null;
+  /** With empty storage: join the running cluster (`--join`) rather than bootstrap a new one. */
+  readonly join: boolean;
   /** Where this server's listeners bind. */
   readonly bind: { readonly raft: string; readonly client: string; readonly http: string };
   readonly discovery: Discovery;
@@ -329,6 +337,8 @@ export function serverConfig(values: FlagValues): ServerConfig {
     id,
     directory,
     layout,
+    layoutFile: text(values, 'layout') ?? null,
+    join: values.join === true,
     bind,
     discovery: discoveryOf(values, layout),
     secret,

@@ -5,7 +5,7 @@ import { watchQueryName } from '../state/kv-state-machine.js';
 import { RespRequestParser } from '../resp/resp-request-parser.js';
 import { errorReply, okReply } from '../resp/resp-writer.js';
 import { runLocalCommand } from './local-commands.js';
-import { raftErrorReply } from './raft-command.js';
+import { raftErrorReply } from './leader-replies.js';
 import { RequestPlanner, type Planned } from './request-planner.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
 

@@ -1,4 +1,4 @@
-import { RaftError, type ReadConsistency } from 'raftkit';
+import type { ReadConsistency } from 'raftkit';
 import {
   arrayReply,
   bulkReply,
@@ -7,6 +7,12 @@ import {
   okReply,
   simpleStringReply,
 } from '../resp/resp-writer.js';
+import { onLeader } from './leader-replies.js';
+import {
+  isMembershipSubcommand,
+  membershipCommand,
+  membershipUsage,
+} from './membership-command.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
 
 const consistencies: readonly ReadConsistency[] = ['linearizable', 'lease', 'stale'];
@@ -63,7 +69,8 @@ export function membersDocument(context: ServerContext): Record<string, unknown>
       voter: status.configuration.voters.includes(id),
       leader: id === status.leaderId,
       client: addresses?.client ?? null,
-      raft: addresses?.raft ?? null,
+      // A member added at runtime carries its Raft address in the configuration itself.
+      raft: addresses?.raft ?? status.configuration.addresses[id] ?? null,
       http: addresses?.http ?? null,
       ...(peer === undefined
         ? {}
@@ -87,6 +94,7 @@ export async function raftCommand(
 ): Promise<Buffer> {
   const subcommand = args[1]?.toString('latin1').toUpperCase();
   const rest = args.slice(2).map((arg) => arg.toString('utf8'));
+  if (isMembershipSubcommand(subcommand)) return membershipCommand(subcommand, rest, context);
   switch (subcommand) {
     case 'STATUS':
       return bulkReply(JSON.stringify(statusDocument(context)));
@@ -120,7 +128,8 @@ export async function raftCommand(
       return partition(subcommand, rest, context);
     default:
       return errorReply(
-        'ERR RAFT STATUS|LEADER|MEMBERS|TRANSFER <id>|SETTINGS [prevote|checkquorum on|off]|CONSISTENCY [level]|SNAPSHOT|PARTITION <id>...|HEAL',
+        'ERR RAFT STATUS|LEADER|MEMBERS|TRANSFER <id>|SETTINGS [prevote|checkquorum on|off]|CONSISTENCY [level]|SNAPSHOT|PARTITION <id>...|HEAL|' +
+          membershipUsage,
       );
   }
 }
@@ -135,24 +144,11 @@ function settings(rest: readonly string[], context: ServerContext): Promise<Buff
   return leaderOnly(context, () => context.node.updateSettings({ [name]: value === 'on' }));
 }
 
-async function leaderOnly(context: ServerContext, action: () => Promise<void>): Promise<Buffer> {
-  try {
+function leaderOnly(context: ServerContext, action: () => Promise<void>): Promise<Buffer> {
+  return onLeader(context, async () => {
     await action();
     return okReply;
-  } catch (error) {
-    if (error instanceof RaftError && error.code === 'NOT_LEADER') {
-      const leaderId = context.node.leaderId ?? '';
-      const leader = context.layout.members.find((member) => member.id === leaderId);
-      return errorReply(`NOTLEADER ${leaderId} ${leader?.client ?? ''}`.trimEnd());
-    }
-    return raftErrorReply(error);
-  }
-}
-
-/** A RaftError as a RESP error whose first word is its stable code. */
-export function raftErrorReply(error: unknown): Buffer {
-  if (error instanceof RaftError) return errorReply(`${error.code} ${error.message}`);
-  return errorReply(`ERR ${error instanceof Error ? error.message : String(error)}`);
+  });
 }
 
 /** `+PONG`, shared by PING. */
