@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterLayout, splitHostPort } from '../kv/cluster-layout.js';
 import { sendOnce } from '../kv/resp/resp-client.js';
+import { strictRedis, waitFor } from '../kv/process-test.test-helpers.js';
 import { LocalCluster, freePortLayout, layoutPath } from './local-cluster.js';
 import { runningPid } from './member-process.js';
 
@@ -40,45 +40,20 @@ function members(): { id: string; client: string }[] {
   }));
 }
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function leader(): Promise<string> {
-  return waitFor('a leader', async () => {
-    for (const member of members()) {
-      const reply = await sendOnce(member.client, ['RAFT', 'STATUS'], 2000).catch(() => null);
-      if (reply?.type !== 'bulk' || reply.value === null) continue;
-      const status = JSON.parse(reply.value.toString()) as { role: string; id: string };
-      if (status.role === 'leader') return status.id;
-    }
-    return null;
-  });
-}
-
-function client(address: string): Redis {
-  const { host, port } = splitHostPort(address);
-  // No reconnects and no offline queue: a write counts only once a server said OK.
-  const redis = new Redis({
-    host,
-    port,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    lazyConnect: true,
-  });
-  redis.on('error', () => undefined);
-  return redis;
+  return waitFor(
+    'a leader',
+    async () => {
+      for (const member of members()) {
+        const reply = await sendOnce(member.client, ['RAFT', 'STATUS'], 2000).catch(() => null);
+        if (reply?.type !== 'bulk' || reply.value === null) continue;
+        const status = JSON.parse(reply.value.toString()) as { role: string; id: string };
+        if (status.role === 'leader') return status.id;
+      }
+      return null;
+    },
+    60_000,
+  );
 }
 
 /**
@@ -92,7 +67,7 @@ function startWriter(): { stop: () => Promise<Map<string, string>> } {
     for (let attempt = 0; attempt < writesMax && !stopping; attempt++) {
       const list = members();
       const target = list[attempt % list.length]!;
-      const redis = client(target.client);
+      const redis = strictRedis(target.client);
       try {
         await redis.connect();
         const key = `key-${attempt}`;
@@ -118,7 +93,7 @@ function startWriter(): { stop: () => Promise<Map<string, string>> } {
 
 /** Reads `keys` from `address`'s own state machine (stale reads are not forwarded). */
 async function localValues(address: string, keys: readonly string[]): Promise<(string | null)[]> {
-  const redis = client(address);
+  const redis = strictRedis(address);
   try {
     await redis.connect();
     await redis.call('RAFT', 'CONSISTENCY', 'stale');
@@ -162,8 +137,10 @@ describe('raftkit cluster add / remove on a running cluster', () => {
     const removed = await raftkit('cluster', 'remove', secondLeader);
     expect(removed).toContain(`${secondLeader} removed`);
     expect(removed).toContain(`${secondLeader} stopped`);
-    await waitFor(`${secondLeader} gone`, () =>
-      Promise.resolve(cluster!.isRunning(secondLeader) ? null : true),
+    await waitFor(
+      `${secondLeader} gone`,
+      () => Promise.resolve(cluster!.isRunning(secondLeader) ? null : true),
+      60_000,
     );
     expect(await raftkit('cluster', 'add')).toContain('n5 is a voter');
     const acknowledged = await writer.stop();
@@ -186,10 +163,14 @@ describe('raftkit cluster add / remove on a running cluster', () => {
     const expected = keys.map((key) => acknowledged.get(key)!);
     for (const member of members()) {
       // Each member applies up to the commit it knows of; wait until its copy holds everything.
-      const values = await waitFor(`every write on ${member.id}`, async () => {
-        const read = await localValues(member.client, keys);
-        return read.every((value, position) => value === expected[position]) ? read : null;
-      });
+      const values = await waitFor(
+        `every write on ${member.id}`,
+        async () => {
+          const read = await localValues(member.client, keys);
+          return read.every((value, position) => value === expected[position]) ? read : null;
+        },
+        60_000,
+      );
       expect(values).toEqual(expected);
     }
 

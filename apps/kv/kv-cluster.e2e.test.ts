@@ -4,11 +4,12 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster, freePortLayout } from '../cli/local-cluster.js';
 import { splitHostPort, type MemberAddresses } from './cluster-layout.js';
 import { sendOnce } from './resp/resp-client.js';
+import { strictRedis, waitFor } from './process-test.test-helpers.js';
 
 const run = promisify(execFile);
 
@@ -21,18 +22,7 @@ function member(id: string): MemberAddresses {
 }
 
 async function redisFor(id: string): Promise<Redis> {
-  const { host, port } = splitHostPort(member(id).client);
-  // No reconnects and no offline queue: a command to a dead server fails at once and the test
-  // sees exactly which writes were acknowledged.
-  const client = new Redis({
-    host,
-    port,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    lazyConnect: true,
-  });
-  client.on('error', () => undefined);
+  const client = strictRedis(member(id).client);
   clients.push(client);
   await client.connect();
   return client;
@@ -62,20 +52,6 @@ async function leaderId(via: string): Promise<string | null> {
   if (reply.type !== 'array' || reply.value === null) return null;
   const first = reply.value[0];
   return first?.type === 'bulk' && first.value !== null ? first.value.toString() : null;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {
