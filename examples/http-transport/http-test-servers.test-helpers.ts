@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { NodeId } from '../../core/index.js';
-import { StaticDiscovery } from '../../discovery/static-discovery.js';
+import type { NodeId } from 'raftkit';
+import { StaticDiscovery } from 'raftkit/discovery';
 import { HttpTransport, type HttpTransportOptions } from './http-transport.js';
 
 /** One application server per id on 127.0.0.1, each with its own routes and a Raft route. */

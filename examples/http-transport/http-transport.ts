@@ -1,10 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { FrameDecoder } from '../../codec/frame-decoder.js';
-import { decodeMessage, encodeFrame } from '../../codec/message-codec.js';
-import type { NodeId } from '../../core/index.js';
-import type { Discovery } from '../../discovery/discovery.js';
-import type { Message, MessageHandler, Transport } from '../transport.js';
+import type { Message, MessageHandler, NodeId, Transport } from 'raftkit';
+import { FrameDecoder, decodeMessage, encodeFrame } from 'raftkit/codec';
+import type { Discovery } from 'raftkit/discovery';
 
 /** Options for {@link HttpTransport}. */
 export interface HttpTransportOptions {

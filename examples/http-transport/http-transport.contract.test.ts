@@ -1,4 +1,4 @@
-import { transportContract } from '../../testing/contracts.js';
+import { transportContract } from 'raftkit/testing/contracts';
 import { startHttpServers } from './http-test-servers.test-helpers.js';
 
 transportContract({

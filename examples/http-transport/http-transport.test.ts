@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Message } from '../transport.js';
+import type { Message } from 'raftkit';
 import { startHttpServers } from './http-test-servers.test-helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];

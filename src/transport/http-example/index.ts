@@ -1,2 +1,0 @@
-export { HttpTransport } from './http-transport.js';
-export type { HttpTransportOptions, HttpTransportStats } from './http-transport.js';
