@@ -3,8 +3,8 @@
 // reached RaftLog's invariants (meant for our own bugs) and stopped the node.
 import { describe, expect, it } from 'vitest';
 import { RaftError } from './errors.js';
-import type { RaftMessage } from './messages.js';
-import type { Entry } from './types.js';
+import type { InstallSnapshot, RaftMessage } from './messages.js';
+import { configurationOf, type Entry } from './types.js';
 import {
   appendAccepted,
   appendEntries,
@@ -13,6 +13,7 @@ import {
   electLeader,
   heartbeat,
   makeCore,
+  plainRaft,
   requestVote,
   termsOf,
 } from './raft-core.test-helpers.js';
@@ -179,5 +180,98 @@ describe('responses a leader must not trust blindly', () => {
       { type: 'gossip', term: 2, from: '2', to: '1' } as unknown as RaftMessage,
       /unknown message type/,
     );
+  });
+});
+
+describe('install-snapshot chunks that cannot be part of a snapshot', () => {
+  const configuration = configurationOf(['1', '2', '3']);
+
+  /** Bytes 4..8 of an 8-byte snapshot at 5/2 sent by leader 2 in term 2, unless `fields` differ. */
+  function chunk(fields: Partial<Record<keyof InstallSnapshot, unknown>> = {}): RaftMessage {
+    return {
+      type: 'install-snapshot',
+      from: '2',
+      to: '1',
+      term: 2,
+      snapshot: { index: 5, term: 2, configuration, settings: plainRaft },
+      offset: 4,
+      data: new Uint8Array(4),
+      totalBytes: 8,
+      checksum: 0x1234,
+      done: true,
+      ...fields,
+    } as RaftMessage;
+  }
+
+  function snapshotMessagesOf(core: RaftCore): number {
+    const ready = core.ready();
+    core.advance(ready);
+    return ready.snapshotMessages.length;
+  }
+
+  it('a good chunk reaches the runtime: the baseline the bad ones differ from', () => {
+    const core = follower();
+    core.step(chunk());
+    expect(snapshotMessagesOf(core)).toBe(1);
+  });
+
+  it('offsets and sizes that do not describe a place in the snapshot are dropped', () => {
+    const core = follower();
+    const cases: [Partial<Record<keyof InstallSnapshot, unknown>>, RegExp][] = [
+      [{ offset: -4 }, /offset/],
+      [{ offset: 4.5 }, /offset/],
+      [{ offset: 6 }, /ends past the snapshot size/],
+      [{ totalBytes: 6 }, /ends past the snapshot size/],
+      [{ totalBytes: 2 ** 53 }, /totalBytes/],
+      [{ offset: 0, data: new Uint8Array(0), done: false }, /empty chunk before the end/],
+      [{ done: false }, /done is false for a chunk ending at 8 of 8/],
+      [{ offset: 0, done: true }, /done is true for a chunk ending at 4 of 8/],
+      [{ data: [1, 2, 3, 4] }, /not bytes/],
+    ];
+    for (const [fields, reason] of cases) expectDropped(core, chunk(fields), reason);
+    expect(snapshotMessagesOf(core)).toBe(0);
+  });
+
+  it('snapshot indexes and terms a leader cannot hold are dropped', () => {
+    const core = follower();
+    const at = (index: unknown, term: unknown) =>
+      chunk({ snapshot: { index, term, configuration, settings: plainRaft } });
+    expectDropped(core, at(0, 0), /index 0/);
+    expectDropped(core, at(5, 0), /term 0/);
+    expectDropped(core, at(-1, 1), /index/);
+    expectDropped(core, at(5, 3), /snapshot term is above the message term/);
+    expectDropped(core, chunk({ snapshot: null }), /marker is missing/);
+    const noVoters = configurationOf([]);
+    expectDropped(
+      core,
+      chunk({ snapshot: { index: 5, term: 2, configuration: noVoters, settings: plainRaft } }),
+      /no voters/,
+    );
+    expect(snapshotMessagesOf(core)).toBe(0);
+  });
+
+  it('a checksum that is not a CRC-32C value is dropped', () => {
+    const core = follower();
+    expectDropped(core, chunk({ checksum: 2 ** 32 }), /32-bit/);
+    expectDropped(core, chunk({ checksum: -1 }), /checksum/);
+  });
+
+  it('an acknowledgement of a snapshot past the leader’s log is dropped', () => {
+    const leader = makeCore({ id: '1', term: 1, log: [1] });
+    electLeader(leader, ['2']);
+    const response = (snapshotIndex: number, bytesReceived = 0) =>
+      ({
+        type: 'install-snapshot-response',
+        term: 2,
+        from: '3',
+        to: '1',
+        snapshotIndex,
+        bytesReceived,
+        success: true,
+      }) as const;
+    expectDropped(leader, response(40), /beyond the leader's last index/);
+    expectDropped(leader, response(0), /index 0/);
+    expectDropped(leader, response(1, -8), /bytesReceived/);
+    leader.step(response(1, 8));
   });
 });

@@ -4,6 +4,7 @@ import {
   type AppendEntries,
   type AppendEntriesResponse,
   type InstallSnapshot,
+  type InstallSnapshotResponse,
   type RaftMessage,
   type RequestVote,
 } from './messages.js';
@@ -62,10 +63,7 @@ function findFieldProblem(state: CoreState, message: RaftMessage): string | null
     case 'install-snapshot':
       return findSnapshotProblem(message);
     case 'install-snapshot-response':
-      return firstProblem([
-        positions(message, ['snapshotIndex', 'bytesReceived']),
-        booleans(message, ['success']),
-      ]);
+      return findSnapshotResponseProblem(state, message);
     case 'read-index':
       return message.context >= 1
         ? positions(message, ['context'])
@@ -132,19 +130,52 @@ function findAppendResponseProblem(
 function findSnapshotProblem(message: InstallSnapshot): string | null {
   const snapshot = message.snapshot as InstallSnapshot['snapshot'] | null;
   if (typeof snapshot !== 'object' || snapshot === null) return 'the snapshot marker is missing';
-  return firstProblem([
+  const fieldProblem = firstProblem([
     positions(message, ['offset', 'totalBytes', 'checksum']),
     booleans(message, ['done']),
     message.checksum > 0xffffffff ? 'checksum is not a 32-bit value' : null,
     message.data instanceof Uint8Array ? null : 'snapshot data is not bytes',
-    message.offset + (message.data?.byteLength ?? 0) > message.totalBytes
-      ? 'the chunk ends past the snapshot size'
-      : null,
     positions(snapshot, ['index', 'term']),
+  ]);
+  if (fieldProblem !== null) return fieldProblem;
+  const chunkEnd = message.offset + message.data.byteLength;
+  return firstProblem([
+    chunkEnd > message.totalBytes ? 'the chunk ends past the snapshot size' : null,
+    // A chunk that carries nothing before the end would make a receiver answer without progress.
+    message.data.byteLength === 0 && message.offset !== message.totalBytes
+      ? 'an empty chunk before the end of the snapshot'
+      : null,
+    message.done !== (chunkEnd === message.totalBytes)
+      ? `done is ${String(message.done)} for a chunk ending at ${chunkEnd} of ${message.totalBytes}`
+      : null,
+    // Index 0 is the empty log every server starts from; nobody sends it.
+    snapshot.index === 0 ? 'a snapshot at index 0' : null,
+    snapshot.term === 0 ? 'a snapshot with term 0' : null,
     snapshot.term > message.term ? 'the snapshot term is above the message term' : null,
     findConfigurationProblem(snapshot.configuration),
+    snapshot.configuration?.voters?.length === 0
+      ? 'the snapshot configuration has no voters'
+      : null,
     findSettingsProblem(snapshot.settings),
   ]);
+}
+
+function findSnapshotResponseProblem(
+  state: CoreState,
+  message: InstallSnapshotResponse,
+): string | null {
+  const problem = firstProblem([
+    positions(message, ['snapshotIndex', 'bytesReceived']),
+    booleans(message, ['success']),
+    message.snapshotIndex === 0 ? 'a snapshot at index 0' : null,
+  ]);
+  if (problem !== null) return problem;
+  // A leader sends only snapshots of its own log, never past its end.
+  const ourLeaderTerm = state.role === 'leader' && message.term === state.term;
+  if (ourLeaderTerm && message.snapshotIndex > state.log.lastIndex) {
+    return `snapshotIndex ${message.snapshotIndex} is beyond the leader's last index ${state.log.lastIndex}`;
+  }
+  return null;
 }
 
 function findReadIndexResponseProblem(context: number, index: number): string | null {
