@@ -13,6 +13,8 @@ export interface SnapshotReceiverHost {
   respond(chunk: InstallSnapshot, bytesReceived: number, success: boolean): void;
   /** A complete, verified snapshot was published: install it. */
   complete(stored: StoredSnapshot, from: NodeId, durationMs: number): void;
+  /** The whole snapshot failed its checksum: it was discarded, and is counted as a bad message. */
+  rejected(chunk: InstallSnapshot): void;
 }
 
 /** The snapshot being received: which one, and how much of it is written. */
@@ -21,6 +23,8 @@ interface Partial {
   readonly meta: SnapshotMeta;
   readonly writer: SnapshotWriter;
   readonly startedAt: number;
+  /** The highest leader term that sent chunks of it. */
+  term: number;
   bytes: number;
   checksum: number;
   complete: boolean;
@@ -31,7 +35,9 @@ interface Partial {
  * writer: a chunk at the expected offset extends it, any other is answered with how far this
  * server is, so the leader resumes there (lost, duplicated and reordered chunks cost nothing but
  * a resend). The partial copy outlives a leader change: a new leader with the same snapshot (same
- * index, term, size and checksum) continues from it. Once every byte is in and the CRC-32C matches,
+ * index, term, size and checksum) continues from it. A new leader with another snapshot wins,
+ * even an older one: the deposed leader will never finish its transfer, so keeping its half would
+ * leave this server waiting forever. Once every byte is in and the CRC-32C matches,
  * the snapshot is published and handed over for installation; a mismatch discards it and asks for
  * it again. A crash loses the unpublished copy, as storage discards it at open.
  */
@@ -68,11 +74,11 @@ export class SnapshotReceiver {
     const key = `${chunk.snapshot.index}/${chunk.snapshot.term}/${chunk.totalBytes}/${chunk.checksum}`;
     let partial = this.#partial;
     if (partial !== null && partial.key !== key) {
-      // Only a newer snapshot displaces the one in progress; a stale leader's is ignored.
-      if (chunk.snapshot.index < partial.meta.index) return;
+      if (!displaces(chunk, partial)) return;
       await this.abandon();
       partial = null;
     }
+    if (partial !== null) partial.term = Math.max(partial.term, chunk.term);
     if (partial === null) {
       if (chunk.offset !== 0) {
         this.#host.respond(chunk, 0, true);
@@ -83,6 +89,7 @@ export class SnapshotReceiver {
         meta: chunk.snapshot,
         writer: await this.#host.create(chunk.snapshot),
         startedAt: this.#host.now(),
+        term: chunk.term,
         bytes: 0,
         checksum: 0,
         complete: false,
@@ -106,6 +113,7 @@ export class SnapshotReceiver {
   async #finish(partial: Partial, chunk: InstallSnapshot): Promise<void> {
     if (partial.bytes !== chunk.totalBytes || partial.checksum !== chunk.checksum) {
       await this.abandon();
+      this.#host.rejected(chunk);
       this.#host.respond(chunk, 0, false);
       return;
     }
@@ -121,4 +129,13 @@ export class SnapshotReceiver {
     this.#host.respond(chunk, partial.bytes, true);
     this.#host.complete(stored, chunk.from, this.#host.now() - partial.startedAt);
   }
+}
+
+/**
+ * Whether a chunk of another snapshot replaces the partial copy: a later leader's always does,
+ * the same leader's only when newer (it took another snapshot meanwhile); a deposed leader's never.
+ */
+function displaces(chunk: InstallSnapshot, partial: Partial): boolean {
+  if (chunk.term !== partial.term) return chunk.term > partial.term;
+  return chunk.snapshot.index > partial.meta.index;
 }

@@ -1,34 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RaftNodeEvents } from './node-events.js';
-import type { SnapshotPosition } from './state-machine.js';
-import { CounterMachine, TestCluster, encode } from './test-cluster.test-helpers.js';
+import { SnapshottingCounter } from './snapshot-machines.test-helpers.js';
+import { TestCluster } from './test-cluster.test-helpers.js';
 
-/** The counter with snapshots: its state is the total and how many commands it applied. */
-class SnapshottingCounter extends CounterMachine {
-  restoredFrom: SnapshotPosition | null = null;
-
-  *snapshot(): Iterable<Uint8Array> {
-    // Captured now, read later: the copy is what makes the snapshot consistent.
-    const state = JSON.stringify({ total: this.total, count: this.applied.length });
-    const bytes = encode(state);
-    // Several chunks, so the stream and the transfer are exercised with more than one.
-    for (let offset = 0; offset < bytes.byteLength; offset += 3) {
-      yield bytes.subarray(offset, offset + 3);
-    }
-  }
-
-  async restore(chunks: AsyncIterable<Uint8Array>, snapshot: SnapshotPosition): Promise<void> {
-    const parts: Uint8Array[] = [];
-    for await (const chunk of chunks) parts.push(chunk);
-    const state = JSON.parse(new TextDecoder().decode(Buffer.concat(parts))) as {
-      total: number;
-    };
-    this.total = state.total;
-    this.restoredFrom = snapshot;
-  }
-}
-
-function snapshotCluster(options: { entriesMax: number; trailingEntries: number }) {
+function snapshotCluster(options: {
+  entriesMax: number;
+  trailingEntries: number;
+  stopEntriesMin?: number;
+}) {
   const events: RaftNodeEvents['snapshot'][] = [];
   const cluster = new TestCluster({
     size: 3,
@@ -114,6 +93,36 @@ describe('snapshots on a running cluster', () => {
     expect(machine.applied.length).toBeLessThan(30);
     await cluster.runUntil(() => machine.total === 90);
     expect(node.status().snapshotIndex).toBeGreaterThan(0);
+    await cluster.stopAll();
+  });
+
+  it('takes a snapshot on a graceful stop, so the next start restores it and replays nothing', async () => {
+    const { cluster, events } = snapshotCluster({
+      entriesMax: 1_000_000,
+      trailingEntries: 2,
+      stopEntriesMin: 10,
+    });
+    await startAll(cluster, events);
+    const leader = await cluster.waitForLeader();
+    for (let round = 0; round < 12; round++) await cluster.settle(cluster.propose(leader, 'add:2'));
+    const follower = cluster.ids.find((id) => id !== leader.id)!;
+    await cluster.runUntil(() => cluster.node(follower).status().appliedIndex >= 13);
+    const applied = cluster.node(follower).status().appliedIndex;
+    await cluster.node(follower).stop();
+    const machine = new SnapshottingCounter();
+    await cluster.startNode(follower, machine);
+    expect(machine.restoredFrom?.index).toBe(applied);
+    expect(machine.total).toBe(24);
+    expect(machine.applied).toEqual([]);
+    // Below the threshold a stop leaves the snapshot as it is.
+    await cluster.settle(cluster.propose(leader, 'add:1'));
+    await cluster.runUntil(() => machine.total === 25);
+    await cluster.node(follower).stop();
+    const again = new SnapshottingCounter();
+    await cluster.startNode(follower, again);
+    expect(again.restoredFrom?.index).toBe(applied);
+    await cluster.runUntil(() => again.total === 25);
+    expect(again.applied.map((entry) => entry.command)).toEqual(['add:1']);
     await cluster.stopAll();
   });
 });

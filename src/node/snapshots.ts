@@ -125,6 +125,7 @@ export class Snapshots {
         this.#install = { stored, from, durationMs };
         host.schedule();
       },
+      rejected: () => host.counters.increment('messagesRejected'),
     });
   }
 
@@ -196,6 +197,35 @@ export class Snapshots {
       core.compact(compactTo);
     }
     return core.hasReady();
+  }
+
+  /**
+   * A graceful stop, once the loop is idle: when `stopEntriesMin` entries were applied since the
+   * last snapshot, takes one and compacts behind it, so the next start restores the state rather
+   * than replaying those entries. A failure here only costs that replay: the log still holds
+   * everything and the previous snapshot is intact, so it is swallowed and the stop goes on.
+   */
+  async onStop(core: RaftCore | null): Promise<void> {
+    const host = this.#host;
+    await this.#writing?.catch(() => undefined);
+    const since = this.#entriesSince;
+    if (core === null || !this.enabled || since === 0 || since < host.snapshots.stopEntriesMin) {
+      return;
+    }
+    try {
+      const index = host.applier.appliedIndex;
+      const started = host.clock.now();
+      const stored = await this.#write(core.snapshotMeta(index), host.stateMachine.snapshot!());
+      if (stored.meta.index !== index) return;
+      host.counters.increment('snapshotsTaken');
+      this.#publish('taken', stored, host.clock.now() - started, null);
+      const compactTo = Math.min(index - host.snapshots.trailingEntries, core.status().stableIndex);
+      if (compactTo > core.status().snapshotIndex) {
+        await host.storage.compact(core.snapshotMeta(compactTo));
+      }
+    } catch {
+      // See above: the stop completes with the state the storage already holds.
+    }
   }
 
   #due(): boolean {
