@@ -110,6 +110,11 @@ export interface SnapshotOptions {
   readonly chunkTimeoutMs: number;
   /** Consecutive timeouts after which a transfer is given up (and later started again). Default 5. */
   readonly timeoutsMax: number;
+  /**
+   * Entries applied since the last snapshot for a graceful `stop()` to take one, so the next start
+   * restores it instead of replaying them. Default 1,000; 0 takes one whenever anything is new.
+   */
+  readonly stopEntriesMin: number;
 }
 
 /** The snapshot defaults: the log on disk stays within tens of MB without anyone tuning it. */
@@ -121,6 +126,7 @@ export const snapshotDefaults: SnapshotOptions = Object.freeze({
   chunksInflightMax: 4,
   chunkTimeoutMs: 2_000,
   timeoutsMax: 5,
+  stopEntriesMin: 1_000,
 });
 
 /** Every option with its default filled in. */
@@ -223,7 +229,11 @@ function resolveSnapshotOptions(options: Partial<SnapshotOptions>): SnapshotOpti
   const resolved = { ...snapshotDefaults };
   for (const name of Object.keys(snapshotDefaults) as (keyof SnapshotOptions)[]) {
     const value = options[name] ?? snapshotDefaults[name];
-    if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== 'trailingEntries')) {
+    if (
+      !Number.isSafeInteger(value) ||
+      value < 0 ||
+      (value === 0 && name !== 'trailingEntries' && name !== 'stopEntriesMin')
+    ) {
       throw new RaftError('INVALID_CONFIG', `snapshots.${name} must be a positive integer`, {
         details: { option: `snapshots.${name}`, value },
       });

@@ -490,6 +490,7 @@ export class RaftNode<
     this.#forwards.rejectInFlight(error ?? cancelledInLog('stopped'));
     await this.#options.transport.stop().catch(() => undefined);
     await this.#loop.idle.catch(() => undefined);
+    if (wasRunning && error === null) await this.#snapshots.onStop(this.#core);
     this.#lifecycle = 'stopped';
     await this.#options.storage.close().catch(() => undefined);
     this.#events.publish('stopped', { nodeId: this.id, error });

@@ -32,8 +32,12 @@ import { readBrokenMark, writeBrokenMark } from './broken-mark-file.js';
 import { readStateFile, stateTemporaryFileName, writeStateFile } from './state-file.js';
 import { FileSnapshotStore } from './snapshot-files.js';
 
-/** Default size at which the active segment is closed and a new one started. */
-export const defaultSegmentBytesMax = 64 * 1024 * 1024;
+/**
+ * Default size at which the active segment is closed and a new one started. Compaction deletes
+ * whole segments, so this is also the granularity of the space it frees, and what start-up reads
+ * of entries already behind the snapshot: small enough that both stay a few MB.
+ */
+export const defaultSegmentBytesMax = 8 * 1024 * 1024;
 /** Default number of recent entries served from memory. */
 export const defaultCacheEntriesMax = 8192;
 /** Default command bytes of recent entries served from memory. */
