@@ -37,4 +37,36 @@ describe('KV state machine snapshot and restore', () => {
       /version/,
     );
   });
+
+  it('refuses a binary snapshot cut short or followed by stray bytes', async () => {
+    const original = new KvHarness();
+    original.write(1000, ['SET', 'a', '1'], ['HSET', 'h', 'f', 'v']);
+    const bytes = Buffer.concat(original.machine.snapshot());
+    const cut = new KvHarness();
+    await expect(cut.machine.restore(streamOf([bytes.subarray(0, -3)]))).rejects.toThrow(
+      /truncated/,
+    );
+    const longer = new KvHarness();
+    await expect(longer.machine.restore(streamOf([bytes, Buffer.from([0])]))).rejects.toThrow(
+      /after its end/,
+    );
+  });
+
+  it('still reads the JSON format that earlier snapshots were written in', async () => {
+    const json = {
+      version: 1,
+      timeMs: 1000,
+      index: 7,
+      entries: [
+        ['s', { value: { type: 'string', value: 'dg==' }, expiresAtMs: null, modifiedIndex: 5 }],
+        ['m', { value: { type: 'set', members: ['x'] }, expiresAtMs: 9000, modifiedIndex: 6 }],
+      ],
+      tombstones: [['gone', 4]],
+      tombstoneFloorIndex: 0,
+    };
+    const harness = new KvHarness();
+    await harness.machine.restore(streamOf([Buffer.from(JSON.stringify(json))]));
+    expect(harness.read(['GET', 's'], ['SCARD', 'm'])).toEqual([bulk('v'), integer(1)]);
+    expect(harness.machine.expiringKeys).toBe(1);
+  });
 });

@@ -77,7 +77,8 @@ export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uin
 
   /** Replaces the keyspace with a snapshot's, replicated clock and expiry deadlines included. */
   async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
-    this.keyspace.restore(await decodeKeyspaceImage(chunks));
+    // A freshly decoded image belongs to nobody else: its values are taken over, not copied.
+    this.keyspace.restore(await decodeKeyspaceImage(chunks), { adopt: true });
   }
 
   query(query: KvReadQuery): Uint8Array {
