@@ -84,6 +84,20 @@ describe('checkers', () => {
     expect(properties(checkers)).toEqual(['state-machine-safety']);
   });
 
+  it('§7 a restored snapshot continues the applied sequence; it never covers unapplied entries or goes back', () => {
+    const checkers = new ClusterCheckers(() => 0);
+    for (let index = 1; index <= 3; index++) {
+      checkers.entryApplied('n1', 1, { index, term: 1, command: `c${index}` }, 1);
+    }
+    checkers.snapshotRestored('n2', 1, 3);
+    checkers.entryApplied('n2', 1, { index: 4, term: 1, command: 'c4' }, 1);
+    expect(checkers.violations).toEqual([]);
+    checkers.snapshotRestored('n3', 1, 9);
+    expect(properties(checkers)).toEqual(['state-machine-safety']);
+    checkers.snapshotRestored('n2', 1, 2);
+    expect(properties(checkers)).toEqual(['state-machine-safety', 'state-machine-safety']);
+  });
+
   it('§5.4 leader completeness: a committed entry is in every later leader log', () => {
     const checkers = new ClusterCheckers(() => 0);
     const held = [command(1, 1, 'a')];

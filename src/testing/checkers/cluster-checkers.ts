@@ -87,6 +87,11 @@ export class ClusterCheckers {
     if (record !== null) this.leaderCompleteness.observeCommitted(record);
   }
 
+  /** `nodeId` (incarnation `incarnation`) restored a snapshot covering entries up to `index`. */
+  snapshotRestored(nodeId: NodeId, incarnation: number, index: number): void {
+    this.stateMachineSafety.observeRestored(nodeId, incarnation, index);
+  }
+
   /** The commands of the committed log, as far as any node applied it. */
   committedCommands(): Set<string> {
     const commands = new Set<string>();

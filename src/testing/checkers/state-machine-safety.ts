@@ -85,6 +85,30 @@ export class StateMachineSafetyChecker {
     }
     return null;
   }
+
+  /**
+   * `nodeId` (in process incarnation `incarnation`) replaced its state with a snapshot covering
+   * every entry up to `index`: the next entry it applies is `index + 1`. A snapshot holds only
+   * applied entries, so one past everything any node applied is a violation.
+   */
+  observeRestored(nodeId: NodeId, incarnation: number, index: number): void {
+    this.#log.count();
+    if (index > this.#lastCommittedIndex) {
+      this.#log.report(
+        'state-machine-safety',
+        `${nodeId} restored a snapshot at ${index}, past every applied index (${this.#lastCommittedIndex})`,
+      );
+    }
+    const process = `${nodeId}#${incarnation}`;
+    const previousIndex = this.#lastAppliedByIncarnation.get(process);
+    if (previousIndex !== undefined && index <= previousIndex) {
+      this.#log.report(
+        'state-machine-safety',
+        `${nodeId} restored a snapshot at ${index} after applying ${previousIndex}: its state went back`,
+      );
+    }
+    this.#lastAppliedByIncarnation.set(process, index);
+  }
 }
 
 function describe(entry: AppliedEntry): string {

@@ -54,6 +54,18 @@ export interface FaultPlan {
   readonly clients: number;
   /** Longest pause of a client between two operations. */
   readonly thinkMsMax: number;
+  /** When nodes take snapshots and how they send them; `null` keeps the node's defaults. */
+  readonly snapshots: SimSnapshotPolicy | null;
+}
+
+/**
+ * A snapshot policy far below the defaults, so that nodes snapshot, compact and send snapshots
+ * many times in one short run.
+ */
+export interface SimSnapshotPolicy {
+  readonly entriesMax: number;
+  readonly trailingEntries: number;
+  readonly chunkBytes: number;
 }
 
 /** Bounds the plans are drawn from. */
@@ -76,6 +88,12 @@ export const faultPlanLimits = Object.freeze({
    * inside it.
    */
   clockDriftMax: 0.04,
+  /** Entries between snapshots: a run commits a few hundred, so nodes snapshot many times. */
+  snapshotEntriesMin: 5,
+  snapshotEntriesMax: 60,
+  snapshotTrailingEntriesMax: 10,
+  /** Snapshot chunk size at most: a snapshot of a few dozen keys travels in several chunks. */
+  snapshotChunkBytesMax: 512,
 });
 
 /** Picks one of `choices` with the given random source. */
@@ -149,6 +167,19 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     readPath: pick(random, ['log', 'linearizable', 'lease'] as const),
     durableStateMachine: random() < 0.5,
     ...drawLaterFields(random, weights),
+    // After every other field, for the same reason as drawLaterFields.
+    snapshots: drawSnapshotPolicy(random),
+  };
+}
+
+/** Most runs snapshot every few dozen entries; a fifth keep the defaults (no snapshot at all). */
+function drawSnapshotPolicy(random: RandomSource): SimSnapshotPolicy | null {
+  if (random() < 0.2) return null;
+  const limits = faultPlanLimits;
+  return {
+    entriesMax: Math.floor(between(random, limits.snapshotEntriesMin, limits.snapshotEntriesMax)),
+    trailingEntries: Math.floor(between(random, 0, limits.snapshotTrailingEntriesMax + 1)),
+    chunkBytes: Math.floor(between(random, 16, limits.snapshotChunkBytesMax)),
   };
 }
 

@@ -1,5 +1,5 @@
 import { RaftError } from '../../core/errors.js';
-import type { ApplyContext, StateMachine } from '../../node/state-machine.js';
+import type { ApplyContext, SnapshotPosition, StateMachine } from '../../node/state-machine.js';
 import type { KeyValueInput, KeyValueOutput } from '../linearizability/key-value-model.js';
 
 /** A command of the {@link KeyValueStateMachine}; the same shape the linearizability model checks. */
@@ -7,6 +7,9 @@ export type KeyValueCommand = KeyValueInput;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Bytes per chunk of a key-value snapshot: small, so that even a few keys take several. */
+export const keyValueSnapshotChunkBytes = 256;
 
 /** Turns a command into the bytes `propose` carries: JSON, so traces and logs stay readable. */
 export function encodeKeyValueCommand(command: KeyValueCommand): Uint8Array {
@@ -46,7 +49,8 @@ export class KeyValueStore {
 /**
  * A small replicated string store: `put` replaces a value, `append` adds to its end, `get` reads it
  * through the log (a missing key reads as the empty string). Writes answer `null`, reads answer the
- * value. It is the simulator's default workload and the example in the testing guide.
+ * value. It snapshots and restores, so the simulator's runs compact their logs and send snapshots.
+ * It is the simulator's default workload and the example in the testing guide.
  */
 export class KeyValueStateMachine implements StateMachine<KeyValueOutput, string, string> {
   readonly #store: KeyValueStore;
@@ -95,6 +99,37 @@ export class KeyValueStateMachine implements StateMachine<KeyValueOutput, string
    */
   protected read(key: string): string {
     return this.#store.values.get(key) ?? '';
+  }
+
+  /**
+   * Every key and value as JSON, serialized now (later writes must not leak into it), in chunks
+   * of {@link keyValueSnapshotChunkBytes} so that restoring exercises a stream of several.
+   */
+  snapshot(): Uint8Array[] {
+    const bytes = encoder.encode(JSON.stringify([...this.#store.values]));
+    const chunks: Uint8Array[] = [];
+    for (let offset = 0; offset < bytes.byteLength; offset += keyValueSnapshotChunkBytes) {
+      chunks.push(bytes.subarray(offset, offset + keyValueSnapshotChunkBytes));
+    }
+    return chunks;
+  }
+
+  /** Replaces every key and value with the snapshot's; a durable store records its index too. */
+  async restore(chunks: AsyncIterable<Uint8Array>, snapshot: SnapshotPosition): Promise<void> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    let total = 0;
+    for (const part of parts) total += part.byteLength;
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+    const entries = JSON.parse(decoder.decode(bytes)) as [string, string][];
+    this.#store.values.clear();
+    for (const [key, value] of entries) this.#store.values.set(key, value);
+    this.#store.appliedIndex = snapshot.index;
   }
 
   /** A copy of every key and value, for assertions. */

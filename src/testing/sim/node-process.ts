@@ -91,6 +91,15 @@ export interface ProcessHost<Result, Query, Answer> {
   received(nodeId: NodeId, message: Message): void;
   /** A write of `incarnation` failed like an fsync: the process must stop. */
   writeFailed(incarnation: Incarnation<Result, Query, Answer>): void;
+  /** Snapshots taken, sent and installed by every process so far. */
+  readonly snapshotCounts: SnapshotCounts;
+}
+
+/** How many snapshots the cluster's processes took, sent and installed. */
+export interface SnapshotCounts {
+  taken: number;
+  sent: number;
+  installed: number;
 }
 
 /** A new process for `slot`: its clock, endpoint, disk, state machine and node, not started. */
@@ -120,10 +129,18 @@ export function createIncarnation<Result, Query, Answer>(
       onWriteFailed: () => host.writeFailed(incarnation),
     },
   });
-  const stateMachine = new RecordingStateMachine(host.options.stateMachine(nodeId), (entry) => {
-    if (!incarnation.alive) return;
-    host.checkers.entryApplied(nodeId, number, entry, incarnation.node.status().term);
-  });
+  const stateMachine = new RecordingStateMachine(
+    host.options.stateMachine(nodeId),
+    (entry) => {
+      if (!incarnation.alive) return;
+      host.checkers.entryApplied(nodeId, number, entry, incarnation.node.status().term);
+    },
+    ({ index }) => {
+      if (!incarnation.alive) return;
+      host.checkers.snapshotRestored(nodeId, number, index);
+      host.trace.note(nodeId, `restored the snapshot at ${index}`);
+    },
+  );
   const node = new RaftNode<Result, Query, Answer>(
     simNodeOptions(host, nodeId, number, { storage, transport, stateMachine, clock }),
   );
@@ -190,6 +207,12 @@ function watch<Result, Query, Answer>(
       event: 'role',
       message: `${previousRole} -> ${role} term=${term}`,
     });
+  });
+  node.on('snapshot', ({ kind, index, bytes, peer }) => {
+    if (!incarnation.alive) return;
+    host.snapshotCounts[kind]++;
+    const peerText = peer === null ? '' : kind === 'sent' ? ` to ${peer}` : ` from ${peer}`;
+    host.trace.note(nodeId, `snapshot ${kind} at ${index}${peerText} (${bytes} bytes)`);
   });
   node.on('error', ({ error, fatal }) => {
     if (!fatal || incarnation.storageFailed || !incarnation.alive) return;

@@ -1,4 +1,4 @@
-import type { ApplyContext, StateMachine } from '../../node/state-machine.js';
+import type { ApplyContext, SnapshotPosition, StateMachine } from '../../node/state-machine.js';
 import { commandKey } from './entry-key.js';
 
 /** One entry a node applied: its position and what it held (`null` for a non-command entry). */
@@ -11,7 +11,8 @@ export interface AppliedEntry {
 
 /**
  * Wraps the user's state machine to tell the checkers every entry it applies, before the user's
- * code runs. A retried apply of the same index is reported once.
+ * code runs, and every snapshot it restores, once the user's code replaced its state. A retried
+ * apply of the same index is reported once. It snapshots exactly when the user's machine does.
  */
 export class RecordingStateMachine<Result, Query, Answer> implements StateMachine<
   Result,
@@ -22,11 +23,23 @@ export class RecordingStateMachine<Result, Query, Answer> implements StateMachin
   readonly #onApply: (entry: AppliedEntry) => void;
   #lastIndex = -1;
 
-  constructor(inner: StateMachine<Result, Query, Answer>, onApply: (entry: AppliedEntry) => void) {
+  constructor(
+    inner: StateMachine<Result, Query, Answer>,
+    onApply: (entry: AppliedEntry) => void,
+    onRestore: (snapshot: SnapshotPosition) => void = () => undefined,
+  ) {
     this.#inner = inner;
     this.#onApply = onApply;
     if (inner.query !== undefined) this.query = (query) => inner.query!(query);
     if (inner.appliedIndex !== undefined) this.appliedIndex = () => inner.appliedIndex!();
+    if (inner.snapshot !== undefined && inner.restore !== undefined) {
+      this.snapshot = () => inner.snapshot!();
+      this.restore = async (chunks, snapshot) => {
+        await inner.restore!(chunks, snapshot);
+        this.#lastIndex = snapshot.index;
+        onRestore(snapshot);
+      };
+    }
   }
 
   /** The user's state machine. */
@@ -36,6 +49,8 @@ export class RecordingStateMachine<Result, Query, Answer> implements StateMachin
 
   query?: (query: Query) => Answer | Promise<Answer>;
   appliedIndex?: () => number | Promise<number>;
+  snapshot?: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  restore?: (chunks: AsyncIterable<Uint8Array>, snapshot: SnapshotPosition) => Promise<void>;
 
   apply(
     command: Uint8Array,

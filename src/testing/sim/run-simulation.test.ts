@@ -35,6 +35,31 @@ describe('runSimulation', () => {
     expect(seeds.length).toBeGreaterThan(0);
   });
 
+  it('takes, sends and installs snapshots while crashes and partitions strike, and stays safe', async () => {
+    // A crash-heavy plan with snapshots every few entries: restarted and cut-off followers fall
+    // behind the compacted logs and must be caught up by InstallSnapshot.
+    const result = await runSimulation({
+      seed: 11,
+      plan: {
+        snapshots: { entriesMax: 8, trailingEntries: 0, chunkBytes: 48 },
+        weights: {
+          partition: 1,
+          oneWayPartition: 0,
+          crash: 1,
+          crashAfterVote: 0,
+          failedFsync: 0.2,
+          slowDisk: 0,
+          networkChange: 0,
+          isolateLeader: 0,
+        },
+      },
+    });
+    expect(result.violations, explain(result)).toEqual([]);
+    expect(result.snapshots.taken).toBeGreaterThan(10);
+    expect(result.snapshots.sent).toBeGreaterThan(0);
+    expect(result.snapshots.installed).toBeGreaterThan(0);
+  });
+
   it('replays a seed exactly: the same seed gives the same trace, row for row', async () => {
     const short = { safetyPhaseMs: 800 };
     const first = await runSimulation({ seed: 42, fullTrace: true, plan: short });

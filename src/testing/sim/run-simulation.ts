@@ -19,6 +19,7 @@ import {
 } from './key-value-state-machine.js';
 import { commandKey, entryContentKey } from './entry-key.js';
 import { derivedRandom } from './derived-random.js';
+import type { SnapshotCounts } from './node-process.js';
 import { SimCluster } from './sim-cluster.js';
 import { KeyValueWorkload } from './sim-workload.js';
 
@@ -70,6 +71,8 @@ export interface SimRunResult {
   readonly steps: number;
   readonly virtualTimeMs: number;
   readonly faults: readonly (readonly [FaultKind | 'duplicate', number])[];
+  /** Snapshots the nodes took, sent and installed. */
+  readonly snapshots: Readonly<SnapshotCounts>;
   readonly checks: number;
   readonly operations: number;
   readonly violations: readonly SafetyViolation[];
@@ -97,6 +100,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
       options.fullTrace === true ? simRunDefaults.fullTraceRowsMax : simRunDefaults.traceRowsKept,
   });
   const clockRates = drawClockRates(seed, plan);
+  const snapshots = plan.snapshots;
   const cluster = new SimCluster<KeyValueOutput, string, string>({
     seed,
     nodes: plan.nodes,
@@ -107,6 +111,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     disk: { syncDelayMsMin: 0, syncDelayMsMax: plan.diskSyncDelayMsMax },
     stateMachine: options.stateMachine ?? keyValueMachines(plan.durableStateMachine),
     tracer,
+    ...(snapshots === null ? {} : { nodeOptions: () => ({ snapshots }) }),
     ...(options.wrapStorage === undefined ? {} : { wrapStorage: options.wrapStorage }),
     ...(options.interceptor === undefined ? {} : { interceptor: options.interceptor }),
   });
@@ -178,6 +183,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     steps: cluster.steps,
     virtualTimeMs: cluster.clock.now(),
     faults: [...cluster.faults.entries(), ['duplicate', stats.duplicated]],
+    snapshots: { ...cluster.snapshots },
     checks: cluster.checkers.checks,
     operations: history.length,
     violations: cluster.checkers.violations,

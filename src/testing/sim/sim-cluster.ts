@@ -24,6 +24,7 @@ import {
   type Incarnation,
   type NodeSlot,
   type ProcessHost,
+  type SnapshotCounts,
 } from './node-process.js';
 import { isPauseTrigger, type ArmedTrigger, type PauseCondition } from './pause-triggers.js';
 import {
@@ -63,6 +64,8 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
   readonly network: InProcessNetwork;
   readonly checkers: ClusterCheckers;
   readonly faults = new FaultCounts();
+  /** Snapshots taken, sent and installed by every process of the run. */
+  readonly snapshots: SnapshotCounts = { taken: 0, sent: 0, installed: 0 };
   readonly tracer: Tracer | null;
   readonly #slots = new Map<NodeId, NodeSlot<Result, Query, Answer>>();
   readonly #faultRandom: RandomSource;
@@ -110,6 +113,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
         this.#touched.add(nodeId);
         this.#trace.received(nodeId, message);
       },
+      snapshotCounts: this.snapshots,
       writeFailed: (incarnation) => {
         incarnation.storageFailed = true;
         const slot = this.#slot(incarnation.node.id);

@@ -11,6 +11,8 @@ export class SimSummary {
   checks = 0;
   operations = 0;
   readonly faults = new Map<string, number>();
+  /** Snapshots taken, sent and installed over all runs. */
+  readonly snapshots = new Map<string, number>();
   readonly violations = new Map<string, number>();
   readonly linearizability = new Map<string, number>();
   /** Runs by how their clients read, and by cluster size. */
@@ -26,6 +28,9 @@ export class SimSummary {
     this.checks += result.checks;
     this.operations += result.operations;
     for (const [kind, count] of result.faults) increment(this.faults, kind, count);
+    for (const [kind, count] of Object.entries(result.snapshots)) {
+      increment(this.snapshots, kind, count);
+    }
     for (const violation of result.violations) increment(this.violations, violation.property, 1);
     increment(this.linearizability, result.linearizability, 1);
     increment(this.readPaths, result.plan.readPath, 1);
@@ -51,6 +56,7 @@ export class SimSummary {
       operations: this.operations,
       faults: Object.fromEntries(sorted(this.faults)),
       faultsTotal: this.faultsTotal,
+      snapshots: Object.fromEntries(sorted(this.snapshots)),
       violations: Object.fromEntries(sorted(this.violations)),
       linearizability: Object.fromEntries(sorted(this.linearizability)),
       readPaths: Object.fromEntries(sorted(this.readPaths)),
@@ -77,6 +83,7 @@ export class SimSummary {
       `read paths      ${list(this.readPaths)} (runs)`,
       `client ops      ${this.operations}`,
       `faults          ${this.faultsTotal} (${list(this.faults)})`,
+      `snapshots       ${list(this.snapshots)}`,
       `checks          ${this.checks}`,
       `linearizability ${list(this.linearizability)}`,
       `violations      ${list(this.violations)}`,
