@@ -218,22 +218,31 @@ describe('InstallSnapshot over an unreliable network', () => {
   });
 });
 
+/**
+ * A lagging follower that hears nothing more from the leader once 10 of its chunks arrived;
+ * `cut.offsetsFromNew` records the chunks that arrive afterwards (from the next leader).
+ */
+async function followerCutFromLeaderMidTransfer() {
+  const cut = { now: false, chunksFromOld: 0, old: '', offsetsFromNew: [] as number[] };
+  const setup = await laggingFollower({
+    payloadBytes: 30_000,
+    snapshots: { chunkBytes: 1024, chunksInflightMax: 2 },
+    filter: (message, deliver) => {
+      const fromOld = message.from === cut.old;
+      if (fromOld && isChunk(message) && ++cut.chunksFromOld === 10) cut.now = true;
+      if (cut.now && fromOld) return;
+      if (cut.now && isChunk(message)) cut.offsetsFromNew.push(message.offset);
+      deliver(message);
+    },
+  });
+  cut.old = setup.leader;
+  return { setup, cut };
+}
+
 describe('InstallSnapshot across a leader change', () => {
   it('a new leader’s snapshot wins over the half-received one of the deposed leader, even an older one', async () => {
-    let cut = false;
-    let chunksFromOld = 0;
-    const roles = { old: '' };
-    const setup = await laggingFollower({
-      payloadBytes: 30_000,
-      snapshots: { chunkBytes: 1024, chunksInflightMax: 2 },
-      filter: (message, deliver) => {
-        if (message.from === roles.old && isChunk(message) && ++chunksFromOld === 10) cut = true;
-        if (cut && message.from === roles.old) return;
-        deliver(message);
-      },
-    });
+    const { setup, cut } = await followerCutFromLeaderMidTransfer();
     const { cluster } = setup;
-    roles.old = setup.leader;
     const other = cluster.ids.find((id) => id !== setup.leader && id !== setup.lagging)!;
     // The other follower's own snapshot stays older than the leader's newest one.
     const otherSnapshot = await cluster.settle(cluster.node(other).snapshot());
@@ -243,7 +252,7 @@ describe('InstallSnapshot across a leader change', () => {
     const leaderSnapshot = await cluster.settle(cluster.node(setup.leader).snapshot());
     expect(leaderSnapshot.meta.index).toBeGreaterThan(otherSnapshot.meta.index);
     const machine = await restartLagging(setup, 30_000);
-    await cluster.runUntil(() => cut);
+    await cluster.runUntil(() => cut.now);
     // The old leader is cut off from everyone; the other follower takes over.
     cluster.network.partition([setup.leader], [other, setup.lagging]);
     await cluster.runUntil(() => cluster.node(other).role === 'leader', 30_000);
@@ -264,35 +273,21 @@ describe('InstallSnapshot across a leader change', () => {
   });
 
   it('a new leader with the same snapshot continues the transfer where it stopped', async () => {
-    let cut = false;
-    let chunksFromOld = 0;
-    const roles = { old: '' };
-    const offsetsFromNew: number[] = [];
-    const setup = await laggingFollower({
-      payloadBytes: 30_000,
-      snapshots: { chunkBytes: 1024, chunksInflightMax: 2 },
-      filter: (message, deliver) => {
-        if (message.from === roles.old && isChunk(message) && ++chunksFromOld === 10) cut = true;
-        if (cut && message.from === roles.old) return;
-        if (cut && isChunk(message)) offsetsFromNew.push(message.offset);
-        deliver(message);
-      },
-    });
+    const { setup, cut } = await followerCutFromLeaderMidTransfer();
     const { cluster } = setup;
-    roles.old = setup.leader;
     const other = cluster.ids.find((id) => id !== setup.leader && id !== setup.lagging)!;
     // Both applied the same entries: the other follower's snapshot is byte for byte the leader's.
     const otherSnapshot = await cluster.settle(cluster.node(other).snapshot());
     const leaderSnapshot = cluster.node(setup.leader).status().snapshotIndex;
     expect(otherSnapshot.meta.index).toBe(leaderSnapshot);
     const machine = await restartLagging(setup, 30_000);
-    await cluster.runUntil(() => cut);
+    await cluster.runUntil(() => cut.now);
     cluster.network.partition([setup.leader], [other, setup.lagging]);
     await cluster.runUntil(() => machine.restoredFrom !== null, 30_000);
     expect(cluster.node(other).role).toBe('leader');
     expect(setup.written).toEqual({ bytes: 30_008, writers: 1 });
     // The new leader's first window may start at 0; nothing the follower held is written again.
-    expect(offsetsFromNew.filter((offset) => offset < 9 * 1024).length).toBeLessThanOrEqual(2);
+    expect(cut.offsetsFromNew.filter((offset) => offset < 9 * 1024).length).toBeLessThanOrEqual(2);
     await cluster.stopAll();
   });
 });
