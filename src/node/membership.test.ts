@@ -213,6 +213,44 @@ describe('RaftNode membership: removing and replacing servers', () => {
     expect(next.role).toBe('leader');
   });
 
+  const protections = [
+    { preVote: true, checkQuorum: true },
+    { preVote: false, checkQuorum: true },
+    // Neither PreVote nor leader stickiness: only the members' configuration keeps it out.
+    { preVote: false, checkQuorum: false },
+  ];
+  for (const { preVote, checkQuorum } of protections) {
+    it(`a server removed while down comes back and cannot disrupt (preVote ${preVote}, checkQuorum ${checkQuorum})`, async () => {
+      // It never learned of its removal: it keeps the old configuration, hears no leader and
+      // campaigns. The members no longer count it, so its requests fail without moving anyone's
+      // term, and the leader keeps leading (thesis §4.2.3).
+      const test = new TestCluster({
+        size: 3,
+        extra: () => ({ initialSettings: { preVote, checkQuorum } }),
+      });
+      cluster = test;
+      await test.start();
+      const leader = await test.waitForLeader();
+      const removed = test.ids.find((id) => id !== leader.id)!;
+      await test.settle(test.node(removed).stop());
+      await test.settle(leader.removeServer(removed));
+      const term = leader.status().term;
+      const returned = await test.startNode(removed);
+      expect(returned.status().configuration.voters).toContain(removed);
+      // Three campaigns at least: one request to each of the two others per round.
+      await test.runUntil(() => returned.status().counters.messagesSent >= 6, 30_000);
+      expect(returned.status().counters.messagesReceived).toBe(0);
+      const members = test.ids.filter((id) => id !== removed).map((id) => test.node(id));
+      for (const member of members) expect(member.status().term).toBe(term);
+      expect(leader.role).toBe('leader');
+      expect(returned.role).not.toBe('leader');
+      // Without PreVote its own term climbs with every campaign; with it, not even that.
+      if (preVote) expect(returned.status().term).toBe(term);
+      else expect(returned.status().term).toBeGreaterThan(term + 2);
+      expect(await test.settle(test.propose(leader, 'add:7'))).toBe(7);
+    });
+  }
+
   it('refuses a voter that lost its disk, and takes it back after remove and add', async () => {
     cluster = new TestCluster({ size: 3 });
     await cluster.start();
