@@ -115,7 +115,9 @@ export class ChaosCluster {
    * each take longer than a server may take to start.
    */
   async start(): Promise<void> {
-    for (const id of this.ids) await this.#cluster.startMember(id);
+    // All at once: a member started after another has written its first state would find the
+    // cluster existing and, having empty storage itself, ask to join instead of bootstrapping.
+    await this.#cluster.start();
   }
 
   /** Servers whose process runs (paused ones included). */

@@ -15,6 +15,7 @@ export const faultKinds = [
   'disk-full',
   'transfer-leadership',
   'snapshot',
+  'membership',
 ] as const;
 
 export type FaultKind = (typeof faultKinds)[number];
@@ -187,6 +188,8 @@ export class Nemesis {
       }
       case 'transfer-leadership':
         return this.#transfer(record, leader);
+      case 'membership':
+        return this.#removeAndReadd(record, anyone);
       case 'snapshot': {
         // Servers snapshot on their own every few hundred entries; this one does it now, in the
         // middle of whatever the workload and the last fault left behind.
@@ -196,6 +199,19 @@ export class Nemesis {
         return () => undefined;
       }
     }
+  }
+
+  async #removeAndReadd(record: FaultRecord, anyone: string): Promise<Recovery> {
+    const cluster = this.#options.cluster;
+    const leader = await cluster.leader();
+    if (leader === null) {
+      record.target = `-${anyone}`;
+      record.note = 'no leader to change the membership';
+      return () => undefined;
+    }
+    // Never the leader itself: that is a leadership change too, which other faults cover.
+    const target = anyone === leader ? cluster.ids.find((id) => id !== leader)! : anyone;
+    return removeAndReadd(cluster, record, leader, target);
   }
 
   async #transfer(record: FaultRecord, anyone: string): Promise<Recovery> {
@@ -211,6 +227,53 @@ export class Nemesis {
     if (reply !== 'OK') record.note = reply;
     return () => undefined;
   }
+}
+
+/** How long re-adding a removed server may keep being refused (a change in flight, no leader). */
+const readdTimeoutMs = 30_000;
+
+/**
+ * Removes a follower from the configuration through the leader, and adds it back as a voter
+ * (learner first, promoted once caught up) when the fault ends. The server keeps running and
+ * keeps its data throughout, as a server taken out for maintenance would.
+ */
+async function removeAndReadd(
+  cluster: ChaosCluster,
+  record: FaultRecord,
+  leader: string,
+  target: string,
+): Promise<Recovery> {
+  record.target = `-${target}`;
+  const removed = await cluster.command(leader, ['RAFT', 'REMOVE', target], adminTimeoutMs);
+  if (!removed.startsWith('{')) {
+    record.note = `remove: ${removed}`;
+    // The change may have been appended before the error; adding back is then still needed.
+  }
+  return async () => {
+    const deadline = performance.now() + readdTimeoutMs;
+    let reply = '';
+    while (performance.now() < deadline) {
+      const current = await cluster.leader();
+      if (current !== null && current !== target) {
+        // The address as the leader reaches it: through the proxy of its link to the server.
+        const address = cluster.network
+          .layoutFor(current)
+          .members.find((member) => member.id === target)!.raft;
+        reply = await cluster
+          .command(current, ['RAFT', 'ADDVOTER', target, address], readdTimeoutMs)
+          .catch((error: unknown) => String(error));
+        if (reply.startsWith('{') && votersOf(reply).includes(target)) return;
+      }
+      await sleep(500);
+    }
+    throw new Error(`${target} could not be added back: ${reply}`);
+  };
+}
+
+/** The voters of a membership command's JSON reply. */
+function votersOf(reply: string): readonly string[] {
+  const parsed = JSON.parse(reply) as { readonly voters?: unknown };
+  return Array.isArray(parsed.voters) ? (parsed.voters as string[]) : [];
 }
 
 function between(random: RandomSource, [low, high]: readonly [number, number]): number {

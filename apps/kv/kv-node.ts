@@ -148,8 +148,10 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     addressOf: clientAddress,
   });
   const recentEvents = new RecentEvents(node);
+  const layoutIds = new Set(options.layout.members.map((member) => member.id));
   const learnAddresses = (): void => {
-    learnRaftAddresses(discovery, node.status().configuration.addresses, options.id);
+    const { addresses } = node.status().configuration;
+    learnRaftAddresses(discovery, addresses, options.id, layoutIds);
     if (options.layoutFile === undefined) return;
     try {
       layout = readClusterLayout(options.layoutFile);
@@ -251,16 +253,19 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
 
 /**
  * Members added at runtime carry their Raft address in the configuration: a static table learns
- * it there (a DNS-discovered cluster finds its members through DNS instead).
+ * it there (a DNS-discovered cluster finds its members through DNS instead). A member the
+ * server's own layout lists keeps the layout's address: the operator chose how this server
+ * reaches it, and the configuration holds only how the leader that added it did.
  */
 function learnRaftAddresses(
   discovery: Discovery,
   addresses: Readonly<Record<string, string>>,
   self: string,
+  layoutIds: ReadonlySet<string>,
 ): void {
   if (!(discovery instanceof StaticDiscovery)) return;
   for (const [id, address] of Object.entries(addresses)) {
-    if (id !== self) discovery.set(id, address);
+    if (id !== self && !layoutIds.has(id)) discovery.set(id, address);
   }
 }
 

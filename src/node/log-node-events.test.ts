@@ -38,7 +38,7 @@ describe('logNodeEvents', () => {
     expect(records.map((record) => [record.level, record.msg, record.nodeId])).toEqual([
       ['info', 'election started', 'n1'],
       ['info', 'leader changed', 'n1'],
-      ['info', 'membership changed', 'n1'],
+      ['info', 'membership change committed', 'n1'],
       ['info', 'snapshot installed', 'n1'],
       ['error', 'stopping: disk', 'n1'],
     ]);

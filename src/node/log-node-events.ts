@@ -47,8 +47,8 @@ export function logNodeEvents(node: NodeEventSource, logger: Logger): Unsubscrib
       if (leaderId === null) log(nodeId).warn({ term }, 'leader lost');
       else log(nodeId).info({ term, leaderId }, 'leader changed');
     }),
-    node.on('membership', ({ nodeId, configuration, index }) => {
-      log(nodeId).info({ index, ...members(configuration) }, 'membership changed');
+    node.on('membership', ({ nodeId, change, configuration, index }) => {
+      log(nodeId).info({ index, ...members(configuration) }, `membership change ${change}`);
     }),
     node.on('settings', ({ nodeId, settings, index }) => {
       log(nodeId).info({ index, settings }, 'settings changed');
