@@ -58,6 +58,12 @@ export const entry: fc.Arbitrary<Entry> = fc.oneof(
     term: safeUnsigned,
     data: payload,
   }),
+  fc.record({
+    kind: fc.constant('session' as const),
+    index: safeUnsigned,
+    term: safeUnsigned,
+    data: payload,
+  }),
   fc.record({ kind: fc.constant('noop' as const), index: safeUnsigned, term: safeUnsigned }),
   fc.record({
     kind: fc.constant('configuration' as const),
@@ -146,6 +152,24 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     to: nodeId,
     requestId: safeUnsigned,
     commands: fc.array(payload, { maxLength: 4 }),
+  }),
+  // Commands of client sessions: a registration and a numbered command beside a plain one.
+  fc.record({
+    type: fc.constant('forward-proposal' as const),
+    from: nodeId,
+    to: nodeId,
+    requestId: safeUnsigned,
+    commands: fc.tuple(payload, payload, payload),
+    sessions: fc.tuple(
+      fc.constant({ kind: 'register' as const, position: 0 }),
+      fc.record({
+        kind: fc.constant('command' as const),
+        position: fc.constant(2),
+        sessionId: safeUnsigned,
+        sequence: safeUnsigned,
+        lowestUnacknowledged: safeUnsigned,
+      }),
+    ),
   }),
   fc.record({
     type: fc.constant('forward-result' as const),

@@ -39,6 +39,7 @@ const entryKindCodes: Readonly<Record<EntryKind, number>> = {
   noop: 2,
   configuration: 3,
   settings: 4,
+  session: 5,
 };
 
 /** The smallest encoding of an entry (kind, index, term), used to bound entry counts. */
@@ -56,6 +57,7 @@ export function writeEntry(writer: BinaryWriter, entry: Entry): void {
   writer.u8(code).u64(entry.index).u64(entry.term);
   switch (entry.kind) {
     case 'command':
+    case 'session':
       writer.bytes(entry.data);
       return;
     case 'noop':
@@ -83,6 +85,8 @@ export function readEntry(
   switch (code) {
     case entryKindCodes.command:
       return { kind: 'command', index, term, data: reader.bytes(limits.commandBytesMax) };
+    case entryKindCodes.session:
+      return { kind: 'session', index, term, data: reader.bytes(limits.commandBytesMax) };
     case entryKindCodes.noop:
       return { kind: 'noop', index, term };
     case entryKindCodes.configuration:

@@ -1,4 +1,4 @@
-import { isRaftErrorCode, RaftError } from '../core/index.js';
+import { entryPayload, isRaftErrorCode, RaftError } from '../core/index.js';
 import type {
   AppendEntries,
   AppendEntriesResponse,
@@ -18,6 +18,7 @@ import {
   type ForwardOutcome,
   type ForwardProposal,
   type ForwardResult,
+  type ForwardedSession,
   type JoinRequest,
   type JoinResponse,
   type Message,
@@ -259,15 +260,65 @@ function readOptionalString(reader: BinaryReader, bytesMax: number): string | nu
 // The forwarding messages carry no term: the header's term slot holds the request id instead.
 const forwardProposal: MessageFormat<'forward-proposal'> = {
   code: 12,
-  write: (writer, message) => writeByteList(writer, message.commands),
-  read: (reader, header, limits): ForwardProposal => ({
-    type: 'forward-proposal',
-    from: header.from,
-    to: header.to,
-    requestId: header.term,
-    commands: readByteList(reader, limits, 'commands'),
-  }),
+  write: (writer, message) => {
+    writeByteList(writer, message.commands);
+    writeForwardedSessions(writer, message.sessions ?? []);
+  },
+  read: (reader, header, limits): ForwardProposal => {
+    const commands = readByteList(reader, limits, 'commands');
+    const sessions = readForwardedSessions(reader, commands.length);
+    return {
+      type: 'forward-proposal',
+      from: header.from,
+      to: header.to,
+      requestId: header.term,
+      commands,
+      ...(sessions.length === 0 ? {} : { sessions }),
+    };
+  },
 };
+
+// Session tags travel after the commands: a count, then position, kind and the numbers.
+const sessionTagCodes = { register: 1, command: 2 } as const;
+
+function writeForwardedSessions(writer: BinaryWriter, sessions: readonly ForwardedSession[]): void {
+  writer.u32(sessions.length);
+  for (const session of sessions) {
+    writer.u32(session.position).u8(sessionTagCodes[session.kind]);
+    if (session.kind === 'command') {
+      writer.u64(session.sessionId).u64(session.sequence).u64(session.lowestUnacknowledged);
+    }
+  }
+}
+
+function readForwardedSessions(reader: BinaryReader, commandCount: number): ForwardedSession[] {
+  const count = reader.count(commandCount, 5, 'sessions');
+  const sessions: ForwardedSession[] = [];
+  let previous = -1;
+  for (let item = 0; item < count; item++) {
+    const position = reader.u32();
+    // Strictly increasing positions: each command has one session at most, all of them in range.
+    if (position <= previous || position >= commandCount) {
+      throw new RaftError(
+        'INVALID_MESSAGE',
+        `session position ${position} is out of order or range`,
+      );
+    }
+    previous = position;
+    const code = reader.u8();
+    if (code === sessionTagCodes.register) {
+      sessions.push({ kind: 'register', position });
+    } else if (code === sessionTagCodes.command) {
+      const sessionId = reader.u64();
+      const sequence = reader.u64();
+      const lowestUnacknowledged = reader.u64();
+      sessions.push({ kind: 'command', position, sessionId, sequence, lowestUnacknowledged });
+    } else {
+      throw new RaftError('INVALID_MESSAGE', `unknown session tag code ${String(code)}`);
+    }
+  }
+  return sessions;
+}
 
 // Smallest encoded outcome: a status byte and an empty result's length.
 const outcomeBytesMin = 1 + 4;
@@ -395,7 +446,7 @@ function sizeHint(message: Message): number {
   let bytes = 64;
   if (message.type === 'append-entries') {
     for (const entry of message.entries) {
-      bytes += entryBytesMin + 4 + (entry.kind === 'command' ? entry.data.length : 64);
+      bytes += entryBytesMin + 4 + (entryPayload(entry)?.length ?? 64);
     }
   } else if (message.type === 'install-snapshot') {
     bytes += 256 + message.data.length;

@@ -22,6 +22,10 @@
  * - `CATCH_UP_FAILED`: a learner did not catch up with the leader in the rounds allowed.
  * - `DATA_LOST`: a server that is already a member came back with empty storage; it must be
  *   removed and added back as a new member.
+ * - `SESSION_EXPIRED`: a client session is unknown to the cluster (it expired by log time, was
+ *   evicted, or was never registered); the command was not applied under it (docs/sessions.md).
+ * - `RESULT_DISCARDED`: a session command's sequence is below what the session still remembers (its
+ *   client acknowledged it, or left too many unacknowledged); it was not applied this time.
  */
 export const raftErrorCodes = Object.freeze([
   'INVALID_CONFIG',
@@ -46,6 +50,8 @@ export const raftErrorCodes = Object.freeze([
   'UNSAFE_CHANGE',
   'CATCH_UP_FAILED',
   'DATA_LOST',
+  'SESSION_EXPIRED',
+  'RESULT_DISCARDED',
 ] as const);
 
 /** A stable error code; see {@link raftErrorCodes}. */

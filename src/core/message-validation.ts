@@ -191,7 +191,8 @@ function findEntryProblem(entry: Entry): string | null {
   if (positionProblem !== null) return positionProblem;
   switch (entry.kind) {
     case 'command':
-      return entry.data instanceof Uint8Array ? null : 'command data is not bytes';
+    case 'session':
+      return entry.data instanceof Uint8Array ? null : `${entry.kind} data is not bytes`;
     case 'noop':
       return null;
     case 'configuration':

@@ -25,6 +25,7 @@ import type {
   Entry,
   HardState,
   NodeId,
+  SessionEntryDraft,
   SnapshotMeta,
 } from './types.js';
 
@@ -217,22 +218,24 @@ export class RaftCore {
   }
 
   /**
-   * Appends commands to the leader's log as one batch and starts replicating them. Throws
+   * Appends commands (plain bytes, or session entries the runtime built) to the leader's log as
+   * one batch and starts replicating them. Throws
    * `NOT_LEADER` off the leader and `PROPOSAL_DROPPED` when a limit or a transfer refuses them.
    */
-  propose(commands: readonly Uint8Array[]): ProposalPlacement {
+  propose(commands: readonly (Uint8Array | SessionEntryDraft)[]): ProposalPlacement {
     this.#assertCanPropose();
     const state = this.#state;
     let bytes = 0;
     for (const command of commands) {
-      if (command.byteLength > state.options.messageBytesMax) {
+      const length = command instanceof Uint8Array ? command.byteLength : command.data.byteLength;
+      if (length > state.options.messageBytesMax) {
         throw new RaftError(
           'PROPOSAL_DROPPED',
-          `command of ${command.byteLength} bytes exceeds messageBytesMax (${state.options.messageBytesMax})`,
+          `command of ${length} bytes exceeds messageBytesMax (${state.options.messageBytesMax})`,
           { details: { retryable: false } },
         );
       }
-      bytes += command.byteLength;
+      bytes += length;
     }
     if (
       state.uncommittedBytes > 0 &&
@@ -242,7 +245,9 @@ export class RaftCore {
         details: { retryable: true, uncommittedBytes: state.uncommittedBytes },
       });
     }
-    return this.#append(commands.map((data) => ({ kind: 'command', data })));
+    return this.#append(
+      commands.map((data) => (data instanceof Uint8Array ? { kind: 'command', data } : data)),
+    );
   }
 
   /**

@@ -1,9 +1,10 @@
 import { RaftError, invariant } from './errors.js';
-import type { Entry } from './types.js';
+import { entryPayload, type Entry } from './types.js';
 
 /** An estimate of an entry's size on the wire, for byte limits. Exact sizes are the codec's job. */
 export function entryBytes(entry: Entry): number {
-  return entry.kind === 'command' ? 24 + entry.data.byteLength : 64;
+  const payload = entryPayload(entry);
+  return payload === null ? 64 : 24 + payload.byteLength;
 }
 
 /** The result of matching a leader's entries against the local log. */

@@ -11,7 +11,7 @@ import { confirmReads, releaseReadsAwaitingCommit } from './read-index.js';
 import { entryBytes } from './raft-log.js';
 import { sendSnapshot } from './snapshot.js';
 import type { CoreState } from './state.js';
-import type { NodeId } from './types.js';
+import { entryPayload, type NodeId } from './types.js';
 
 /**
  * Sends `to` the entries it is missing, if its progress allows another message now. With
@@ -118,7 +118,7 @@ export function maybeCommit(state: CoreState): boolean {
 function releaseUncommitted(state: CoreState, from: number, to: number): void {
   for (let index = from + 1; index <= to; index++) {
     const entry = state.log.entry(index);
-    if (entry?.kind === 'command') state.uncommittedBytes -= entry.data.byteLength;
+    if (entry !== undefined) state.uncommittedBytes -= entryPayload(entry)?.byteLength ?? 0;
   }
   state.uncommittedBytes = Math.max(0, state.uncommittedBytes);
 }

@@ -3,7 +3,13 @@ import { jointVote } from './quorum.js';
 import { failPendingReads } from './read-index.js';
 import { broadcastAppend } from './replication.js';
 import type { CoreState } from './state.js';
-import type { ClusterSettings, Configuration, NodeId } from './types.js';
+import {
+  entryPayload,
+  type ClusterSettings,
+  type Configuration,
+  type NodeId,
+  type SessionEntryDraft,
+} from './types.js';
 
 function resetTerm(state: CoreState, term: number): void {
   failPendingReads(state);
@@ -79,6 +85,7 @@ export function becomeLeader(state: CoreState): void {
 /** The parts of an entry a proposer supplies; the leader assigns index and term. */
 export type EntryDraft =
   | { readonly kind: 'command'; readonly data: Uint8Array }
+  | SessionEntryDraft
   | { readonly kind: 'noop' }
   | { readonly kind: 'configuration'; readonly configuration: Configuration }
   | { readonly kind: 'settings'; readonly settings: ClusterSettings };
@@ -91,7 +98,7 @@ export function appendAsLeader(state: CoreState, drafts: readonly EntryDraft[]):
   state.log.append(entries);
   for (const entry of entries) {
     state.recordEntry(entry);
-    if (entry.kind === 'command') state.uncommittedBytes += entry.data.byteLength;
+    state.uncommittedBytes += entryPayload(entry)?.byteLength ?? 0;
   }
   broadcastAppend(state);
 }

@@ -43,6 +43,23 @@ export interface CommandEntry extends EntryBase {
   readonly data: Uint8Array;
 }
 
+/**
+ * A command that belongs to a client session (docs/sessions.md): the runtime's envelope around an
+ * application's command, or a session's registration. The core treats the bytes as opaque, exactly
+ * like a command's. A kind of its own means an application's command is never mistaken for one,
+ * and plain commands carry nothing extra.
+ */
+export interface SessionEntry extends EntryBase {
+  readonly kind: 'session';
+  readonly data: Uint8Array;
+}
+
+/** A session entry as the runtime proposes it; the leader assigns index and term. */
+export interface SessionEntryDraft {
+  readonly kind: 'session';
+  readonly data: Uint8Array;
+}
+
 /** Written by every new leader at the start of its term, so it can commit earlier entries (§5.4.2). */
 export interface NoopEntry extends EntryBase {
   readonly kind: 'noop';
@@ -61,7 +78,12 @@ export interface SettingsEntry extends EntryBase {
 }
 
 /** One record of the replicated log. */
-export type Entry = CommandEntry | NoopEntry | ConfigurationEntry | SettingsEntry;
+export type Entry = CommandEntry | SessionEntry | NoopEntry | ConfigurationEntry | SettingsEntry;
+
+/** The opaque bytes an entry carries (a command's or a session entry's), or null for the others. */
+export function entryPayload(entry: Entry): Uint8Array | null {
+  return entry.kind === 'command' || entry.kind === 'session' ? entry.data : null;
+}
 
 /** The kinds of log entry, for codecs and storage. */
 export type EntryKind = Entry['kind'];

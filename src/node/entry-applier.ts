@@ -1,13 +1,16 @@
-import { RaftError, type Entry } from '../core/index.js';
+import { RaftError, type Entry, type SessionEntry } from '../core/index.js';
 import type { LogStorage } from '../storage/log-storage.js';
 import type { Clock } from '../platform/clock.js';
 import type { NodeCounters } from './node-counters.js';
+import { SessionTable } from './session-table.js';
 import type { ApplyContext, StateMachine } from './state-machine.js';
 
 /** One entry the state machine has applied, with what `apply` returned (`undefined` for others). */
 export interface AppliedEntry {
   readonly entry: Entry;
   readonly result: unknown;
+  /** Set when the entry's caller gets an error instead: a session refused the command. */
+  readonly error?: RaftError;
 }
 
 /** How the applier treats a state machine that throws. */
@@ -36,6 +39,8 @@ export interface EntryApplierOptions {
 export class EntryApplier {
   readonly #options: EntryApplierOptions;
   #appliedIndex = 0;
+  /** Replicated with the log like the state machine, and kept beside it: docs/sessions.md. */
+  readonly sessions = new SessionTable();
 
   constructor(options: EntryApplierOptions) {
     this.#options = options;
@@ -60,21 +65,47 @@ export class EntryApplier {
     const applied: AppliedEntry[] = [];
     for (const entry of entries) {
       const context: ApplyContext = { index: entry.index, term: entry.term };
-      let result: unknown = undefined;
       if (entry.kind === 'command') {
-        result = this.#applyOnce(entry.data, context);
+        let result = this.#applyOnce(entry.data, context);
         if (result instanceof Failure || isPromiseLike(result)) {
           result = await this.#applyWithPolicy(entry.data, context, result);
         }
+        applied.push({ entry, result });
+      } else if (entry.kind === 'session') {
+        applied.push(await this.#applySession(entry, context));
       } else {
-        const skipped = this.#options.stateMachine.skip?.(context);
-        if (isPromiseLike(skipped)) await skipped;
+        await this.#skip(context);
+        applied.push({ entry, result: undefined });
       }
       this.#appliedIndex = entry.index;
-      applied.push({ entry, result });
     }
     this.#options.counters.add('entriesApplied', entries.length);
     return applied;
+  }
+
+  /** A session entry: the table decides whether the state machine sees its command at all. */
+  async #applySession(entry: SessionEntry, context: ApplyContext): Promise<AppliedEntry> {
+    const outcome = this.sessions.apply(entry);
+    if (outcome.kind !== 'apply') {
+      if (outcome.kind === 'refuse') this.#options.counters.increment('sessionCommandsRefused');
+      else if (outcome.duplicate) this.#options.counters.increment('sessionAnswersReplayed');
+      await this.#skip(context);
+      return outcome.kind === 'refuse'
+        ? { entry, result: undefined, error: outcome.error }
+        : { entry, result: outcome.result };
+    }
+    let result = this.#applyOnce(outcome.command, context);
+    if (result instanceof Failure || isPromiseLike(result)) {
+      result = await this.#applyWithPolicy(outcome.command, context, result);
+    }
+    this.sessions.record(outcome.sessionId, outcome.sequence, result);
+    return { entry, result };
+  }
+
+  /** Tells the state machine an index passed without a command for it. */
+  async #skip(context: ApplyContext): Promise<void> {
+    const skipped = this.#options.stateMachine.skip?.(context);
+    if (isPromiseLike(skipped)) await skipped;
   }
 
   /** One synchronous attempt: the result, a promise of it, or a `Failure` holding what it threw. */

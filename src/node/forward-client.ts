@@ -1,7 +1,13 @@
 import { RaftError, type NodeId } from '../core/index.js';
-import type { ForwardOutcome, ForwardResult, Transport } from '../transport/transport.js';
+import type {
+  ForwardOutcome,
+  ForwardResult,
+  ForwardedSession,
+  Transport,
+} from '../transport/transport.js';
 import { cancelledInLog } from './node-errors.js';
 import type { QueuedProposal } from './proposal-pipeline.js';
+import { decodeSessionId } from './session-envelope.js';
 import type { ResultCodec } from './state-machine.js';
 import { TurnBatch } from './turn-batch.js';
 
@@ -99,6 +105,7 @@ export class ForwardClient {
       to: leaderId,
       requestId,
       commands: batch.map((queued) => queued.command),
+      ...sessionsOf(batch),
     });
   }
 
@@ -136,7 +143,11 @@ export class ForwardClient {
         return;
       }
       try {
-        queued.request.resolve(this.#options.resultCodec.decode(outcome.result));
+        queued.request.resolve(
+          queued.session?.kind === 'register'
+            ? decodeSessionId(outcome.result)
+            : this.#options.resultCodec.decode(outcome.result),
+        );
       } catch (error) {
         queued.request.reject(
           unknownOutcome('the command was applied but its result could not be decoded', error),
@@ -175,4 +186,13 @@ function unknownOutcome(message: string, cause?: unknown): RaftError {
     cause,
     details: { outcome: 'unknown' },
   });
+}
+
+/** The batch's session tags by position, or nothing at all when every command is plain. */
+function sessionsOf(batch: readonly QueuedProposal[]): { sessions?: ForwardedSession[] } {
+  const sessions: ForwardedSession[] = [];
+  batch.forEach(({ session }, position) => {
+    if (session !== undefined) sessions.push({ ...session, position });
+  });
+  return sessions.length === 0 ? {} : { sessions };
 }

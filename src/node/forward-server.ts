@@ -3,11 +3,13 @@ import type {
   ForwardOutcome,
   ForwardProposal,
   ForwardResult,
+  SessionTag,
   Transport,
 } from '../transport/transport.js';
 import { ForwardDeduplicator } from './forward-deduplicator.js';
 import type { NodeCounters } from './node-counters.js';
 import { toRaftError } from './node-errors.js';
+import { encodeSessionId } from './session-envelope.js';
 import type { ResultCodec } from './state-machine.js';
 
 /** What the leader's side of forwarding needs: where to answer, and how results travel. */
@@ -21,7 +23,7 @@ export interface ForwardServerOptions {
 }
 
 /** The leader's own write path, used for a forwarded command exactly as for a local caller. */
-export type ProposeLocally = (command: Uint8Array) => Promise<unknown>;
+export type ProposeLocally = (command: Uint8Array, session?: SessionTag) => Promise<unknown>;
 
 /**
  * The leader's side of `forwardProposals`, mirror of {@link ForwardClient}: proposes a follower's
@@ -52,9 +54,10 @@ export class ForwardServer {
       );
       return;
     }
-    const outcomes = message.commands.map((command) =>
-      propose(command).then(
-        (result) => this.#appliedOutcome(result),
+    const tags = sessionsByPosition(message);
+    const outcomes = message.commands.map((command, position) =>
+      propose(command, tags[position]).then(
+        (result) => this.#appliedOutcome(result, tags[position]),
         (error: unknown) => failedOutcome(toRaftError(error)),
       ),
     );
@@ -62,9 +65,14 @@ export class ForwardServer {
     void Promise.all(outcomes).then((settled) => this.#reply(message, settled));
   }
 
-  #appliedOutcome(result: unknown): ForwardOutcome {
+  #appliedOutcome(result: unknown, session: SessionTag | undefined): ForwardOutcome {
     try {
-      return { status: 'applied', result: this.#options.resultCodec.encode(result) };
+      // A registration answers with its session id, whatever the application's codec is.
+      const bytes =
+        session?.kind === 'register'
+          ? encodeSessionId(result as number)
+          : this.#options.resultCodec.encode(result);
+      return { status: 'applied', result: bytes };
     } catch (error) {
       // Applied, but the result cannot travel: the follower's caller learns it may have applied.
       return failedOutcome(
@@ -107,4 +115,11 @@ function failedOutcome(error: RaftError): ForwardOutcome {
     message: error.message.slice(0, forwardedTextLengthMax),
     reason: typeof reason === 'string' ? reason.slice(0, forwardedTextLengthMax) : null,
   };
+}
+
+/** Each forwarded command's session tag by position; none for plain commands. */
+function sessionsByPosition(message: ForwardProposal): (SessionTag | undefined)[] {
+  const tags: (SessionTag | undefined)[] = [];
+  for (const { position, ...tag } of message.sessions ?? []) tags[position] = tag;
+  return tags;
 }

@@ -1,7 +1,16 @@
 export { RaftNode } from './raft-node.js';
 export type { NodeStatus } from './node-status.js';
-export type { ProposeOptions, ReadOptions, ReadConsistency } from './request-options.js';
-export { snapshotDefaults } from './node-options.js';
+export type {
+  CommandOptions,
+  ProposeOptions,
+  ReadOptions,
+  ReadConsistency,
+  SessionStamp,
+} from './request-options.js';
+export { ClientSession } from './sessions.js';
+export type { ClientSessionOptions, SessionHost } from './sessions.js';
+export type { SessionLimits } from './session-envelope.js';
+export { sessionDefaults, snapshotDefaults } from './node-options.js';
 export type { RaftNodeOptions, SnapshotOptions } from './node-options.js';
 export type { RaftNodeEvents } from './node-events.js';
 export { diagnosticsChannelName } from './node-events.js';

@@ -30,6 +30,10 @@ export interface NodeCounterValues {
   readonly catchUpRounds: number;
   /** Join requests refused because the server lost its disk (`DATA_LOST`). */
   readonly joinsRefused: number;
+  /** Session commands answered from the session table instead of applied again (duplicates). */
+  readonly sessionAnswersReplayed: number;
+  /** Session commands not applied: unknown session or a sequence no longer remembered. */
+  readonly sessionCommandsRefused: number;
 }
 
 type CounterName = keyof NodeCounterValues;
@@ -62,6 +66,8 @@ export class NodeCounters {
     membershipAborted: 0,
     catchUpRounds: 0,
     joinsRefused: 0,
+    sessionAnswersReplayed: 0,
+    sessionCommandsRefused: 0,
   };
 
   increment(name: CounterName): void {

@@ -13,6 +13,7 @@ import type { LogStorage } from '../storage/log-storage.js';
 import type { Transport } from '../transport/transport.js';
 import type { Clock } from '../platform/clock.js';
 import type { JoinOptions } from './join.js';
+import type { SessionLimits } from './session-envelope.js';
 import type { ResultCodec, StateMachine } from './state-machine.js';
 
 /** How to build a {@link RaftNode}. */
@@ -92,7 +93,25 @@ export interface RaftNodeOptions<Result = unknown, Query = unknown, Answer = unk
   readonly snapshots?: Partial<SnapshotOptions>;
   /** Maps a node id to an address for `NOT_LEADER` redirects when the configuration has none. */
   readonly addressOf?: (id: NodeId) => string | null;
+  /**
+   * Limits of the client sessions this server registers while it leads (docs/sessions.md). Each
+   * registration carries them in the log, so every server applies the same ones.
+   */
+  readonly sessions?: Partial<SessionLimits>;
+  /**
+   * Wall-clock milliseconds, comparable between servers: a leader stamps it into session entries
+   * and sessions expire by that log time, never by a server's own clock. Default `Date.now` with
+   * the real clock, and the injected clock's `now` with an injected one (a simulated cluster).
+   */
+  readonly wallClock?: () => number;
 }
+
+/** The session limits a leader writes into registrations unless the options say otherwise. */
+export const sessionDefaults: SessionLimits = Object.freeze({
+  timeoutMs: 5 * 60 * 1000,
+  resultsMax: 1024,
+  sessionsMax: 4096,
+});
 
 /** When snapshots are taken and how they travel. */
 export interface SnapshotOptions {
@@ -140,9 +159,11 @@ export interface ResolvedNodeOptions<Result, Query, Answer> extends Required<
     | 'clockDriftBoundMs'
     | 'snapshots'
     | 'join'
+    | 'sessions'
   >
 > {
   readonly snapshots: SnapshotOptions;
+  readonly sessions: SessionLimits;
   readonly initialConfiguration: Configuration | null;
   readonly initialSettings: ClusterSettings;
   readonly core: Omit<RaftCoreOptions, 'id' | 'applied' | 'random' | 'tracer'>;
@@ -218,7 +239,27 @@ export function resolveNodeOptions<Result, Query, Answer>(
     stopDrainMs: positive('stopDrainMs', options.stopDrainMs ?? 2000),
     addressOf: options.addressOf ?? (() => null),
     snapshots: resolveSnapshotOptions(options.snapshots ?? {}),
+    sessions: resolveSessionLimits(options.sessions ?? {}),
+    wallClock: options.wallClock ?? wallClockFor(options.clock),
   };
+}
+
+function wallClockFor(clock: Clock | undefined): () => number {
+  return clock === undefined ? Date.now : () => clock.now();
+}
+
+function resolveSessionLimits(options: Partial<SessionLimits>): SessionLimits {
+  const resolved = { ...sessionDefaults };
+  for (const name of Object.keys(sessionDefaults) as (keyof SessionLimits)[]) {
+    const value = options[name] ?? sessionDefaults[name];
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RaftError('INVALID_CONFIG', `sessions.${name} must be a positive integer`, {
+        details: { option: `sessions.${name}`, value },
+      });
+    }
+    resolved[name] = value;
+  }
+  return resolved;
 }
 
 function isIdList(value: readonly NodeId[] | Configuration): value is readonly NodeId[] {

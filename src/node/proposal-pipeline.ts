@@ -1,4 +1,10 @@
-import { RaftError, type Entry, type ProposalPlacement } from '../core/index.js';
+import {
+  RaftError,
+  type Entry,
+  type ProposalPlacement,
+  type SessionEntryDraft,
+} from '../core/index.js';
+import type { SessionTag } from '../transport/transport.js';
 import { CommandRejection, rejectedError } from './command-rejection.js';
 import { replacedError } from './node-errors.js';
 import type { PendingRequest } from './pending-request.js';
@@ -8,6 +14,8 @@ import { TurnBatch } from './turn-batch.js';
 export interface QueuedProposal {
   readonly command: Uint8Array;
   readonly request: PendingRequest<unknown>;
+  /** The client session the command belongs to; none for a plain command (no envelope). */
+  readonly session: SessionTag | undefined;
   /** Set once the command is in the leader's log (or sent to the leader, which may append it). */
   placed: boolean;
 }
@@ -18,12 +26,15 @@ export interface ProposalLog {
    * Appends `commands` as consecutive entries and says where, or returns the error their callers
    * get when they cannot be appended now (this server no longer leads, or has stopped).
    */
-  append(commands: readonly Uint8Array[]): ProposalPlacement | RaftError;
+  append(commands: readonly (Uint8Array | SessionEntryDraft)[]): ProposalPlacement | RaftError;
 }
+
+/** Builds a tagged proposal's log entry at the moment the leader appends it (it stamps the time). */
+export type SessionStamper = (tag: SessionTag, command: Uint8Array) => SessionEntryDraft;
 
 interface LogWaiter {
   readonly term: number;
-  settle(entry: Entry, result: unknown): void;
+  settle(entry: Entry, result: unknown, error: RaftError | undefined): void;
   fail(error: RaftError): void;
 }
 
@@ -36,10 +47,16 @@ export class ProposalPipeline {
   readonly #batchMax: number;
   readonly #queue = new TurnBatch<QueuedProposal>((queued) => this.#flush(queued));
   readonly #waiters = new Map<number, LogWaiter>();
+  readonly #stampSession: SessionStamper;
 
-  constructor(options: { readonly log: ProposalLog; readonly batchMax: number }) {
+  constructor(options: {
+    readonly log: ProposalLog;
+    readonly batchMax: number;
+    readonly stampSession: SessionStamper;
+  }) {
     this.#log = options.log;
     this.#batchMax = options.batchMax;
+    this.#stampSession = options.stampSession;
   }
 
   /** Proposals queued or waiting for their entry, for the node's admission limit. */
@@ -62,7 +79,11 @@ export class ProposalPipeline {
     const live = queued.filter((proposal) => !proposal.request.settled);
     for (let start = 0; start < live.length; start += this.#batchMax) {
       const batch = live.slice(start, start + this.#batchMax);
-      const placement = this.#log.append(batch.map((proposal) => proposal.command));
+      const placement = this.#log.append(
+        batch.map(({ command, session }) =>
+          session === undefined ? command : this.#stampSession(session, command),
+        ),
+      );
       if (placement instanceof RaftError) {
         for (const proposal of batch) proposal.request.reject(placement);
         continue;
@@ -81,8 +102,9 @@ export class ProposalPipeline {
     this.#waiters.get(index)?.fail(replacedError(index));
     this.#waiters.set(index, {
       term,
-      settle: (entry, result) => {
+      settle: (entry, result, error) => {
         if (entry.term !== term) request.reject(replacedError(index));
+        else if (error !== undefined) request.reject(error);
         else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
         else request.resolve(result);
       },
@@ -90,12 +112,12 @@ export class ProposalPipeline {
     });
   }
 
-  /** Settles the caller waiting for `entry`, if any, with the state machine's result. */
-  settle(entry: Entry, result: unknown): void {
+  /** Settles the caller waiting for `entry`, if any, with the state machine's result or error. */
+  settle(entry: Entry, result: unknown, error?: RaftError): void {
     const waiter = this.#waiters.get(entry.index);
     if (waiter === undefined) return;
     this.#waiters.delete(entry.index);
-    waiter.settle(entry, result);
+    waiter.settle(entry, result, error);
   }
 
   /** Takes the proposals not yet appended, for the node to refuse (lost office, stop). */

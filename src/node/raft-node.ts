@@ -1,7 +1,6 @@
 import {
   RaftError,
   RaftCore,
-  type ClusterSettings,
   type NodeId,
   type ProposalPlacement,
   type RaftMessage,
@@ -9,10 +8,9 @@ import {
   type Role,
   type SoftState,
 } from '../core/index.js';
-import type { Message } from '../transport/transport.js';
+import type { Message, SessionTag } from '../transport/transport.js';
 import { realClock, type TimerHandle } from '../platform/clock.js';
 import { ClusterChanges, type LeaderAccess } from './cluster-changes.js';
-import { MembershipMethods } from './membership-methods.js';
 import { MembershipRuntime } from './membership-runtime.js';
 import { EntryApplier, waitWhile, type AppliedEntry } from './entry-applier.js';
 import { ForwardClient } from './forward-client.js';
@@ -30,7 +28,14 @@ import { ProposalPipeline } from './proposal-pipeline.js';
 import { ReadCoordinator } from './read-coordinator.js';
 import { ReadyLoop } from './ready-loop.js';
 import { RequestGate, type NodeView } from './request-gate.js';
-import { findOptionsError, type ProposeOptions, type ReadOptions } from './request-options.js';
+import {
+  findOptionsError,
+  type CommandOptions,
+  type ProposeOptions,
+  type ReadOptions,
+} from './request-options.js';
+import { sessionStamper, sessionTagOf } from './session-envelope.js';
+import { ClusterMethods } from './cluster-methods.js';
 import { restoreCore } from './restore-core.js';
 import { Snapshots } from './snapshots.js';
 import { waitForLeader } from './leader-wait.js';
@@ -38,6 +43,7 @@ import { persistReady } from './persist-ready.js';
 import { jsonResultCodec } from './state-machine.js';
 
 type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+type ProposedCommands = Parameters<RaftCore['propose']>[0];
 
 /**
  * One Raft server inside an application: it drives a {@link RaftCore} with real (or simulated)
@@ -46,8 +52,9 @@ type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  *
  * This file holds the public API, the lifecycle and the Ready loop; the data path lives beside it:
  * `ProposalPipeline` (leader writes), `ForwardClient`/`ForwardServer` (writes made on followers),
- * `ReadCoordinator` (reads), `EntryApplier` (the state machine), `node-errors` (what callers get),
- * `MembershipRuntime` (membership changes, their events, joining; API in `MembershipMethods`).
+ * `ReadCoordinator` (reads), `EntryApplier` (the state machine and the session table),
+ * `node-errors` (what callers get), `MembershipRuntime` (membership changes, their events,
+ * joining; API in `MembershipMethods`), settings, leadership and sessions (API in `ClusterMethods`).
  *
  * ```ts
  * const node = new RaftNode({ id: 'a', storage, transport, stateMachine, initialConfiguration: ['a', 'b', 'c'] });
@@ -59,7 +66,7 @@ export class RaftNode<
   Result = unknown,
   Query = unknown,
   Answer = unknown,
-> extends MembershipMethods {
+> extends ClusterMethods<Result> {
   // Internals are typed with `unknown` so that a RaftNode<number> is usable where a RaftNode (of
   // unknown results) is expected; the public methods restore the types at the edge.
   readonly #options: ResolvedNodeOptions<unknown, unknown, unknown>;
@@ -84,7 +91,7 @@ export class RaftNode<
   #stopped: Promise<void> = Promise.resolve();
 
   constructor(options: RaftNodeOptions<Result, Query, Answer>) {
-    super((error) => this.#events.listenerFailed(toRaftError(error)));
+    super((error) => this.#events.listenerFailed(toRaftError(error)), options.clock ?? realClock);
     this.#options = resolveNodeOptions(
       options as RaftNodeOptions<unknown, unknown, unknown>,
       realClock,
@@ -101,6 +108,7 @@ export class RaftNode<
     this.#proposals = new ProposalPipeline({
       batchMax: proposalBatchMax,
       log: { append: (commands) => this.#appendProposals(commands) },
+      stampSession: sessionStamper(this.#options),
     });
     this.#forwards = new ForwardClient({
       ...this.#options,
@@ -140,6 +148,10 @@ export class RaftNode<
     return this.#membership;
   }
 
+  protected override get clusterChanges(): ClusterChanges {
+    return this.#changes;
+  }
+
   /** Snapshots the state machine now, on any server (a leader keeps leading): docs/snapshots.md. */
   snapshot(): ReturnType<Snapshots['request']> {
     if (this.running) return this.#snapshots.request();
@@ -176,14 +188,13 @@ export class RaftNode<
     }
     this.#lifecycle = 'starting';
     try {
-      const restored = await restoreCore(this.#options, () =>
-        this.#membership.join(() => this.#startTransport()),
-      );
+      const options = { ...this.#options, sessions: this.#applier.sessions };
+      const restored = await restoreCore(options, () => this.#membership.join(() => this.#start()));
       const core = (this.#core = restored.core);
       this.#membership.restored(core);
       this.#applier.restore(restored.appliedIndex);
       this.#softState = { role: core.role, term: core.term, leaderId: core.leaderId };
-      await this.#startTransport();
+      await this.#start();
     } catch (error) {
       this.#lifecycle = 'stopped';
       if (this.#transportStart !== null) await this.#options.transport.stop().catch(() => null);
@@ -196,7 +207,7 @@ export class RaftNode<
   }
 
   /** Starts the transport once: a joining server starts it early, to ask the cluster. */
-  #startTransport(): Promise<void> {
+  #start(): Promise<void> {
     const receive = (message: Message): void => this.#receive(message);
     return (this.#transportStart ??= this.#options.transport.start(this.id, receive));
   }
@@ -205,25 +216,28 @@ export class RaftNode<
    * Replicates `command` and resolves with the state machine's result for it, once committed and
    * applied. Rejects with `NOT_LEADER` (with `details.leaderId`) on a follower unless
    * `forwardProposals` is on, `NO_LEADER` during an election, `OUTCOME_UNKNOWN` when the command
-   * reached the log but its fate could not be learned in time.
+   * reached the log but its fate could not be learned in time. With `options.session` it applies
+   * at most once per session and sequence (docs/sessions.md; `openSession` does the numbering).
    */
-  propose(command: Uint8Array, options: ProposeOptions = {}): Promise<Result> {
+  propose(command: Uint8Array, options: CommandOptions = {}): Promise<Result> {
+    // The state machine is a StateMachine<Result>, so what it returned is a Result.
+    return this.submit(command, options, sessionTagOf(options.session)) as Promise<Result>;
+  }
+
+  protected override submit(command: Uint8Array, options: CommandOptions, tag?: SessionTag) {
     const refusal = findOptionsError(options) ?? this.#requireLeader();
-    if (refusal !== null) {
-      if (refusal.code === 'NOT_LEADER' && this.#options.forwardProposals) {
-        this.#counters.increment('proposalsForwarded');
-        return this.#forwards.enqueue(this.#gate.proposal(command, options)) as Promise<Result>;
-      }
+    if (refusal === null) return this.#proposeLocally(command, options, tag);
+    if (refusal.code !== 'NOT_LEADER' || !this.#options.forwardProposals) {
       return Promise.reject(refusal);
     }
-    // The state machine is a StateMachine<Result>, so what it returned is a Result.
-    return this.#proposeLocally(command, options) as Promise<Result>;
+    this.#counters.increment('proposalsForwarded');
+    return this.#forwards.enqueue(this.#gate.proposal(command, options, tag));
   }
 
   /** The leader's write path, for its own callers and for commands forwarded to it. */
-  #proposeLocally(command: Uint8Array, options: ProposeOptions): Promise<unknown> {
+  #proposeLocally(command: Uint8Array, options: ProposeOptions, tag?: SessionTag) {
     this.#counters.increment('proposals');
-    return this.#proposals.enqueue(this.#gate.proposal(command, options));
+    return this.#proposals.enqueue(this.#gate.proposal(command, options, tag));
   }
 
   /** What the request gate needs to know about this node right now. */
@@ -242,7 +256,7 @@ export class RaftNode<
   }
 
   /** Where the pipeline appends a turn's proposals: the core, while this node runs and leads. */
-  #appendProposals(commands: readonly Uint8Array[]): ProposalPlacement | RaftError {
+  #appendProposals(commands: ProposedCommands): ProposalPlacement | RaftError {
     const core = this.#takingRequests();
     if (core instanceof RaftError) return core;
     let placement: ProposalPlacement;
@@ -308,19 +322,6 @@ export class RaftNode<
   }
 
   /**
-   * Changes the cluster-wide settings (PreVote, CheckQuorum) through the log. Resolves once the
-   * settings entry is applied here. Leader only.
-   */
-  updateSettings(settings: Partial<ClusterSettings>, options: ProposeOptions = {}): Promise<void> {
-    return this.#changes.updateSettings(settings, options);
-  }
-
-  /** Hands leadership to `target`; resolves when `target` leads, rejects with `TIMEOUT` otherwise. */
-  transferLeadership(target: NodeId, options: ProposeOptions = {}): Promise<void> {
-    return this.#changes.transferLeadership(target, options);
-  }
-
-  /**
    * Resolves with the leader's id as soon as this server knows one (at once if it does already).
    * Rejects with `TIMEOUT`, `ABORTED` or `STOPPED`.
    */
@@ -353,7 +354,7 @@ export class RaftNode<
       const refusal = this.#requireLeader();
       this.#forwardServer.serve(
         message,
-        refusal ?? ((command) => this.#proposeLocally(command, {})),
+        refusal ?? ((command, tag) => this.#proposeLocally(command, {}, tag)),
       );
     } else if (message.type === 'forward-result') this.#forwards.onResult(message);
     else this.#step(message);
@@ -439,7 +440,7 @@ export class RaftNode<
   #onApplied(applied: readonly AppliedEntry[]): void {
     const entries = applied.map(({ entry }) => entry);
     this.#snapshots.onApplied(entries);
-    for (const { entry, result } of applied) this.#proposals.settle(entry, result);
+    for (const { entry, result, error } of applied) this.#proposals.settle(entry, result, error);
     this.#membership.applied(entries);
     this.#events.applied(entries, this.#applier.appliedIndex);
   }

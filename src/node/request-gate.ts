@@ -12,6 +12,7 @@ import {
 import { PendingRequest } from './pending-request.js';
 import type { QueuedProposal } from './proposal-pipeline.js';
 import type { ProposeOptions } from './request-options.js';
+import type { SessionTag } from '../transport/transport.js';
 
 /** The settings the gate enforces. */
 export interface RequestGateOptions {
@@ -86,9 +87,10 @@ export class RequestGate {
   }
 
   /** A proposal whose cancellation error depends on whether it already reached a log. */
-  proposal(command: Uint8Array, options: ProposeOptions): QueuedProposal {
+  proposal(command: Uint8Array, options: ProposeOptions, session?: SessionTag): QueuedProposal {
     const queued: QueuedProposal = {
       command,
+      session,
       placed: false,
       request: this.request<unknown>(options, (reason) => {
         this.#options.counters.increment('proposalsCancelled');

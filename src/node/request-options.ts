@@ -8,6 +8,28 @@ export interface ProposeOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * Which client session a command belongs to, and its number in that session (docs/sessions.md).
+ * Usually filled in by a `ClientSession`; a client that keeps its own numbering passes it here.
+ */
+export interface SessionStamp {
+  /** The session's id, as `openSession` returned it. */
+  readonly id: number;
+  /** This command's number in the session, from 1; a retry repeats it. */
+  readonly sequence: number;
+  /**
+   * The client holds the answers of every sequence below this one, so the cluster may forget
+   * their results. Default 0: nothing acknowledged.
+   */
+  readonly lowestUnacknowledged?: number;
+}
+
+/** Per-call options of `propose`. */
+export interface CommandOptions extends ProposeOptions {
+  /** Applies the command at most once per `(session.id, session.sequence)`. */
+  readonly session?: SessionStamp;
+}
+
 /** How fresh a read must be. */
 export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 
@@ -26,7 +48,7 @@ export interface ReadOptions extends ProposeOptions {
  * Why per-call options are unusable, or null. Checked before anything enters the log: a request
  * refused for its options never reached the cluster, so the caller may fix it and retry safely.
  */
-export function findOptionsError(options: ReadOptions): RaftError | null {
+export function findOptionsError(options: ReadOptions & CommandOptions): RaftError | null {
   const invalid = (option: string, message: string): RaftError =>
     new RaftError('INVALID_CONFIG', message, { details: { option, retryable: false } });
   if (typeof options !== 'object' || options === null) {
@@ -46,6 +68,38 @@ export function findOptionsError(options: ReadOptions): RaftError | null {
     return invalid(
       'consistency',
       `consistency must be linearizable, lease or stale, got ${String(consistency)}`,
+    );
+  }
+  return options.session === undefined ? null : findSessionError(options.session, invalid);
+}
+
+function findSessionError(
+  session: SessionStamp,
+  invalid: (option: string, message: string) => RaftError,
+): RaftError | null {
+  if (typeof session !== 'object' || session === null) {
+    return invalid('session', 'session must be an object with id and sequence');
+  }
+  const { id, sequence, lowestUnacknowledged = 0 } = session;
+  const positiveInteger = (value: unknown): boolean =>
+    typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+  if (!positiveInteger(id)) {
+    return invalid('session.id', `session.id must be a positive integer, got ${String(id)}`);
+  }
+  if (!positiveInteger(sequence)) {
+    return invalid(
+      'session.sequence',
+      `session.sequence must be a positive integer, got ${String(sequence)}`,
+    );
+  }
+  if (
+    !Number.isSafeInteger(lowestUnacknowledged) ||
+    lowestUnacknowledged < 0 ||
+    lowestUnacknowledged > sequence
+  ) {
+    return invalid(
+      'session.lowestUnacknowledged',
+      `session.lowestUnacknowledged must be an integer from 0 to the sequence, got ${String(lowestUnacknowledged)}`,
     );
   }
   return null;

@@ -8,6 +8,8 @@ import {
 import type { LogStorage, StoredSnapshot, StoredState } from '../storage/log-storage.js';
 import { wrapStorage } from './node-errors.js';
 import type { ResolvedNodeOptions } from './node-options.js';
+import { replaySessionEntries, takeSessionSection } from './session-snapshot.js';
+import type { SessionTable } from './session-table.js';
 import { readSnapshotChunks } from './snapshots.js';
 
 /** The options that decide what a node restores from. */
@@ -21,7 +23,11 @@ export type RestoreOptions = Pick<
   | 'core'
   | 'random'
   | 'snapshots'
->;
+  | 'resultCodec'
+> & {
+  /** The applier's session table, restored here from the snapshot and the log. */
+  readonly sessions: SessionTable;
+};
 
 /** A core rebuilt from storage, and the index the state machine has applied up to. */
 export interface RestoredCore {
@@ -66,16 +72,25 @@ export async function restoreCore(
       ? await wrapStorage(() => storage.entries(snapshot.index + 1, lastIndex + 1))
       : [];
   let applied = (await stateMachine.appliedIndex?.()) ?? 0;
-  // A state machine held in memory starts empty; a durable one may be behind the snapshot (a crash
-  // between installing a leader's snapshot and restoring it). Either way the snapshot comes first.
-  if (latest !== null && applied < latest.meta.index && stateMachine.restore !== undefined) {
-    const { index, term } = latest.meta;
-    await stateMachine.restore(readSnapshotChunks(storage, latest, options.snapshots.chunkBytes), {
-      index,
-      term,
-    });
-    applied = index;
+  const { sessions, resultCodec } = options;
+  if (latest !== null) {
+    const chunks = readSnapshotChunks(storage, latest, options.snapshots.chunkBytes);
+    const machineChunks = await takeSessionSection(chunks, sessions, resultCodec);
+    // A state machine held in memory starts empty; a durable one may be behind the snapshot (a
+    // crash between installing a leader's snapshot and restoring it). Either way the snapshot
+    // comes first.
+    if (applied < latest.meta.index && stateMachine.restore !== undefined) {
+      const { index, term } = latest.meta;
+      await stateMachine.restore(machineChunks, { index, term });
+      applied = index;
+    }
   }
+  // A durable state machine is past the snapshot: the table catches up over what it applied.
+  const tableIndex = latest?.meta.index ?? 0;
+  replaySessionEntries(
+    sessions,
+    entries.filter((entry) => entry.index > tableIndex && entry.index <= applied),
+  );
   if (applied < snapshot.index) {
     throw new RaftError(
       'CORRUPT_STORAGE',

@@ -1,6 +1,7 @@
 import { crc32c } from '../codec/crc32c.js';
 import {
   RaftError,
+  entryPayload,
   type Entry,
   type NodeId,
   type RaftCore,
@@ -16,7 +17,9 @@ import type { RaftNodeEvents } from './node-events.js';
 import type { SnapshotOptions } from './node-options.js';
 import { SnapshotReceiver } from './snapshot-receiver.js';
 import { SnapshotSender } from './snapshot-sender.js';
-import type { StateMachine } from './state-machine.js';
+import { takeSessionSection, withSessionSection } from './session-snapshot.js';
+import type { SessionTable } from './session-table.js';
+import type { ResultCodec, StateMachine } from './state-machine.js';
 
 /** What the snapshot machinery needs from its node. */
 export interface SnapshotHost {
@@ -28,7 +31,13 @@ export interface SnapshotHost {
   readonly clock: Clock;
   readonly counters: NodeCounters;
   /** Where applying stands; `restore` says the state machine now holds exactly up to an index. */
-  readonly applier: { readonly appliedIndex: number; restore(index: number): void };
+  readonly applier: {
+    readonly appliedIndex: number;
+    readonly sessions: SessionTable;
+    restore(index: number): void;
+  };
+  /** Encodes the session table's results into snapshots and reads them back. */
+  readonly resultCodec: ResultCodec<unknown>;
   readonly events: {
     publish(event: 'snapshot', payload: RaftNodeEvents['snapshot']): void;
   };
@@ -149,7 +158,7 @@ export class Snapshots {
   onApplied(entries: readonly Entry[]): void {
     this.#entriesSince += entries.length;
     for (const entry of entries) {
-      if (entry.kind === 'command') this.#bytesSince += entry.data.byteLength;
+      this.#bytesSince += entryPayload(entry)?.byteLength ?? 0;
     }
   }
 
@@ -239,7 +248,9 @@ export class Snapshots {
     const index = host.applier.appliedIndex;
     const requests = this.#requests.splice(0);
     const meta = core.snapshotMeta(index);
-    const source = host.stateMachine.snapshot!();
+    // The table is encoded now, at the same index as the state machine's capture.
+    const sessions = host.applier.sessions.encode(host.resultCodec);
+    const source = withSessionSection(sessions, host.stateMachine.snapshot!());
     this.#entriesSince = 0;
     this.#bytesSince = 0;
     const started = host.clock.now();
@@ -298,10 +309,12 @@ export class Snapshots {
     if (index <= core.status().snapshotIndex || index <= host.applier.appliedIndex) return;
     const started = host.clock.now();
     await wrapStorage(() => host.storage.compact(stored.meta));
-    await host.stateMachine.restore!(
-      readSnapshotChunks(host.storage, stored, host.snapshots.chunkBytes),
-      { index, term },
-    );
+    const chunks = readSnapshotChunks(host.storage, stored, host.snapshots.chunkBytes);
+    const { sessions } = host.applier;
+    await host.stateMachine.restore!(await takeSessionSection(chunks, sessions, host.resultCodec), {
+      index,
+      term,
+    });
     host.applier.restore(index);
     core.installSnapshot(stored.meta);
     this.#entriesSince = 0;

@@ -56,7 +56,13 @@ export function copySnapshotMeta(snapshot: SnapshotMeta): SnapshotMeta {
 export function copyEntry(entry: Entry): Entry {
   switch (entry.kind) {
     case 'command':
-      return { kind: 'command', index: entry.index, term: entry.term, data: copyBytes(entry.data) };
+    case 'session':
+      return {
+        kind: entry.kind,
+        index: entry.index,
+        term: entry.term,
+        data: copyBytes(entry.data),
+      };
     case 'noop':
       return { kind: 'noop', index: entry.index, term: entry.term };
     case 'configuration':

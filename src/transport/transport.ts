@@ -10,7 +10,26 @@ export interface ForwardProposal {
   readonly to: NodeId;
   readonly requestId: number;
   readonly commands: readonly Uint8Array[];
+  /** The commands that belong to client sessions, by position in `commands`; absent when none. */
+  readonly sessions?: readonly ForwardedSession[];
 }
+
+/**
+ * What a proposal says about its client session (docs/sessions.md), before the leader stamps it
+ * into the log: a registration, or a numbered command of a session.
+ */
+export type SessionTag =
+  | { readonly kind: 'register' }
+  | {
+      readonly kind: 'command';
+      readonly sessionId: number;
+      readonly sequence: number;
+      /** The client holds the answers of every sequence below this one. */
+      readonly lowestUnacknowledged: number;
+    };
+
+/** A forwarded command's session, with the command's position in the message. */
+export type ForwardedSession = SessionTag & { readonly position: number };
 
 /**
  * What became of one forwarded command, exactly as the leader's own caller would have seen it:

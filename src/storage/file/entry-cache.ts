@@ -1,4 +1,4 @@
-import type { Entry } from '../../core/index.js';
+import { entryPayload, type Entry } from '../../core/index.js';
 
 /** Limits of an {@link EntryCache}. */
 export interface EntryCacheLimits {
@@ -12,7 +12,7 @@ export interface EntryCacheLimits {
 const fixedEntryBytes = 64;
 
 function entryBytes(entry: Entry): number {
-  return entry.kind === 'command' ? entry.data.length + fixedEntryBytes : fixedEntryBytes;
+  return (entryPayload(entry)?.length ?? 0) + fixedEntryBytes;
 }
 
 /**

@@ -58,6 +58,7 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 export function entryData(entry: Entry): Buffer {
   switch (entry.kind) {
     case 'command':
+    case 'session':
       return asBuffer(entry.data);
     case 'noop':
       return Buffer.alloc(0);
@@ -80,6 +81,8 @@ export function rowToEntry(row: EntryRow): Entry {
   switch (row.kind) {
     case 'command':
       return { ...base, kind: 'command', data: copyBytes(row.data) };
+    case 'session':
+      return { ...base, kind: 'session', data: copyBytes(row.data) };
     case 'noop':
       return { ...base, kind: 'noop' };
     case 'configuration': {

@@ -78,6 +78,7 @@ function renderEntry(entry: Entry): string {
   const head = `${entry.index}/${entry.term} ${entry.kind}`;
   switch (entry.kind) {
     case 'command':
+    case 'session':
       return `${head} ${entry.data.join(',')}`;
     case 'noop':
       return head;

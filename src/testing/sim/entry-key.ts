@@ -9,7 +9,8 @@ export function commandKey(data: Uint8Array): string {
 export function entryContentKey(entry: Entry): string {
   switch (entry.kind) {
     case 'command':
-      return `command ${commandKey(entry.data)}`;
+    case 'session':
+      return `${entry.kind} ${commandKey(entry.data)}`;
     case 'noop':
       return 'noop';
     case 'configuration':
