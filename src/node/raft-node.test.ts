@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftError } from '../core/index.js';
+import type { RaftError } from '../core/index.js';
 import { realClock } from '../platform/clock.js';
 import { RaftNode } from './raft-node.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import { InProcessNetwork } from '../transport/in-process/index.js';
-import { CounterMachine, TestCluster, encode } from './test-cluster.test-helpers.js';
+import { CounterMachine, TestCluster, encode, rejection } from './test-cluster.test-helpers.js';
 
 let cluster: TestCluster | null = null;
 
@@ -16,16 +16,6 @@ afterEach(async () => {
   }
   cluster = null;
 });
-
-async function rejection(promise: Promise<unknown>): Promise<RaftError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RaftError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('RaftNode: elections', () => {
   it.each([3, 5])('elects one leader in a %i-node cluster on simulated time', async (size) => {

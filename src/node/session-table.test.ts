@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEntry } from '../core/index.js';
 import type { SessionTag } from '../transport/transport.js';
+import { CommandRejection } from './command-rejection.js';
 import { encodeSessionEntry, type SessionLimits } from './session-envelope.js';
 import { SessionTable, type SessionOutcome } from './session-table.js';
 import { jsonResultCodec } from './state-machine.js';
@@ -181,6 +182,26 @@ describe('§6.3 session table', () => {
     more.command(4, first, 1);
     const [again] = applyAll(restored, more.entries.slice(-1));
     expect(again).toEqual({ kind: 'answer', result: 3, duplicate: true });
+  });
+
+  it('remembers a state machine rejection as the answer, across its snapshot encoding too', () => {
+    const log = new LogBuilder();
+    const session = log.register(0);
+    log.command(1, session, 1);
+    log.command(2, session, 1);
+    const table = new SessionTable();
+    const first = table.apply(log.entries[0]!);
+    expect(first.kind).toBe('answer');
+    const second = table.apply(log.entries[1]!);
+    expect(second.kind).toBe('apply');
+    table.record(session, 1, new CommandRejection('TOO_LOW', 'balance is 5'));
+    const restored = new SessionTable();
+    restored.restore(table.encode(jsonResultCodec), jsonResultCodec);
+    const again = restored.apply(log.entries[2]!);
+    expect(again.kind === 'answer' && again.result).toEqual(
+      new CommandRejection('TOO_LOW', 'balance is 5'),
+    );
+    expect(again.kind === 'answer' && again.result instanceof CommandRejection).toBe(true);
   });
 
   it('refuses a corrupt session entry the same way everywhere instead of failing the node', () => {

@@ -1,5 +1,6 @@
 import { BinaryReader, BinaryWriter } from '../codec/binary.js';
 import { RaftError, type SessionEntry } from '../core/index.js';
+import { CommandRejection } from './command-rejection.js';
 import { decodeSessionEntry, type SessionLimits } from './session-envelope.js';
 import type { ResultCodec } from './state-machine.js';
 
@@ -183,10 +184,8 @@ export class SessionTable {
     for (const [sessionId, session] of this.#sessions) {
       writer.u64(sessionId).u64(session.lastActiveMs).u64(session.timeoutMs);
       writer.u64(session.resultsMax).u64(session.discardedBelow).u32(session.results.size);
-      for (const [sequence, result] of session.results) {
-        writer.u64(sequence).boolean(result === resultNotKept);
-        if (result !== resultNotKept) writer.bytes(codec.encode(result));
-      }
+      for (const [sequence, result] of session.results)
+        writeResult(writer.u64(sequence), result, codec);
     }
     return writer.finish().slice();
   }
@@ -212,8 +211,7 @@ export class SessionTable {
       const resultCount = reader.count(Number.MAX_SAFE_INTEGER, 8 + 1, 'session results');
       for (let item = 0; item < resultCount; item++) {
         const sequence = reader.u64();
-        const kept = !reader.boolean();
-        results.set(sequence, kept ? codec.decode(reader.bytes(bytes.byteLength)) : resultNotKept);
+        results.set(sequence, readResult(reader, bytes.byteLength, codec));
       }
       sessions.set(sessionId, { lastActiveMs, timeoutMs, resultsMax, discardedBelow, results });
     }
@@ -230,6 +228,37 @@ export class SessionTable {
     this.#sessionsMax = Number.MAX_SAFE_INTEGER;
     this.#sessions.clear();
   }
+}
+
+// A remembered result is a value of the application's, a rejection, or the mark of one not kept.
+const resultCodes = { value: 0, notKept: 1, rejection: 2 } as const;
+
+function writeResult(
+  writer: BinaryWriter,
+  result: unknown,
+  codec: Pick<ResultCodec<unknown>, 'encode'>,
+): void {
+  if (result === resultNotKept) {
+    writer.u8(resultCodes.notKept);
+  } else if (result instanceof CommandRejection) {
+    writer.u8(resultCodes.rejection).string(result.reason).string(result.message);
+  } else {
+    writer.u8(resultCodes.value).bytes(codec.encode(result));
+  }
+}
+
+function readResult(
+  reader: BinaryReader,
+  bytesMax: number,
+  codec: Pick<ResultCodec<unknown>, 'decode'>,
+): unknown {
+  const code = reader.u8();
+  if (code === resultCodes.value) return codec.decode(reader.bytes(bytesMax));
+  if (code === resultCodes.notKept) return resultNotKept;
+  if (code === resultCodes.rejection) {
+    return new CommandRejection(reader.string(bytesMax), reader.string(bytesMax));
+  }
+  throw new RaftError('INVALID_MESSAGE', `unknown session result code ${String(code)}`);
 }
 
 function refuse(

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftError } from '../core/index.js';
 import type { RaftNode } from './raft-node.js';
 import type { SnapshotPosition } from './state-machine.js';
-import { CounterMachine, TestCluster, encode } from './test-cluster.test-helpers.js';
+import { CounterMachine, TestCluster, encode, rejection } from './test-cluster.test-helpers.js';
 
 type CounterNode = RaftNode<number, 'total', number>;
 
@@ -22,19 +21,9 @@ class SnapshottingCounter extends CounterMachine {
 let cluster: TestCluster | null = null;
 
 afterEach(async () => {
-  await cluster?.stopAll();
+  if (cluster !== null) await cluster.settle(cluster.stopAll(), 60_000);
   cluster = null;
 });
-
-async function rejection(promise: Promise<unknown>): Promise<RaftError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RaftError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** How many times `command` was applied on each server. */
 function appliedCounts(target: TestCluster, command: string): number[] {

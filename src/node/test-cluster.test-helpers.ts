@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { seededRandom, type NodeId } from '../core/index.js';
+import { RaftError, seededRandom, type NodeId } from '../core/index.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import { InProcessNetwork } from '../transport/in-process/index.js';
 import type { Clock } from '../platform/clock.js';
@@ -156,4 +156,15 @@ export class TestCluster {
   async stopAll(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((node) => node.stop()));
   }
+}
+
+/** The RaftError `promise` rejects with; fails the test if it resolves or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<RaftError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RaftError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
 }
