@@ -18,6 +18,12 @@ const slowDiskMs = Object.freeze({ min: 5, max: 120 });
 
 type FaultEvent = keyof FaultWeights;
 
+/** What the rest of a run may do when the injector acts. */
+export interface FaultInjectorHooks {
+  /** A leader was just cut off from every other server. */
+  onLeaderIsolated?(leaderId: NodeId): void;
+}
+
 /**
  * Injects the faults of a {@link FaultPlan} into a cluster during the safety phase, on the
  * cluster's clock: partitions, one-way cuts, crashes (maybe with torn tails), failed writes, slow
@@ -29,6 +35,7 @@ export class FaultInjector {
   readonly #plan: FaultPlan;
   readonly #random: RandomSource;
   readonly #stopListening: () => void;
+  readonly #hooks: FaultInjectorHooks;
   #running = false;
   #crashAfterVoteArmed = false;
 
@@ -36,8 +43,10 @@ export class FaultInjector {
     cluster: SimCluster<unknown, unknown, unknown>,
     plan: FaultPlan,
     random: RandomSource,
+    hooks: FaultInjectorHooks = {},
   ) {
     this.#cluster = cluster;
+    this.#hooks = hooks;
     this.#plan = plan;
     this.#random = random;
     this.#stopListening = cluster.listen({
@@ -150,11 +159,13 @@ export class FaultInjector {
         return;
       }
       case 'isolateLeader': {
-        // The clients' leader hint still names it: they keep reading and writing there.
+        // The clients' leader hint still names it: they keep reading and writing there, unless
+        // the hook moves some of them on.
         const leader = cluster.leader();
         if (leader === null) return;
         cluster.isolate(leader.id);
         cluster.faults.add('leader-isolation');
+        this.#hooks.onLeaderIsolated?.(leader.id);
         this.#later(this.#duration(), () => cluster.healPartitions());
         return;
       }

@@ -50,6 +50,12 @@ export interface FaultPlan {
    * and 3% fast); each node draws its own rate. Kept within the lease's drift bound.
    */
   readonly clockDriftMax: number;
+  /**
+   * The lease's drift bound every node is configured with (`clockDriftBoundTicks`). Drawn plans
+   * use the default, 1, which covers `clockDriftMax`; a test that sets a smaller bound than the
+   * drift it draws is making a run that must fail.
+   */
+  readonly clockDriftBoundTicks: number;
   /** Concurrent clients of the workload. */
   readonly clients: number;
   /** Longest pause of a client between two operations. */
@@ -166,6 +172,7 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     // Drawn last, so that adding them kept every earlier field of a seed's plan as it was.
     readPath: pick(random, ['log', 'linearizable', 'lease'] as const),
     durableStateMachine: random() < 0.5,
+    clockDriftBoundTicks: 1,
     ...drawLaterFields(random, weights),
     // After every other field, for the same reason as drawLaterFields.
     snapshots: drawSnapshotPolicy(random),

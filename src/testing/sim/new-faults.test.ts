@@ -57,6 +57,34 @@ describe('simulator faults: leader isolation, clock drift, budgets', () => {
     expect(failures, failures.join('\n\n')).toEqual([]);
   });
 
+  it('leader isolation turns some of the leader clients to another server, which answers them', async () => {
+    const result = await runSimulation({
+      seed: 2,
+      fullTrace: true,
+      plan: { weights: onlyLeaderIsolation, faultIntervalMs: 150, readPath: 'lease' },
+    });
+    expect(result.failed, formatSimReport(result, 40)).toBe(false);
+    const rows = result.traceRows
+      .last(1_000_000)
+      .map((row) => ({ ...row, message: row.message ?? '' }));
+    const turned = rows.filter(
+      (row) => row.event === 'client' && row.message.includes(' turns to '),
+    );
+    expect(turned.length).toBeGreaterThan(0);
+    // Clients that turned away get answers from a server other than the one they left.
+    const answeredElsewhere = turned.filter((turn) => {
+      const client = turn.message.split(' ')[0]!;
+      return rows.some(
+        (row) =>
+          row.time > turn.time &&
+          row.node !== turn.node &&
+          row.detail === 'ok' &&
+          row.message.startsWith(`${client} `),
+      );
+    });
+    expect(answeredElsewhere.length).toBeGreaterThan(0);
+  });
+
   it('a run over its real-time budget is a reported liveness failure with the replay command', async () => {
     const result = await runSimulation({ seed: 3, wallTimeMsMax: 0 });
     expect(result.failed).toBe(true);

@@ -110,6 +110,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     inFlightSurvivesCrash: plan.inFlightSurvivesCrash,
     disk: { syncDelayMsMin: 0, syncDelayMsMax: plan.diskSyncDelayMsMax },
     stateMachine: options.stateMachine ?? keyValueMachines(plan.durableStateMachine),
+    nodeOptions: () => ({ core: { clockDriftBoundTicks: plan.clockDriftBoundTicks } }),
     tracer,
     ...(snapshots === null ? {} : { nodeOptions: () => ({ snapshots }) }),
     ...(options.wrapStorage === undefined ? {} : { wrapStorage: options.wrapStorage }),
@@ -141,7 +142,10 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
     readPath: plan.readPath,
     random: cluster.random('workload'),
   });
-  const injector = new FaultInjector(untyped, plan, cluster.random('faults'));
+  const injector = new FaultInjector(untyped, plan, cluster.random('faults'), {
+    // Some clients find the new leader and write there; the rest keep reading the old one.
+    onLeaderIsolated: (leaderId) => workload.leaveSome(leaderId),
+  });
   try {
     await cluster.start({ stepsMax });
     workload.start();

@@ -140,6 +140,28 @@ export class KeyValueWorkload {
     return this.#staleReads.length;
   }
 
+  /**
+   * About half of the clients that use `nodeId` give up on it and turn to another server, as
+   * clients of a server cut off by a partition would; an operation in flight there stays pending
+   * (it may or may not take effect). The others keep talking to it. Called when a leader is
+   * isolated: the moved clients find the new leader, and their writes there are what a stale
+   * read on the old one would miss.
+   */
+  leaveSome(nodeId: NodeId): void {
+    const others = this.#cluster.ids.filter((id) => id !== nodeId && this.#cluster.isUp(id));
+    if (others.length === 0) return;
+    for (const client of this.#clients) {
+      if (client.waitingOn !== nodeId && client.leaderHint !== nodeId) continue;
+      if (this.#options.random() < 0.5) continue;
+      client.leaderHint = others[Math.floor(this.#options.random() * others.length)] ?? null;
+      this.#cluster.traceClient(nodeId, `${client.id} turns to ${client.leaderHint}`);
+      if (client.waitingOn !== nodeId) continue;
+      client.generation++;
+      client.waitingOn = null;
+      this.#scheduleNext(client);
+    }
+  }
+
   /** Starts every client. */
   start(): void {
     this.#running = true;
