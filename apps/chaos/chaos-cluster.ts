@@ -5,17 +5,14 @@ import { promisify } from 'node:util';
 import { LocalCluster, freePortLayout } from '../cli/local-cluster.js';
 import type { ClusterLayout } from '../kv/cluster-layout.js';
 import { sendOnce } from '../kv/resp/resp-client.js';
+import type { StatusDocument } from '../kv/server/status-document.js';
 import { ProxyNetwork } from './proxy-network.js';
 
 /** The part of a server's `RAFT STATUS` that says who leads and how far it has applied. */
-export interface ServerStatus {
-  readonly id: string;
-  readonly role: string;
-  readonly term: number;
-  readonly leaderId: string | null;
-  readonly appliedIndex: number;
-  readonly commitIndex: number;
-}
+export type ServerStatus = Pick<
+  StatusDocument,
+  'id' | 'role' | 'term' | 'leaderId' | 'appliedIndex' | 'commitIndex'
+>;
 
 const run = promisify(execFile);
 

@@ -23,6 +23,7 @@ import { clusterAdd, clusterRemove, clusterStartNode, clusterStopNode } from './
 import { snapshotServers } from './cluster-snapshot.js';
 import { clusterStart } from './cluster-start.js';
 import { formatTable } from './format-table.js';
+import type { StatusDocument } from '../kv/server/status-document.js';
 import { loadSecondsMax, runLoad } from './load-command.js';
 import { layoutMembersMax } from '../kv/cluster-layout.js';
 
@@ -277,19 +278,20 @@ async function settings(
   print(replyText(await askLeader(known, ['RAFT', 'SETTINGS', ...rest])));
 }
 
-interface StatusDocument {
-  readonly id: string;
-  readonly role: string;
-  readonly term: number;
-  readonly leaderId: string | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastIndex: number;
-  /** The log's compaction marker: entries up to it live only in the snapshot. */
-  readonly snapshotIndex: number;
-  readonly keys: number;
-  readonly progress: readonly { id: string; lag: number; recentActive: boolean }[];
-}
+/** The fields of a server's status document that `raftkit status` shows. */
+type StatusFields = Pick<
+  StatusDocument,
+  | 'id'
+  | 'role'
+  | 'term'
+  | 'leaderId'
+  | 'commitIndex'
+  | 'appliedIndex'
+  | 'lastIndex'
+  | 'snapshotIndex'
+  | 'keys'
+  | 'progress'
+>;
 
 async function status(target: ClusterTarget, json: boolean): Promise<void> {
   const known = await knownMembers(target);
@@ -297,7 +299,7 @@ async function status(target: ClusterTarget, json: boolean): Promise<void> {
     known.map(async (member) => {
       try {
         const { reply } = await askAny([member], ['RAFT', 'STATUS']);
-        return { member, status: JSON.parse(replyText(reply)) as StatusDocument, error: null };
+        return { member, status: JSON.parse(replyText(reply)) as StatusFields, error: null };
       } catch (error) {
         return {
           member,

@@ -23,6 +23,9 @@ function status(id: string, overrides: Partial<ServerStatus> = {}): ServerStatus
     outgoingVoters: [],
     learners: [],
     progress: [],
+    flow: {},
+    blockedPeers: [],
+    recentEvents: [],
     ...overrides,
   };
 }
@@ -31,9 +34,9 @@ const leader = (overrides: Partial<ServerStatus> = {}): ServerStatus =>
   status('n1', {
     role: 'leader',
     progress: [
-      { id: 'n1', lag: 0, recentActive: true },
-      { id: 'n2', lag: 2, recentActive: true },
-      { id: 'n3', lag: 1500, recentActive: false },
+      { id: 'n1', match: 10, next: 11, state: 'replicate', lag: 0, recentActive: true },
+      { id: 'n2', match: 8, next: 11, state: 'replicate', lag: 2, recentActive: true },
+      { id: 'n3', match: 0, next: 1, state: 'probe', lag: 1500, recentActive: false },
     ],
     ...overrides,
   });

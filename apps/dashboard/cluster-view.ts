@@ -1,25 +1,26 @@
 import { isolatedServers } from '../cli/cluster-faults.js';
-import type { FlowCounts, FlowKind } from '../kv/net/observed-transport.js';
-import type { RecentEvent } from '../kv/net/recent-events.js';
+import type { FlowKind } from '../kv/net/observed-transport.js';
+import type { StatusDocument } from '../kv/server/status-document.js';
 
 /** The part of a server's status document (`/status`) the dashboard reads. */
-export interface ServerStatus {
-  readonly id: string;
-  readonly role: string;
-  readonly term: number;
-  readonly leaderId: string | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastIndex: number;
-  readonly snapshotIndex?: number;
-  readonly voters: readonly string[];
-  readonly outgoingVoters?: readonly string[];
-  readonly learners: readonly string[];
-  readonly progress: readonly { id: string; lag: number; recentActive: boolean }[];
-  readonly flow?: FlowCounts;
-  readonly blockedPeers?: readonly string[];
-  readonly recentEvents?: readonly RecentEvent[];
-}
+export type ServerStatus = Pick<
+  StatusDocument,
+  | 'id'
+  | 'role'
+  | 'term'
+  | 'leaderId'
+  | 'commitIndex'
+  | 'appliedIndex'
+  | 'lastIndex'
+  | 'snapshotIndex'
+  | 'voters'
+  | 'outgoingVoters'
+  | 'learners'
+  | 'progress'
+  | 'flow'
+  | 'blockedPeers'
+  | 'recentEvents'
+>;
 
 /** One member as polled: its status, or why it did not answer. */
 export interface MemberPoll {
@@ -114,7 +115,7 @@ export function serverViews(poll: ClusterPoll): ServerView[] {
     }
     const peer = progress.get(id);
     const lag = status.role === 'leader' ? 0 : (peer?.lag ?? null);
-    const blockedPeers = status.blockedPeers ?? [];
+    const blockedPeers = status.blockedPeers;
     const membership = membershipOf(id, leader ?? status);
     return {
       id,
@@ -149,8 +150,8 @@ function roleOf(role: string, membership: ServerView['membership']): ServerView[
 function membershipOf(id: string, view: ServerStatus | null): ServerView['membership'] {
   if (view === null) return 'voter';
   const incoming = view.voters.includes(id);
-  const outgoing = view.outgoingVoters?.includes(id) ?? false;
-  if (incoming && (view.outgoingVoters?.length ?? 0) > 0 && !outgoing) return 'joint';
+  const outgoing = view.outgoingVoters.includes(id);
+  if (incoming && view.outgoingVoters.length > 0 && !outgoing) return 'joint';
   if (!incoming && outgoing) return 'joint';
   if (incoming) return 'voter';
   return view.learners.includes(id) ? 'learner' : 'not a member';
@@ -159,7 +160,7 @@ function membershipOf(id: string, view: ServerStatus | null): ServerView['member
 /** The servers that block every other member (see `raftkit cluster partition`). */
 function isolatedIn(poll: ClusterPoll): Set<string> {
   const cuts = poll.members.flatMap(({ id, status }) =>
-    status === null ? [] : [{ id, blockedPeers: status.blockedPeers ?? [] }],
+    status === null ? [] : [{ id, blockedPeers: status.blockedPeers }],
   );
   return isolatedServers(poll.members, cuts);
 }

@@ -21,7 +21,7 @@ import { ClientRegistry } from './server/client-registry.js';
 import { ObservedTransport } from './net/observed-transport.js';
 import { RecentEvents } from './net/recent-events.js';
 import { KvServer } from './server/kv-server.js';
-import { statusDocument } from './server/raft-command.js';
+import { statusDocument } from './server/status-document.js';
 import { RequestExecutor, type KvNode, type RetryPolicy } from './server/request-executor.js';
 import {
   defaultConnectionLimits,

@@ -14,47 +14,13 @@ import {
   membershipUsage,
 } from './membership-command.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
+import { statusDocument } from './status-document.js';
 
 const consistencies: readonly ReadConsistency[] = ['linearizable', 'lease', 'stale'];
 const settingNames: Readonly<Record<string, 'preVote' | 'checkQuorum'>> = {
   PREVOTE: 'preVote',
   CHECKQUORUM: 'checkQuorum',
 };
-
-/** The status document of RAFT STATUS, `/status` and `raftkit status`. */
-export function statusDocument(context: ServerContext): Record<string, unknown> {
-  const status = context.node.status();
-  const leader = context.layout.members.find((member) => member.id === status.leaderId);
-  return {
-    id: status.id,
-    role: status.role,
-    term: status.term,
-    leaderId: status.leaderId,
-    leaderClientAddress: leader?.client ?? null,
-    commitIndex: status.commitIndex,
-    appliedIndex: status.appliedIndex,
-    lastIndex: status.lastIndex,
-    snapshotIndex: status.snapshotIndex,
-    settings: status.settings,
-    voters: status.configuration.voters,
-    outgoingVoters: status.configuration.outgoingVoters,
-    learners: status.configuration.learners,
-    progress: status.progress.map((peer) => ({
-      id: peer.id,
-      match: peer.match,
-      next: peer.next,
-      state: peer.state,
-      lag: status.lastIndex - peer.match,
-      recentActive: peer.recentActive,
-    })),
-    keys: context.stateMachine.size,
-    replicatedTimeMs: context.stateMachine.replicatedTimeMs,
-    counters: status.counters,
-    flow: context.transport.flow(),
-    blockedPeers: context.transport.blocked,
-    recentEvents: context.recentEvents.since(),
-  };
-}
 
 /** The member list of RAFT MEMBERS and `raftkit members`. */
 export function membersDocument(context: ServerContext): Record<string, unknown>[] {
