@@ -86,6 +86,11 @@ export class RaftCore {
   #lastSoftState: SoftState;
   /** The commit index in the last hard state handed out for saving. */
   #lastSavedCommit: number;
+  /**
+   * The hard state last reported durable through `advance`. A runtime that keeps taking Ready
+   * values while a write is in flight has handed out `#lastHardState` but may not have it on disk.
+   */
+  #durableHardState: HardState;
 
   constructor(options: RaftCoreOptions, start: CoreStartState) {
     const resolved = resolveCoreOptions(options);
@@ -110,6 +115,7 @@ export class RaftCore {
     });
     this.#state.resetRandomizedElectionTimeout();
     this.#lastHardState = this.#hardState();
+    this.#durableHardState = this.#lastHardState;
     this.#lastSoftState = this.#softState();
     this.#lastSavedCommit = start.hardState.commit;
   }
@@ -498,7 +504,7 @@ export class RaftCore {
       state.messagesAfterPersist.length > 0 ||
       state.snapshotTransfers.length > 0 ||
       state.snapshotMessages.length > 0 ||
-      state.log.stableIndex < state.log.lastIndex ||
+      state.log.hasUnsent() ||
       state.log.hasCommittedToApply() ||
       !sameHardState(this.#hardState(), this.#lastHardState) ||
       !sameSoftState(this.#softState(), this.#lastSoftState)
@@ -512,11 +518,13 @@ export class RaftCore {
     const hardState = this.#hardState();
     const softState = this.#softState();
     const hardStateChanged = !sameHardState(hardState, this.#lastHardState);
-    const entries = state.log.unstableEntries();
+    const entries = state.log.takeUnsent();
     const savedCommit = this.#commitToSave();
     // A leader's messages normally rest on a term already durable. Not when the term changed in
-    // this very Ready (a lone voter elects itself at once): then they wait for the persist too, or
-    // a crash before it could let the restarted server reuse the term with different entries.
+    // this very Ready (a lone voter elects itself at once), nor while an earlier Ready that changed
+    // it is still being written: then they wait for the persist too, or a crash before it could
+    // let the restarted server reuse the term with different entries.
+    const termDurable = !hardStateChanged && this.#durableHardState.term === hardState.term;
     const early = state.messages.splice(0);
     const ready: Ready = {
       // The commit index is not worth a sync of its own; it rides along with any save.
@@ -525,9 +533,9 @@ export class RaftCore {
           ? { ...hardState, commit: savedCommit }
           : null,
       entries,
-      messages: hardStateChanged ? [] : early,
+      messages: termDurable ? early : [],
       messagesAfterPersist: [
-        ...(hardStateChanged ? early : []),
+        ...(termDurable ? [] : early),
         ...state.messagesAfterPersist.splice(0),
       ],
       committed: state.log.takeCommitted(state.options.applyEntriesMax),
@@ -542,9 +550,14 @@ export class RaftCore {
     return ready;
   }
 
-  /** Reports a Ready done: its entries are durable and its committed entries applied. */
+  /**
+   * Reports a Ready's writes durable. Ready values are advanced in the order they were taken; a
+   * runtime may take the next Ready before advancing this one (its writes are then in flight),
+   * and may apply `committed` after advancing.
+   */
   advance(ready: Ready): void {
     const state = this.#state;
+    if (ready.hardState !== null) this.#durableHardState = ready.hardState;
     const last = ready.entries.at(-1);
     if (last === undefined) return;
     state.log.stableTo(last.index, last.term);

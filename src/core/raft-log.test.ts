@@ -108,7 +108,7 @@ describe('RaftLog.appendFromLeader', () => {
     expect(log.stableIndex).toBe(3);
     log.appendFromLeader(1, leaderEntries(2, [2]));
     expect(log.stableIndex).toBe(1);
-    expect(log.unstableEntries().map((entry) => `${entry.index}/${entry.term}`)).toEqual(['2/2']);
+    expect(log.takeUnsent().map((entry) => `${entry.index}/${entry.term}`)).toEqual(['2/2']);
   });
 });
 
@@ -143,22 +143,45 @@ describe('RaftLog.stableTo', () => {
     const log = logWith([]);
     log.append([command(1, 1), command(2, 1), command(3, 1)]);
     expect(log.stableIndex).toBe(0);
+    expect(log.takeUnsent().map((entry) => entry.index)).toEqual([1, 2, 3]);
     log.stableTo(2, 1);
     expect(log.stableIndex).toBe(2);
-    expect(log.unstableEntries().map((entry) => entry.index)).toEqual([3]);
+  });
+
+  it('hands entries to storage once, even while their write is still in flight', () => {
+    const log = logWith([]);
+    log.append([command(1, 1), command(2, 1)]);
+    expect(log.takeUnsent().map((entry) => entry.index)).toEqual([1, 2]);
+    log.append([command(3, 1)]);
+    expect(log.hasUnsent()).toBe(true);
+    expect(log.takeUnsent().map((entry) => entry.index)).toEqual([3]);
+    expect(log.hasUnsent()).toBe(false);
+    expect(log.stableIndex).toBe(0);
+    log.stableTo(2, 1);
+    expect(log.stableIndex).toBe(2);
+    log.stableTo(3, 1);
+    expect(log.stableIndex).toBe(3);
+  });
+
+  it('never marks durable an entry that was not handed to storage', () => {
+    const log = logWith([]);
+    log.append([command(1, 1)]);
+    log.stableTo(1, 1);
+    expect(log.stableIndex).toBe(0);
   });
 
   it('ignores an acknowledgement for an entry that was replaced meanwhile', () => {
     const log = logWith([1]);
     log.append([command(2, 1), command(3, 1)]);
+    log.takeUnsent();
     // The persist of [2/1 3/1] is under way when a new leader replaces index 3.
     log.appendFromLeader(2, leaderEntries(3, [2]));
     log.stableTo(3, 1);
     expect(log.stableIndex).toBe(1);
-    expect(log.unstableEntries().map((entry) => `${entry.index}/${entry.term}`)).toEqual([
-      '2/1',
-      '3/2',
-    ]);
+    // 2/1 is in the write under way; only the replacement is handed out again.
+    expect(log.takeUnsent().map((entry) => `${entry.index}/${entry.term}`)).toEqual(['3/2']);
+    log.stableTo(3, 2);
+    expect(log.stableIndex).toBe(3);
   });
 
   it('never moves backwards', () => {

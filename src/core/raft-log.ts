@@ -28,6 +28,11 @@ export class RaftLog {
   #entries: Entry[];
   /** The first index not yet handed to storage-and-acknowledged (lastIndex + 1 when all are). */
   #unstableFrom: number;
+  /**
+   * The first index not yet handed to storage at all. Entries from `#unstableFrom` up to here are
+   * being written: a runtime that persists while it keeps stepping must not be handed them twice.
+   */
+  #unsentFrom: number;
   #committed: number;
   /** The highest index handed to the application for applying. */
   #applying: number;
@@ -53,6 +58,7 @@ export class RaftLog {
       );
     });
     this.#unstableFrom = this.lastIndex + 1;
+    this.#unsentFrom = this.#unstableFrom;
     // Both marks were saved after the entries they cover: beyond the log, entries were lost.
     for (const [mark, index] of [
       ['commit index', options.committed],
@@ -160,6 +166,7 @@ export class RaftLog {
       truncatedFrom = from;
       this.#entries.length = from - this.#snapshotIndex - 1;
       this.#unstableFrom = Math.min(this.#unstableFrom, from);
+      this.#unsentFrom = Math.min(this.#unsentFrom, from);
     }
     const appended = entries.slice(firstNew);
     this.append(appended);
@@ -184,9 +191,16 @@ export class RaftLog {
     return result;
   }
 
-  /** Entries appended since the last acknowledged persist. */
-  unstableEntries(): Entry[] {
-    return this.#entries.slice(this.#unstableFrom - this.#snapshotIndex - 1);
+  /** Whether entries wait to be handed to storage. */
+  hasUnsent(): boolean {
+    return this.#unsentFrom <= this.lastIndex;
+  }
+
+  /** Entries not yet handed to storage, marked handed out (they stay unstable until `stableTo`). */
+  takeUnsent(): Entry[] {
+    const entries = this.#entries.slice(this.#unsentFrom - this.#snapshotIndex - 1);
+    this.#unsentFrom = this.lastIndex + 1;
+    return entries;
   }
 
   /**
@@ -195,7 +209,8 @@ export class RaftLog {
    */
   stableTo(index: number, term: number): void {
     if (this.term(index) !== term) return;
-    if (index >= this.#unstableFrom) this.#unstableFrom = index + 1;
+    // Entries handed out again since (after a snapshot install) wait for their own write.
+    if (index >= this.#unstableFrom) this.#unstableFrom = Math.min(index + 1, this.#unsentFrom);
   }
 
   /** Raises the commit index; it never goes down. Returns whether it moved. */
@@ -250,6 +265,7 @@ export class RaftLog {
     this.#snapshotIndex = index;
     this.#snapshotTerm = term;
     this.#unstableFrom = index + 1;
+    this.#unsentFrom = index + 1;
     this.#committed = Math.max(this.#committed, index);
     this.#applying = Math.max(this.#applying, index);
     invariant(this.#committed <= this.lastIndex, 'a restored log holds its commit index');

@@ -11,13 +11,18 @@ export interface SoftState {
 }
 
 /**
- * The work a core hands its runtime. The runtime must, in this order:
- * 1. send `messages` (they do not depend on this Ready being durable; a leader's appends go here so
- *    its own disk write runs in parallel with replication, thesis §10.2.1);
- * 2. persist `hardState` (if not null) and `entries` together, durably;
- * 3. send `messagesAfterPersist` (votes and acknowledgements promise durable state);
- * 4. apply `committed` in order, then serve `reads` whose index has been applied;
- * 5. call `advance(ready)`.
+ * The work a core hands its runtime. For each Ready, in the order they were taken, the runtime must:
+ * 1. send `messages` (they rest on nothing still being written: a leader's appends go here so its
+ *    own disk write runs in parallel with replication, thesis §10.2.1);
+ * 2. persist `hardState` (if not null) and `entries` durably, after the writes of every earlier
+ *    Ready (writes keep their order; several Ready values may share one sync);
+ * 3. once that write and every earlier one are durable, send `messagesAfterPersist` (votes and
+ *    acknowledgements promise durable state) and call `advance(ready)`;
+ * 4. apply `committed` in order, no earlier than step 3, then serve `reads` whose index has been
+ *    applied.
+ * The runtime may take the next Ready before it has finished with this one (while its write is in
+ * flight, or while it applies), so heartbeats and appends never wait for the disk; a runtime that
+ * finishes each Ready before taking the next is the simple case of the same contract.
  * `snapshotTransfers` and `snapshotMessages` are the runtime's to act on whenever it likes: the
  * snapshot's data never passes through the core.
  * Inputs (`step`, `tick`, `propose`) may arrive between `ready()` and `advance()`.

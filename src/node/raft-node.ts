@@ -12,7 +12,8 @@ import type { Message, SessionTag } from '../transport/transport.js';
 import { realClock, type TimerHandle } from '../platform/clock.js';
 import { ClusterChanges, type LeaderAccess } from './cluster-changes.js';
 import { MembershipRuntime } from './membership-runtime.js';
-import { EntryApplier, waitWhile, type AppliedEntry } from './entry-applier.js';
+import { EntryApplier, waitWhile } from './entry-applier.js';
+import { applyReadies } from './apply-stage.js';
 import { ForwardClient } from './forward-client.js';
 import { ForwardServer } from './forward-server.js';
 import { NodeCounters } from './node-counters.js';
@@ -39,7 +40,7 @@ import { ClusterMethods } from './cluster-methods.js';
 import { restoreCore } from './restore-core.js';
 import { Snapshots } from './snapshots.js';
 import { waitForLeader } from './leader-wait.js';
-import { persistReady } from './persist-ready.js';
+import { ReadyPipeline } from './ready-pipeline.js';
 import { jsonResultCodec } from './state-machine.js';
 
 type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -74,6 +75,7 @@ export class RaftNode<
   #lifecycle: Lifecycle = 'new';
   #tickTimer: TimerHandle | null = null;
   readonly #loop = new ReadyLoop(() => this.#drainReady());
+  readonly #pipeline: ReadyPipeline;
   readonly #counters = new NodeCounters();
   readonly #proposals: ProposalPipeline;
   readonly #forwards: ForwardClient;
@@ -142,6 +144,17 @@ export class RaftNode<
       fail: (error) => this.#fail(error),
     });
     this.#membership = new MembershipRuntime({ ...this.#options, ...node, counters, publisher });
+    const listeners = {
+      ...{ applier: this.#applier, snapshots: this.#snapshots, proposals: this.#proposals },
+      ...{ membership: this.#membership, events: this.#events, reads: this.#reads },
+      notLeader: () => this.#notLeader(),
+    };
+    this.#pipeline = new ReadyPipeline({
+      ...{ storage: this.#options.storage, counters, fail: (error) => this.#fail(error) },
+      send: (message) => this.#options.transport.send(message),
+      durable: (ready) => this.#onDurable(ready),
+      apply: (readies) => applyReadies(listeners, readies),
+    });
   }
 
   protected override get membershipRuntime(): MembershipRuntime {
@@ -393,14 +406,19 @@ export class RaftNode<
     if (this.#core !== null && this.#active) this.#loop.schedule();
   }
 
-  /** One pass of the Ready loop: drains Ready values until the core is idle or the node fails. */
+  /** One pass: takes Ready values until the core is idle; see {@link ReadyPipeline} for the rest. */
   async #drainReady(): Promise<boolean> {
     const core = this.#core!;
     try {
-      while (this.#active && this.#fatal === null && (await this.#snapshots.maintain(core))) {
+      while (this.#active && this.#fatal === null) {
+        if (this.#snapshots.pending) await this.#pipeline.idle(); // never race a write or apply
+        if (this.#fatal !== null || !(await this.#snapshots.maintain(core))) break;
         const ready = core.ready();
-        await this.#handleReady(ready);
-        core.advance(ready);
+        if (ready.softState !== null) this.#onSoftState(ready.softState);
+        this.#membership.observe(core); // before its messages leave: listeners add addresses
+        for (const message of ready.messages) this.#options.transport.send(message);
+        this.#counters.add('messagesSent', ready.messages.length);
+        this.#pipeline.push(ready);
       }
     } catch (error) {
       this.#fail(toRaftError(error));
@@ -409,20 +427,11 @@ export class RaftNode<
     return this.#fatal === null && this.#active && (core.hasReady() || this.#snapshots.pending);
   }
 
-  async #handleReady(ready: Ready): Promise<void> {
-    const transport = this.#options.transport;
-    if (ready.softState !== null) this.#onSoftState(ready.softState);
-    this.#membership.observe(this.#core!); // before its messages leave: listeners add addresses
-    for (const message of ready.messages) transport.send(message);
-    await persistReady(this.#options.storage, ready, this.#counters);
-    for (const message of ready.messagesAfterPersist) transport.send(message);
+  /** A Ready's writes are durable (its after-persist messages have left). */
+  #onDurable(ready: Ready): void {
     this.#snapshots.onReady(ready);
-    this.#counters.add('messagesSent', ready.messages.length + ready.messagesAfterPersist.length);
-    if (ready.committed.length > 0) this.#onApplied(await this.#applier.apply(ready.committed));
-    if (ready.reads.length > 0) {
-      this.#reads.onReadStates(ready.reads, this.#applier.appliedIndex, this.#notLeader());
-    }
-    this.#reads.serveApplied(this.#applier.appliedIndex);
+    this.#core!.advance(ready);
+    this.#schedule();
   }
 
   #onSoftState(soft: SoftState): void {
@@ -434,15 +443,6 @@ export class RaftNode<
     if (soft.role !== 'leader') {
       for (const queued of this.#proposals.takeQueued()) queued.request.reject(this.#notLeader());
     }
-  }
-
-  /** Settles the callers of an applied batch together and tells listeners what was applied. */
-  #onApplied(applied: readonly AppliedEntry[]): void {
-    const entries = applied.map(({ entry }) => entry);
-    this.#snapshots.onApplied(entries);
-    for (const { entry, result, error } of applied) this.#proposals.settle(entry, result, error);
-    this.#membership.applied(entries);
-    this.#events.applied(entries, this.#applier.appliedIndex);
   }
 
   /** A fatal error: stop at once, trust nothing half-done, tell every caller. */
@@ -491,6 +491,7 @@ export class RaftNode<
     this.#forwards.rejectInFlight(error ?? cancelledInLog('stopped'));
     await this.#options.transport.stop().catch(() => undefined);
     await this.#loop.idle.catch(() => undefined);
+    await this.#pipeline.idle();
     if (wasRunning && error === null) await this.#snapshots.onStop(this.#core);
     this.#lifecycle = 'stopped';
     await this.#options.storage.close().catch(() => undefined);
