@@ -21,3 +21,26 @@ describe('formatErrorChain', () => {
     );
   });
 });
+
+describe('RaftError', () => {
+  it('is recognised across two copies of the package, and nothing else is', async () => {
+    // A second instance of this very module stands for a second installed copy of raftkit.
+    const copy = (await import(
+      /* @vite-ignore */ `./errors.js?copy=${Date.now()}`
+    )) as typeof import('./errors.js');
+    expect(copy.RaftError).not.toBe(RaftError);
+    expect(new copy.RaftError('TIMEOUT', 'late') instanceof RaftError).toBe(true);
+    expect(new RaftError('TIMEOUT', 'late') instanceof copy.RaftError).toBe(true);
+    expect(new Error('plain') instanceof RaftError).toBe(false);
+    expect({ code: 'TIMEOUT', name: 'RaftError' } instanceof RaftError).toBe(false);
+    const nothing: unknown = null;
+    expect(nothing instanceof RaftError).toBe(false);
+  });
+
+  it('keeps the ordinary check for subclasses', () => {
+    class StorageFault extends RaftError {}
+    expect(new StorageFault('STORAGE_FAILED', 'disk') instanceof StorageFault).toBe(true);
+    expect(new RaftError('STORAGE_FAILED', 'disk') instanceof StorageFault).toBe(false);
+    expect(new StorageFault('STORAGE_FAILED', 'disk') instanceof RaftError).toBe(true);
+  });
+});

@@ -72,11 +72,19 @@ export interface RaftErrorDetails {
   readonly [key: string]: unknown;
 }
 
+/**
+ * Marks every RaftError, from whichever copy of the package made it: an application that ends up
+ * with two copies (its own and a plugin's) still recognises both with `instanceof RaftError`. The
+ * symbol comes from the global registry, so both copies hold the same one.
+ */
+const raftErrorBrand: unique symbol = Symbol.for('raftkit.RaftError') as never;
+
 /** The one error class raftkit throws or rejects with. */
 export class RaftError extends Error {
   override readonly name = 'RaftError';
   readonly code: RaftErrorCode;
   readonly details: RaftErrorDetails;
+  readonly [raftErrorBrand] = true;
 
   constructor(
     code: RaftErrorCode,
@@ -86,6 +94,12 @@ export class RaftError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
+  }
+
+  /** True for a RaftError of any copy of raftkit; subclasses keep the ordinary prototype check. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== RaftError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && raftErrorBrand in value;
   }
 }
 
