@@ -164,7 +164,7 @@ describe('majority arithmetic against a naive version', () => {
   });
 });
 
-describe('even-sized clusters: a quorum of 4 is 3, never 2 (the originals used exactly half)', () => {
+describe('even-sized clusters: a quorum of 4 is 3, never 2 (exactly half is not a majority)', () => {
   const four = ['1', '2', '3', '4'];
 
   it('majoritySize(4) is 3 and majoritySize(6) is 4', () => {

@@ -1,5 +1,7 @@
-// One block per shortcoming of the originals that concerns the core (REFERENCE.md §2). Each test
-// name says what they did wrong and what must hold instead.
+// Mistakes Raft implementations are known to make, one block each, and what must hold instead:
+// votes from older terms, the up-to-date rule, votes across restarts, committing entries of
+// earlier terms (Figure 8), trusting a rejecting follower's length, quorums of even-sized
+// clusters, and truncating only the conflicting suffix.
 import { describe, expect, it } from 'vitest';
 import { CoreCluster } from '../testing/script/core-cluster.js';
 import {
@@ -31,7 +33,7 @@ function clusterLedBy1(voters: number, settings = plainRaft): CoreCluster {
 }
 
 describe('a vote request from an older term', () => {
-  it('was granted by the originals, taking this term’s vote; it must be rejected and leave the vote free', () => {
+  it('is rejected and leaves the vote of the current term free', () => {
     const voter = makeCore({ id: '1', term: 5, log: [1, 2] });
     voter.step(requestVote({ from: '2', to: '1', term: 4, lastLogIndex: 9, lastLogTerm: 4 }));
     const [answer] = ofType(drain(voter), 'request-vote-response');
@@ -56,7 +58,7 @@ describe('a vote request from an older term', () => {
 });
 
 describe('the up-to-date rule', () => {
-  it('compared index and term separately in the originals; a longer log with an older last term must lose to a shorter one with a newer term', () => {
+  it('compares the last term first: a longer log with an older last term loses to a shorter one with a newer term', () => {
     // The voter's log ends 2/3; the candidate's is longer (5 entries) but ends in term 2.
     const voter = makeCore({ id: '1', term: 3, log: [1, 3] });
     voter.step(requestVote({ from: '2', to: '1', term: 4, lastLogIndex: 5, lastLogTerm: 2 }));
@@ -88,7 +90,7 @@ describe('the up-to-date rule', () => {
 });
 
 describe('a vote survives a restart', () => {
-  it('the originals cleared it on restart and voted twice in one term; a restarted server must refuse a second candidate', () => {
+  it('a restarted server refuses a second candidate in the term it voted in', () => {
     const cluster = new CoreCluster({ voters: 3, settings: plainRaft });
     cluster.core('1').campaign();
     cluster.processReady('1');
@@ -114,7 +116,7 @@ describe('a vote survives a restart', () => {
     expect(cluster.core('2').status().vote).toBe('1');
   });
 
-  it('the originals cleared it on role changes; a candidate that follows a leader of its term keeps its vote', () => {
+  it('a candidate that follows a leader of its term keeps its vote', () => {
     const candidate = makeCore({ id: '2', term: 4 });
     candidate.campaign();
     drain(candidate);
@@ -160,7 +162,7 @@ describe('a vote survives a restart', () => {
 });
 
 describe('entries of earlier terms (Figure 8)', () => {
-  it('the originals committed them by counting replicas; the leader’s commit index must not move until an entry of its own term is on a majority', () => {
+  it('are not committed by counting replicas: the commit index moves only once an entry of the leader’s term is on a majority', () => {
     // Server 1 restarts holding 1/1 (committed) and 2/1 (not), wins term 3 and appends 3/3.
     const leader = makeCore({ id: '1', term: 2, log: [1, 1], commit: 1 });
     electLeader(leader, ['2']);
@@ -189,7 +191,7 @@ describe('entries of earlier terms (Figure 8)', () => {
 });
 
 describe('a follower’s reported position after a mismatch', () => {
-  it('the originals trusted the length a rejecting follower reported; a rejection must never raise the leader’s match index', () => {
+  it('never raises the leader’s match index, whatever length a rejecting follower reports', () => {
     const leader = makeCore({ id: '1', term: 1, log: [1, 1, 1, 1, 1] });
     electLeader(leader, ['2']);
     const before = leader.status().progress.find((peer) => peer.id === '3')!;
@@ -255,7 +257,7 @@ describe('a follower’s reported position after a mismatch', () => {
 });
 
 describe('even-sized clusters', () => {
-  it('the originals committed with exactly half; with 4 servers, 2 acknowledgements must not commit', () => {
+  it('with 4 servers, 2 acknowledgements (exactly half) do not commit', () => {
     const cluster = clusterLedBy1(4);
     const committedBefore = cluster.core('1').status().commitIndex;
     cluster.partition(['1', '2'], ['3', '4']);
@@ -272,7 +274,7 @@ describe('even-sized clusters', () => {
     expect(cluster.core('1').status().commitIndex).toBe(committedBefore + 1);
   });
 
-  it('the originals kept leading with exactly half; under CheckQuorum a leader hearing from only 1 other of 4 steps down', () => {
+  it('under CheckQuorum a leader hearing from only 1 other of 4 (exactly half) steps down', () => {
     const cluster = clusterLedBy1(4, { preVote: false, checkQuorum: true });
     cluster.partition(['1', '2'], ['3', '4']);
     for (let tick = 0; tick < cluster.electionTicks * 2; tick++) {
@@ -318,7 +320,7 @@ describe('even-sized clusters', () => {
 });
 
 describe('a conflict truncates only the conflicting suffix', () => {
-  it('the originals wiped the whole log on a conflict at index 0; entries before the conflict must stay', () => {
+  it('an append from index 0 whose second entry conflicts keeps the matching first one', () => {
     const follower = makeCore({ id: '2', term: 1, log: [1, 1, 1] });
     follower.step(
       appendEntries({
