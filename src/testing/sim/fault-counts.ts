@@ -11,7 +11,8 @@ export type FaultKind =
   | 'slow-disk'
   | 'network-faults'
   | 'leader-isolation'
-  | 'clock-drift';
+  | 'clock-drift'
+  | 'membership-change';
 
 /** Counts injected faults by kind. */
 export class FaultCounts {

@@ -4,9 +4,11 @@ import {
   between,
   drawNetworkFaults,
   pick,
+  shuffle,
   type FaultPlan,
   type FaultWeights,
 } from './fault-plan.js';
+import { startRandomMembershipChange } from './membership-faults.js';
 import type { SimCluster } from './sim-cluster.js';
 
 /** How long a partition, a blocked link or a slow disk lasts, in virtual milliseconds. */
@@ -27,7 +29,7 @@ export interface FaultInjectorHooks {
 /**
  * Injects the faults of a {@link FaultPlan} into a cluster during the safety phase, on the
  * cluster's clock: partitions, one-way cuts, crashes (maybe with torn tails), failed writes, slow
- * disks and changes of the random network faults. Every fault that can end does end after a
+ * disks, changes of the random network faults, and membership changes on the leader. Every fault that can end does end after a
  * while, and every dead process is restarted, so the cluster keeps making some progress.
  */
 export class FaultInjector {
@@ -173,6 +175,11 @@ export class FaultInjector {
         cluster.setNetworkFaults(drawNetworkFaults(this.#random));
         cluster.faults.add('network-faults');
         return;
+      case 'membership':
+        if (startRandomMembershipChange(cluster, this.#random) !== null) {
+          cluster.faults.add('membership-change');
+        }
+        return;
     }
   }
 
@@ -193,14 +200,4 @@ export class FaultInjector {
     if (this.#cluster.hasLiveProcess(nodeId)) return;
     this.#cluster.restart(nodeId);
   }
-}
-
-/** A shuffled copy (Fisher–Yates). */
-function shuffle<T>(random: RandomSource, items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let position = copy.length - 1; position > 0; position--) {
-    const other = Math.floor(random() * (position + 1));
-    [copy[position], copy[other]] = [copy[other]!, copy[position]!];
-  }
-  return copy;
 }

@@ -15,6 +15,11 @@ export interface FaultWeights {
   readonly networkChange: number;
   /** Cutting the leader off while its clients keep talking to it (reads included). */
   readonly isolateLeader: number;
+  /**
+   * A membership change on the leader: add a learner, promote one, remove a server, or move to
+   * another voter set (joint consensus). The liveness phase makes every server a voter again.
+   */
+  readonly membership: number;
 }
 
 /** The fault mix and shape of one randomized run, all drawn from its seed. */
@@ -109,6 +114,16 @@ export function pick<T>(random: RandomSource, choices: readonly T[]): T {
   return choice;
 }
 
+/** A shuffled copy (Fisher–Yates). */
+export function shuffle<T>(random: RandomSource, items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let position = copy.length - 1; position > 0; position--) {
+    const other = Math.floor(random() * (position + 1));
+    [copy[position], copy[other]] = [copy[other]!, copy[position]!];
+  }
+  return copy;
+}
+
 /** A number in [min, max). */
 export function between(random: RandomSource, min: number, max: number): number {
   return min + random() * (max - min);
@@ -155,8 +170,9 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     slowDisk: weight() / 2,
     networkChange: weight() / 2,
     isolateLeader: 0,
+    membership: 0,
   };
-  return {
+  const plan: FaultPlan = {
     nodes: random() < 0.7 ? 3 : 5,
     settings: { preVote: random() < 0.7, checkQuorum: random() < 0.7 },
     network: drawNetworkFaults(random),
@@ -177,6 +193,10 @@ export function drawFaultPlan(random: RandomSource): FaultPlan {
     // After every other field, for the same reason as drawLaterFields.
     snapshots: drawSnapshotPolicy(random),
   };
+  // Last of all, so that every earlier field of a seed's plan stays as it was; half the runs
+  // change their membership, and a run without such changes replays exactly as before.
+  const membership = random() < 0.5 ? random() : 0;
+  return { ...plan, weights: { ...plan.weights, membership } };
 }
 
 /** Most runs snapshot every few dozen entries; a fifth keep the defaults (no snapshot at all). */

@@ -14,6 +14,7 @@ const onlyLeaderIsolation: FaultWeights = {
   slowDisk: 0,
   networkChange: 0,
   isolateLeader: 1,
+  membership: 0,
 };
 
 async function failedSeeds(options: Omit<SimRunOptions, 'seed'>, seeds: number): Promise<string[]> {

@@ -51,6 +51,7 @@ describe('runSimulation', () => {
           slowDisk: 0,
           networkChange: 0,
           isolateLeader: 0,
+          membership: 0,
         },
       },
     });

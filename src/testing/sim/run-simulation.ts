@@ -19,6 +19,7 @@ import {
 } from './key-value-state-machine.js';
 import { commandKey, entryContentKey } from './entry-key.js';
 import { derivedRandom } from './derived-random.js';
+import { everyServerVotes, restoreEveryVoter } from './membership-faults.js';
 import type { SnapshotCounts } from './node-process.js';
 import { SimCluster } from './sim-cluster.js';
 import { KeyValueWorkload } from './sim-workload.js';
@@ -159,7 +160,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
       .catch((error: unknown) => reportHarness(cluster, 'safety phase', error));
     injector.stop();
     workload.stop();
-    if (!violated()) await runLivenessPhase(cluster, options, stepsMax, violated);
+    if (!violated()) await runLivenessPhase(cluster, plan, options, stepsMax, violated);
   } catch (error) {
     reportHarness(cluster, 'run', error);
   }
@@ -239,6 +240,7 @@ function reportHarness(
 /** Heals everything, then demands convergence within the liveness budget. */
 async function runLivenessPhase(
   cluster: SimCluster<KeyValueOutput, string, string>,
+  plan: FaultPlan,
   options: SimRunOptions,
   stepsMax: number,
   violated: () => boolean,
@@ -263,6 +265,10 @@ async function runLivenessPhase(
     );
   };
   try {
+    if (plan.weights.membership > 0) {
+      await restoreMembership(cluster, remaining, violated);
+      if (violated()) return;
+    }
     await cluster.runUntil(() => violated() || leaderFollowed(), remaining());
     if (violated()) return;
     const fresh = encodeKeyValueCommand({
@@ -278,6 +284,27 @@ async function runLivenessPhase(
   } finally {
     stopRestarting();
   }
+}
+
+/**
+ * Makes every server a voter again after a run of membership changes, so that convergence can
+ * demand equal logs everywhere; a server removed while it was down learns here that it is back.
+ * Bounded by the liveness budget.
+ */
+async function restoreMembership(
+  cluster: SimCluster<KeyValueOutput, string, string>,
+  remaining: () => { timeMsMax: number; stepsMax: number },
+  violated: () => boolean,
+): Promise<void> {
+  const untyped = cluster as unknown as SimCluster;
+  for (let attempt = 1; attempt <= membershipRestoreAttemptsMax; attempt++) {
+    await cluster.runUntil(() => violated() || cluster.leader() !== null, remaining());
+    if (violated() || everyServerVotes(untyped)) return;
+    const restored = await cluster.settle(restoreEveryVoter(untyped), remaining());
+    // Refused for now (a change of the safety phase still finishing, a new election): retry.
+    if (!restored) await cluster.runFor(freshWriteRetryMs);
+  }
+  throw new RaftError('TIMEOUT', 'every server could not be made a voter again after the faults');
 }
 
 async function proposeFresh(
@@ -339,6 +366,9 @@ function converged(cluster: SimCluster<KeyValueOutput, string, string>): boolean
 
 /** How soon the liveness phase restarts a process that died during it. */
 const livenessRestartDelayMs = 10;
+
+/** Attempts at making every server a voter again before the liveness phase gives up. */
+const membershipRestoreAttemptsMax = 100;
 
 /** Pause between attempts of the liveness write. */
 const freshWriteRetryMs = 50;
