@@ -20,7 +20,7 @@ export const commandBytes = 100;
 
 /** One measured shape. */
 export interface InProcessRow {
-  readonly driver: 'RaftNode' | 'RaftCore';
+  readonly driver: 'RaftNode' | 'RaftNode with a session' | 'RaftCore';
   readonly inFlight: number;
   readonly seconds: number;
   readonly proposals: number;
@@ -53,8 +53,16 @@ function row(
   };
 }
 
-/** Proposals/s of 3 RaftNodes, keeping `inFlight` proposals outstanding on the leader. */
-export async function measureNodes(inFlight: number, seconds: number): Promise<InProcessRow> {
+/**
+ * Proposals/s of 3 RaftNodes, keeping `inFlight` proposals outstanding on the leader. With
+ * `session`, every proposal goes through one client session (docs/sessions.md), numbered and
+ * checked against the session table on every server: the price of exactly-once.
+ */
+export async function measureNodes(
+  inFlight: number,
+  seconds: number,
+  options: { readonly session?: boolean } = {},
+): Promise<InProcessRow> {
   const network = new InProcessNetwork();
   const ids = ['n1', 'n2', 'n3'];
   const nodes = ids.map(
@@ -74,18 +82,23 @@ export async function measureNodes(inFlight: number, seconds: number): Promise<I
     const leader = nodes.find((node) => node.role === 'leader');
     if (leader === undefined) throw new Error('no leader elected');
     const command = new Uint8Array(commandBytes).fill(120);
+    const session =
+      options.session === true ? await leader.openSession({ unansweredMax: inFlight }) : null;
+    const propose =
+      session === null ? () => leader.propose(command) : () => session.propose(command);
     const latencies: number[] = [];
     const started = performance.now();
     const deadline = started + seconds * 1000;
     const worker = async (): Promise<void> => {
       while (performance.now() < deadline) {
         const begin = performance.now();
-        await leader.propose(command);
+        await propose();
         latencies.push(performance.now() - begin);
       }
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
-    return row('RaftNode', inFlight, performance.now() - started, latencies);
+    const driver = session === null ? 'RaftNode' : 'RaftNode with a session';
+    return row(driver, inFlight, performance.now() - started, latencies);
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
   }

@@ -91,8 +91,12 @@ export class SessionTable {
     this.#touch(sessionId, session);
     if (lowestUnacknowledged > session.discardedBelow) {
       session.discardedBelow = lowestUnacknowledged;
+      // Results arrive in about the order of their sequences, so the acknowledged ones are at the
+      // front; one applied out of order stays until the bound pushes it out. Either way every
+      // server drops the same ones.
       for (const known of session.results.keys()) {
-        if (known < lowestUnacknowledged) session.results.delete(known);
+        if (known >= lowestUnacknowledged) break;
+        session.results.delete(known);
       }
     }
     if (session.results.has(sequence)) {

@@ -141,9 +141,10 @@ export class ClientSession<Result = unknown> {
 
   /** The lowest sequence without an answer: the cluster may forget every result below it. */
   #lowest(): number {
-    let lowest = this.#nextSequence;
-    for (const sequence of this.#unanswered) lowest = Math.min(lowest, sequence);
-    return lowest;
+    // Sequences are handed out in increasing order and a Set iterates in insertion order, so the
+    // first one is the lowest.
+    const first = this.#unanswered.values().next();
+    return first.done === true ? this.#nextSequence : first.value;
   }
 
   /** Registers a new session once, however many commands found the old one expired. */

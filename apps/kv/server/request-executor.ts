@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RaftError, type RaftNode, type ReadConsistency } from 'raftkit';
+import { RaftError, type ClientSession, type RaftNode, type ReadConsistency } from 'raftkit';
 import type { KvMetrics } from '../metrics/kv-metrics.js';
 import type { KvReadQuery } from '../state/kv-state-machine.js';
 import { encodeWriteBatch, type WriteOperation } from '../state/write-batch-codec.js';
@@ -13,6 +13,11 @@ export interface RetryPolicy {
   readonly requestTimeoutMs: number;
   /** A read attempt that got no answer in this time is tried again (its leader may be gone). */
   readonly readAttemptTimeoutMs: number;
+  /**
+   * A write attempt that got no answer in this time is tried again under the same session number,
+   * so the cluster applies it once whichever attempt got through.
+   */
+  readonly writeAttemptTimeoutMs: number;
   /** Attempts of one request at most. */
   readonly attemptsMax: number;
   /** Wait before the first retry, doubled after each, up to `retryDelayMsMax`. */
@@ -23,6 +28,7 @@ export interface RetryPolicy {
 export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   requestTimeoutMs: 5000,
   readAttemptTimeoutMs: 1000,
+  writeAttemptTimeoutMs: 2000,
   attemptsMax: 64,
   retryDelayMsMin: 20,
   retryDelayMsMax: 200,
@@ -30,8 +36,8 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
 
 /**
  * Codes that prove a proposal never entered the log (or entered and was replaced, so it was
- * never applied): retrying cannot apply it twice. Anything else — above all `OUTCOME_UNKNOWN` and
- * `TIMEOUT` — goes back to the client, who alone can decide whether to repeat a write.
+ * never applied): retrying cannot apply it twice. Used for registering the server's session;
+ * writes themselves are retried by the session, whose numbering makes every retry safe.
  */
 const writeRetryCodes: ReadonlySet<string> = new Set([
   'NO_LEADER',
@@ -45,13 +51,16 @@ const readFatalCodes: ReadonlySet<string> = new Set(['STOPPED', 'INVALID_CONFIG'
 
 /**
  * Runs batches of client operations through the node: writes as one proposal each, reads as one
- * `read` each, retrying where that is safe and timing both for the metrics.
+ * `read` each, retrying where that is safe and timing both for the metrics. Writes go through one
+ * client session of this server (docs/sessions.md), so a write it retries — after a lost forward,
+ * a leader change, a timeout — is applied at most once, and the retry gets the first answer.
  */
 export class RequestExecutor {
   readonly #node: KvNode;
   readonly #metrics: KvMetrics;
   readonly #policy: RetryPolicy;
   readonly #clock: () => number;
+  #session: Promise<ClientSession<Uint8Array>> | null = null;
 
   constructor(options: {
     readonly node: KvNode;
@@ -71,9 +80,15 @@ export class RequestExecutor {
     const started = performance.now();
     const deadline = started + this.#policy.requestTimeoutMs;
     try {
-      const replies = await this.#retry(deadline, writeRetryCodes, (timeoutMs) =>
-        // The proposer's clock is stamped at each attempt: it is this entry's moment in time.
-        this.#propose(encodeWriteBatch({ timeMs: this.#clock(), operations }), timeoutMs),
+      const session = await this.#openSession(deadline);
+      const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
+      // Every attempt carries the same bytes: a retry is the same command, answered once.
+      const replies = await session.propose(
+        encodeWriteBatch({ timeMs: this.#clock(), operations }),
+        {
+          timeoutMs: Math.min(remainingMs, this.#policy.writeAttemptTimeoutMs),
+          signal: AbortSignal.timeout(remainingMs),
+        },
       );
       this.#metrics.commitSeconds.observe((performance.now() - started) / 1000);
       this.#metrics.writeBatches++;
@@ -111,10 +126,26 @@ export class RequestExecutor {
     }
   }
 
-  // A write forwarded to a leader that loses office is answered OUTCOME_UNKNOWN by the node at
-  // once (it abandons forwards to a replaced leader), so no deadline is waited out here.
-  #propose(command: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    return this.#node.propose(command, { timeoutMs });
+  /**
+   * The server's session, registered on first use; a failed registration is forgotten so the next
+   * write tries again. The session renews itself when the cluster expired it.
+   */
+  #openSession(deadline: number): Promise<ClientSession<Uint8Array>> {
+    if (this.#session !== null) return this.#session;
+    const { attemptsMax, retryDelayMsMin, retryDelayMsMax } = this.#policy;
+    const opening = this.#retry(deadline, writeRetryCodes, (timeoutMs) =>
+      this.#node.openSession({
+        timeoutMs,
+        attemptsMax,
+        retryDelayMs: retryDelayMsMin,
+        retryDelayMsMax,
+      }),
+    );
+    this.#session = opening;
+    opening.catch(() => {
+      if (this.#session === opening) this.#session = null;
+    });
+    return opening;
   }
 
   /** Proposes a batch with no operations: it only carries this server's clock into the log. */

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RaftNode, type ResultCodec } from 'raftkit';
+import { MemoryStorage } from 'raftkit/storage/memory';
+import { InProcessNetwork } from 'raftkit/transport/in-process';
+import { KvMetrics } from '../metrics/kv-metrics.js';
+import { RespReplyParser } from '../resp/resp-reply-parser.js';
+import { KvStateMachine } from '../state/kv-state-machine.js';
+import { command } from '../state/kv-harness.test-helpers.js';
+import { RequestExecutor, type KvNode } from './request-executor.js';
+
+const bytesResultCodec: ResultCodec<Uint8Array> = {
+  encode: (result) => result,
+  decode: (bytes) => bytes,
+};
+
+interface Server {
+  readonly node: KvNode;
+  readonly machine: KvStateMachine;
+}
+
+let servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.map(({ node }) => node.stop()));
+  servers = [];
+});
+
+/** Three servers as the KV server runs them (forwarding, bytes results), in one process. */
+async function startServers(network: InProcessNetwork): Promise<Server[]> {
+  const ids = ['a', 'b', 'c'];
+  servers = ids.map((id) => {
+    const machine = new KvStateMachine();
+    const node: KvNode = new RaftNode({
+      id,
+      storage: new MemoryStorage(),
+      transport: network.transport(),
+      stateMachine: machine,
+      initialConfiguration: ids,
+      tickMs: 10,
+      forwardProposals: true,
+      resultCodec: bytesResultCodec,
+    });
+    return { node, machine };
+  });
+  await Promise.all(servers.map(({ node }) => node.start()));
+  const deadline = performance.now() + 20_000;
+  while (!servers.every(({ node }) => node.leaderId !== null)) {
+    if (performance.now() > deadline) throw new Error('no leader within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return servers;
+}
+
+const reply = (bytes: Uint8Array) => new RespReplyParser().push(bytes);
+
+describe('KV writes through a session', () => {
+  it('retries a write whose forwarded answer was lost, and INCR applies once', async () => {
+    const network = new InProcessNetwork();
+    const started = await startServers(network);
+    const follower = started.find(({ node }) => node.role !== 'leader')!;
+    const executor = new RequestExecutor({
+      node: follower.node,
+      metrics: new KvMetrics(),
+      policy: { writeAttemptTimeoutMs: 200, requestTimeoutMs: 20_000 },
+    });
+    // Opening the session takes one forward; the next answer (the INCR's) is lost on the way.
+    await executor.write([command(['SET', 'other', 'x'])]);
+    let dropped = 0;
+    network.setInterceptor((message) => {
+      if (message.type !== 'forward-result' || dropped > 0) return message;
+      dropped++;
+      return null;
+    });
+    const first = reply(await executor.write([command(['INCR', 'counter'])]));
+    expect(dropped).toBe(1);
+    // The attempt that timed out had been applied: the retry got its answer, not a second INCR.
+    expect(first).toEqual([{ type: 'integer', value: 1n }]);
+    const second = reply(await executor.write([command(['INCR', 'counter'])]));
+    expect(second).toEqual([{ type: 'integer', value: 2n }]);
+    const leader = started.find(({ node }) => node.role === 'leader')!;
+    expect(leader.node.status().counters.sessionAnswersReplayed).toBe(1);
+  });
+});
