@@ -130,6 +130,29 @@ describe('dashboard in a browser', () => {
     );
   }, 120_000);
 
+  it('adds a server from the page, then removes it, as the CLI does', async () => {
+    await page!.click('header button[data-action="add"]');
+    // Started, caught up as a learner and promoted: the card shows a voting follower.
+    await page!.waitForSelector('[data-node-id="n4"][data-role="follower"]', {
+      timeout: 90_000,
+    });
+    await page!.waitForFunction(
+      () => /n4 added as a voter/.test(document.querySelector('#notice')?.textContent ?? ''),
+      null,
+      { timeout: pageWaitMs },
+    );
+    await page!.click('[data-node-id="n4"] button[data-action="remove"]');
+    await page!.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-node-id]').length === 3 &&
+        document.querySelector('[data-node-id="n4"]') === null,
+      null,
+      { timeout: 60_000 },
+    );
+    expect(cluster!.layout.members.map((member) => member.id)).toEqual(['n1', 'n2', 'n3']);
+    expect(cluster!.isRunning('n4')).toBe(false);
+  }, 180_000);
+
   it('is usable on a narrow window', async () => {
     await page!.setViewportSize({ width: 390, height: 844 });
     const overflow = await page!.evaluate(

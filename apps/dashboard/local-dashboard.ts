@@ -1,5 +1,7 @@
 import { askLeader, replyText, type KnownMember } from '../cli/cluster-client.js';
 import { healCluster, isolateServer } from '../cli/cluster-faults.js';
+import { clusterAdd, clusterRemove } from '../cli/cluster-members.js';
+import { splitHostPort } from '../kv/cluster-layout.js';
 import { snapshotServers } from '../cli/cluster-snapshot.js';
 import type { LocalCluster } from '../cli/local-cluster.js';
 import type { DashboardAction, DashboardCluster } from './dashboard-server.js';
@@ -24,6 +26,8 @@ export class LocalDashboardCluster implements DashboardCluster {
       heal: () => healCluster(this.#known()),
       transfer: (target) => this.#transfer(required(target)),
       snapshot: async (target) => (await snapshotServers(this.#known(), target)).join('; '),
+      add: () => this.#add(),
+      remove: (target) => this.#remove(required(target)),
       'load-start': () => this.#startLoad(),
       'load-stop': () => this.#stopLoad(),
     };
@@ -59,6 +63,21 @@ export class LocalDashboardCluster implements DashboardCluster {
   async #start(id: string): Promise<string> {
     await this.#cluster.startMember(id);
     return `${id} started`;
+  }
+
+  /** `raftkit cluster add`: the same code, so the page and the command line agree. */
+  async #add(): Promise<string> {
+    const member = await clusterAdd({ directory: this.#cluster.directory, print: () => undefined });
+    return `${member.id} added as a voter (redis-cli -p ${splitHostPort(member.client).port})`;
+  }
+
+  /** `raftkit cluster remove <id>`. */
+  async #remove(id: string): Promise<string> {
+    const configuration = await clusterRemove(
+      { directory: this.#cluster.directory, print: () => undefined },
+      id,
+    );
+    return `${id} removed: ${configuration}`;
   }
 
   async #transfer(id: string): Promise<string> {

@@ -74,6 +74,7 @@ function serverCard(server, state) {
   if (server.up && server.health !== 'partitioned') offer('partition', 'Partition');
   if (server.up && server.role !== 'leader') offer('transfer', 'Make leader');
   if (server.up) offer('snapshot', 'Snapshot');
+  if (state.servers.length > 1) offer('remove', 'Remove');
   return element(
     'article',
     {
