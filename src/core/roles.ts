@@ -7,6 +7,7 @@ import {
   entryPayload,
   type ClusterSettings,
   type Configuration,
+  type Entry,
   type NodeId,
   type SessionEntryDraft,
 } from './types.js';
@@ -90,11 +91,30 @@ export type EntryDraft =
   | { readonly kind: 'configuration'; readonly configuration: Configuration }
   | { readonly kind: 'settings'; readonly settings: ClusterSettings };
 
+/**
+ * The entry a draft becomes at `index` in `term`. Built field by field rather than by spreading the
+ * draft: every entry of a kind then has the same shape, and a spread per entry was the largest
+ * single cost of a leader's append in profiles.
+ */
+function entryFromDraft(draft: EntryDraft, index: number, term: number): Entry {
+  switch (draft.kind) {
+    case 'command':
+    case 'session':
+      return { kind: draft.kind, index, term, data: draft.data };
+    case 'noop':
+      return { kind: 'noop', index, term };
+    case 'configuration':
+      return { kind: 'configuration', index, term, configuration: draft.configuration };
+    case 'settings':
+      return { kind: 'settings', index, term, settings: draft.settings };
+  }
+}
+
 /** Appends drafts to the leader's log with the next indexes and the current term, then replicates. */
 export function appendAsLeader(state: CoreState, drafts: readonly EntryDraft[]): void {
   invariant(state.role === 'leader', 'only the leader appends proposals');
   let index = state.log.lastIndex;
-  const entries = drafts.map((draft) => ({ ...draft, index: ++index, term: state.term }));
+  const entries = drafts.map((draft) => entryFromDraft(draft, ++index, state.term));
   state.log.append(entries);
   for (const entry of entries) {
     state.recordEntry(entry);
