@@ -431,7 +431,7 @@ export class RaftNode<
   #onDurable(ready: Ready): void {
     this.#snapshots.onReady(ready);
     this.#core!.advance(ready);
-    this.#schedule();
+    if (this.#core!.hasReady()) this.#schedule(); // a pass costs more than asking
   }
 
   #onSoftState(soft: SoftState): void {
