@@ -43,7 +43,8 @@ import { waitForLeader } from './leader-wait.js';
 import { ReadyPipeline } from './ready-pipeline.js';
 import { jsonResultCodec } from './state-machine.js';
 
-type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+/** In `closing` the stop's drain is over: writes and applies under way finish, nothing new. */
+type Lifecycle = 'new' | 'starting' | 'running' | 'stopping' | 'closing' | 'stopped';
 type ProposedCommands = Parameters<RaftCore['propose']>[0];
 
 /**
@@ -233,7 +234,6 @@ export class RaftNode<
    * at most once per session and sequence (docs/sessions.md; `openSession` does the numbering).
    */
   propose(command: Uint8Array, options: CommandOptions = {}): Promise<Result> {
-    // The state machine is a StateMachine<Result>, so what it returned is a Result.
     return this.submit(command, options, sessionTagOf(options.session)) as Promise<Result>;
   }
 
@@ -450,7 +450,8 @@ export class RaftNode<
     if (this.#fatal !== null || this.#lifecycle === 'stopped') return;
     this.#fatal = error;
     this.#events.publish('error', { nodeId: this.id, error, fatal: true });
-    void this.#shutdown(error);
+    // A stop under way finishes by itself (without its snapshot); a second one would race it.
+    if (this.#lifecycle !== 'stopping' && this.#lifecycle !== 'closing') void this.#shutdown(error);
   }
 
   /**
@@ -462,9 +463,7 @@ export class RaftNode<
       this.#lifecycle = 'stopped';
       return;
     }
-    if (this.#lifecycle === 'stopping' || this.#lifecycle === 'stopped') {
-      return this.#stopped;
-    }
+    if (this.#lifecycle !== 'running' && this.#lifecycle !== 'starting') return this.#stopped;
     return this.#shutdown(null);
   }
 
@@ -486,13 +485,14 @@ export class RaftNode<
     const unsettled = (): boolean =>
       this.#proposals.waitingCount > 0 || this.#forwards.inFlightCount > 0;
     if (wasRunning && error === null) await waitWhile(this.#options, unsettled);
+    this.#lifecycle = 'closing';
     this.#tickTimer?.cancel();
     this.#proposals.failWaiters(error ?? cancelledInLog('stopped'));
     this.#forwards.rejectInFlight(error ?? cancelledInLog('stopped'));
     await this.#options.transport.stop().catch(() => undefined);
     await this.#loop.idle.catch(() => undefined);
     await this.#pipeline.idle();
-    if (wasRunning && error === null) await this.#snapshots.onStop(this.#core);
+    if (wasRunning && this.#fatal === null) await this.#snapshots.onStop(this.#core);
     this.#lifecycle = 'stopped';
     await this.#options.storage.close().catch(() => undefined);
     this.#events.publish('stopped', { nodeId: this.id, error });

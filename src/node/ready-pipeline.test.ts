@@ -170,6 +170,29 @@ describe('ReadyPipeline: what waits for the disk', () => {
     expect(sent).toEqual([]);
     expect(durable).toEqual([]);
   });
+
+  it('after a failed save, idle still waits for the apply under way: storage closes after it', async () => {
+    const storage = new HeldSaves();
+    const { pipeline, applied, finishApply, failures } = pipelineWith(storage);
+    const committing = readyOf({ entries: [entry(2)], committed: [entry(1)] });
+    pipeline.push(committing);
+    await turn();
+    storage.complete();
+    await turn();
+    pipeline.push(readyOf({ entries: [entry(3)] }));
+    await turn();
+    storage.complete(new Error('disk gone'));
+    await turn();
+    expect(failures.map((failure) => failure.code)).toEqual(['STORAGE_FAILED']);
+    let idle = false;
+    void pipeline.idle().then(() => (idle = true));
+    await turn();
+    expect(idle).toBe(false);
+    finishApply();
+    await pipeline.idle();
+    expect(applied).toEqual([committing]);
+    expect(pipeline.busy).toBe(false);
+  });
 });
 
 describe('mergeWrites', () => {

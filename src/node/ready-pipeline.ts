@@ -57,9 +57,12 @@ export class ReadyPipeline {
     );
   }
 
-  /** Resolves once nothing is being written or applied (at once when idle or failed). */
+  /**
+   * Resolves once nothing is being written or applied. After a failure nothing new starts, but a
+   * save or apply already under way is still waited for: storage is closed only after it.
+   */
   idle(): Promise<void> {
-    if (!this.busy || this.#failed) return Promise.resolve();
+    if (!this.busy) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -135,7 +138,7 @@ export class ReadyPipeline {
   }
 
   #settleIdle(): void {
-    if (this.busy && !this.#failed) return;
+    if (this.busy) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
