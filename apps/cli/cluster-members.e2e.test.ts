@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +34,7 @@ async function raftkit(...args: string[]): Promise<string> {
 }
 
 function members(): { id: string; client: string }[] {
+  if (!existsSync(layoutPath(directory))) return [];
   return readClusterLayout(layoutPath(directory)).members.map(({ id, client }) => ({
     id,
     client,
@@ -66,7 +67,8 @@ function startWriter(): { stop: () => Promise<Map<string, string>> } {
   const done = (async () => {
     for (let attempt = 0; attempt < writesMax && !stopping; attempt++) {
       const list = members();
-      const target = list[attempt % list.length]!;
+      const target = list[attempt % list.length];
+      if (target === undefined) break;
       const redis = strictRedis(target.client);
       try {
         await redis.connect();
@@ -103,6 +105,8 @@ async function localValues(address: string, keys: readonly string[]): Promise<(s
   }
 }
 
+let stopWriter: (() => Promise<unknown>) | null = null;
+
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'raftkit-cli-members-'));
   cluster = new LocalCluster({ directory, layout: await freePortLayout(3) });
@@ -111,6 +115,8 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  // A failed test leaves its writer running: stop it before the directory goes.
+  await stopWriter?.();
   // Stops the servers the CLI started detached as well, through their pid files.
   await cluster?.stop();
   if (directory !== '') rmSync(directory, { recursive: true, force: true });
@@ -119,6 +125,7 @@ afterAll(async () => {
 describe('raftkit cluster add / remove on a running cluster', () => {
   it('replaces a dead follower and the leader while every acknowledged write survives', async () => {
     const writer = startWriter();
+    stopWriter = writer.stop;
     const firstLeader = await leader();
     const follower = ['n1', 'n2', 'n3'].find((id) => id !== firstLeader)!;
     await cluster!.kill(follower, 'SIGKILL');
