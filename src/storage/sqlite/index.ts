@@ -11,3 +11,9 @@ export {
   type KeyValueCommand,
   type KeyValueResult,
 } from './sqlite-key-value-store.js';
+export {
+  restoreSqliteTables,
+  snapshotSqliteTables,
+  sqliteSnapshotChunkBytes,
+  type SqliteTableSnapshotOptions,
+} from './sqlite-table-snapshot.js';

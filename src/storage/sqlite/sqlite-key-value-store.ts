@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { RaftError } from '../../core/index.js';
 import type { SqliteStorage } from './sqlite-storage.js';
+import { restoreSqliteTables, snapshotSqliteTables } from './sqlite-table-snapshot.js';
 
 interface KeyValueStatements {
   readonly upsert: BetterSqlite3.Statement<[string, string]>;
@@ -51,7 +52,11 @@ function decodeCommand(bytes: Uint8Array): KeyValueCommand | null {
  * transaction (through {@link SqliteStorage.applyInTransaction}), so after a crash the table holds
  * exactly the effects of entries up to `appliedIndex()`: none lost, none doubled.
  *
- * Its methods match the runtime's state machine shape (`apply`, `skip`, `query`, `appliedIndex`).
+ * Its snapshot is the database itself: a copy of its table in a SQLite file, made with
+ * {@link snapshotSqliteTables} and restored with {@link restoreSqliteTables}.
+ *
+ * Its methods match the runtime's state machine shape (`apply`, `skip`, `query`, `appliedIndex`,
+ * `snapshot`, `restore`).
  */
 export class SqliteKeyValueStore {
   readonly #storage: SqliteStorage;
@@ -104,6 +109,21 @@ export class SqliteKeyValueStore {
   /** Records a non-command entry as applied, so the applied index stays exact. */
   skip(context: KeyValueApplyContext): void {
     this.#storage.applyInTransaction(context.index, () => undefined);
+  }
+
+  /** A copy of the table as of the last applied entry, streamed from a SQLite file. */
+  snapshot(): AsyncIterable<Uint8Array> {
+    this.#opened();
+    return snapshotSqliteTables(this.#storage, { tables: [this.#table] });
+  }
+
+  /** Replaces the table with a snapshot's and records its index as applied, in one transaction. */
+  restore(chunks: AsyncIterable<Uint8Array>, snapshot: KeyValueApplyContext): Promise<void> {
+    this.#opened();
+    return restoreSqliteTables(this.#storage, chunks, {
+      tables: [this.#table],
+      index: snapshot.index,
+    });
   }
 
   /** The last applied index, stored with the table. */
