@@ -3,6 +3,7 @@ import type { AppliedEntry } from '../sim/recording-state-machine.js';
 import { AcknowledgedWritesChecker } from './acknowledged-writes.js';
 import { CommitMonotonicChecker } from './commit-monotonic.js';
 import { ElectionSafetyChecker } from './election-safety.js';
+import { ExactlyOnceChecker } from './exactly-once.js';
 import { LeaderCompletenessChecker, type LeaderLogView } from './leader-completeness.js';
 import { LogMatchingChecker, type LogView } from './log-matching.js';
 import { ViolationLog, type SafetyViolation } from './safety-violation.js';
@@ -22,6 +23,7 @@ export class ClusterCheckers {
   readonly leaderCompleteness: LeaderCompletenessChecker;
   readonly commitMonotonic: CommitMonotonicChecker;
   readonly acknowledgedWrites: AcknowledgedWritesChecker;
+  readonly exactlyOnce: ExactlyOnceChecker;
 
   /** `now` stamps violations with the (virtual) time. */
   constructor(now: () => number) {
@@ -33,6 +35,7 @@ export class ClusterCheckers {
     this.leaderCompleteness = new LeaderCompletenessChecker(this.#log, this.stateMachineSafety);
     this.commitMonotonic = new CommitMonotonicChecker(this.#log);
     this.acknowledgedWrites = new AcknowledgedWritesChecker(this.#log);
+    this.exactlyOnce = new ExactlyOnceChecker(this.#log);
   }
 
   /** The shared violation log (also for reporting violations found elsewhere). */

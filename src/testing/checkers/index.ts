@@ -2,6 +2,7 @@ export { AcknowledgedWritesChecker, acknowledgedWritesMax } from './acknowledged
 export { ClusterCheckers } from './cluster-checkers.js';
 export { CommitMonotonicChecker } from './commit-monotonic.js';
 export { ElectionSafetyChecker, electionSafetyTermsMax } from './election-safety.js';
+export { ExactlyOnceChecker, sessionCommandsMax } from './exactly-once.js';
 export { LeaderCompletenessChecker, type LeaderLogView } from './leader-completeness.js';
 export { LogMatchingChecker, type LogView } from './log-matching.js';
 export {

@@ -1,5 +1,6 @@
 import type { Entry, NodeId } from '../../core/types.js';
 import { commandKey } from '../sim/entry-key.js';
+import { decodeSessionEntry } from '../../node/session-envelope.js';
 import type { ViolationLog } from './safety-violation.js';
 import type { CommittedEntry, StateMachineSafetyChecker } from './state-machine-safety.js';
 
@@ -57,12 +58,28 @@ export class LeaderCompletenessChecker {
     this.#log.count();
     if (committed.index <= leader.log.snapshotIndex) return;
     const entry = leader.log.entry(committed.index);
-    const command = entry?.kind === 'command' ? commandKey(entry.data) : null;
-    if (entry === undefined || entry.term !== committed.term || command !== committed.command) {
+    if (entry === undefined || entry.term !== committed.term || !sameContent(entry, committed)) {
       this.#log.report(
         'leader-completeness',
         `${leader.nodeId}, leader of term ${leader.term}, lacks entry ${committed.index}/${committed.term} committed by term ${committed.observedTerm}${entry === undefined ? '' : ` (holds ${entry.index}/${entry.term} ${entry.kind})`}`,
       );
     }
+  }
+}
+
+/**
+ * Whether the leader's entry is the one a node applied. A session entry reaches the state machine
+ * as the command inside it, or not at all (a registration, or a copy answered from the session
+ * table), so either is what its application looks like.
+ */
+function sameContent(entry: Entry, committed: CommittedEntry): boolean {
+  if (entry.kind === 'command') return commandKey(entry.data) === committed.command;
+  if (entry.kind !== 'session') return committed.command === null;
+  if (committed.command === null) return true;
+  try {
+    const record = decodeSessionEntry(entry.data);
+    return record.kind === 'command' && commandKey(record.command) === committed.command;
+  } catch {
+    return false;
   }
 }

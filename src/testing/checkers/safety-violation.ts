@@ -7,6 +7,7 @@ export type SafetyProperty =
   | 'commit-monotonic'
   | 'durability'
   | 'acknowledged-write-lost'
+  | 'exactly-once'
   | 'linearizability'
   | 'liveness'
   | 'node-failure';

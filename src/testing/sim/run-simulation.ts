@@ -166,6 +166,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
   }
   if (!violated()) {
     cluster.checkers.acknowledgedWrites.checkFinal(cluster.checkers.committedCommands());
+    cluster.checkers.exactlyOnce.checkFinal(cluster.checkers.stateMachineSafety.committedEntries());
     for (const read of workload.staleReadsNotWritten()) {
       cluster.checkers.log.report(
         'state-machine-safety',

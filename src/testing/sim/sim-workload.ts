@@ -23,6 +23,12 @@ export interface KeyValueWorkloadOptions {
    * or a `stale` read for every `get`. Default `log`.
    */
   readonly readPath?: ReadPath;
+  /**
+   * Share of clients that write through a client session (docs/sessions.md): they retry a write
+   * whose outcome is unknown under the same session number until it is known, and the
+   * exactly-once checker verifies none of their writes applied twice. Default 0.5.
+   */
+  readonly sessionClientRate?: number;
   /** Operations recorded at most; the workload stops issuing beyond it. Default 10,000. */
   readonly operationsMax?: number;
   readonly random: RandomSource;
@@ -53,10 +59,12 @@ export const keyValueWorkloadDefaults: {
   readonly readRate: number;
   readonly readPath: ReadPath;
   readonly operationsMax: number;
+  readonly sessionClientRate: number;
 } = Object.freeze({
   keys: Object.freeze(['a', 'b', 'c']),
   readRate: 0.3,
   readPath: 'log',
+  sessionClientRate: 0.5,
   operationsMax: 10_000,
 });
 
@@ -69,6 +77,30 @@ interface ClientState {
   waitingOn: NodeId | null;
   /** Bumped whenever the client gives up waiting, so a late answer is ignored. */
   generation: number;
+  /** Set for a client that writes through a session. */
+  readonly session: SessionClientState | null;
+}
+
+/** Attempts of one session write before its client gives up on learning the outcome. */
+export const sessionWriteAttemptsMax = 20;
+
+interface SessionClientState {
+  /** The session's id once registered. */
+  id: number | null;
+  nextSequence: number;
+  /** The write being retried under the same number until its outcome is known. */
+  retrying: SessionWrite | null;
+}
+
+interface SessionWrite {
+  readonly input: KeyValueInput;
+  readonly command: Uint8Array;
+  readonly sequence: number;
+  readonly description: string;
+  readonly handle: { ok(output: KeyValueOutput | null): void; fail(): void };
+  attempts: number;
+  /** Some attempt ended without proof that it stayed out of the log. */
+  mayHaveApplied: boolean;
 }
 
 /**
@@ -95,12 +127,16 @@ export class KeyValueWorkload {
       now: () => cluster.clock.now(),
       operationsMax: options.operationsMax ?? keyValueWorkloadDefaults.operationsMax,
     });
+    const sessionClients = Math.round(
+      options.clients * (options.sessionClientRate ?? keyValueWorkloadDefaults.sessionClientRate),
+    );
     this.#clients = Array.from({ length: options.clients }, (_, position) => ({
       id: `c${position + 1}`,
       sequence: 0,
       leaderHint: null,
       waitingOn: null,
       generation: 0,
+      session: position < sessionClients ? { id: null, nextSequence: 1, retrying: null } : null,
     }));
     cluster.listen({
       // A client talking to a process that died never hears back: it gives up and moves on, and
@@ -224,6 +260,14 @@ export class KeyValueWorkload {
       this.#scheduleNext(client);
       return;
     }
+    if (client.session !== null && client.session.id === null) {
+      this.#register(client, client.session, nodeId);
+      return;
+    }
+    if (client.session?.retrying != null) {
+      this.#proposeInSession(client, client.session, client.session.retrying, nodeId);
+      return;
+    }
     const input = this.#nextInput(client);
     const command = encodeKeyValueCommand(input);
     const description = describeInput(client.id, input);
@@ -236,6 +280,16 @@ export class KeyValueWorkload {
       client.waitingOn = null;
       return true;
     };
+    if (client.session !== null && input.kind !== 'get') {
+      const session = client.session;
+      const write = { input, command, description, handle, attempts: 0, mayHaveApplied: false };
+      const sequence = session.nextSequence++;
+      this.#cluster.checkers.exactlyOnce.track(commandKey(command), description);
+      session.retrying = { ...write, sequence };
+      client.waitingOn = null;
+      this.#proposeInSession(client, session, session.retrying, nodeId);
+      return;
+    }
     const node = this.#cluster.node(nodeId);
     const mode = input.kind === 'get' ? this.#readMode() : 'log';
     const answer =
@@ -271,6 +325,106 @@ export class KeyValueWorkload {
       },
     );
   }
+
+  /** Registers the client's session on `nodeId`; its writes wait until that is done. */
+  #register(client: ClientState, session: SessionClientState, nodeId: NodeId): void {
+    client.waitingOn = nodeId;
+    const generation = client.generation;
+    this.#cluster.traceClient(nodeId, `${client.id} open session`, 'invoke');
+    this.#cluster
+      .node(nodeId)
+      .openSession({ attemptsMax: 1 })
+      .then(
+        (opened) => {
+          if (client.generation !== generation) return;
+          session.id = opened.id;
+          this.#cluster.traceClient(nodeId, `${client.id} session ${opened.id}`, 'ok');
+        },
+        (error: unknown) => {
+          if (client.generation !== generation) return;
+          const hint = error instanceof RaftError ? error.details.leaderId : null;
+          client.leaderHint = typeof hint === 'string' ? hint : null;
+        },
+      )
+      .finally(() => {
+        if (client.generation !== generation) return;
+        client.waitingOn = null;
+        this.#scheduleNext(client);
+      });
+  }
+
+  /**
+   * One attempt of a session write. A write whose outcome is unknown stays the client's next
+   * operation, proposed again under the same number, so at most one copy is applied; its history
+   * entry stays open until an attempt learns the outcome.
+   */
+  #proposeInSession(
+    client: ClientState,
+    session: SessionClientState,
+    write: SessionWrite,
+    nodeId: NodeId,
+  ): void {
+    client.waitingOn = nodeId;
+    write.attempts++;
+    const generation = client.generation;
+    const stamp = {
+      id: session.id!,
+      sequence: write.sequence,
+      lowestUnacknowledged: write.sequence,
+    };
+    const retry = write.attempts > 1 ? ' (retry)' : '';
+    this.#cluster.traceClient(nodeId, `${write.description}${retry}`, 'invoke');
+    this.#cluster
+      .node(nodeId)
+      .propose(write.command, { session: stamp })
+      .then(
+        (result) => {
+          if (client.generation !== generation) return;
+          session.retrying = null;
+          write.handle.ok(null);
+          this.#cluster.checkers.acknowledgedWrites.acknowledge(
+            commandKey(write.command),
+            write.description,
+          );
+          this.#cluster.traceClient(
+            nodeId,
+            `${write.description} -> ${JSON.stringify(result)}`,
+            'ok',
+          );
+        },
+        (error: unknown) => {
+          if (client.generation !== generation) return;
+          const raftError = error instanceof RaftError ? error : null;
+          // SESSION_EXPIRED proves this attempt was refused; anything else unproven may have applied.
+          const refused = raftError?.code === 'SESSION_EXPIRED' || definitelyNotApplied(raftError);
+          if (!refused) write.mayHaveApplied = true;
+          const hint = raftError?.details.leaderId;
+          client.leaderHint = typeof hint === 'string' ? hint : null;
+          this.#cluster.traceClient(
+            nodeId,
+            `${write.description} !! ${raftError?.code ?? String(error)}`,
+          );
+          if (retryableInSession(raftError) && write.attempts < sessionWriteAttemptsMax) return;
+          // Given up: a write that may have applied stays open in the history (unknown outcome).
+          session.retrying = null;
+          if (!write.mayHaveApplied) write.handle.fail();
+          if (raftError?.code === 'SESSION_EXPIRED') session.id = null;
+        },
+      )
+      .finally(() => {
+        if (client.generation !== generation) return;
+        client.waitingOn = null;
+        this.#scheduleNext(client);
+      });
+  }
+}
+
+/** Whether a session write that failed this way may be proposed again under its number. */
+function retryableInSession(error: RaftError | null): boolean {
+  return (
+    error !== null &&
+    !['SESSION_EXPIRED', 'RESULT_DISCARDED', 'INVALID_CONFIG'].includes(error.code)
+  );
 }
 
 /** Whether a rejection proves the command never took effect (otherwise its outcome is unknown). */
