@@ -120,12 +120,25 @@ describe('append-entries that would break the log', () => {
 });
 
 describe('senders', () => {
-  it('a stranger, or a message claiming to come from its receiver, is dropped and traced', () => {
+  it('a stranger’s bid for leadership, or a message claiming to come from its receiver, is dropped and traced', () => {
     const events: CoreTraceEvent[] = [];
     const core = follower((event) => events.push(event));
-    expectDropped(core, heartbeat({ from: '9', to: '1', term: 5 }), /not a member/);
+    expectDropped(core, requestVote({ from: '9', to: '1', term: 5 }), /not a member/);
+    expectDropped(
+      core,
+      requestVote({ from: '9', to: '1', term: 5, preVote: true }),
+      /not a member/,
+    );
     expectDropped(core, heartbeat({ from: '1', to: '1', term: 5 }), /its receiver/);
-    expect(events.filter((event) => event.kind === 'invalid-message')).toHaveLength(2);
+    expect(events.filter((event) => event.kind === 'invalid-message')).toHaveLength(3);
+  });
+
+  it('a leader added in a configuration this server has not received yet is followed', () => {
+    // Server 1 was down while 9 joined and took over; its log still names only the old members.
+    const core = follower();
+    core.step(heartbeat({ from: '9', to: '1', term: 5 }));
+    expect(core.leaderId).toBe('9');
+    expect(core.status().term).toBe(5);
   });
 
   it('a server with no configuration yet accepts its first leader, whoever it is', () => {

@@ -36,7 +36,11 @@ function findSenderProblem(state: CoreState, message: RaftMessage): string | nul
   if (typeof from !== 'string' || from.length === 0)
     return 'the sender id is not a non-empty string';
   if (from === state.id) return 'a message claims to come from its receiver';
-  // A server waiting to be added knows no members yet: the leader that adds it is a stranger.
+  // Only a stranger's bid for leadership is refused: a removed server must not disrupt the
+  // cluster. Anything else may come from a leader this server has not heard of yet, added in a
+  // configuration it has not received: refusing that leader would leave it behind for good.
+  if (message.type !== 'request-vote' && message.type !== 'timeout-now') return null;
+  // A server waiting to be added knows no members yet.
   if (membersOf(state.configuration).length === 0) return null;
   for (const { value } of state.configurations) {
     if (membersOf(value).includes(from)) return null;
