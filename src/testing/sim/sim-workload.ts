@@ -144,8 +144,7 @@ export class KeyValueWorkload {
       onProcessDied: (nodeId) => {
         for (const client of this.#clients) {
           if (client.waitingOn !== nodeId) continue;
-          client.generation++;
-          client.waitingOn = null;
+          abandon(client);
           client.leaderHint = null;
           this.#scheduleNext(client);
         }
@@ -192,8 +191,7 @@ export class KeyValueWorkload {
       client.leaderHint = others[Math.floor(this.#options.random() * others.length)] ?? null;
       this.#cluster.traceClient(nodeId, `${client.id} turns to ${client.leaderHint}`);
       if (client.waitingOn !== nodeId) continue;
-      client.generation++;
-      client.waitingOn = null;
+      abandon(client);
       this.#scheduleNext(client);
     }
   }
@@ -417,6 +415,17 @@ export class KeyValueWorkload {
         this.#scheduleNext(client);
       });
   }
+}
+
+/**
+ * The client stops waiting for its operation in flight, whose outcome is then unknown. A session
+ * write abandoned this way may have applied: it is retried under its number, and if every later
+ * attempt is refused, its history entry still stays open rather than being recorded as failed.
+ */
+function abandon(client: ClientState): void {
+  client.generation++;
+  client.waitingOn = null;
+  if (client.session?.retrying != null) client.session.retrying.mayHaveApplied = true;
 }
 
 /** Whether a session write that failed this way may be proposed again under its number. */
