@@ -301,7 +301,18 @@ async function restoreMembership(
   for (let attempt = 1; attempt <= membershipRestoreAttemptsMax; attempt++) {
     await cluster.runUntil(() => violated() || cluster.leader() !== null, remaining());
     if (violated() || everyServerVotes(untyped)) return;
-    const restored = await cluster.settle(restoreEveryVoter(untyped), remaining());
+    // One attempt at a time: a change asked of a leader whose process then dies never settles.
+    const budget = remaining();
+    const attempt = {
+      ...budget,
+      timeMsMax: Math.min(budget.timeMsMax, membershipRestoreAttemptMs),
+    };
+    const restored = await cluster
+      .settle(restoreEveryVoter(untyped), attempt)
+      .catch((error: unknown) => {
+        if (remaining().timeMsMax === 0) throw error;
+        return false;
+      });
     // Refused for now (a change of the safety phase still finishing, a new election): retry.
     if (!restored) await cluster.runFor(freshWriteRetryMs);
   }
@@ -370,6 +381,8 @@ const livenessRestartDelayMs = 10;
 
 /** Attempts at making every server a voter again before the liveness phase gives up. */
 const membershipRestoreAttemptsMax = 100;
+/** Virtual time one attempt at restoring the voters may take before it is tried again. */
+const membershipRestoreAttemptMs = 2_000;
 
 /** Pause between attempts of the liveness write. */
 const freshWriteRetryMs = 50;
