@@ -84,6 +84,13 @@ export class SnapshotReceiver {
         this.#host.respond(chunk, 0, true);
         return;
       }
+      // This server may have taken a snapshot as new itself meanwhile: it needs nothing more, and
+      // storage refuses to start a copy that could not replace the one it holds.
+      const latest = await this.#host.latest();
+      if (latest !== null && latest.meta.index >= chunk.snapshot.index) {
+        this.#host.respond(chunk, chunk.totalBytes, true);
+        return;
+      }
       partial = {
         key,
         meta: chunk.snapshot,
