@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftError, seededRandom, type Configuration, type NodeId } from '../core/index.js';
+import { seededRandom, type Configuration, type NodeId } from '../core/index.js';
 import { MemoryStorage } from '../storage/memory/index.js';
 import type { MembershipEvent } from './configuration-watcher.js';
 import { RaftNode } from './raft-node.js';
-import { CounterMachine, TestCluster, encode } from './test-cluster.test-helpers.js';
+import { CounterMachine, TestCluster, encode, rejection } from './test-cluster.test-helpers.js';
 
 type Node = RaftNode<number, 'total', number>;
 
@@ -13,16 +13,6 @@ afterEach(async () => {
   if (cluster !== null) await cluster.settle(cluster.stopAll(), 60_000);
   cluster = null;
 });
-
-async function rejection(promise: Promise<unknown>): Promise<RaftError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RaftError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Starts `id` on fresh (or the given) storage in join mode, asking the first three members. */
 async function startJoining(
