@@ -1,10 +1,8 @@
 // The database is the snapshot: a state machine living in the same SQLite database as the log
 // snapshots by copying its table into a SQLite file, and a follower restores by attaching that
 // file and copying the table back, in the transaction that records the applied index.
-import Database from 'better-sqlite3';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootstrapSnapshot, configurationOf, seededRandom, type NodeId } from '../core/index.js';
 import {
@@ -13,27 +11,15 @@ import {
   encodeKeyValueCommand,
   type SqliteDatabase,
 } from '../storage/sqlite/index.js';
+import {
+  applicationDatabase,
+  removeDatabases,
+} from '../storage/sqlite/temporary-databases.test-helpers.js';
 import type { RaftNodeEvents } from './node-events.js';
 import { RaftNode } from './raft-node.js';
 import { TestCluster } from './test-cluster.test-helpers.js';
 
-const directories: string[] = [];
-const databases: SqliteDatabase[] = [];
-
-afterEach(() => {
-  for (const database of databases.splice(0)) database.close();
-  for (const directory of directories.splice(0)) {
-    rmSync(directory, { recursive: true, force: true });
-  }
-});
-
-function newDatabase(): { database: SqliteDatabase; directory: string } {
-  const directory = mkdtempSync(join(tmpdir(), 'raftkit-sqlite-snapshot-'));
-  directories.push(directory);
-  const database = new Database(join(directory, 'app.db'));
-  databases.push(database);
-  return { database, directory };
-}
+afterEach(removeDatabases);
 
 const set = (key: string, value: string) => encodeKeyValueCommand({ op: 'set', key, value });
 
@@ -63,7 +49,7 @@ async function* replay(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array
 
 describe('SqliteKeyValueStore snapshots: the database is the snapshot', () => {
   it('copies the table as of the call, even while applying goes on, and restores it with its index', async () => {
-    const source = await storeOn(newDatabase().database);
+    const source = await storeOn(applicationDatabase());
     for (let index = 1; index <= 50; index++)
       source.apply(set(`k${index % 20}`, `v${index}`), { index });
     const stream = source.snapshot();
@@ -72,7 +58,7 @@ describe('SqliteKeyValueStore snapshots: the database is the snapshot', () => {
     const chunks = await collect(stream);
     // A SQLite file: its first bytes say so.
     expect(Buffer.from(chunks[0]!.subarray(0, 15)).toString('latin1')).toBe('SQLite format 3');
-    const target = await storeOn(newDatabase().database);
+    const target = await storeOn(applicationDatabase());
     target.apply(set('stale', 'gone after restore'), { index: 1 });
     await target.restore(replay(chunks), { index: 50 });
     expect(target.appliedIndex()).toBe(50);
@@ -84,26 +70,22 @@ describe('SqliteKeyValueStore snapshots: the database is the snapshot', () => {
   });
 
   it('leaves no copy behind in the temporary directory', async () => {
-    const source = await storeOn(newDatabase().database);
+    const source = await storeOn(applicationDatabase());
     source.apply(set('a', '1'), { index: 1 });
     const leftovers = () =>
-      readdirSync(tmpdir()).filter(
-        (name) =>
-          name.startsWith('raftkit-sqlite-snapshot-') &&
-          !directories.some((directory) => directory.endsWith(name)),
-      );
+      readdirSync(tmpdir()).filter((name) => name.startsWith('raftkit-sqlite-snapshot-'));
     const before = leftovers().length;
     const chunks = await collect(source.snapshot());
-    const target = await storeOn(newDatabase().database);
+    const target = await storeOn(applicationDatabase());
     await target.restore(replay(chunks), { index: 1 });
     expect(leftovers().length).toBe(before);
   });
 
   it('refuses a restore that would move the applied index backwards, changing nothing', async () => {
-    const source = await storeOn(newDatabase().database);
+    const source = await storeOn(applicationDatabase());
     source.apply(set('a', '1'), { index: 1 });
     const chunks = await collect(source.snapshot());
-    const target = await storeOn(newDatabase().database);
+    const target = await storeOn(applicationDatabase());
     for (let index = 1; index <= 3; index++) target.apply(set('b', `${index}`), { index });
     await expect(target.restore(replay(chunks), { index: 2 })).rejects.toThrow(/applied after/);
     expect(target.entries()).toEqual([['b', '3']]);
@@ -121,7 +103,7 @@ describe('a cluster whose state lives in SQLite beside the log', () => {
     const start = async (id: NodeId) => {
       let database = files.get(id);
       if (database === undefined) {
-        database = newDatabase().database;
+        database = applicationDatabase();
         files.set(id, database);
       }
       const storage = new SqliteStorage({ database });

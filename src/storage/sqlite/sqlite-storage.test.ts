@@ -1,7 +1,3 @@
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RaftError, bootstrapSnapshot, configurationOf, type Entry } from '../../core/index.js';
 import {
@@ -10,27 +6,13 @@ import {
   type KeyValueCommand,
 } from './sqlite-key-value-store.js';
 import { SqliteStorage, type SqliteDatabase } from './sqlite-storage.js';
+import {
+  applicationDatabase,
+  databasePath,
+  removeDatabases,
+} from './temporary-databases.test-helpers.js';
 
-const directories: string[] = [];
-const databases: SqliteDatabase[] = [];
-
-afterEach(() => {
-  for (const database of databases.splice(0)) database.close();
-  for (const directory of directories.splice(0))
-    rmSync(directory, { recursive: true, force: true });
-});
-
-function databasePath(): string {
-  const directory = mkdtempSync(join(tmpdir(), 'raftkit-sqlite-'));
-  directories.push(directory);
-  return join(directory, 'app.db');
-}
-
-function applicationDatabase(path = databasePath()): SqliteDatabase {
-  const database = new Database(path);
-  databases.push(database);
-  return database;
-}
+afterEach(removeDatabases);
 
 async function openedOn(database: SqliteDatabase): Promise<SqliteStorage> {
   const storage = new SqliteStorage({ database });
