@@ -7,7 +7,7 @@ import type {
   NodeId,
   SnapshotMeta,
 } from '../core/index.js';
-import type { Message } from '../transport/transport.js';
+import type { Message } from './messages.js';
 
 /** Non-negative safe integers, biased towards the edges where encodings break. */
 export const safeUnsigned = fc.oneof(

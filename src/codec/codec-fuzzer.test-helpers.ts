@@ -1,6 +1,6 @@
 import { RaftError } from '../core/index.js';
 import type { Entry } from '../core/index.js';
-import type { Message } from '../transport/transport.js';
+import type { Message } from './messages.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { decodeMessage, encodeFrame, encodeMessage } from './message-codec.js';
 import { seededRandom } from '../core/index.js';

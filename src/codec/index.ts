@@ -26,3 +26,14 @@ export {
   writeMessage,
 } from './message-codec.js';
 export type { MessageCodecLimits } from './message-codec.js';
+export { isRuntimeMessage } from './messages.js';
+export type {
+  ForwardedSession,
+  ForwardOutcome,
+  ForwardProposal,
+  ForwardResult,
+  JoinRequest,
+  JoinResponse,
+  Message,
+  SessionTag,
+} from './messages.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RaftError } from '../core/index.js';
 import { raftMessageTypes, type AppendEntries, type Heartbeat } from '../core/index.js';
-import type { Message } from '../transport/transport.js';
+import type { Message } from './messages.js';
 import { message } from './arbitraries.test-helpers.js';
 import { BinaryWriter } from './binary.js';
 import {

@@ -22,7 +22,7 @@ import {
   type JoinRequest,
   type JoinResponse,
   type Message,
-} from '../transport/transport.js';
+} from './messages.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import {
   defaultEntryCodecLimits,
