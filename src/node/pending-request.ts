@@ -15,6 +15,7 @@ export class PendingRequest<T> {
   #timer: TimerHandle | null = null;
   #signal: AbortSignal | null = null;
   #onAbort: (() => void) | null = null;
+  readonly #onCancel: (reason: CancelReason) => RaftError;
 
   constructor(options: {
     clock: Clock;
@@ -26,20 +27,23 @@ export class PendingRequest<T> {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    const cancel = (reason: CancelReason): void => {
-      if (!this.#settled) this.reject(options.onCancel(reason));
-    };
+    this.#onCancel = options.onCancel;
     if (options.signal !== undefined) {
       if (options.signal.aborted) {
         // Settle on the next turn so the caller's promise is observed before it rejects.
-        queueMicrotask(() => cancel('aborted'));
+        queueMicrotask(() => this.#cancel('aborted'));
       } else {
         this.#signal = options.signal;
-        this.#onAbort = () => cancel('aborted');
+        this.#onAbort = () => this.#cancel('aborted');
         options.signal.addEventListener('abort', this.#onAbort, { once: true });
       }
     }
-    this.#timer = options.clock.schedule(options.timeoutMs, () => cancel('timeout'));
+    // Every request makes one of these: no closure beyond the timer's own callback.
+    this.#timer = options.clock.schedule(options.timeoutMs, () => this.#cancel('timeout'));
+  }
+
+  #cancel(reason: CancelReason): void {
+    if (!this.#settled) this.reject(this.#onCancel(reason));
   }
 
   get settled(): boolean {

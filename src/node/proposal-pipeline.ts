@@ -32,10 +32,10 @@ export interface ProposalLog {
 /** Builds a tagged proposal's log entry at the moment the leader appends it (it stamps the time). */
 export type SessionStamper = (tag: SessionTag, command: Uint8Array) => SessionEntryDraft;
 
+/** A caller waiting for the entry its command became, as long as that entry has this term. */
 interface LogWaiter {
   readonly term: number;
-  settle(entry: Entry, result: unknown, error: RaftError | undefined): void;
-  fail(error: RaftError): void;
+  readonly request: PendingRequest<unknown>;
 }
 
 /**
@@ -99,17 +99,9 @@ export class ProposalPipeline {
   waitForEntry(index: number, term: number, request: PendingRequest<unknown>): void {
     // A waiter already at this index belongs to an earlier term whose entry was truncated away
     // before it was applied here: this server now leads with a different entry at that index.
-    this.#waiters.get(index)?.fail(replacedError(index));
-    this.#waiters.set(index, {
-      term,
-      settle: (entry, result, error) => {
-        if (entry.term !== term) request.reject(replacedError(index));
-        else if (error !== undefined) request.reject(error);
-        else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
-        else request.resolve(result);
-      },
-      fail: (error) => request.reject(error),
-    });
+    this.#waiters.get(index)?.request.reject(replacedError(index));
+    // A plain record, not closures: one is made for every proposal.
+    this.#waiters.set(index, { term, request });
   }
 
   /** Settles the caller waiting for `entry`, if any, with the state machine's result or error. */
@@ -117,7 +109,11 @@ export class ProposalPipeline {
     const waiter = this.#waiters.get(entry.index);
     if (waiter === undefined) return;
     this.#waiters.delete(entry.index);
-    waiter.settle(entry, result, error);
+    const { request } = waiter;
+    if (entry.term !== waiter.term) request.reject(replacedError(entry.index));
+    else if (error !== undefined) request.reject(error);
+    else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
+    else request.resolve(result);
   }
 
   /** Takes the proposals not yet appended, for the node to refuse (lost office, stop). */
@@ -127,7 +123,7 @@ export class ProposalPipeline {
 
   /** Rejects every caller whose entry is in the log but not applied. */
   failWaiters(error: RaftError): void {
-    for (const waiter of this.#waiters.values()) waiter.fail(error);
+    for (const waiter of this.#waiters.values()) waiter.request.reject(error);
     this.#waiters.clear();
   }
 }

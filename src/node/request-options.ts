@@ -44,13 +44,13 @@ export interface ReadOptions extends ProposeOptions {
   readonly consistency?: ReadConsistency;
 }
 
+const consistencies: ReadonlySet<string> = new Set(['linearizable', 'lease', 'stale']);
+
 /**
  * Why per-call options are unusable, or null. Checked before anything enters the log: a request
  * refused for its options never reached the cluster, so the caller may fix it and retry safely.
  */
 export function findOptionsError(options: ReadOptions & CommandOptions): RaftError | null {
-  const invalid = (option: string, message: string): RaftError =>
-    new RaftError('INVALID_CONFIG', message, { details: { option, retryable: false } });
   if (typeof options !== 'object' || options === null) {
     return invalid('options', 'request options must be an object');
   }
@@ -64,25 +64,29 @@ export function findOptionsError(options: ReadOptions & CommandOptions): RaftErr
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     return invalid('signal', 'signal must be an AbortSignal');
   }
-  if (consistency !== undefined && !['linearizable', 'lease', 'stale'].includes(consistency)) {
+  if (consistency !== undefined && !consistencies.has(consistency)) {
     return invalid(
       'consistency',
       `consistency must be linearizable, lease or stale, got ${String(consistency)}`,
     );
   }
-  return options.session === undefined ? null : findSessionError(options.session, invalid);
+  return options.session === undefined ? null : findSessionError(options.session);
 }
 
-function findSessionError(
-  session: SessionStamp,
-  invalid: (option: string, message: string) => RaftError,
-): RaftError | null {
+// Module-level helpers rather than closures: the check runs on every request.
+function invalid(option: string, message: string): RaftError {
+  return new RaftError('INVALID_CONFIG', message, { details: { option, retryable: false } });
+}
+
+function positiveInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function findSessionError(session: SessionStamp): RaftError | null {
   if (typeof session !== 'object' || session === null) {
     return invalid('session', 'session must be an object with id and sequence');
   }
   const { id, sequence, lowestUnacknowledged = 0 } = session;
-  const positiveInteger = (value: unknown): boolean =>
-    typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
   if (!positiveInteger(id)) {
     return invalid('session.id', `session.id must be a positive integer, got ${String(id)}`);
   }

@@ -14,19 +14,40 @@ export interface Clock {
   schedule(delayMs: number, callback: () => void): TimerHandle;
 }
 
+// Handles are small classes rather than closures: every request's deadline makes one.
+class ImmediateHandle implements TimerHandle {
+  readonly #immediate: NodeJS.Immediate;
+  constructor(immediate: NodeJS.Immediate) {
+    this.#immediate = immediate;
+  }
+  cancel(): void {
+    clearImmediate(this.#immediate);
+  }
+}
+
+class TimeoutHandle implements TimerHandle {
+  readonly #timeout: NodeJS.Timeout;
+  constructor(timeout: NodeJS.Timeout) {
+    this.#timeout = timeout;
+  }
+  cancel(): void {
+    clearTimeout(this.#timeout);
+  }
+}
+
+function now(): number {
+  return performance.now();
+}
+
 /**
  * The process's monotonic clock and Node's timers. Timers keep the process alive, like any pending
  * work: a running node is work; `stop()` cancels them.
  */
 export const realClock: Clock = Object.freeze({
-  now: () => performance.now(),
+  now,
   schedule(delayMs: number, callback: () => void): TimerHandle {
-    if (delayMs <= 0) {
-      // setTimeout(0) waits at least a millisecond; "as soon as possible" must not.
-      const immediate = setImmediate(callback);
-      return { cancel: () => clearImmediate(immediate) };
-    }
-    const timer = setTimeout(callback, delayMs);
-    return { cancel: () => clearTimeout(timer) };
+    // setTimeout(0) waits at least a millisecond; "as soon as possible" must not.
+    if (delayMs <= 0) return new ImmediateHandle(setImmediate(callback));
+    return new TimeoutHandle(setTimeout(callback, delayMs));
   },
 });
