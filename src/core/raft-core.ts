@@ -152,6 +152,19 @@ export class RaftCore {
     return { index: committed.index, configuration: committed.value };
   }
 
+  /**
+   * The index the log was last compacted to (`status().snapshotIndex`, without building the rest
+   * of the status: the runtime asks on every Ready pass).
+   */
+  get snapshotIndex(): number {
+    return this.#state.log.snapshotIndex;
+  }
+
+  /** The last index known durable in storage (`status().stableIndex`, as cheaply). */
+  get stableIndex(): number {
+    return this.#state.log.stableIndex;
+  }
+
   /** Advances logical time by one tick: elections, heartbeats and CheckQuorum all count ticks. */
   tick(): void {
     this.#tick();

@@ -150,7 +150,7 @@ export class Snapshots {
     return (
       this.#install !== null ||
       (this.#writing === null && (this.#requests.length > 0 || this.#due())) ||
-      (core !== null && this.#compactTo > core.status().snapshotIndex)
+      (core !== null && this.#compactTo > core.snapshotIndex)
     );
   }
 
@@ -195,13 +195,8 @@ export class Snapshots {
     if (this.sender.activeCount > 0) this.#background(this.sender.onTick());
     if (this.#install !== null) await this.#installNow(core);
     if (this.#writing === null && (this.#requests.length > 0 || this.#due())) this.#capture(core);
-    const status = core.status();
-    const compactTo = Math.min(
-      this.#compactTo,
-      status.stableIndex,
-      this.#host.applier.appliedIndex,
-    );
-    if (compactTo > status.snapshotIndex) {
+    const compactTo = Math.min(this.#compactTo, core.stableIndex, this.#host.applier.appliedIndex);
+    if (compactTo > core.snapshotIndex) {
       await wrapStorage(() => this.#host.storage.compact(core.snapshotMeta(compactTo)));
       core.compact(compactTo);
     }
