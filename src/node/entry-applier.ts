@@ -34,11 +34,13 @@ export interface EntryApplierOptions {
 /**
  * Applies committed entries to the state machine in log order and returns their results; the
  * node settles callers and publishes events from what it returns. A failed apply that the policy
- * cannot retry marks storage broken and throws `APPLY_FAILED`: the node must stop.
+ * cannot retry throws `APPLY_FAILED`: the node must stop, and marks storage broken on its way.
  */
 export class EntryApplier {
   readonly #options: EntryApplierOptions;
   #appliedIndex = 0;
+  /** Why an apply failed for good, to be written as the storage's broken mark; null if none. */
+  #brokenReason: string | null = null;
   /** Replicated with the log like the state machine, and kept beside it: docs/sessions.md. */
   readonly sessions = new SessionTable();
 
@@ -149,10 +151,20 @@ export class EntryApplier {
       `applying entry ${context.index} failed${idempotentCommands ? ` after ${attempts} attempts` : ''}; the node stops`,
       { cause: lastError, details: { index: context.index, term: context.term } },
     );
-    await this.#options.storage
-      .setBroken(`${failure.message}: ${String(lastError)}`)
-      .catch(() => undefined);
+    // Storage is not marked here: a save may be in flight, and storage calls are never
+    // concurrent. The node marks it once its pipeline is idle (`markBroken`).
+    this.#brokenReason ??= `${failure.message}: ${String(lastError)}`;
     throw failure;
+  }
+
+  /**
+   * Durably marks storage broken if an apply failed, so the node refuses to start on it until
+   * `clearBrokenMark`. Called by the stopping node once nothing else touches storage; a failure
+   * to write the mark is swallowed (the node is stopping with `APPLY_FAILED` anyway).
+   */
+  async markBroken(): Promise<void> {
+    if (this.#brokenReason === null) return;
+    await this.#options.storage.setBroken(this.#brokenReason).catch(() => undefined);
   }
 }
 

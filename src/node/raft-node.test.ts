@@ -224,6 +224,8 @@ describe('RaftNode: apply failures', () => {
     expect(failed.code).toBe('APPLY_FAILED');
     await cluster.runUntil(() => !node.running);
     expect(errors).toEqual(['APPLY_FAILED:true']);
+    // The mark is written on the way down, once no other storage call is under way.
+    await cluster.settle(node.stop());
 
     const restart = await rejection(cluster.startNode(node.id));
     expect(restart.code).toBe('APPLY_FAILED');

@@ -481,7 +481,6 @@ export class RaftNode<
     }
     for (const queued of this.#reads.takeAll())
       queued.request.reject(stopped('node stopped before the read was served'));
-    // Proposals already in the log get up to `stopDrainMs` to settle.
     const unsettled = (): boolean =>
       this.#proposals.waitingCount > 0 || this.#forwards.inFlightCount > 0;
     if (wasRunning && error === null) await waitWhile(this.#options, unsettled);
@@ -492,6 +491,7 @@ export class RaftNode<
     await this.#options.transport.stop().catch(() => undefined);
     await this.#loop.idle.catch(() => undefined);
     await this.#pipeline.idle();
+    await this.#applier.markBroken(); // after the last save: storage calls are never concurrent
     if (wasRunning && this.#fatal === null) await this.#snapshots.onStop(this.#core);
     this.#lifecycle = 'stopped';
     await this.#options.storage.close().catch(() => undefined);
