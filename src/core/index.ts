@@ -4,7 +4,7 @@ export * from './errors.js';
 export { RaftCore } from './raft-core.js';
 export type { CoreStartState, CoreStatus, PeerProgress, ProposalPlacement } from './raft-core.js';
 export type { Ready, SnapshotTransfer, SoftState } from './ready.js';
-export type { ReadState } from './read-index.js';
+export type { ReadState } from './state.js';
 export type { MembershipTarget, Role } from './configuration.js';
 export {
   isVoter,

@@ -161,7 +161,7 @@ describe('ReadIndex rounds', () => {
       to: '1',
       context: round,
     });
-    expect(leader.ready().reads).toEqual([{ context: 7, index: 1 }]);
+    expect(leader.ready().reads).toEqual([{ context: 7, confirmed: true, index: 1 }]);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { Heartbeat } from './messages.js';
 import { jointIndex } from './quorum.js';
 import type { CoreState } from './state.js';
 
@@ -32,6 +33,28 @@ export function startHeartbeatRound(state: CoreState): number {
     state.roundStarts.push({ firstRound: round, tick: state.ticks });
   }
   forgetExpiredRounds(state);
+  return round;
+}
+
+/**
+ * Starts a heartbeat round: keeps followers from campaigning, and once a quorum answers, confirms
+ * leadership for reads and renews the lease (see lease.ts). Returns the round's number.
+ */
+export function broadcastHeartbeat(state: CoreState): number {
+  const round = startHeartbeatRound(state);
+  for (const [id, progress] of state.progress) {
+    if (id === state.id) continue;
+    const message: Heartbeat = {
+      type: 'heartbeat',
+      term: state.term,
+      from: state.id,
+      to: id,
+      // Never claim more than the follower is known to hold: it adopts this without a log check.
+      commit: Math.min(progress.match, state.log.committed),
+      context: round,
+    };
+    state.send(message);
+  }
   return round;
 }
 

@@ -97,7 +97,7 @@ const mutants: readonly Mutant[] = [
   },
   {
     name: 'lets a follower commit beyond the prefix it verified (a heartbeat claims the leader’s commit)',
-    file: 'replication.ts',
+    file: 'lease.ts',
     find: 'commit: Math.min(progress.match, state.log.committed),',
     replace: 'commit: state.log.committed,',
   },

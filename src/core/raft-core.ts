@@ -14,11 +14,11 @@ import { jointActive } from './quorum.js';
 import { RaftLog } from './raft-log.js';
 import type { Ready, SoftState } from './ready.js';
 import { appendAsLeader, becomeFollower, campaign, type EntryDraft } from './roles.js';
-import { broadcastCommit, broadcastHeartbeat, maybeCommit, sendAppend } from './replication.js';
+import { broadcastCommit, maybeCommit, sendAppend } from './replication.js';
 import { CoreState } from './state.js';
 import { step } from './step.js';
 import { requestRead } from './read-index.js';
-import { leaseHolds } from './lease.js';
+import { broadcastHeartbeat, leaseHolds } from './lease.js';
 import type {
   ClusterSettings,
   Configuration,

@@ -193,11 +193,13 @@ describe('SafetyChecker catches each violation', () => {
   it('a ReadIndex answer below what was committed when the read began', () => {
     const reads = new ReadIndexChecker();
     const fresh = reads.request('1', 5);
-    expect(() => reads.answer('1', { context: fresh, index: 5 })).not.toThrow();
+    expect(() => reads.answer('1', { context: fresh, confirmed: true, index: 5 })).not.toThrow();
     const refused = reads.request('1', 5);
-    expect(() => reads.answer('1', { context: refused, index: -1 })).not.toThrow();
+    expect(() => reads.answer('1', { context: refused, confirmed: false })).not.toThrow();
     const stale = reads.request('1', 5);
-    expect(() => reads.answer('1', { context: stale, index: 4 })).toThrow(SafetyViolationError);
+    expect(() => reads.answer('1', { context: stale, confirmed: true, index: 4 })).toThrow(
+      SafetyViolationError,
+    );
     expect(reads.answered).toBe(2);
   });
 });

@@ -1,28 +1,8 @@
 import { RaftError } from './errors.js';
 import { jointVote } from './quorum.js';
-import { quorumAcknowledgedRound } from './lease.js';
-import { broadcastHeartbeat } from './replication.js';
+import { broadcastHeartbeat, quorumAcknowledgedRound } from './lease.js';
 import type { CoreState } from './state.js';
 import type { NodeId } from './types.js';
-
-/** The answer to a read request: serve it once the state machine has applied `index`. */
-export interface ReadState {
-  /** The context the requester chose. */
-  readonly context: number;
-  /** The commit index the read may be served at, or -1 when leadership could not be confirmed. */
-  readonly index: number;
-}
-
-/**
- * A read the leader is confirming with a heartbeat round (thesis §6.4): confirmed once a quorum has
- * acknowledged `round` or a later round, all sent after the read arrived.
- */
-export interface PendingRead {
-  readonly round: number;
-  readonly index: number;
-  readonly from: NodeId;
-  readonly context: number;
-}
 
 /**
  * Starts a ReadIndex read for `from` (this server or a follower). The leader first needs an entry
@@ -30,7 +10,7 @@ export interface PendingRead {
  */
 export function requestRead(state: CoreState, from: NodeId, context: number): void {
   if (state.role !== 'leader') {
-    answerRead(state, from, context, -1);
+    answerRead(state, from, context, null);
     return;
   }
   const waiting = state.pendingReads.length + state.readsAwaitingCommit.length;
@@ -40,7 +20,7 @@ export function requestRead(state: CoreState, from: NodeId, context: number): vo
         details: { retryable: true },
       });
     }
-    answerRead(state, from, context, -1);
+    answerRead(state, from, context, null);
     return;
   }
   if (state.log.term(state.log.committed) !== state.term) {
@@ -83,10 +63,20 @@ export function confirmReads(state: CoreState): void {
   }
 }
 
-/** Answers a read locally (a Ready read state) or to the follower that asked. */
-export function answerRead(state: CoreState, from: NodeId, context: number, index: number): void {
+/**
+ * Answers a read locally (a Ready read state) or to the follower that asked; `index` null refuses
+ * it. On the wire a refusal is index -1, the one value no confirmed read can have.
+ */
+export function answerRead(
+  state: CoreState,
+  from: NodeId,
+  context: number,
+  index: number | null,
+): void {
   if (from === state.id) {
-    state.readStates.push({ context, index });
+    state.readStates.push(
+      index === null ? { context, confirmed: false } : { context, confirmed: true, index },
+    );
     return;
   }
   state.send({
@@ -95,12 +85,12 @@ export function answerRead(state: CoreState, from: NodeId, context: number, inde
     from: state.id,
     to: from,
     context,
-    index,
+    index: index ?? -1,
   });
 }
 
 /** Leadership ended: every read still pending fails, so no caller waits for an answer in vain. */
 export function failPendingReads(state: CoreState): void {
   const pending = [...state.pendingReads.splice(0), ...state.readsAwaitingCommit.splice(0)];
-  for (const read of pending) answerRead(state, read.from, read.context, -1);
+  for (const read of pending) answerRead(state, read.from, read.context, null);
 }

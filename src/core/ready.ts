@@ -1,6 +1,6 @@
 import type { Role } from './configuration.js';
 import type { InstallSnapshot, InstallSnapshotResponse, RaftMessage } from './messages.js';
-import type { ReadState } from './read-index.js';
+import type { ReadState } from './state.js';
 import type { Entry, HardState, NodeId, SnapshotMeta } from './types.js';
 
 /** Who leads, as this server believes, and in which role it is itself. */

@@ -6,7 +6,6 @@ import type {
   HeartbeatResponse,
 } from './messages.js';
 import { jointIndex } from './quorum.js';
-import { startHeartbeatRound } from './lease.js';
 import { confirmReads, releaseReadsAwaitingCommit } from './read-index.js';
 import { entryBytes } from './raft-log.js';
 import { sendSnapshot } from './snapshot.js';
@@ -65,28 +64,6 @@ export function fillWindow(state: CoreState, to: NodeId, allowEmpty: boolean): v
 /** Sends every follower what it is missing (new entries, or the new commit index). */
 export function broadcastAppend(state: CoreState): void {
   for (const id of state.progress.keys()) if (id !== state.id) fillWindow(state, id, true);
-}
-
-/**
- * Starts a heartbeat round: keeps followers from campaigning, and once a quorum answers, confirms
- * leadership for reads and renews the lease (see lease.ts). Returns the round's number.
- */
-export function broadcastHeartbeat(state: CoreState): number {
-  const round = startHeartbeatRound(state);
-  for (const [id, progress] of state.progress) {
-    if (id === state.id) continue;
-    const message: Heartbeat = {
-      type: 'heartbeat',
-      term: state.term,
-      from: state.id,
-      to: id,
-      // Never claim more than the follower is known to hold: it adopts this without a log check.
-      commit: Math.min(progress.match, state.log.committed),
-      context: round,
-    };
-    state.send(message);
-  }
-  return round;
 }
 
 /**

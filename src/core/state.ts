@@ -4,9 +4,33 @@ import type { ResolvedCoreOptions } from './options.js';
 import { Progress } from './progress.js';
 import type { VoterSets } from './quorum.js';
 import type { RaftLog } from './raft-log.js';
-import type { PendingRead, ReadState } from './read-index.js';
 import type { CoreTraceEvent } from './trace-event.js';
 import type { ClusterSettings, Configuration, Entry, NodeId, SnapshotMeta } from './types.js';
+
+/**
+ * The answer to a read request: once confirmed, serve it when the state machine has applied
+ * `index`; refused when leadership could not be confirmed (the caller may retry elsewhere).
+ */
+export type ReadState =
+  | {
+      /** The context the requester chose. */
+      readonly context: number;
+      readonly confirmed: true;
+      /** The commit index the read may be served at. */
+      readonly index: number;
+    }
+  | { readonly context: number; readonly confirmed: false };
+
+/**
+ * A read the leader is confirming with a heartbeat round (thesis §6.4): confirmed once a quorum has
+ * acknowledged `round` or a later round, all sent after the read arrived.
+ */
+export interface PendingRead {
+  readonly round: number;
+  readonly index: number;
+  readonly from: NodeId;
+  readonly context: number;
+}
 
 /** A configuration or settings value and the log index it came from (0: the snapshot marker). */
 interface Indexed<T> {

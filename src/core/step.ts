@@ -126,7 +126,11 @@ function dispatch(state: CoreState, message: RaftMessage): void {
       requestRead(state, message.from, message.context);
       return;
     case 'read-index-response':
-      state.readStates.push({ context: message.context, index: message.index });
+      state.readStates.push(
+        message.index < 0
+          ? { context: message.context, confirmed: false }
+          : { context: message.context, confirmed: true, index: message.index },
+      );
       return;
     case 'install-snapshot-response':
       if (state.role === 'leader') handleInstallSnapshotResponse(state, message);

@@ -97,14 +97,14 @@ export class ReadCoordinator {
    * (leadership could not be confirmed).
    */
   onReadStates(reads: readonly ReadState[], appliedIndex: number, refusal: RaftError): void {
-    for (const { context, index } of reads) {
-      const batch = this.#batches.get(context);
+    for (const read of reads) {
+      const batch = this.#batches.get(read.context);
       if (batch === undefined) continue;
-      this.#batches.delete(context);
-      if (index < 0) {
-        for (const queued of batch) queued.request.reject(refusal);
+      this.#batches.delete(read.context);
+      if (read.confirmed) {
+        this.awaitApplied(read.index, batch, appliedIndex);
       } else {
-        this.awaitApplied(index, batch, appliedIndex);
+        for (const queued of batch) queued.request.reject(refusal);
       }
     }
   }

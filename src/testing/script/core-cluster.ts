@@ -2,7 +2,7 @@ import { formatEntry, formatMessage } from '../../core/format.js';
 import type { InstallSnapshot, RaftMessage } from '../../core/messages.js';
 import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
 import { RaftCore, type CoreStartState } from '../../core/raft-core.js';
-import type { ReadState } from '../../core/read-index.js';
+import type { ReadState } from '../../core/index.js';
 import type { Ready, SnapshotTransfer } from '../../core/ready.js';
 import {
   bootstrapSnapshot,
@@ -325,7 +325,9 @@ export class CoreCluster {
       this.log(`${id}: apply [${ready.committed.map(formatEntry).join(' ')}]`);
     }
     for (const read of ready.reads) {
-      this.log(`${id}: read context=${read.context} index=${read.index}`);
+      this.log(
+        `${id}: read context=${read.context} ${read.confirmed ? `index=${read.index}` : 'refused'}`,
+      );
     }
     for (const transfer of ready.snapshotTransfers) {
       const { index, term } = transfer.snapshot;

@@ -1,4 +1,4 @@
-import type { ReadState } from '../../core/read-index.js';
+import type { ReadState } from '../../core/index.js';
 import { SafetyViolationError } from '../checkers/safety-violation.js';
 
 /** Reads awaiting an answer at most; the oldest is forgotten beyond it (its answer was lost). */
@@ -55,7 +55,7 @@ export class ReadIndexChecker {
     if (pending === undefined || pending.server !== server) return;
     this.#pending.delete(read.context);
     // A failed confirmation serves nothing.
-    if (read.index < 0) return;
+    if (!read.confirmed) return;
     this.#answered++;
     if (read.index < pending.floor) {
       throw new SafetyViolationError(
