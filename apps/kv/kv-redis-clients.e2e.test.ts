@@ -106,23 +106,39 @@ describe('transactions with ioredis', () => {
     expect(server!.node.status().lastIndex - before).toBe(1);
   });
 
-  it('a queue-time error aborts the whole transaction with EXECABORT and applies nothing', async () => {
+  it('a queue-time error (unknown command, wrong arity) aborts with EXECABORT and applies nothing', async () => {
     const client = await redis();
     await expect(
-      client.multi().set('tx:b', '1').call('INCRBY', 'tx:b', 'x').incr('tx:b').exec(),
+      client.multi().set('tx:b', '1').call('NOSUCHCOMMAND', 'tx:b').incr('tx:b').exec(),
+    ).rejects.toThrow(/EXECABORT/);
+    await expect(
+      client.multi().set('tx:b', '1').call('INCRBY', 'tx:b').incr('tx:b').exec(),
     ).rejects.toThrow(/EXECABORT/);
     expect(await client.exists('tx:b')).toBe(0);
     // The connection is out of the transaction and usable.
     expect(await client.ping()).toBe('PONG');
   });
 
-  it('a run-time error is one entry of the reply array; the other commands run', async () => {
+  it('a run-time error (WRONGTYPE, a bad argument) is one entry of the reply array; the others run', async () => {
     const client = await redis();
     await client.hset('tx:hash', 'f', 'v');
-    const results = await client.multi().incr('tx:hash').set('tx:c', 'yes').exec();
-    expect(results![0]![0]).toBeInstanceOf(Error);
-    expect(String(results![0]![0])).toMatch(/WRONGTYPE/);
+    const results = await client
+      .multi()
+      .incr('tx:hash')
+      .set('tx:c', 'yes')
+      .call('INCRBY', 'tx:c2', 'x')
+      .set('tx:d', '1', 'EX', 0)
+      .incr('tx:c2')
+      .exec();
+    expect(results!.map(([error]) => (error === null ? null : String(error)))).toEqual([
+      expect.stringMatching(/WRONGTYPE/),
+      null,
+      expect.stringMatching(/not an integer/),
+      expect.stringMatching(/invalid expire time/),
+      null,
+    ]);
     expect(results![1]).toEqual([null, 'OK']);
+    expect(results![4]).toEqual([null, 1]);
   });
 
   it('WATCH aborts EXEC when another client changed the key, and lets it run otherwise', async () => {
@@ -151,7 +167,8 @@ describe('transactions with ioredis', () => {
 
   it('answers MULTI nesting, EXEC and DISCARD without MULTI, and WATCH inside MULTI as Redis does', async () => {
     const { text } = await raw(
-      `AUTH "${password}"\r\nEXEC\r\nDISCARD\r\nMULTI\r\nMULTI\r\nSET d 1\r\nDISCARD\r\nGET d\r\nMULTI\r\nWATCH d\r\nEXEC\r\nPING\r\n`,
+      `AUTH "${password}"\r\nEXEC\r\nDISCARD\r\nMULTI\r\nMULTI\r\nSET d 1\r\nDISCARD\r\nGET d\r\n` +
+        `MULTI\r\nWATCH d\r\nPING\r\nUNWATCH\r\nSET d 2\r\nEXEC\r\nMULTI\r\nINFO\r\nEXEC\r\nPING\r\n`,
       500,
     );
     expect(text.split('\r\n')).toEqual([
@@ -164,7 +181,18 @@ describe('transactions with ioredis', () => {
       '+OK',
       '$-1',
       '+OK',
+      // Refused, but the transaction goes on (Redis 7.0 does the same).
       '-ERR WATCH inside MULTI is not allowed',
+      '+QUEUED',
+      '+QUEUED',
+      '+QUEUED',
+      '*3',
+      '+PONG',
+      '+OK',
+      '+OK',
+      '+OK',
+      // A server command Redis would queue is refused here, and the transaction with it.
+      '-ERR Command not allowed inside a transaction',
       '-EXECABORT Transaction discarded because of previous errors.',
       '+PONG',
       '',

@@ -1,4 +1,5 @@
 import { dataCommandNames, dataCommandSpec } from '../state/kv-commands.js';
+import { ping, select } from '../state/queued-connection-commands.js';
 import {
   arrayReply,
   bulkReply,
@@ -8,7 +9,7 @@ import {
   okReply,
 } from '../resp/resp-writer.js';
 import { client, readOnly, readWrite } from './connection-commands.js';
-import { pongReply, raftCommand } from './raft-command.js';
+import { raftCommand } from './raft-command.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
 import { config, info } from './server-info.js';
 import { wait } from './wait-command.js';
@@ -21,7 +22,7 @@ type LocalHandler = (
 
 /** Commands answered by the server itself, never through the log; with their arity. */
 const localCommands = new Map<string, { arity: number; handler: LocalHandler }>([
-  ['PING', { arity: -1, handler: (args) => (args.length > 1 ? bulkReply(args[1]!) : pongReply) }],
+  ['PING', { arity: -1, handler: ping }],
   ['ECHO', { arity: 2, handler: (args) => bulkReply(args[1]!) }],
   ['QUIT', { arity: -1, handler: quit }],
   ['SELECT', { arity: 2, handler: select }],
@@ -69,11 +70,6 @@ export function runLocalCommand(
 function quit(_args: readonly Buffer[], _context: ServerContext, connection: ConnectionState) {
   connection.closing = true;
   return okReply;
-}
-
-function select(args: readonly Buffer[]): Buffer {
-  // One keyspace: database 0 exists so clients that select it explicitly work.
-  return args[1]!.toString('latin1') === '0' ? okReply : errorReply('ERR DB index is out of range');
 }
 
 /** One COMMAND entry: name, arity, flags, first key, last key, step. */

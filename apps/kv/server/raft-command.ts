@@ -1,12 +1,5 @@
 import type { ReadConsistency } from 'raftkit';
-import {
-  arrayReply,
-  bulkReply,
-  errorReply,
-  nullReply,
-  okReply,
-  simpleStringReply,
-} from '../resp/resp-writer.js';
+import { arrayReply, bulkReply, errorReply, nullReply, okReply } from '../resp/resp-writer.js';
 import { onLeader } from './leader-replies.js';
 import {
   isMembershipSubcommand,
@@ -116,9 +109,6 @@ function leaderOnly(context: ServerContext, action: () => Promise<void>): Promis
     return okReply;
   });
 }
-
-/** `+PONG`, shared by PING. */
-export const pongReply = simpleStringReply('PONG');
 
 /**
  * `RAFT PARTITION <id>…` cuts this server off from those peers (replacing any earlier cut);

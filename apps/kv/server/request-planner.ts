@@ -1,4 +1,10 @@
-import { arityError, checkDataCommand, dataCommandKind } from '../state/kv-commands.js';
+import {
+  arityError,
+  checkDataCommand,
+  dataCommandKind,
+  dataCommandSpec,
+} from '../state/kv-commands.js';
+import { queuedConnectionCommand } from '../state/queued-connection-commands.js';
 import {
   encodedOperationBytes,
   type CommandArguments,
@@ -116,7 +122,7 @@ export class RequestPlanner {
       case 'MULTI':
         return answer(errorReply('ERR MULTI calls can not be nested'));
       case 'WATCH':
-        transaction.failed = true;
+        // As in Redis: refused, but the transaction goes on.
         return answer(errorReply('ERR WATCH inside MULTI is not allowed'));
     }
     const problem = this.#queueProblem(name, args, transaction);
@@ -131,8 +137,14 @@ export class RequestPlanner {
     return answer(queuedReply);
   }
 
+  /**
+   * Only what Redis checks when queuing: the command exists, may be queued, and has a valid
+   * number of arguments. Anything else (a syntax error, a value that is not an integer) is a
+   * run-time error: that command's entry of the EXEC reply, while the others still run.
+   */
   #queueProblem(name: string, args: Buffer[], transaction: QueuedTransaction): string | null {
-    if (dataCommandKind(name) === null) {
+    const queuedConnection = queuedConnectionCommand(name);
+    if (dataCommandKind(name) === null && queuedConnection === undefined) {
       return isLocalCommand(name) || transactionControl.has(name)
         ? 'ERR Command not allowed inside a transaction'
         : unknownCommandMessage(args);
@@ -145,7 +157,7 @@ export class RequestPlanner {
     ) {
       return `ERR transaction too large: at most ${limits.transactionCommandsMax} commands and ${limits.batchBytesMax - limits.watchedKeyBytesMax} bytes`;
     }
-    return checkDataCommand(name, args);
+    return arityError(name, dataCommandSpec(name)?.arity ?? queuedConnection!.arity, args.length);
   }
 
   #exec(transaction: QueuedTransaction): Planned {
@@ -181,9 +193,10 @@ function answer(reply: Buffer): Planned {
 }
 
 function unknownCommandMessage(args: readonly Buffer[]): string {
-  const preview = args
-    .slice(1, 4)
-    .map((arg) => `'${arg.toString('utf8').slice(0, 32)}'`)
-    .join(' ');
-  return `ERR unknown command '${args[0]!.toString('utf8').slice(0, 64)}', with args beginning with: ${preview}`;
+  // Redis's wording: each argument quoted and followed by a space, until 128 characters.
+  let preview = '';
+  for (let position = 1; position < args.length && preview.length < 128; position++) {
+    preview += `'${args[position]!.toString('utf8').slice(0, 128 - preview.length)}' `;
+  }
+  return `ERR unknown command '${args[0]!.toString('utf8').slice(0, 128)}', with args beginning with: ${preview}`;
 }

@@ -77,6 +77,8 @@ const sections: ReadonlyMap<string, Section> = new Map<string, Section>([
       ];
     },
   ],
+  // Client libraries probe this to tell a cluster from a standalone server.
+  ['cluster', () => ['cluster_enabled:0']],
   [
     'keyspace',
     (context) =>

@@ -24,7 +24,8 @@ export async function wait(
 ): Promise<Buffer> {
   const wanted = Number(args[1]!.toString('latin1'));
   const timeoutMs = Number(args[2]!.toString('latin1'));
-  if (!Number.isSafeInteger(wanted) || wanted < 0) {
+  // A negative count is accepted, as in Redis: it asks for nothing.
+  if (!Number.isSafeInteger(wanted)) {
     return errorReply('ERR value is not an integer or out of range');
   }
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0) {

@@ -3,6 +3,7 @@ import { arrayReply, errorReply, integerReply } from '../resp/resp-writer.js';
 import { CommandError, keyOf } from './arguments.js';
 import { dataCommandSpec } from './kv-commands.js';
 import { Keyspace } from './keyspace.js';
+import { queuedConnectionCommand } from './queued-connection-commands.js';
 import { decodeKeyspaceImage, encodeKeyspaceImage } from './keyspace-codec.js';
 import {
   decodeWriteBatch,
@@ -96,8 +97,17 @@ export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uin
       this.keyspace.modifiedAfter(keyOf(key), index),
     );
     if (changed) return abortedTransactionReply;
-    // A command failing at run time (WRONGTYPE…) answers its error; the others still run.
-    return arrayReply(operation.commands.map((args) => this.#run(args)));
+    // A command failing at run time (WRONGTYPE, a syntax error…) answers its error; the others
+    // still run. Queuing checked only name and arity, as Redis does, so the rest is checked here.
+    return arrayReply(operation.commands.map((args) => this.#runQueued(args)));
+  }
+
+  #runQueued(args: CommandArguments): Buffer {
+    const name = keyOf(args[0]!);
+    const connectionCommand = queuedConnectionCommand(name);
+    if (connectionCommand !== undefined) return connectionCommand.reply(args);
+    const problem = dataCommandSpec(name)?.check?.(args) ?? null;
+    return problem === null ? this.#run(args) : errorReply(problem);
   }
 
   #run(args: CommandArguments): Buffer {

@@ -50,6 +50,62 @@ describe('MULTI … EXEC: a transaction is one operation of one log entry', () =
     expect(store.read(['GET', 'after'], ['GET', 'n'])).toEqual([bulk('yes'), bulk('1')]);
   });
 
+  it('checks arguments at run time, as Redis does: a syntax error is that command’s entry only', () => {
+    const store = new KvHarness();
+    expect(
+      store.apply(
+        1,
+        transaction([
+          ['SET', 'a', '1', 'EX', 'soon'],
+          ['SET', 'b', '1', 'NX', 'XX'],
+          ['INCRBY', 'n', 'x'],
+          ['EXPIRE', 'n', '10', 'SOMETIMES'],
+          ['SET', 'after', 'yes'],
+        ]),
+      ),
+    ).toEqual([
+      array(
+        error('ERR value is not an integer or out of range'),
+        error('ERR syntax error'),
+        error('ERR value is not an integer or out of range'),
+        error('ERR Unsupported option SOMETIMES'),
+        ok,
+      ),
+    ]);
+    expect(store.read(['EXISTS', 'a', 'b', 'n'], ['GET', 'after'])).toEqual([
+      integer(0),
+      bulk('yes'),
+    ]);
+  });
+
+  it('answers the connection commands Redis lets a client queue (PING, ECHO, SELECT, UNWATCH) in place', () => {
+    const store = new KvHarness();
+    expect(
+      store.apply(
+        1,
+        transaction([
+          ['PING'],
+          ['SET', 'k', 'v'],
+          ['ECHO', 'hi'],
+          ['SELECT', '0'],
+          ['SELECT', '1'],
+          ['UNWATCH'],
+          ['PING', 'a', 'b'],
+        ]),
+      ),
+    ).toEqual([
+      array(
+        { type: 'simple', value: 'PONG' },
+        ok,
+        bulk('hi'),
+        ok,
+        error('ERR DB index is out of range'),
+        ok,
+        error("ERR wrong number of arguments for 'ping' command"),
+      ),
+    ]);
+  });
+
   it('runs when no WATCHed key changed after the index the client looked at', () => {
     const store = new KvHarness();
     store.write(1, ['SET', 'balance', '10']);
