@@ -5,7 +5,7 @@ import { InProcessNetwork } from 'raftkit/transport/in-process';
 import { KvMetrics } from '../metrics/kv-metrics.js';
 import { RespReplyParser } from '../resp/resp-reply-parser.js';
 import { KvStateMachine } from '../state/kv-state-machine.js';
-import { command } from '../state/kv-harness.test-helpers.js';
+import { bytes, command, transaction } from '../state/kv-harness.test-helpers.js';
 import { RequestExecutor, type KvNode } from './request-executor.js';
 
 const bytesResultCodec: ResultCodec<Uint8Array> = {
@@ -80,4 +80,69 @@ describe('KV writes through a session', () => {
     const leader = started.find(({ node }) => node.role === 'leader')!;
     expect(leader.node.status().counters.sessionAnswersReplayed).toBe(1);
   });
+
+  it('retries an EXEC whose forwarded answer was lost: applied once, answered with its own replies', async () => {
+    const network = new InProcessNetwork();
+    const started = await startServers(network);
+    const follower = started.find(({ node }) => node.role !== 'leader')!;
+    const executor = new RequestExecutor({
+      node: follower.node,
+      metrics: new KvMetrics(),
+      policy: { writeAttemptTimeoutMs: 200, requestTimeoutMs: 20_000 },
+    });
+    await executor.write([command(['SET', 'balance', '10'])]);
+    const lookedAt = follower.machine.keyspace.index;
+    let dropped = 0;
+    network.setInterceptor((message) => {
+      if (message.type !== 'forward-result' || dropped > 0) return message;
+      dropped++;
+      return null;
+    });
+    // WATCH balance; MULTI; DECRBY balance 3; INCR transfers; EXEC. Applied a second time, it
+    // would decrement twice, or abort on its own write of the WATCHed key.
+    const exec = transaction(
+      [
+        ['DECRBY', 'balance', '3'],
+        ['INCR', 'transfers'],
+      ],
+      [['balance', lookedAt]],
+    );
+    const replies = reply(await executor.write([exec]));
+    expect(dropped).toBe(1);
+    expect(replies).toEqual([
+      {
+        type: 'array',
+        value: [
+          { type: 'integer', value: 7n },
+          { type: 'integer', value: 1n },
+        ],
+      },
+    ]);
+    for (const { machine } of started) {
+      await waitUntil(() => machine.keyspace.index >= follower.machine.keyspace.index);
+      expect(
+        reply(
+          machine.query({
+            operations: [
+              ['GET', 'balance'],
+              ['GET', 'transfers'],
+            ].map(bytes),
+          }),
+        ),
+      ).toEqual([
+        { type: 'bulk', value: Buffer.from('7') },
+        { type: 'bulk', value: Buffer.from('1') },
+      ]);
+    }
+    const leader = started.find(({ node }) => node.role === 'leader')!;
+    expect(leader.node.status().counters.sessionAnswersReplayed).toBe(1);
+  });
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('condition not reached within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
