@@ -1,0 +1,245 @@
+// ioredis and redis-cli against a real 3-process cluster with a password: MULTI/EXEC as one log
+// entry through a follower, WATCH across servers, pipelines, scanStream, hashes, sets and expiry,
+// and transactions that stay whole and applied once while the leader is killed.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster, freePortLayout } from '../cli/local-cluster.js';
+import { splitHostPort } from './cluster-layout.js';
+import { waitFor } from './process-test.test-helpers.js';
+
+const run = promisify(execFile);
+const password = 'cluster secret';
+const ids = ['n1', 'n2', 'n3'];
+
+let directory = '';
+let cluster: LocalCluster | null = null;
+const clients: Redis[] = [];
+
+function clientAddress(id: string): { host: string; port: number } {
+  return splitHostPort(cluster!.layout.members.find((member) => member.id === id)!.client);
+}
+
+/** An authenticated client that never reconnects or queues, so failures show at once. */
+async function redisFor(id: string): Promise<Redis> {
+  const client = new Redis({
+    ...clientAddress(id),
+    password,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+  });
+  client.on('error', () => undefined);
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+/** The leader's id as `via` sees it, or null during an election or when `via` is down. */
+async function leaderId(via: string): Promise<string | null> {
+  const client = await redisFor(via);
+  try {
+    const reply = (await client.call('RAFT', 'LEADER')) as [string, string] | null;
+    return reply?.[0] ?? null;
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function redisCli(id: string, input: string): Promise<string> {
+  const { host, port } = clientAddress(id);
+  const child = run(
+    'redis-cli',
+    ['-h', host, '-p', String(port), '--no-auth-warning', '-a', password],
+    { timeout: 10_000 },
+  );
+  child.child.stdin!.end(input);
+  return (await child).stdout.trim();
+}
+
+/** The follower's counter of proposed write batches (one batch, one log entry). */
+async function writeBatches(client: Redis): Promise<number> {
+  const info = await client.info('stats');
+  return Number(/total_write_batches:(\d+)/.exec(info)![1]);
+}
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'raftkit-kv-tx-e2e-'));
+  cluster = new LocalCluster({
+    directory,
+    layout: await freePortLayout(3),
+    // Fast elections keep the failover short; the password travels in the environment in
+    // production, a flag is enough here.
+    serverArgs: ['--tick-ms', '50', '--password', password],
+  });
+  await cluster.start();
+  await waitFor('a leader', () => leaderId('n1'));
+}, 60_000);
+
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await cluster?.stop();
+  if (directory !== '') rmSync(directory, { recursive: true, force: true });
+}, 30_000);
+
+describe('transactions and data types with ioredis on a 3-process cluster', () => {
+  it('multi().set().incr().exec() through a follower is one log entry, visible on every server', async () => {
+    const leader = (await waitFor('a leader', () => leaderId('n1')))!;
+    const follower = ids.find((id) => id !== leader)!;
+    const client = await redisFor(follower);
+    // The server's first write also registers its session: keep that out of the count.
+    expect(await client.set('warm', '1')).toBe('OK');
+    const before = await writeBatches(client);
+    expect(await client.multi().set('tx:a', '1').incr('tx:a').get('tx:a').exec()).toEqual([
+      [null, 'OK'],
+      [null, 2],
+      [null, '2'],
+    ]);
+    expect((await writeBatches(client)) - before).toBe(1);
+    for (const id of ids) expect(await (await redisFor(id)).get('tx:a'), id).toBe('2');
+    // Queue-time error: nothing proposed. Run-time error: its entry only.
+    await expect(client.multi().incr('tx:a').call('GET').exec()).rejects.toThrow(/EXECABORT/);
+    expect(await client.get('tx:a')).toBe('2');
+    const mixed = await client.multi().incr('tx:a').call('INCRBY', 'tx:a', 'x').incr('tx:a').exec();
+    expect(mixed!.map(([error, value]) => (error === null ? value : 'error'))).toEqual([
+      3,
+      'error',
+      4,
+    ]);
+  });
+
+  it('WATCH on one server aborts EXEC (null reply) after a write through another', async () => {
+    const watcher = await redisFor('n1');
+    const other = await redisFor('n3');
+    await watcher.set('tx:balance', '10');
+    expect(await watcher.watch('tx:balance')).toBe('OK');
+    await other.incrby('tx:balance', 5);
+    expect(await watcher.multi().decrby('tx:balance', 3).exec()).toBeNull();
+    expect(await other.get('tx:balance')).toBe('15');
+    // The optimistic loop's retry: nothing changed since this WATCH, so EXEC runs.
+    await watcher.watch('tx:balance');
+    const balance = Number(await watcher.get('tx:balance'));
+    expect(
+      await watcher
+        .multi()
+        .set('tx:balance', String(balance - 3))
+        .exec(),
+    ).toEqual([[null, 'OK']]);
+    expect(await other.get('tx:balance')).toBe('12');
+  });
+
+  it('pipelines hashes, sets and expiry in order, and scanStream walks a follower', async () => {
+    const client = await redisFor('n2');
+    const pipeline = client.pipeline();
+    for (let n = 0; n < 120; n++) {
+      pipeline.hset(`user:${n}`, { name: `u${n}`, visits: '1' }).sadd('members', `u${n}`);
+    }
+    pipeline
+      .hincrby('user:7', 'visits', 4)
+      .hgetall('user:7')
+      .sismember('members', 'u7')
+      .srem('members', 'u8')
+      .scard('members')
+      .pexpire('user:9', 60_000)
+      .setex('temp', 100, 'x')
+      .persist('temp')
+      .ttl('temp')
+      .hget('members', 'f');
+    const results = (await pipeline.exec())!;
+    const tail = results.slice(240).map(([error, value]) => (error === null ? value : 'error'));
+    expect(tail).toEqual([5, { name: 'u7', visits: '5' }, 1, 1, 119, 1, 'OK', 1, -1, 'error']);
+    expect(String(results.at(-1)![0])).toMatch(/^ReplyError: WRONGTYPE/);
+    expect(await client.pttl('user:9')).toBeGreaterThan(0);
+    const seen = new Set<string>();
+    for await (const keys of client.scanStream({ match: 'user:*', count: 25 })) {
+      for (const key of keys as string[]) seen.add(key);
+    }
+    expect(seen.size).toBe(120);
+    expect(await client.type('members')).toBe('set');
+    // Expiry by replicated time, seen through a follower.
+    await client.set('short', 'lived', 'PX', 200);
+    await waitFor('the key to expire', async () =>
+      (await client.exists('short')) === 0 ? true : null,
+    );
+  });
+
+  it('redis-cli runs a transaction and a SCAN through a follower', async () => {
+    const leader = (await waitFor('a leader', () => leaderId('n1')))!;
+    const follower = ids.find((id) => id !== leader)!;
+    const output = await redisCli(
+      follower,
+      'MULTI\nSET cli:tx 5\nINCR cli:tx\nSADD cli:s a\nEXEC\n',
+    );
+    expect(output.split('\n')).toEqual(['OK', 'QUEUED', 'QUEUED', 'QUEUED', 'OK', '6', '1']);
+    const { host, port } = clientAddress(follower);
+    const { stdout } = await run(
+      'redis-cli',
+      ['-h', host, '-p', String(port), '--no-auth-warning', '-a', password, '--scan'],
+      { timeout: 10_000 },
+    );
+    expect(stdout.split('\n')).toEqual(expect.arrayContaining(['cli:tx', 'cli:s']));
+  });
+
+  it('transactions stay whole and apply once while the leader is killed', async () => {
+    const leader = (await waitFor('a leader', () => leaderId('n1')))!;
+    // Per writer: every EXEC increments a counter and adds its own number to a set. Applied
+    // twice, a transaction would count twice but add once; applied in part, the two would differ.
+    const acknowledged = new Map<string, number[]>();
+    let running = true;
+    const writer = async (id: string, name: string): Promise<void> => {
+      const client = await redisFor(id);
+      const mine: number[] = [];
+      acknowledged.set(name, mine);
+      for (let n = 1; running; n++) {
+        try {
+          const replies = await client
+            .multi()
+            .incr(`count:${name}`)
+            .sadd(`applied:${name}`, String(n))
+            .exec();
+          if (replies?.every(([error]) => error === null)) mine.push(n);
+        } catch {
+          // Unacknowledged (the outcome is unknown, the cluster had no leader): applied once or
+          // never.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    };
+    // On the followers: their EXECs are forwarded to the leader about to die, and the servers
+    // retry those whose outcome the kill left unknown.
+    const followers = ids.filter((id) => id !== leader);
+    const writers = followers.flatMap((id) => [1, 2].map((slot) => writer(id, `${id}-${slot}`)));
+    await waitFor('transactions before the failover', () =>
+      Promise.resolve([...acknowledged.values()].every((list) => list.length >= 3) ? true : null),
+    );
+    await cluster!.kill(leader, 'SIGKILL');
+    const survivor = followers[0]!;
+    await waitFor('a new leader', async () => {
+      const id = await leaderId(survivor);
+      return id !== null && id !== leader ? id : null;
+    });
+    const beforeFailover = new Map([...acknowledged].map(([name, list]) => [name, list.length]));
+    await waitFor('transactions after the failover', () =>
+      Promise.resolve(
+        [...acknowledged].every(([name, list]) => list.length > beforeFailover.get(name)! + 2)
+          ? true
+          : null,
+      ),
+    );
+    running = false;
+    await Promise.all(writers);
+    const reader = await redisFor(survivor);
+    for (const [name, list] of acknowledged) {
+      const count = Number(await reader.get(`count:${name}`));
+      const applied = (await reader.smembers(`applied:${name}`)).map(Number);
+      expect(count, name).toBe(applied.length);
+      expect(applied, name).toEqual(expect.arrayContaining(list));
+    }
+    await cluster!.startMember(leader);
+  }, 120_000);
+});
