@@ -2,21 +2,22 @@
 // entry through a follower, WATCH across servers, pipelines, scanStream, hashes, sets and expiry,
 // and transactions that stay whole and applied once while the leader is killed.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, freePortLayout } from '../cli/local-cluster.js';
+import type { LocalCluster } from '../cli/local-cluster.js';
 import { splitHostPort } from './cluster-layout.js';
-import { waitFor } from './process-test.test-helpers.js';
+import {
+  startProcessCluster,
+  stopProcessCluster,
+  strictRedis,
+  waitFor,
+} from './process-test.test-helpers.js';
 
 const run = promisify(execFile);
 const password = 'cluster secret';
 const ids = ['n1', 'n2', 'n3'];
 
-let directory = '';
 let cluster: LocalCluster | null = null;
 const clients: Redis[] = [];
 
@@ -26,15 +27,9 @@ function clientAddress(id: string): { host: string; port: number } {
 
 /** An authenticated client that never reconnects or queues, so failures show at once. */
 async function redisFor(id: string): Promise<Redis> {
-  const client = new Redis({
-    ...clientAddress(id),
+  const client = strictRedis(cluster!.layout.members.find((member) => member.id === id)!.client, {
     password,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    lazyConnect: true,
   });
-  client.on('error', () => undefined);
   clients.push(client);
   await client.connect();
   return client;
@@ -69,27 +64,22 @@ async function writeBatches(client: Redis): Promise<number> {
 }
 
 beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'raftkit-kv-tx-e2e-'));
-  cluster = new LocalCluster({
-    directory,
-    layout: await freePortLayout(3),
-    // Fast elections keep the failover short; the password travels in the environment in
-    // production, a flag is enough here.
-    serverArgs: ['--tick-ms', '50', '--password', password],
-  });
-  await cluster.start();
+  // Fast elections keep the failover short; in production the password would come from the
+  // environment, a flag is enough here.
+  cluster = await startProcessCluster('raftkit-kv-tx-e2e-', [
+    '--tick-ms',
+    '50',
+    '--password',
+    password,
+  ]);
   await waitFor('a leader', () => leaderId('n1'));
 }, 60_000);
 
-afterAll(async () => {
-  for (const client of clients) client.disconnect();
-  await cluster?.stop();
-  if (directory !== '') rmSync(directory, { recursive: true, force: true });
-}, 30_000);
+afterAll(() => stopProcessCluster(cluster, clients), 30_000);
 
 describe('transactions and data types with ioredis on a 3-process cluster', () => {
   it('multi().set().incr().exec() through a follower is one log entry, visible on every server', async () => {
-    const leader = (await waitFor('a leader', () => leaderId('n1')))!;
+    const leader = await waitFor('a leader', () => leaderId('n1'));
     const follower = ids.find((id) => id !== leader)!;
     const client = await redisFor(follower);
     // The server's first write also registers its session: keep that out of the count.
@@ -131,6 +121,11 @@ describe('transactions and data types with ioredis on a 3-process cluster', () =
         .exec(),
     ).toEqual([[null, 'OK']]);
     expect(await other.get('tx:balance')).toBe('12');
+    // UNWATCH forgets the keys: a later write does not abort.
+    await watcher.watch('tx:balance');
+    expect(await watcher.unwatch()).toBe('OK');
+    await other.set('tx:balance', '0');
+    expect(await watcher.multi().get('tx:balance').exec()).toEqual([[null, '0']]);
   });
 
   it('pipelines hashes, sets and expiry in order, and scanStream walks a follower', async () => {
@@ -169,7 +164,7 @@ describe('transactions and data types with ioredis on a 3-process cluster', () =
   });
 
   it('redis-cli runs a transaction and a SCAN through a follower', async () => {
-    const leader = (await waitFor('a leader', () => leaderId('n1')))!;
+    const leader = await waitFor('a leader', () => leaderId('n1'));
     const follower = ids.find((id) => id !== leader)!;
     const output = await redisCli(
       follower,
@@ -186,7 +181,7 @@ describe('transactions and data types with ioredis on a 3-process cluster', () =
   });
 
   it('transactions stay whole and apply once while the leader is killed', async () => {
-    const leader = (await waitFor('a leader', () => leaderId('n1')))!;
+    const leader = await waitFor('a leader', () => leaderId('n1'));
     // Per writer: every EXEC increments a counter and adds its own number to a set. Applied
     // twice, a transaction would count twice but add once; applied in part, the two would differ.
     const acknowledged = new Map<string, number[]>();

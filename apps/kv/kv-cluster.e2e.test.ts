@@ -1,19 +1,20 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster, freePortLayout } from '../cli/local-cluster.js';
+import type { LocalCluster } from '../cli/local-cluster.js';
 import { splitHostPort, type MemberAddresses } from './cluster-layout.js';
 import { sendOnce } from './resp/resp-client.js';
-import { strictRedis, waitFor } from './process-test.test-helpers.js';
+import {
+  startProcessCluster,
+  stopProcessCluster,
+  strictRedis,
+  waitFor,
+} from './process-test.test-helpers.js';
 
 const run = promisify(execFile);
 
-let directory = '';
 let cluster: LocalCluster | null = null;
 const clients: Redis[] = [];
 
@@ -55,22 +56,12 @@ async function leaderId(via: string): Promise<string | null> {
 }
 
 beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'raftkit-kv-e2e-'));
-  cluster = new LocalCluster({
-    directory,
-    layout: await freePortLayout(3),
-    // Fast elections keep the failover part of the test short.
-    serverArgs: ['--tick-ms', '50'],
-  });
-  await cluster.start();
+  // Fast elections keep the failover part of the test short.
+  cluster = await startProcessCluster('raftkit-kv-e2e-', ['--tick-ms', '50']);
   await waitFor('a leader', () => leaderId('n1'));
 }, 60_000);
 
-afterAll(async () => {
-  for (const client of clients) client.disconnect();
-  await cluster?.stop();
-  if (directory !== '') rmSync(directory, { recursive: true, force: true });
-}, 30_000);
+afterAll(() => stopProcessCluster(cluster, clients), 30_000);
 
 describe('kv server: a 3-process cluster', () => {
   it('serves ioredis on every server: writes forwarded, reads linearizable, pipelines in order', async () => {
@@ -151,9 +142,13 @@ describe('kv server: a 3-process cluster', () => {
     const cliMain = new URL('../cli/main.ts', import.meta.url).pathname;
     const cli = process.execPath;
     const source = ['--conditions=raftkit-source', '--import', 'tsx', cliMain];
-    const { stdout } = await run(cli, [...source, 'status', '--json', '--dir', directory], {
-      timeout: 20_000,
-    });
+    const { stdout } = await run(
+      cli,
+      [...source, 'status', '--json', '--dir', cluster!.directory],
+      {
+        timeout: 20_000,
+      },
+    );
     const view = JSON.parse(stdout) as {
       id: string;
       reachable: boolean;

@@ -1,4 +1,4 @@
-// Real Redis clients (ioredis, redis-cli) against one in-process server: transactions, WATCH,
+// Real Redis clients (ioredis, redis-cli) against one in-process server: transactions,
 // pipelines, scanStream, hashes and sets, and the connection commands (HELLO, AUTH, CLIENT,
 // INFO, CONFIG, WAIT, READONLY) with the limits clients run into.
 import { execFile } from 'node:child_process';
@@ -139,30 +139,6 @@ describe('transactions with ioredis', () => {
     ]);
     expect(results![1]).toEqual([null, 'OK']);
     expect(results![4]).toEqual([null, 1]);
-  });
-
-  it('WATCH aborts EXEC when another client changed the key, and lets it run otherwise', async () => {
-    const client = await redis();
-    const other = await redis();
-    await client.set('tx:balance', '10');
-    expect(await client.watch('tx:balance')).toBe('OK');
-    await other.incrby('tx:balance', 5);
-    expect(await client.multi().decrby('tx:balance', 3).exec()).toBeNull();
-    expect(await client.get('tx:balance')).toBe('15');
-    // EXEC forgot the watch: the retry of the optimistic loop succeeds.
-    await client.watch('tx:balance');
-    const balance = Number(await client.get('tx:balance'));
-    expect(
-      await client
-        .multi()
-        .set('tx:balance', String(balance - 3))
-        .exec(),
-    ).toEqual([[null, 'OK']]);
-    expect(await client.get('tx:balance')).toBe('12');
-    await client.watch('tx:balance');
-    expect(await client.unwatch()).toBe('OK');
-    await other.set('tx:balance', '0');
-    expect(await client.multi().get('tx:balance').exec()).toEqual([[null, '0']]);
   });
 
   it('answers MULTI nesting, EXEC and DISCARD without MULTI, and WATCH inside MULTI as Redis does', async () => {

@@ -1,13 +1,6 @@
 import { dataCommandNames, dataCommandSpec } from '../state/kv-commands.js';
 import { ping, select } from '../state/queued-connection-commands.js';
-import {
-  arrayReply,
-  bulkReply,
-  errorReply,
-  integerReply,
-  nullReply,
-  okReply,
-} from '../resp/resp-writer.js';
+import { arrayReply, bulkReply, integerReply, nullReply, okReply } from '../resp/resp-writer.js';
 import { client, readOnly, readWrite } from './connection-commands.js';
 import { raftCommand } from './raft-command.js';
 import type { ConnectionState, ServerContext } from './server-context.js';

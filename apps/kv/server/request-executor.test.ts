@@ -53,51 +53,52 @@ async function startServers(network: InProcessNetwork): Promise<Server[]> {
 
 const reply = (bytes: Uint8Array) => new RespReplyParser().push(bytes);
 
+/**
+ * Three servers and an executor on a follower whose session is open after `firstWrite`; from
+ * then on, the first forwarded answer is lost on its way back. `dropped()` counts the losses.
+ */
+async function followerLosingOneAnswer(firstWrite: string[]) {
+  const network = new InProcessNetwork();
+  const started = await startServers(network);
+  const follower = started.find(({ node }) => node.role !== 'leader')!;
+  const executor = new RequestExecutor({
+    node: follower.node,
+    metrics: new KvMetrics(),
+    policy: { writeAttemptTimeoutMs: 200, requestTimeoutMs: 20_000 },
+  });
+  // Opening the session takes one forward; the next answer is lost on the way.
+  await executor.write([command(firstWrite)]);
+  let dropped = 0;
+  network.setInterceptor((message) => {
+    if (message.type !== 'forward-result' || dropped > 0) return message;
+    dropped++;
+    return null;
+  });
+  const replayed = () =>
+    started.find(({ node }) => node.role === 'leader')!.node.status().counters
+      .sessionAnswersReplayed;
+  return { started, follower, executor, dropped: () => dropped, replayed };
+}
+
 describe('KV writes through a session', () => {
   it('retries a write whose forwarded answer was lost, and INCR applies once', async () => {
-    const network = new InProcessNetwork();
-    const started = await startServers(network);
-    const follower = started.find(({ node }) => node.role !== 'leader')!;
-    const executor = new RequestExecutor({
-      node: follower.node,
-      metrics: new KvMetrics(),
-      policy: { writeAttemptTimeoutMs: 200, requestTimeoutMs: 20_000 },
-    });
-    // Opening the session takes one forward; the next answer (the INCR's) is lost on the way.
-    await executor.write([command(['SET', 'other', 'x'])]);
-    let dropped = 0;
-    network.setInterceptor((message) => {
-      if (message.type !== 'forward-result' || dropped > 0) return message;
-      dropped++;
-      return null;
-    });
+    const { executor, dropped, replayed } = await followerLosingOneAnswer(['SET', 'other', 'x']);
     const first = reply(await executor.write([command(['INCR', 'counter'])]));
-    expect(dropped).toBe(1);
+    expect(dropped()).toBe(1);
     // The attempt that timed out had been applied: the retry got its answer, not a second INCR.
     expect(first).toEqual([{ type: 'integer', value: 1n }]);
     const second = reply(await executor.write([command(['INCR', 'counter'])]));
     expect(second).toEqual([{ type: 'integer', value: 2n }]);
-    const leader = started.find(({ node }) => node.role === 'leader')!;
-    expect(leader.node.status().counters.sessionAnswersReplayed).toBe(1);
+    expect(replayed()).toBe(1);
   });
 
   it('retries an EXEC whose forwarded answer was lost: applied once, answered with its own replies', async () => {
-    const network = new InProcessNetwork();
-    const started = await startServers(network);
-    const follower = started.find(({ node }) => node.role !== 'leader')!;
-    const executor = new RequestExecutor({
-      node: follower.node,
-      metrics: new KvMetrics(),
-      policy: { writeAttemptTimeoutMs: 200, requestTimeoutMs: 20_000 },
-    });
-    await executor.write([command(['SET', 'balance', '10'])]);
+    const { started, follower, executor, dropped, replayed } = await followerLosingOneAnswer([
+      'SET',
+      'balance',
+      '10',
+    ]);
     const lookedAt = follower.machine.keyspace.index;
-    let dropped = 0;
-    network.setInterceptor((message) => {
-      if (message.type !== 'forward-result' || dropped > 0) return message;
-      dropped++;
-      return null;
-    });
     // WATCH balance; MULTI; DECRBY balance 3; INCR transfers; EXEC. Applied a second time, it
     // would decrement twice, or abort on its own write of the WATCHed key.
     const exec = transaction(
@@ -108,7 +109,7 @@ describe('KV writes through a session', () => {
       [['balance', lookedAt]],
     );
     const replies = reply(await executor.write([exec]));
-    expect(dropped).toBe(1);
+    expect(dropped()).toBe(1);
     expect(replies).toEqual([
       {
         type: 'array',
@@ -120,22 +121,13 @@ describe('KV writes through a session', () => {
     ]);
     for (const { machine } of started) {
       await waitUntil(() => machine.keyspace.index >= follower.machine.keyspace.index);
-      expect(
-        reply(
-          machine.query({
-            operations: [
-              ['GET', 'balance'],
-              ['GET', 'transfers'],
-            ].map(bytes),
-          }),
-        ),
-      ).toEqual([
+      const query = { operations: [bytes(['GET', 'balance']), bytes(['GET', 'transfers'])] };
+      expect(reply(machine.query(query))).toEqual([
         { type: 'bulk', value: Buffer.from('7') },
         { type: 'bulk', value: Buffer.from('1') },
       ]);
     }
-    const leader = started.find(({ node }) => node.role === 'leader')!;
-    expect(leader.node.status().counters.sessionAnswersReplayed).toBe(1);
+    expect(replayed()).toBe(1);
   });
 });
 
