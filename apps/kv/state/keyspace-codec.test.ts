@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KvHarness, integer, nil, bulk } from './kv-harness.test-helpers.js';
+import { restoreSliceKeys } from './keyspace-restore.js';
 
 async function* streamOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const chunk of chunks) yield await Promise.resolve(chunk);
@@ -68,5 +69,92 @@ describe('KV state machine snapshot and restore', () => {
     await harness.machine.restore(streamOf([Buffer.from(JSON.stringify(json))]));
     expect(harness.read(['GET', 's'], ['SCARD', 'm'])).toEqual([bulk('v'), integer(1)]);
     expect(harness.machine.expiringKeys).toBe(1);
+  });
+
+  describe('keys loaded in the background', () => {
+    /** More keys than one slice loads, some with an expiry, plus a hash, a set and a deletion. */
+    function largeStore(): KvHarness {
+      const store = new KvHarness();
+      const keys = restoreSliceKeys * 2 + 17;
+      for (let first = 0; first < keys; first += 500) {
+        const sets = [];
+        for (let key = first; key < Math.min(first + 500, keys); key++) {
+          sets.push(
+            key % 3 === 0
+              ? ['SET', `k${key}`, `v${key}`, 'PX', '60000']
+              : ['SET', `k${key}`, `v${key}`],
+          );
+        }
+        store.write(1000, ...sets);
+      }
+      store.write(1001, ['HSET', 'h', 'f', 'x'], ['SADD', 's', 'a'], ['DEL', 'k1']);
+      return store;
+    }
+
+    const idle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+    it('answers with the whole image while its keys are still loading', async () => {
+      const original = largeStore();
+      const restored = new KvHarness(original.machine.keyspace.index);
+      await restored.machine.restore(streamOf(original.machine.snapshot()));
+      expect(restored.machine.restoring).toBe(true);
+      // The counters come from the checked image, without loading the rest.
+      expect(restored.machine.size).toBe(original.machine.size);
+      expect(restored.machine.expiringKeys).toBe(original.machine.expiringKeys);
+      expect(restored.machine.replicatedTimeMs).toBe(original.machine.replicatedTimeMs);
+      expect(restored.machine.restoring).toBe(true);
+      const last = `k${original.machine.size}`;
+      const reads = [['DBSIZE'], ['GET', 'k0'], ['GET', last], ['GET', 'k1'], ['SCARD', 's']];
+      expect(restored.read(...reads)).toEqual(original.read(...reads));
+      expect(restored.machine.restoring).toBe(false);
+      expect(Buffer.concat(restored.machine.snapshot())).toEqual(
+        Buffer.concat(original.machine.snapshot()),
+      );
+    });
+
+    it('finishes loading by itself, and a write after it expires what the original expires', async () => {
+      const original = largeStore();
+      const restored = new KvHarness(original.machine.keyspace.index);
+      await restored.machine.restore(streamOf(original.machine.snapshot()));
+      for (let turn = 0; turn < 100 && restored.machine.restoring; turn++) await idle();
+      expect(restored.machine.restoring).toBe(false);
+      for (const store of [original, restored]) store.write(70_000, ['SET', 'late', '1']);
+      expect(restored.read(['DBSIZE'], ['GET', 'k3'], ['GET', 'k4'])).toEqual(
+        original.read(['DBSIZE'], ['GET', 'k3'], ['GET', 'k4']),
+      );
+      expect(restored.machine.expiringKeys).toBe(0);
+    });
+
+    it('a restore while another is loading replaces it whole', async () => {
+      const first = largeStore();
+      const second = new KvHarness();
+      second.write(5000, ['SET', 'only', 'this']);
+      const restored = new KvHarness(second.machine.keyspace.index);
+      await restored.machine.restore(streamOf(first.machine.snapshot()));
+      await restored.machine.restore(streamOf(second.machine.snapshot()));
+      for (let turn = 0; turn < 10; turn++) await idle();
+      expect(restored.read(['DBSIZE'], ['GET', 'only'], ['GET', 'k0'])).toEqual([
+        integer(1),
+        bulk('this'),
+        nil,
+      ]);
+    });
+
+    it('a damaged image is refused before anything changes', async () => {
+      const original = largeStore();
+      const bytes = Buffer.concat(original.machine.snapshot());
+      const restored = new KvHarness();
+      restored.write(1000, ['SET', 'kept', '1']);
+      // The last key's value claims a type that does not exist.
+      const damaged = Buffer.from(bytes);
+      const keyEnd = damaged.lastIndexOf(Buffer.from([1, 0, 0, 0, 's'.charCodeAt(0)])) + 5;
+      const typeOffset = keyEnd + 1 + 8 + 8;
+      expect(damaged[typeOffset]).toBe(2);
+      damaged[typeOffset] = 9;
+      await expect(restored.machine.restore(streamOf([damaged]))).rejects.toThrow(
+        /unknown value type 9/,
+      );
+      expect(restored.read(['DBSIZE'], ['GET', 'kept'])).toEqual([integer(1), bulk('1')]);
+    });
   });
 });

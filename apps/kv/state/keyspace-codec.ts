@@ -190,6 +190,15 @@ class ImageReader {
     return this.#buffer.readDoubleLE(this.#take(8));
   }
 
+  skip(bytes: number): void {
+    this.#take(bytes);
+  }
+
+  /** Passes over a length-prefixed field (text or bytes) without reading it. */
+  skipField(): void {
+    this.#take(this.u32());
+  }
+
   text(): string {
     const length = this.u32();
     const start = this.#take(length);
@@ -224,41 +233,117 @@ function readValue(reader: ImageReader): KvValue {
   }
 }
 
-function decodeBinaryImage(bytes: Buffer): KeyspaceImage {
-  const reader = new ImageReader(bytes);
-  reader.u8();
-  const timeMs = reader.f64();
-  const index = reader.f64();
-  const tombstoneFloorIndex = reader.f64();
-  const entryCount = reader.u32();
-  const tombstoneCount = reader.u32();
-  const entries: [string, KvEntry][] = [];
-  for (let count = 0; count < entryCount; count++) {
-    const key = reader.text();
-    const expires = reader.u8() === 1;
-    const expiresAtMs = reader.f64();
-    const modifiedIndex = reader.f64();
-    entries.push([
-      key,
-      { value: readValue(reader), expiresAtMs: expires ? expiresAtMs : null, modifiedIndex },
-    ]);
+/** Passes over one value, checking its type code and every length in it. */
+function skipValue(reader: ImageReader): void {
+  const code = reader.u8();
+  switch (code) {
+    case valueTypeCodes.string:
+      reader.skipField();
+      return;
+    case valueTypeCodes.hash:
+      for (let count = reader.u32(); count > 0; count--) {
+        reader.skipField();
+        reader.skipField();
+      }
+      return;
+    case valueTypeCodes.set:
+      for (let count = reader.u32(); count > 0; count--) reader.skipField();
+      return;
+    default:
+      throw new Error(`unknown value type ${code} in keyspace snapshot`);
   }
-  const tombstones: [string, number][] = [];
-  for (let count = 0; count < tombstoneCount; count++) {
-    tombstones.push([reader.text(), reader.f64()]);
-  }
-  if (!reader.done) throw new Error('keyspace snapshot has bytes after its end');
-  return { timeMs, index, entries, tombstones, tombstoneFloorIndex };
 }
 
-/** Reads what {@link encodeKeyspaceImage} wrote (or the older JSON format); throws on anything else. */
-export async function decodeKeyspaceImage(
+/**
+ * A binary keyspace image, checked whole when opened (every length, type code and the exact end,
+ * without building anything) and then decoded a slice of keys at a time. Once the constructor
+ * has returned, decoding cannot fail: a restore can go on in the background of a running server.
+ */
+export class KeyspaceImageDecoder {
+  readonly timeMs: number;
+  readonly index: number;
+  readonly tombstoneFloorIndex: number;
+  /** Keys in the image. */
+  readonly entryCount: number;
+  /** Keys in the image that carry an expiry. */
+  readonly expiringCount: number;
+  readonly #reader: ImageReader;
+  readonly #tombstoneCount: number;
+  #entriesLeft: number;
+
+  constructor(bytes: Buffer) {
+    const reader = new ImageReader(bytes);
+    reader.u8();
+    this.timeMs = reader.f64();
+    this.index = reader.f64();
+    this.tombstoneFloorIndex = reader.f64();
+    this.entryCount = reader.u32();
+    this.#tombstoneCount = reader.u32();
+    this.#entriesLeft = this.entryCount;
+    this.#reader = reader;
+    const check = new ImageReader(bytes);
+    check.skip(headerBytes);
+    let expiring = 0;
+    for (let count = 0; count < this.entryCount; count++) {
+      check.skipField();
+      if (check.u8() === 1) expiring++;
+      check.skip(16);
+      skipValue(check);
+    }
+    for (let count = 0; count < this.#tombstoneCount; count++) {
+      check.skipField();
+      check.skip(8);
+    }
+    if (!check.done) throw new Error('keyspace snapshot has bytes after its end');
+    this.expiringCount = expiring;
+  }
+
+  /** Whether every entry has been decoded (the tombstones remain). */
+  get done(): boolean {
+    return this.#entriesLeft === 0;
+  }
+
+  /** Up to `countMax` more entries, in the image's order. */
+  nextEntries(countMax: number): [string, KvEntry][] {
+    const reader = this.#reader;
+    const entries: [string, KvEntry][] = [];
+    const count = Math.min(countMax, this.#entriesLeft);
+    for (let decoded = 0; decoded < count; decoded++) {
+      const key = reader.text();
+      const expires = reader.u8() === 1;
+      const expiresAtMs = reader.f64();
+      const modifiedIndex = reader.f64();
+      entries.push([
+        key,
+        { value: readValue(reader), expiresAtMs: expires ? expiresAtMs : null, modifiedIndex },
+      ]);
+    }
+    this.#entriesLeft -= count;
+    return entries;
+  }
+
+  /** The remembered deletions, oldest first; read once every entry has been. */
+  tombstones(): [string, number][] {
+    if (!this.done) throw new Error('keyspace snapshot tombstones read before its entries');
+    const tombstones: [string, number][] = [];
+    for (let count = 0; count < this.#tombstoneCount; count++) {
+      tombstones.push([this.#reader.text(), this.#reader.f64()]);
+    }
+    return tombstones;
+  }
+}
+
+/**
+ * Opens what {@link encodeKeyspaceImage} wrote, checked whole, for decoding piece by piece; the
+ * older JSON format is decoded at once. Throws on anything else.
+ */
+export async function openKeyspaceImage(
   chunks: AsyncIterable<Uint8Array>,
-): Promise<KeyspaceImage> {
+): Promise<KeyspaceImageDecoder | KeyspaceImage> {
   const parts: Uint8Array[] = [];
   for await (const chunk of chunks) parts.push(chunk);
   const bytes = Buffer.concat(parts);
-  if (bytes[0] === binaryFormatVersion) return decodeBinaryImage(bytes);
+  if (bytes[0] === binaryFormatVersion) return new KeyspaceImageDecoder(bytes);
   if (bytes[0] !== '{'.charCodeAt(0)) {
     throw new Error(`unknown keyspace snapshot version ${String(bytes[0])}`);
   }

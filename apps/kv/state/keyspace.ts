@@ -241,16 +241,34 @@ export class Keyspace {
    * on a restart with a hundred thousand keys, the copies were half of the restore's time.
    */
   restore(image: KeyspaceImage, options: { adopt?: boolean } = {}): void {
+    this.beginRestore(image);
+    this.restoreEntries(image.entries, options.adopt === true);
+    this.endRestore(image.tombstones);
+  }
+
+  /**
+   * First step of a restore done piecewise ({@link restore} does all three): empties the
+   * keyspace and takes the image's clock, index and tombstone floor. Until {@link endRestore},
+   * the keyspace holds only the entries added so far and must not be read.
+   */
+  beginRestore(header: Pick<KeyspaceImage, 'timeMs' | 'index' | 'tombstoneFloorIndex'>): void {
     this.clear();
-    this.#timeMs = image.timeMs;
-    this.#index = image.index;
-    this.#tombstoneFloorIndex = image.tombstoneFloorIndex;
-    const adopt = options.adopt === true;
-    for (const [key, entry] of image.entries) {
+    this.#timeMs = header.timeMs;
+    this.#index = header.index;
+    this.#tombstoneFloorIndex = header.tombstoneFloorIndex;
+  }
+
+  /** Adds records of the image being restored; `adopt` takes the values over without a copy. */
+  restoreEntries(entries: KeyspaceImage['entries'], adopt: boolean): void {
+    for (const [key, entry] of entries) {
       this.#entries.set(key, adopt ? entry : { ...entry, value: copyValue(entry.value) });
       if (entry.expiresAtMs !== null) this.#expiringKeys++;
     }
-    for (const [key, index] of image.tombstones) this.#tombstones.set(key, index);
+  }
+
+  /** Last step of a piecewise restore: the remembered deletions, then the expiry heap. */
+  endRestore(tombstones: KeyspaceImage['tombstones']): void {
+    for (const [key, index] of tombstones) this.#tombstones.set(key, index);
     this.#rebuildHeap();
   }
 

@@ -4,7 +4,8 @@ import { CommandError, keyOf } from './arguments.js';
 import { dataCommandSpec } from './kv-commands.js';
 import { Keyspace } from './keyspace.js';
 import { queuedConnectionCommand } from './queued-connection-commands.js';
-import { decodeKeyspaceImage, encodeKeyspaceImage } from './keyspace-codec.js';
+import { KeyspaceImageDecoder, encodeKeyspaceImage, openKeyspaceImage } from './keyspace-codec.js';
+import { KeyspaceRestore } from './keyspace-restore.js';
 import {
   decodeWriteBatch,
   type CommandArguments,
@@ -38,22 +39,40 @@ const abortedTransactionReply = Buffer.from('*-1\r\n', 'latin1');
  * at which the client looked at them, so every server reaches the same verdict.
  */
 export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uint8Array> {
-  /** The data: plain values that a snapshot can serialize. */
-  readonly keyspace = new Keyspace();
+  readonly #keyspace = new Keyspace();
+  /** A restore still loading keys in the background; see {@link restore}. */
+  #restoring: KeyspaceRestore | null = null;
+
+  /** The data: plain values that a snapshot can serialize. Finishes a restore under way. */
+  get keyspace(): Keyspace {
+    if (this.#restoring !== null) {
+      this.#restoring.finish();
+      this.#restoring = null;
+    }
+    return this.#keyspace;
+  }
+
+  // The three counters below are known from a restoring image's header and check: reading them
+  // (metrics, the clock-entry timer) does not force the restore to finish.
 
   /** The replicated time: the greatest proposer clock applied so far, in ms since the epoch. */
   get replicatedTimeMs(): number {
-    return this.keyspace.timeMs;
+    return this.#restoring?.timeMs ?? this.#keyspace.timeMs;
   }
 
   /** Live keys. */
   get size(): number {
-    return this.keyspace.size;
+    return this.#restoring?.size ?? this.#keyspace.size;
   }
 
   /** Live keys that carry an expiry. */
   get expiringKeys(): number {
-    return this.keyspace.expiringKeys;
+    return this.#restoring?.expiringKeys ?? this.#keyspace.expiringKeys;
+  }
+
+  /** Whether keys of a restored snapshot are still loading in the background. */
+  get restoring(): boolean {
+    return this.#restoring?.loading ?? false;
   }
 
   apply(command: Uint8Array, context: ApplyContext): Uint8Array {
@@ -76,10 +95,22 @@ export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uin
     return encodeKeyspaceImage(this.keyspace.image());
   }
 
-  /** Replaces the keyspace with a snapshot's, replicated clock and expiry deadlines included. */
+  /**
+   * Replaces the keyspace with a snapshot's, replicated clock and expiry deadlines included.
+   * Resolves once the image is read and checked whole; its keys then load a slice per turn of the
+   * event loop, so a restarting server votes and accepts connections meanwhile. The first apply,
+   * query or snapshot loads whatever is left before it runs.
+   */
   async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const image = await openKeyspaceImage(chunks);
+    this.#restoring?.abandon();
+    this.#restoring = null;
+    if (image instanceof KeyspaceImageDecoder) {
+      this.#restoring = new KeyspaceRestore(this.#keyspace, image);
+      return;
+    }
     // A freshly decoded image belongs to nobody else: its values are taken over, not copied.
-    this.keyspace.restore(await decodeKeyspaceImage(chunks), { adopt: true });
+    this.#keyspace.restore(image, { adopt: true });
   }
 
   query(query: KvReadQuery): Uint8Array {
