@@ -4,7 +4,7 @@
 //
 //   node --conditions=raftkit-source --import tsx bench/codec-fuzz.ts [cases] [seed]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { runCodecFuzz } from '../src/codec/codec-fuzzer.test-helpers.js';
+import { runCodecFuzz } from 'raftkit/testing';
 
 const casesDefault = 1_000_000;
 // Progress is printed per batch, so a long run shows it is alive.

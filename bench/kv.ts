@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalCluster, freePortLayout } from '../apps/cli/local-cluster.js';
+import { LocalCluster, freePortLayout } from '../apps/cli/index.js';
 import {
   leaderOf,
   redisBenchmark,

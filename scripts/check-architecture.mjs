@@ -5,10 +5,12 @@
 // A plain script, not an ESLint plugin: it needs no dependency, reads each file once, and its
 // messages name the whole cycle or the forbidden edge. `knownDebts` lists what the tree still
 // breaks; an entry that no longer applies fails the check too, so the list only shrinks.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+//
+//   node scripts/check-architecture.mjs [root]   (root: the repository; its own by default)
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const root = resolve(process.argv[2] ?? join(dirname(new URL(import.meta.url).pathname), '..'));
 const source = join(root, 'src');
 
 /** Which top-level folders of src/ each folder may import; everything rests on the core. */
@@ -93,6 +95,24 @@ for (const file of files) {
     const internalsAllowed = coreInternalsAllowed.has(folder) || isTest(file);
     if (targetFolder === 'core' && target !== coreIndex && !internalsAllowed) {
       report(edge, `${edge}: outside the core and the test kit, import core/index.js only`);
+    }
+  }
+}
+
+// Programs beside the library (benchmarks, examples) use it as a user would: through the package's
+// exports, and from an app only what its index.ts offers.
+const appIndex = /^apps\/[a-z-]+\/index\.ts$/;
+for (const folder of ['bench', 'examples']) {
+  const directory = join(root, folder);
+  if (!existsSync(directory)) continue;
+  for (const file of sourceFiles(directory)) {
+    for (const target of importsOf(file, readFileSync(file, 'utf8'))) {
+      const inside = !relative(directory, target).startsWith('..');
+      if (!inside && !appIndex.test(name(target))) {
+        errors.push(
+          `${name(file)} -> ${name(target)}: ${folder}/ imports the package by name ('raftkit/...') and apps through their index.ts`,
+        );
+      }
     }
   }
 }

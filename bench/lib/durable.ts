@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LocalCluster, freePortLayout } from '../../apps/cli/local-cluster.js';
-import { RespClient } from '../../apps/kv/resp/resp-client.js';
+import { LocalCluster, freePortLayout } from '../../apps/cli/index.js';
+import { RespClient } from '../../apps/kv/index.js';
 import { leaderOf, redisBenchmark, serverCounters } from './kv-tools.js';
 import { median, sleep } from './stats.js';
 

@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePortLayout } from '../../apps/cli/local-cluster.js';
+import { freePortLayout } from '../../apps/cli/index.js';
 import type { DurableRow } from './durable.js';
 import { latencySummary, sleep } from './stats.js';
 

@@ -3,9 +3,8 @@
 // counters.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { freePortLayout } from '../../apps/cli/local-cluster.js';
-import { splitHostPort } from '../../apps/kv/cluster-layout.js';
-import { sendOnce } from '../../apps/kv/resp/resp-client.js';
+import { freePortLayout } from '../../apps/cli/index.js';
+import { sendOnce, splitHostPort } from '../../apps/kv/index.js';
 import { sleep } from './stats.js';
 
 const run = promisify(execFile);

@@ -5,12 +5,8 @@ import { raftMessageTypes, type AppendEntries, type Heartbeat } from '../core/in
 import type { Message } from './messages.js';
 import { message } from './arbitraries.test-helpers.js';
 import { BinaryWriter } from './binary.js';
-import {
-  mutateFrame,
-  randomMessage,
-  runCodecFuzz,
-  seededRandom,
-} from './codec-fuzzer.test-helpers.js';
+import { seededRandom } from '../core/index.js';
+import { mutateFrame, randomMessage, runCodecFuzz } from '../testing/codec-fuzz.js';
 import { FrameDecoder } from './frame-decoder.js';
 import {
   decodeMessage,

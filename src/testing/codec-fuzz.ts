@@ -1,12 +1,15 @@
-import { RaftError } from '../core/index.js';
+// A fuzzer for the wire format: random valid messages, damaged in several ways, fed through the
+// frame decoder. It is part of the test kit so that a custom transport can feed the same damaged
+// frames to its receiver, and so that `npm run bench:codec-fuzz` runs it at scale.
+import { RaftError, seededRandom } from '../core/index.js';
 import type { Entry } from '../core/index.js';
-import type { Message } from './messages.js';
-import { FrameDecoder } from './frame-decoder.js';
-import { decodeMessage, encodeFrame, encodeMessage } from './message-codec.js';
-import { seededRandom } from '../core/index.js';
-
-// The core's seeded generator, re-exported so the fuzz tests and the fuzz script share one.
-export { seededRandom };
+import {
+  decodeMessage,
+  encodeFrame,
+  encodeMessage,
+  FrameDecoder,
+  type Message,
+} from '../codec/index.js';
 
 /** Draws values for the fuzzer from one seeded source. */
 class Draw {
