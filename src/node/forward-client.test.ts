@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RaftError } from '../core/index.js';
 import type { ForwardProposal, ForwardResult, Message } from '../transport/transport.js';
 import { ForwardClient } from './forward-client.js';
+import { Deadlines } from './deadlines.js';
 import { cancelledInLog } from './node-errors.js';
 import { PendingRequest } from './pending-request.js';
 import type { QueuedProposal } from './proposal-pipeline.js';
@@ -16,6 +17,7 @@ async function forwardedBatch(): Promise<{
 }> {
   const messages: Message[] = [];
   const clock = new SimulatedClock();
+  const deadlines = new Deadlines(clock);
   const client = new ForwardClient({
     id: 'n2',
     batchMax: 10,
@@ -30,7 +32,7 @@ async function forwardedBatch(): Promise<{
       session: undefined,
       placed: false,
       request: new PendingRequest({
-        clock,
+        deadlines,
         timeoutMs: 10_000,
         onCancel: (reason) => cancelledInLog(reason),
       }),

@@ -9,6 +9,7 @@ import {
 } from '../core/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { MembershipEvent } from './configuration-watcher.js';
+import { Deadlines } from './deadlines.js';
 import { PendingRequest } from './pending-request.js';
 
 /** Per-call options of the membership methods. */
@@ -58,10 +59,12 @@ export interface MembershipHost {
  */
 export class MembershipChanges {
   readonly #host: MembershipHost;
+  readonly #deadlines: Deadlines;
   #inFlight: string | null = null;
 
   constructor(host: MembershipHost) {
     this.#host = host;
+    this.#deadlines = new Deadlines(host.clock);
   }
 
   /** Whether a change started here is still under way. */
@@ -129,7 +132,7 @@ export class MembershipChanges {
     }
     this.#inFlight = operation;
     const request = new PendingRequest<Configuration>({
-      clock: this.#host.clock,
+      deadlines: this.#deadlines,
       timeoutMs: options.timeoutMs ?? this.#host.limits.membershipTimeoutMs,
       signal: options.signal,
       onCancel: (reason) =>

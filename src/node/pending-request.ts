@@ -1,24 +1,26 @@
 import type { RaftError } from '../core/index.js';
-import type { Clock, TimerHandle } from '../platform/clock.js';
+import type { DeadlineOwner, Deadlines } from './deadlines.js';
 import type { CancelReason } from './node-errors.js';
 
 /**
  * One caller's promise, settled exactly once: by its answer, by an error, by its deadline or by
  * its AbortSignal. What a deadline or an abort means depends on how far the request got, so the
- * owner supplies `onCancel` to turn the reason into the right error.
+ * owner supplies `onCancel` to turn the reason into the right error. Deadlines share the node's
+ * {@link Deadlines} (one timer for all requests).
  */
-export class PendingRequest<T> {
+export class PendingRequest<T> implements DeadlineOwner {
   readonly promise: Promise<T>;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
-  #timer: TimerHandle | null = null;
+  readonly #deadlines: Deadlines;
+  readonly #deadlineKey: number;
   #signal: AbortSignal | null = null;
   #onAbort: (() => void) | null = null;
   readonly #onCancel: (reason: CancelReason) => RaftError;
 
   constructor(options: {
-    clock: Clock;
+    deadlines: Deadlines;
     timeoutMs: number;
     signal?: AbortSignal | undefined;
     onCancel: (reason: CancelReason) => RaftError;
@@ -38,8 +40,13 @@ export class PendingRequest<T> {
         options.signal.addEventListener('abort', this.#onAbort, { once: true });
       }
     }
-    // Every request makes one of these: no closure beyond the timer's own callback.
-    this.#timer = options.clock.schedule(options.timeoutMs, () => this.#cancel('timeout'));
+    this.#deadlines = options.deadlines;
+    this.#deadlineKey = options.deadlines.add(this, options.timeoutMs);
+  }
+
+  /** The deadline passed (called by {@link Deadlines}): rejects unless already settled. */
+  expire(): void {
+    this.#cancel('timeout');
   }
 
   #cancel(reason: CancelReason): void {
@@ -61,7 +68,7 @@ export class PendingRequest<T> {
   #finish(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.#timer?.cancel();
+    this.#deadlines.remove(this, this.#deadlineKey);
     if (this.#signal !== null && this.#onAbort !== null) {
       this.#signal.removeEventListener('abort', this.#onAbort);
     }

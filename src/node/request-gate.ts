@@ -9,6 +9,7 @@ import {
   stoppedError,
   type CancelReason,
 } from './node-errors.js';
+import { Deadlines } from './deadlines.js';
 import { PendingRequest } from './pending-request.js';
 import type { QueuedProposal } from './proposal-pipeline.js';
 import type { ProposeOptions } from './request-options.js';
@@ -40,9 +41,11 @@ export interface NodeView {
  */
 export class RequestGate {
   readonly #options: RequestGateOptions;
+  readonly #deadlines: Deadlines;
 
   constructor(options: RequestGateOptions) {
     this.#options = options;
+    this.#deadlines = new Deadlines(options.clock);
   }
 
   /** `null` when the node runs and has room for one more request; otherwise why not. */
@@ -79,7 +82,7 @@ export class RequestGate {
   /** A caller's pending promise with the node's default deadline unless the call sets one. */
   request<T>(options: ProposeOptions, onCancel: (reason: CancelReason) => RaftError) {
     return new PendingRequest<T>({
-      clock: this.#options.clock,
+      deadlines: this.#deadlines,
       timeoutMs: options.timeoutMs ?? this.#options.requestTimeoutMs,
       signal: options.signal,
       onCancel,

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { Deadlines, type DeadlineOwner } from './deadlines.js';
+import { SimulatedClock } from './simulated-clock.js';
+
+function owner(name: string, log: string[]): DeadlineOwner {
+  return { expire: () => log.push(`${name}@${clock.now()}`) };
+}
+
+let clock = new SimulatedClock();
+
+describe('Deadlines', () => {
+  it('expires each owner at its deadline, earliest first, on one timer', () => {
+    clock = new SimulatedClock();
+    const deadlines = new Deadlines(clock);
+    const log: string[] = [];
+    deadlines.add(owner('early', log), 10);
+    deadlines.add(owner('late', log), 30);
+    deadlines.add(owner('also-early', log), 10);
+    expect(clock.pendingCount).toBe(1);
+    clock.advance(9);
+    expect(log).toEqual([]);
+    clock.advance(1);
+    expect(log).toEqual(['early@10', 'also-early@10']);
+    clock.advance(100);
+    expect(log).toEqual(['early@10', 'also-early@10', 'late@30']);
+    expect(deadlines.size).toBe(0);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('never expires an owner removed before its deadline', () => {
+    clock = new SimulatedClock();
+    const deadlines = new Deadlines(clock);
+    const log: string[] = [];
+    const gone = owner('gone', log);
+    const key = deadlines.add(gone, 5);
+    deadlines.add(owner('kept', log), 20);
+    deadlines.remove(gone, key);
+    clock.advance(100);
+    expect(log).toEqual(['kept@20']);
+    expect(deadlines.size).toBe(0);
+  });
+
+  it('leaves no timer behind once every owner is gone, so a stopped node lets its process exit', () => {
+    clock = new SimulatedClock();
+    const deadlines = new Deadlines(clock);
+    const log: string[] = [];
+    const first = owner('first', log);
+    const second = owner('second', log);
+    const firstKey = deadlines.add(first, 10_000);
+    const secondKey = deadlines.add(second, 5_000);
+    deadlines.remove(first, firstKey);
+    deadlines.remove(second, secondKey);
+    expect(clock.pendingCount).toBe(0);
+    expect(deadlines.size).toBe(0);
+    deadlines.add(owner('later', log), 10);
+    clock.advance(10);
+    expect(log).toEqual(['later@10']);
+  });
+
+  it('rounds a fractional deadline up, so no owner expires early', () => {
+    clock = new SimulatedClock(0.25);
+    const deadlines = new Deadlines(clock);
+    const log: string[] = [];
+    deadlines.add(owner('a', log), 10);
+    clock.advance(9.75);
+    expect(log).toEqual([]);
+    clock.advance(1);
+    expect(log).toEqual(['a@11']);
+  });
+
+  it('takes deadlines added while expiring others', () => {
+    clock = new SimulatedClock();
+    const deadlines = new Deadlines(clock);
+    const log: string[] = [];
+    deadlines.add({ expire: () => deadlines.add(owner('next', log), 5) }, 5);
+    clock.advance(20);
+    expect(log).toEqual(['next@10']);
+  });
+});
