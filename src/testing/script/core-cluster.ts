@@ -2,7 +2,7 @@ import { formatEntry, formatMessage } from '../../core/format.js';
 import type { InstallSnapshot, RaftMessage } from '../../core/messages.js';
 import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
 import { RaftCore, type CoreStartState } from '../../core/raft-core.js';
-import type { ReadState } from '../../core/index.js';
+import type { CoreTraceEvent, ReadState } from '../../core/index.js';
 import type { Ready, SnapshotTransfer } from '../../core/ready.js';
 import {
   bootstrapSnapshot,
@@ -127,7 +127,7 @@ export class CoreCluster {
       ((options: RaftCoreOptions, start: CoreStartState) => new RaftCore(options, start));
     const core = build(
       // Random 0 makes every election timeout exactly `electionTicks`, so scripts are exact.
-      { random: () => 0, ...this.#options.core, id, applied },
+      { random: () => 0, ...this.#options.core, id, applied, tracer: this.#logTrace },
       { hardState: disk.hardState, snapshot: disk.snapshot, entries: disk.entries },
     );
     if (disk.snapshotData !== null) core.snapshotAvailable(disk.snapshotData.meta);
@@ -303,6 +303,18 @@ export class CoreCluster {
   persistedNotSent(id: string): boolean {
     return this.server(id).inProgress?.persisted === true;
   }
+
+  /**
+   * Prints the trace events that explain an input with no visible effect: a message the core
+   * dropped and why. The others (roles, commits) already show in the Ready.
+   */
+  readonly #logTrace = (event: CoreTraceEvent): void => {
+    if (event.kind === 'ignored') {
+      this.log(`${event.id}: ignore ${formatMessage(event.message)}: ${event.reason}`);
+    } else if (event.kind === 'invalid-message') {
+      this.log(`${event.id}: invalid ${formatMessage(event.message)}: ${event.reason}`);
+    }
+  };
 
   #logReady(id: string, ready: Ready): void {
     if (ready.softState !== null) {
