@@ -70,7 +70,9 @@ function votersChanged(from: readonly NodeId[], to: readonly NodeId[]): number {
 }
 
 function unsafe(message: string, details: Record<string, unknown>): never {
-  throw new RaftError('UNSAFE_CHANGE', message, { details: { retryable: false, ...details } });
+  throw new RaftError('UNSAFE_CHANGE', message, {
+    details: { ...details, outcome: 'not-applied' },
+  });
 }
 
 /**
@@ -113,7 +115,7 @@ export function checkTransition(current: Configuration, next: Configuration): vo
 export function planChange(current: Configuration, target: MembershipTarget): Configuration {
   if (isJoint(current)) {
     throw new RaftError('CHANGE_IN_PROGRESS', 'a joint configuration change is still under way', {
-      details: { retryable: true },
+      details: { outcome: 'not-applied' },
     });
   }
   const voters = [...new Set(target.voters)];

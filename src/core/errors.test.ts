@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { RaftError, formatErrorChain } from './errors.js';
+import {
+  RaftError,
+  formatErrorChain,
+  isSafeToRetry,
+  type RaftErrorCode,
+  type RequestOutcome,
+} from './errors.js';
 
 describe('formatErrorChain', () => {
   it('names every cause behind a wrapped error, one line each', () => {
@@ -42,5 +48,27 @@ describe('RaftError', () => {
     expect(new StorageFault('STORAGE_FAILED', 'disk') instanceof StorageFault).toBe(true);
     expect(new RaftError('STORAGE_FAILED', 'disk') instanceof StorageFault).toBe(false);
     expect(new StorageFault('STORAGE_FAILED', 'disk') instanceof RaftError).toBe(true);
+  });
+});
+
+describe('isSafeToRetry', () => {
+  const error = (code: RaftErrorCode, outcome?: RequestOutcome) =>
+    new RaftError(code, code, { details: outcome === undefined ? {} : { outcome } });
+
+  it('allows a transient failure that did not apply', () => {
+    expect(isSafeToRetry(error('NOT_LEADER', 'not-applied'))).toBe(true);
+    expect(isSafeToRetry(error('BUSY', 'not-applied'))).toBe(true);
+  });
+
+  it('refuses an unknown outcome unless the request carries a session', () => {
+    expect(isSafeToRetry(error('OUTCOME_UNKNOWN', 'unknown'))).toBe(false);
+    expect(isSafeToRetry(error('OUTCOME_UNKNOWN', 'unknown'), { inSession: true })).toBe(true);
+  });
+
+  it('refuses what trying again cannot fix', () => {
+    expect(isSafeToRetry(error('INVALID_CONFIG', 'not-applied'))).toBe(false);
+    expect(isSafeToRetry(error('STOPPED', 'not-applied'))).toBe(false);
+    expect(isSafeToRetry(error('COMMAND_REJECTED', 'not-applied'))).toBe(false);
+    expect(isSafeToRetry(new Error('plain'))).toBe(false);
   });
 });

@@ -64,12 +64,51 @@ export function isRaftErrorCode(code: string): code is RaftErrorCode {
   return knownCodes.has(code);
 }
 
+/**
+ * What a failed request did to the replicated state:
+ *
+ * - `'not-applied'`: it did not take effect and never will (refused before it entered the log,
+ *   replaced in the log by a new leader, or rejected by the state machine, which changed nothing).
+ *   Sending the same request again cannot apply it twice.
+ * - `'unknown'`: it reached the log and may still take effect. Send it again only under a client
+ *   session (docs/sessions.md), which applies a command at most once.
+ * - `'applied'`: it took effect earlier (a session duplicate whose result is no longer kept).
+ */
+export type RequestOutcome = 'not-applied' | 'unknown' | 'applied';
+
 /** Extra facts attached to an error; which keys appear depends on the code. */
 export interface RaftErrorDetails {
   readonly leaderId?: string | null;
   readonly leaderAddress?: string | null;
-  readonly retryable?: boolean;
+  /** Set on every rejection of a request (a write, a read, a membership or settings change). */
+  readonly outcome?: RequestOutcome;
   readonly [key: string]: unknown;
+}
+
+/**
+ * Codes that describe a passing state of the cluster (an election, a full queue, a change under
+ * way, a deadline): the same request may succeed if sent again shortly. Every other code needs
+ * something else to change first (the request, the configuration, the disk).
+ */
+export const transientErrorCodes: ReadonlySet<RaftErrorCode> = new Set<RaftErrorCode>([
+  'NOT_LEADER',
+  'NO_LEADER',
+  'PROPOSAL_DROPPED',
+  'BUSY',
+  'TIMEOUT',
+  'OUTCOME_UNKNOWN',
+  'CHANGE_IN_PROGRESS',
+  'CATCH_UP_FAILED',
+]);
+
+/**
+ * Whether sending the same request again may succeed and cannot make it take effect twice: the
+ * error is transient and its outcome is not `'unknown'` — unless the request carries a client
+ * session (`inSession`), which makes an unknown outcome safe to retry under the same sequence.
+ */
+export function isSafeToRetry(error: unknown, options: { inSession?: boolean } = {}): boolean {
+  if (!(error instanceof RaftError) || !transientErrorCodes.has(error.code)) return false;
+  return error.details.outcome !== 'unknown' || options.inSession === true;
 }
 
 /**

@@ -251,7 +251,7 @@ export class RaftCore {
         throw new RaftError(
           'PROPOSAL_DROPPED',
           `command of ${length} bytes exceeds messageBytesMax (${state.options.messageBytesMax})`,
-          { details: { retryable: false } },
+          { details: { outcome: 'not-applied' } },
         );
       }
       bytes += length;
@@ -261,7 +261,7 @@ export class RaftCore {
       state.uncommittedBytes + bytes > state.options.uncommittedBytesMax
     ) {
       throw new RaftError('PROPOSAL_DROPPED', 'too many uncommitted bytes; retry after commits', {
-        details: { retryable: true, uncommittedBytes: state.uncommittedBytes },
+        details: { uncommittedBytes: state.uncommittedBytes, outcome: 'not-applied' },
       });
     }
     return this.#append(
@@ -301,14 +301,14 @@ export class RaftCore {
       throw new RaftError(
         'CHANGE_IN_PROGRESS',
         `a configuration change (entry ${state.configurationIndex}) is not committed yet`,
-        { details: { retryable: true, index: state.configurationIndex } },
+        { details: { index: state.configurationIndex, outcome: 'not-applied' } },
       );
     }
     if (state.log.term(state.log.committed) !== state.term) {
       throw new RaftError(
         'CHANGE_IN_PROGRESS',
         'the leader has not committed an entry of its term yet; retry shortly',
-        { details: { retryable: true } },
+        { details: { outcome: 'not-applied' } },
       );
     }
   }
@@ -339,7 +339,7 @@ export class RaftCore {
     }
     if (state.leaderId === null) {
       throw new RaftError('NO_LEADER', 'no leader is known; an election is under way', {
-        details: { leaderId: null, retryable: true },
+        details: { leaderId: null, outcome: 'not-applied' },
       });
     }
     state.send({
@@ -396,7 +396,7 @@ export class RaftCore {
     const state = this.#state;
     if (state.role !== 'leader') {
       throw new RaftError('NOT_LEADER', `${state.id} is not the leader`, {
-        details: { leaderId: state.leaderId, retryable: true },
+        details: { leaderId: state.leaderId, outcome: 'not-applied' },
       });
     }
   }
@@ -405,7 +405,7 @@ export class RaftCore {
     this.#assertLeader();
     if (this.#state.transferee !== null) {
       throw new RaftError('PROPOSAL_DROPPED', 'leadership transfer in progress', {
-        details: { retryable: true, leaderId: this.#state.transferee },
+        details: { leaderId: this.#state.transferee, outcome: 'not-applied' },
       });
     }
   }

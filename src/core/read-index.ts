@@ -17,7 +17,7 @@ export function requestRead(state: CoreState, from: NodeId, context: number): vo
   if (waiting >= state.options.pendingReadsMax) {
     if (from === state.id) {
       throw new RaftError('BUSY', 'too many reads awaiting confirmation', {
-        details: { retryable: true },
+        details: { outcome: 'not-applied' },
       });
     }
     answerRead(state, from, context, null);

@@ -61,7 +61,7 @@ describe('a command the state machine rejects', () => {
     const error = await running.settle(failure(running.propose(leader, 'add:-10')));
     expect(error.code).toBe('COMMAND_REJECTED');
     expect(error.message).toBe('total 5 cannot drop by 10');
-    expect(error.details).toMatchObject({ reason: 'NEGATIVE_TOTAL', retryable: false });
+    expect(error.details).toMatchObject({ reason: 'NEGATIVE_TOTAL', outcome: 'not-applied' });
     const rejectedIndex = error.details.index as number;
 
     expect(await running.settle(running.propose(leader, 'add:3'))).toBe(8);

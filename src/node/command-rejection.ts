@@ -44,8 +44,7 @@ export function rejectedError(rejection: CommandRejection, entry: Entry): RaftEr
       reason: rejection.reason,
       index: entry.index,
       term: entry.term,
-      outcome: 'rejected',
-      retryable: false,
+      outcome: 'not-applied',
     },
   });
 }

@@ -112,7 +112,7 @@ export class JoinClient {
             new RaftError(
               'TIMEOUT',
               `no member answered the join request in ${round} rounds (asked ${this.#options.contacts.join(', ')})`,
-              { details: { retryable: true } },
+              {},
             ),
           );
           return;
@@ -139,7 +139,7 @@ export class JoinClient {
     if (response.errorCode === 'DATA_LOST') {
       this.#settle(
         new RaftError('DATA_LOST', response.errorMessage, {
-          details: { retryable: false, contact: response.from },
+          details: { contact: response.from },
         }),
       );
     } else if (response.errorCode === null && response.configuration !== null) {

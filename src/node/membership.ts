@@ -127,7 +127,7 @@ export class MembershipChanges {
     this.#leaderCore();
     if (this.#inFlight !== null) {
       throw new RaftError('CHANGE_IN_PROGRESS', `${this.#inFlight} is still under way`, {
-        details: { retryable: true, operation: this.#inFlight },
+        details: { operation: this.#inFlight, outcome: 'not-applied' },
       });
     }
     this.#inFlight = operation;
@@ -138,9 +138,11 @@ export class MembershipChanges {
       onCancel: (reason) =>
         reason === 'timeout'
           ? new RaftError('TIMEOUT', `${operation} did not finish in time; check members()`, {
-              details: { retryable: true },
+              details: { outcome: 'unknown' },
             })
-          : new RaftError('ABORTED', `${operation} aborted; a proposed entry may still commit`),
+          : new RaftError('ABORTED', `${operation} aborted; a proposed entry may still commit`, {
+              details: { outcome: 'unknown' },
+            }),
     });
     run(request).then(
       (configuration) => request.resolve(configuration),
@@ -228,7 +230,15 @@ export class MembershipChanges {
               new RaftError(
                 'CATCH_UP_FAILED',
                 `${id} did not catch up in ${rounds} rounds of ${limits.electionTimeoutMs} ms (it holds ${match} of ${status.lastIndex}); is it running and reachable?`,
-                { details: { id, match, lastIndex: status.lastIndex, rounds, retryable: true } },
+                {
+                  details: {
+                    id,
+                    match,
+                    lastIndex: status.lastIndex,
+                    rounds,
+                    outcome: 'not-applied',
+                  },
+                },
               ),
             );
           }
@@ -260,7 +270,7 @@ export class MembershipChanges {
             new RaftError(
               'PROPOSAL_DROPPED',
               `the configuration entry ${index} was replaced by a new leader; retry`,
-              { details: { retryable: true, outcome: 'not-applied' } },
+              { details: { outcome: 'not-applied' } },
             ),
           );
         } else if (event.change === 'committed' && !isJoint(event.configuration)) {

@@ -28,13 +28,13 @@ export async function wrapStorage<T>(operation: () => Promise<T>): Promise<T> {
 
 /** The node is not running (or stopped while the request waited); nothing of it was applied. */
 export function stoppedError(message: string): RaftError {
-  return new RaftError('STOPPED', message, { details: { retryable: false } });
+  return new RaftError('STOPPED', message, { details: { outcome: 'not-applied' } });
 }
 
 /** The admission limit refused a request; retry once the node has caught up. */
 export function busyError(pending: number): RaftError {
   return new RaftError('BUSY', `too many pending requests (${pending})`, {
-    details: { retryable: true },
+    details: { outcome: 'not-applied' },
   });
 }
 
@@ -47,11 +47,11 @@ export function notLeaderError(options: {
   const { id, leaderId, leaderAddress } = options;
   if (leaderId === null) {
     return new RaftError('NO_LEADER', 'no leader is known; an election is under way', {
-      details: { leaderId: null, retryable: true },
+      details: { leaderId: null, outcome: 'not-applied' },
     });
   }
   return new RaftError('NOT_LEADER', `${id} is not the leader; ${leaderId} is`, {
-    details: { leaderId, leaderAddress, retryable: true },
+    details: { leaderId, leaderAddress, outcome: 'not-applied' },
   });
 }
 
@@ -60,7 +60,7 @@ export function replacedError(index: number): RaftError {
   return new RaftError(
     'PROPOSAL_DROPPED',
     `entry ${index} was replaced by a new leader; the command was not applied`,
-    { details: { outcome: 'not-applied', retryable: true } },
+    { details: { outcome: 'not-applied' } },
   );
 }
 
@@ -68,7 +68,7 @@ export function replacedError(index: number): RaftError {
 export function cancelledBeforeLog(reason: CancelReason): RaftError {
   return cancelledError(reason, 'request', {
     context: 'before it entered the log',
-    details: { outcome: 'not-applied', retryable: true },
+    details: { outcome: 'not-applied' },
   });
 }
 
@@ -98,7 +98,7 @@ export function cancelledError(
   options: { readonly context?: string; readonly details?: RaftErrorDetails } = {},
 ): RaftError {
   const context = options.context === undefined ? '' : ` ${options.context}`;
-  const details = options.details ?? { retryable: true };
+  const details = options.details ?? { outcome: 'not-applied' };
   return reason === 'timeout'
     ? new RaftError('TIMEOUT', `${subject} timed out${context}`, { details })
     : new RaftError('ABORTED', `${subject} aborted${context}`, { details });

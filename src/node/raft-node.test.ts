@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RaftError } from '../core/index.js';
+import { isSafeToRetry, type RaftError } from '../core/index.js';
 import { realClock } from '../platform/clock.js';
 import { RaftNode } from './raft-node.js';
 import { MemoryStorage } from '../storage/memory/index.js';
@@ -178,7 +178,8 @@ describe('RaftNode: proposals', () => {
     await cluster.start();
     const error = await rejection(cluster.propose(cluster.node('n1'), 'add:1'));
     expect(error.code).toBe('NO_LEADER');
-    expect(error.details.retryable).toBe(true);
+    expect(error.details.outcome).toBe('not-applied');
+    expect(isSafeToRetry(error)).toBe(true);
   });
 
   it('honours an AbortSignal and a timeout, saying whether the command may still apply', async () => {

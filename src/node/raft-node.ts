@@ -302,7 +302,7 @@ export class RaftNode<
 
   /**
    * Answers `query` from the state machine at the requested consistency (default linearizable).
-   * Reads never write to the log. Rejects with `NO_LEADER`/`NOT_LEADER` (retryable) when
+   * Reads never write to the log. Rejects with `NO_LEADER`/`NOT_LEADER` (transient) when
    * leadership cannot be confirmed, `TIMEOUT` or `ABORTED` as for proposals.
    */
   read(query: Query, options: ReadOptions = {}): Promise<Answer> {

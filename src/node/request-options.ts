@@ -75,7 +75,7 @@ export function findOptionsError(options: ReadOptions & CommandOptions): RaftErr
 
 // Module-level helpers rather than closures: the check runs on every request.
 function invalid(option: string, message: string): RaftError {
-  return new RaftError('INVALID_CONFIG', message, { details: { option, retryable: false } });
+  return new RaftError('INVALID_CONFIG', message, { details: { option, outcome: 'not-applied' } });
 }
 
 function positiveInteger(value: unknown): boolean {

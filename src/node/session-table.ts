@@ -1,5 +1,5 @@
 import { BinaryReader, BinaryWriter } from '../codec/binary.js';
-import { RaftError, type SessionEntry } from '../core/index.js';
+import { RaftError, type RequestOutcome, type SessionEntry } from '../core/index.js';
 import { CommandRejection } from './command-rejection.js';
 import { decodeSessionEntry, type SessionLimits } from './session-envelope.js';
 import type { ResultCodec } from './state-machine.js';
@@ -265,13 +265,25 @@ function readResult(
   throw new RaftError('INVALID_MESSAGE', `unknown session result code ${String(code)}`);
 }
 
+type RefusalCode = 'SESSION_EXPIRED' | 'RESULT_DISCARDED' | 'INVALID_MESSAGE';
+
+/**
+ * What a refusal says about the command when nothing more is known: an unknown session or a bad
+ * command applied nothing; a sequence below what the session remembers may have applied earlier.
+ */
+const defaultOutcome: Readonly<Record<RefusalCode, RequestOutcome>> = {
+  SESSION_EXPIRED: 'not-applied',
+  RESULT_DISCARDED: 'unknown',
+  INVALID_MESSAGE: 'not-applied',
+};
+
 function refuse(
-  code: 'SESSION_EXPIRED' | 'RESULT_DISCARDED' | 'INVALID_MESSAGE',
+  code: RefusalCode,
   message: string,
   details: { sessionId?: number; sequence?: number; outcome?: 'applied' } = {},
 ): SessionOutcome {
   return {
     kind: 'refuse',
-    error: new RaftError(code, message, { details: { ...details, retryable: false } }),
+    error: new RaftError(code, message, { details: { outcome: defaultOutcome[code], ...details } }),
   };
 }

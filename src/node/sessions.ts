@@ -1,4 +1,4 @@
-import { RaftError } from '../core/index.js';
+import { isSafeToRetry, RaftError } from '../core/index.js';
 import type { Clock } from '../platform/clock.js';
 import { sleep } from './entry-applier.js';
 import type { CommandOptions, ProposeOptions } from './request-options.js';
@@ -27,18 +27,6 @@ export interface ClientSessionOptions {
    */
   readonly unansweredMax?: number;
 }
-
-/**
- * Codes after which the command certainly did not enter the log: retrying cannot apply it twice,
- * even without a session.
- */
-const notInLogCodes: ReadonlySet<string> = new Set([
-  'NO_LEADER',
-  'NOT_LEADER',
-  'PROPOSAL_DROPPED',
-  'BUSY',
-  'TIMEOUT',
-]);
 
 /**
  * A client session (Raft thesis §6.3): numbers each command, and retries one whose outcome is
@@ -113,7 +101,7 @@ export class ClientSession<Result = unknown> {
           return (await this.#host.propose(command, { ...options, session })) as Result;
         } catch (error) {
           if (!(error instanceof RaftError)) throw error;
-          if (error.code === 'OUTCOME_UNKNOWN') mayHaveApplied = true;
+          if (error.details.outcome === 'unknown') mayHaveApplied = true;
           if (error.code === 'SESSION_EXPIRED') {
             if (mayHaveApplied) throw expiredWithUnknownOutcome(error, session.id, sequence);
             // Nothing of this command applied anywhere: it is new to the renewed session.
@@ -121,7 +109,7 @@ export class ClientSession<Result = unknown> {
             this.#unanswered.delete(sequence);
             sequence = this.#nextSequence++;
             this.#unanswered.add(sequence);
-          } else if (error.code !== 'OUTCOME_UNKNOWN' && !notInLogCodes.has(error.code)) {
+          } else if (!isSafeToRetry(error, { inSession: true })) {
             throw error;
           }
           if (attempt >= this.#attemptsMax || options.signal?.aborted === true) {
@@ -170,7 +158,7 @@ function unknownOutcome(cause: RaftError, sessionId: number, sequence: number, a
   return new RaftError(
     'OUTCOME_UNKNOWN',
     `command ${sequence} of session ${sessionId} got no known outcome in ${attempts} attempts; if it applies, it applies once`,
-    { cause, details: { sessionId, sequence, outcome: 'unknown', retryable: true } },
+    { cause, details: { sessionId, sequence, outcome: 'unknown' } },
   );
 }
 
@@ -178,14 +166,14 @@ function expiredWithUnknownOutcome(cause: RaftError, sessionId: number, sequence
   return new RaftError(
     'SESSION_EXPIRED',
     `session ${sessionId} expired while command ${sequence} was being retried; it may or may not have applied`,
-    { cause, details: { sessionId, sequence, outcome: 'unknown', retryable: false } },
+    { cause, details: { sessionId, sequence, outcome: 'unknown' } },
   );
 }
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RaftError('INVALID_CONFIG', `${name} must be a positive integer, got ${value}`, {
-      details: { option: name, retryable: false },
+      details: { option: name, outcome: 'not-applied' },
     });
   }
   return value;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RaftError, type ClientSession, type RaftNode, type ReadConsistency } from 'raftkit';
+import { isSafeToRetry, type ClientSession, type RaftNode, type ReadConsistency } from 'raftkit';
 import type { KvMetrics } from '../metrics/kv-metrics.js';
 import type { KvReadQuery } from '../state/kv-state-machine.js';
 import { encodeWriteBatch, type WriteOperation } from '../state/write-batch-codec.js';
@@ -33,21 +33,6 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   retryDelayMsMin: 20,
   retryDelayMsMax: 200,
 });
-
-/**
- * Codes that prove a proposal never entered the log (or entered and was replaced, so it was
- * never applied): retrying cannot apply it twice. Used for registering the server's session;
- * writes themselves are retried by the session, whose numbering makes every retry safe.
- */
-const writeRetryCodes: ReadonlySet<string> = new Set([
-  'NO_LEADER',
-  'NOT_LEADER',
-  'PROPOSAL_DROPPED',
-  'BUSY',
-]);
-
-/** Reads change nothing, so any failure but a stop may be retried within the deadline. */
-const readFatalCodes: ReadonlySet<string> = new Set(['STOPPED', 'INVALID_CONFIG', 'INVARIANT']);
 
 /**
  * Runs batches of client operations through the node: writes as one proposal each, reads as one
@@ -107,11 +92,9 @@ export class RequestExecutor {
   ): Promise<Uint8Array> {
     const started = performance.now();
     const deadline = started + this.#policy.requestTimeoutMs;
-    const retryable = {
-      has: (code: string) => !readFatalCodes.has(code),
-    };
     try {
-      const replies = await this.#retry(deadline, retryable, (timeoutMs) =>
+      // Reads change nothing: every transient failure may be retried within the deadline.
+      const replies = await this.#retry(deadline, (timeoutMs) =>
         this.#node.read(
           { operations },
           { consistency, timeoutMs: Math.min(timeoutMs, this.#policy.readAttemptTimeoutMs) },
@@ -133,7 +116,7 @@ export class RequestExecutor {
   #openSession(deadline: number): Promise<ClientSession<Uint8Array>> {
     if (this.#session !== null) return this.#session;
     const { attemptsMax, retryDelayMsMin, retryDelayMsMax } = this.#policy;
-    const opening = this.#retry(deadline, writeRetryCodes, (timeoutMs) =>
+    const opening = this.#retry(deadline, (timeoutMs) =>
       this.#node.openSession({
         timeoutMs,
         attemptsMax,
@@ -155,21 +138,20 @@ export class RequestExecutor {
     });
   }
 
-  async #retry<T>(
-    deadline: number,
-    retryable: { has(code: string): boolean },
-    attempt: (timeoutMs: number) => Promise<T>,
-  ): Promise<T> {
+  /**
+   * Tries `attempt` until it succeeds, the deadline or the attempt budget runs out, or it fails in
+   * a way that retrying could not fix or could apply twice (see `isSafeToRetry`). Writes reach
+   * here only to register the session; the session itself retries the writes.
+   */
+  async #retry<T>(deadline: number, attempt: (timeoutMs: number) => Promise<T>): Promise<T> {
     let delayMs = this.#policy.retryDelayMsMin;
     for (let attempts = 1; ; attempts++) {
       const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
       try {
         return await attempt(remainingMs);
       } catch (error) {
-        const code = error instanceof RaftError ? error.code : null;
         const giveUp =
-          code === null ||
-          !retryable.has(code) ||
+          !isSafeToRetry(error) ||
           attempts >= this.#policy.attemptsMax ||
           performance.now() + delayMs >= deadline;
         if (giveUp) throw error;
