@@ -73,7 +73,11 @@ export function runScriptCommand(
       output: 'ok',
     };
   }
-  if (cluster === null) throw new Error('add-nodes first');
+  if (name === 'setup') {
+    const built = setUp(named, coreFactory);
+    return { cluster: built, output: built.takeOutput() };
+  }
+  if (cluster === null) throw new Error('add-nodes or setup first');
   const target = positional[0] ?? '';
   const encoder = new TextEncoder();
   switch (name) {
@@ -204,6 +208,50 @@ export function runScriptCommand(
       throw new Error(`unknown command ${name}`);
   }
   return { cluster, output: cluster.takeOutput() };
+}
+
+/** Checks that `ids` are the servers `from`, `from + 1`, … that a cluster numbers in order. */
+function requireNumbered(key: string, ids: readonly string[], from: number): void {
+  const expected = ids.map((_, position) => String(from + position));
+  if (ids.join(',') !== expected.join(',')) {
+    throw new Error(
+      `setup: ${key} must be numbered in order from ${from} (${expected.join(',') || 'none'}), got ${ids.join(',') || 'none'}`,
+    );
+  }
+}
+
+/**
+ * `setup voters=1,2,3 [leader=1] [learners=4,5] [add-nodes options]`: builds the cluster, lets
+ * `leader` win an election and replicate its first entry to everyone, and prints one line instead
+ * of the election's transcript. The state is exactly what `add-nodes`, `campaign` and `stabilize`
+ * leave, so a script that starts here behaves as one that replays them.
+ */
+function setUp(named: Map<string, string>, coreFactory: CoreFactory | undefined): CoreCluster {
+  const voters = idList(named.get('voters'));
+  if (voters.length === 0) throw new Error('setup: voters=1,2,… is required');
+  requireNumbered('voters', voters, 1);
+  const learners = idList(named.get('learners'));
+  requireNumbered('learners', learners, voters.length + 1);
+  const leader = named.get('leader') ?? voters[0]!;
+  if (!voters.includes(leader)) throw new Error(`setup: leader ${leader} is not a voter`);
+  const options = { ...clusterOptions(voters.length, named), learners: learners.length };
+  const cluster = new CoreCluster(
+    coreFactory === undefined ? options : { ...options, coreFactory },
+  );
+  cluster.core(leader).campaign();
+  cluster.stabilize();
+  cluster.takeOutput();
+  const elected = cluster.core(leader).status();
+  if (elected.role !== 'leader') throw new Error(`setup: ${leader} did not win the election`);
+  const behind = [...cluster.servers.keys()].filter(
+    (id) => cluster.core(id).status().commitIndex !== elected.commitIndex,
+  );
+  if (behind.length > 0) throw new Error(`setup: ${behind.join(',')} did not catch up`);
+  const learnerText = learners.length === 0 ? '' : ` learners=${learners.join(',')}`;
+  cluster.log(
+    `ok leader=${leader} term=${elected.term} commit=${elected.commitIndex} voters=${voters.join(',')}${learnerText}`,
+  );
+  return cluster;
 }
 
 /** `1,2,3` as ids; absent or empty as none. */
