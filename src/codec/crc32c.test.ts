@@ -27,6 +27,23 @@ describe('crc32c', () => {
     expect(crc32c(bytesOf(32, (position) => 31 - position))).toBe(0x113fdb5c);
   });
 
+  it('checksums a range in place exactly as a view of that range', () => {
+    const bytes = bytesOf(100, (position) => (position * 37 + 11) & 0xff);
+    for (const [start, end] of [
+      [0, 100],
+      [3, 4],
+      [5, 5],
+      [7, 64],
+      [13, 99],
+    ] as const) {
+      const expected = referenceCrc32c(bytes.subarray(start, end));
+      expect(crc32c(bytes, 0, start, end)).toBe(expected);
+      // Continued from an earlier piece, as a frame's length and payload are.
+      const first = crc32c(bytes.subarray(0, start));
+      expect(crc32c(bytes, first, start, end)).toBe(crc32c(bytes.subarray(0, end)));
+    }
+  });
+
   it('is 0 for no bytes', () => {
     expect(crc32c(new Uint8Array(0))).toBe(0);
   });

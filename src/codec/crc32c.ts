@@ -48,13 +48,19 @@ const [t0, t1, t2, t3, t4, t5, t6, t7] = buildTables() as [
 ];
 
 /**
- * Extends a CRC-32C over `bytes`. Pass the result of an earlier call as `previous` to checksum
- * data that arrives in pieces; start with 0.
+ * Extends a CRC-32C over `bytes` (or over `bytes[start, end)`, without making a view of that
+ * range). Pass the result of an earlier call as `previous` to checksum data that arrives in
+ * pieces; start with 0.
  */
-export function crc32c(bytes: Uint8Array, previous = 0): number {
+export function crc32c(
+  bytes: Uint8Array,
+  previous = 0,
+  start = 0,
+  end: number = bytes.length,
+): number {
   let crc = ~previous >>> 0;
-  let position = 0;
-  const sliced = bytes.length - (bytes.length % sliceBytes);
+  let position = start;
+  const sliced = end - ((end - start) % sliceBytes);
   while (position < sliced) {
     const low =
       (crc ^
@@ -74,7 +80,7 @@ export function crc32c(bytes: Uint8Array, previous = 0): number {
       t0[bytes[position + 7]!]!;
     position += sliceBytes;
   }
-  while (position < bytes.length) {
+  while (position < end) {
     crc = t0[(crc ^ bytes[position]!) & 0xff]! ^ (crc >>> 8);
     position++;
   }

@@ -264,6 +264,23 @@ describe('FileStorage recovery', () => {
     expect(readdirSync(directory)).not.toContain(lockFileName);
   });
 
+  it('checks every record behind the compaction marker too, though it never decodes them', async () => {
+    const { storage, directory } = await bootstrapped();
+    await storage.save({ entries: commands(1, 100) });
+    await storage.compact({ ...marker, index: 60, term: 1 });
+    await storage.close();
+    const { storage: again, state } = await reopened(directory);
+    expect(state).toMatchObject({ lastIndex: 100, snapshot: { index: 60 } });
+    expect(await again.entries(61, 101)).toEqual(commands(61, 100));
+    await again.close();
+    // A byte of the twentieth entry, far behind the marker and far before the end.
+    const path = lastSegmentPath(directory);
+    const offset = segmentHeaderBytes + Math.floor((statSync(path).size - segmentHeaderBytes) / 5);
+    flipByte(path, offset);
+    const error = await rejection(new FileStorage({ directory }).open());
+    expect(error).toMatchObject({ code: 'CORRUPT_STORAGE', details: { file: path } });
+  });
+
   it('refuses damage at the end of a segment that is not the last one', async () => {
     const { storage, directory } = await bootstrapped({ segmentBytesMax: 1024 });
     await storage.save({ entries: commands(1, 40, 1, 64) });

@@ -6,6 +6,7 @@ import type { StorageFileSystem } from './file-system.js';
 import {
   decodeSegmentHeader,
   decodeSegmentRecord,
+  entryRecordIndex,
   hasValidFrameAfter,
   parseSegmentFileName,
   readFrame,
@@ -191,6 +192,14 @@ function scanRecords(
       }
       throw corruptStorage(segment.path, offset, frame.reason);
     }
+    const coveredIndex = entryRecordIndex(frame.payload);
+    if (coveredIndex !== null && coveredIndex <= context.options.state.snapshot.index) {
+      // Behind the compaction marker the entry is never read again: its checksum was checked,
+      // only its place is kept. Restarts read a segment or two of such entries.
+      placeEntry(segment, coveredIndex, offset, frame.end);
+      offset = frame.end;
+      continue;
+    }
     let record: SegmentRecord;
     try {
       record = decodeSegmentRecord(frame.payload);
@@ -217,15 +226,20 @@ function acceptRecord(
     if (record.value.version > context.hardState.version) context.hardState = record.value;
     return;
   }
-  if (record.entry.index !== segment.nextIndex) {
-    throw corruptStorage(
-      segment.path,
-      offset,
-      `expected entry ${segment.nextIndex}, found ${record.entry.index}`,
-    );
-  }
-  segment.addEntry(offset, end);
+  placeEntry(segment, record.entry.index, offset, end);
   if (record.entry.index > context.options.state.snapshot.index) {
     context.options.cache.append([copyEntry(record.entry)]);
   }
+}
+
+/** Records where the segment's next entry lies, refusing a gap or a repeat in the indexes. */
+function placeEntry(segment: Segment, index: number, offset: number, end: number): void {
+  if (index !== segment.nextIndex) {
+    throw corruptStorage(
+      segment.path,
+      offset,
+      `expected entry ${segment.nextIndex}, found ${index}`,
+    );
+  }
+  segment.addEntry(offset, end);
 }

@@ -161,18 +161,26 @@ export function readFrame(bytes: Uint8Array, offset: number): FrameReading {
   const remaining = bytes.length - offset;
   if (remaining === 0) return { kind: 'end' };
   if (remaining < frameHeaderBytes) return { kind: 'damaged', reason: 'incomplete frame header' };
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, frameHeaderBytes);
-  const payloadLength = view.getUint32(0, true);
-  const checksum = view.getUint32(4, true);
+  // Read in place: a start-up scans every frame of a segment, and views cost more than the bytes.
+  const payloadLength = u32At(bytes, offset);
+  const checksum = u32At(bytes, offset + 4);
   if (payloadLength === 0 || payloadLength > framePayloadBytesMax) {
     return { kind: 'damaged', reason: `implausible frame length ${payloadLength}` };
   }
   const end = offset + frameHeaderBytes + payloadLength;
   if (end > bytes.length) return { kind: 'damaged', reason: 'frame runs past the end of the file' };
-  const payload = bytes.subarray(offset + frameHeaderBytes, end);
-  const actual = crc32c(payload, crc32c(bytes.subarray(offset, offset + 4)));
+  const lengthChecksum = crc32c(bytes, 0, offset, offset + 4);
+  const actual = crc32c(bytes, lengthChecksum, offset + frameHeaderBytes, end);
   if (actual !== checksum) return { kind: 'damaged', reason: 'checksum mismatch' };
-  return { kind: 'frame', payload, end };
+  return { kind: 'frame', payload: bytes.subarray(offset + frameHeaderBytes, end), end };
+}
+
+/** The little-endian u32 at `offset`. */
+function u32At(bytes: Uint8Array, offset: number): number {
+  return (
+    (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16)) +
+    bytes[offset + 3]! * 0x100_0000
+  );
 }
 
 /**
@@ -184,6 +192,16 @@ export function hasValidFrameAfter(bytes: Uint8Array, offset: number): boolean {
     if (readFrame(bytes, candidate).kind === 'frame') return true;
   }
   return false;
+}
+
+/**
+ * The index of the entry a segment record payload holds, read without decoding the entry, or null
+ * for any other record (or one too short to tell).
+ */
+export function entryRecordIndex(payload: Uint8Array): number | null {
+  // Record type, entry kind, then the index as a little-endian u64.
+  if (payload.length < 10 || payload[0] !== recordTypes.entry) return null;
+  return u32At(payload, 6) * 0x1_0000_0000 + u32At(payload, 2);
 }
 
 /** Decodes a segment record payload; throws RaftError `INVALID_MESSAGE` if it is malformed. */
