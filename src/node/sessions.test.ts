@@ -163,6 +163,32 @@ describe('§6.3 exactly-once commands with client sessions', () => {
     expect(totals).toEqual([23, 23, 23]);
   });
 
+  it('keeps the table across a graceful stop whose snapshot left no log behind', async () => {
+    cluster = new TestCluster({
+      size: 3,
+      extra: () => ({
+        snapshots: { entriesMax: 1_000_000, trailingEntries: 0, stopEntriesMin: 1 },
+      }),
+    });
+    for (const nodeId of cluster.ids) await cluster.startNode(nodeId, new SnapshottingCounter());
+    const leader = await cluster.waitForLeader();
+    const id = await register(cluster, leader);
+    const session = { id, sequence: 1 };
+    const first = await cluster.settle(leader.propose(encode('add:5'), { session }));
+    await converge(cluster, leader);
+    await cluster.stopAll();
+    for (const nodeId of cluster.ids) await cluster.startNode(nodeId, new SnapshottingCounter());
+    const restarted = await cluster.waitForLeader();
+    // Every start restored the stop snapshot: the registration is in no log any more.
+    for (const node of cluster.nodes.values()) {
+      expect(node.status().snapshotIndex).toBeGreaterThanOrEqual(leader.status().commitIndex);
+    }
+    const again = await cluster.settle(restarted.propose(encode('add:5'), { session }));
+    expect(again).toBe(first);
+    await converge(cluster, restarted);
+    expect(cluster.ids.map((nodeId) => cluster!.machines.get(nodeId)!.total)).toEqual([5, 5, 5]);
+  });
+
   it('expires an idle session by log time on every server alike, with a typed error', async () => {
     const { cluster, leader } = await startCluster({
       size: 3,

@@ -219,7 +219,7 @@ export class Snapshots {
     try {
       const index = host.applier.appliedIndex;
       const started = host.clock.now();
-      const stored = await this.#write(core.snapshotMeta(index), host.stateMachine.snapshot!());
+      const stored = await this.#write(core.snapshotMeta(index), this.#source());
       if (stored.meta.index !== index) return;
       host.counters.increment('snapshotsTaken');
       this.#publish('taken', stored, host.clock.now() - started, null);
@@ -230,6 +230,19 @@ export class Snapshots {
     } catch {
       // See above: the stop completes with the state the storage already holds.
     }
+  }
+
+  /**
+   * The data of a snapshot at the applied index: the session table, encoded now, then the state
+   * machine's capture, taken now. Every snapshot carries both, or a restart from it would forget
+   * the sessions and apply a retried command twice.
+   */
+  #source(): AsyncGenerator<Uint8Array> {
+    const host = this.#host;
+    return withSessionSection(
+      host.applier.sessions.encode(host.resultCodec),
+      host.stateMachine.snapshot!(),
+    );
   }
 
   #due(): boolean {
@@ -243,9 +256,7 @@ export class Snapshots {
     const index = host.applier.appliedIndex;
     const requests = this.#requests.splice(0);
     const meta = core.snapshotMeta(index);
-    // The table is encoded now, at the same index as the state machine's capture.
-    const sessions = host.applier.sessions.encode(host.resultCodec);
-    const source = withSessionSection(sessions, host.stateMachine.snapshot!());
+    const source = this.#source();
     this.#entriesSince = 0;
     this.#bytesSince = 0;
     const started = host.clock.now();
