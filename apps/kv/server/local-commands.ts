@@ -40,6 +40,11 @@ const connectionCommands: ReadonlyMap<string, number> = new Map([
   ['HELLO', -1],
 ]);
 
+/** Every command name the server accepts (upper case): data, local and connection commands. */
+export function acceptedCommandNames(): string[] {
+  return [...dataCommandNames, ...localCommands.keys(), ...connectionCommands.keys()];
+}
+
 /** Whether `name` (upper case) is answered locally. */
 export function isLocalCommand(name: string): boolean {
   return localCommands.has(name);
@@ -83,7 +88,7 @@ function commandEntry(name: string): Buffer {
 }
 
 function command(args: readonly Buffer[]): Buffer {
-  const names = [...dataCommandNames, ...localCommands.keys(), ...connectionCommands.keys()];
+  const names = acceptedCommandNames();
   const subcommand = args[1]?.toString('latin1').toUpperCase();
   if (subcommand === undefined) return arrayReply(names.map(commandEntry));
   if (subcommand === 'COUNT') return integerReply(names.length);
