@@ -245,6 +245,62 @@ describe('sets', () => {
   });
 });
 
+describe('HSCAN and SSCAN', () => {
+  it('answer the whole hash or set with cursor 0, filtered by MATCH; WRONGTYPE and bad options as Redis', () => {
+    const store = new KvHarness();
+    store.write(
+      1,
+      ['HSET', 'h', 'name', 'ada', 'nick', 'a', 'age', '36'],
+      ['SADD', 's', 'red', 'rose', 'blue'],
+      ['SET', 'plain', 'v'],
+    );
+    const [hash, hashMatched, set, setMatched, empty] = store.read(
+      ['HSCAN', 'h', '0'],
+      ['HSCAN', 'h', '0', 'MATCH', 'n*', 'COUNT', '1'],
+      ['SSCAN', 's', '0', 'COUNT', '100'],
+      ['SSCAN', 's', '0', 'MATCH', 'r*'],
+      ['SSCAN', 'none', '0'],
+    );
+    expect(hash).toEqual(
+      array(
+        bulk('0'),
+        array(bulk('name'), bulk('ada'), bulk('nick'), bulk('a'), bulk('age'), bulk('36')),
+      ),
+    );
+    expect(hashMatched).toEqual(
+      array(bulk('0'), array(bulk('name'), bulk('ada'), bulk('nick'), bulk('a'))),
+    );
+    expect(set?.type === 'array' && set.value?.[0]).toEqual(bulk('0'));
+    expect(sorted(set?.type === 'array' ? set.value?.[1] : undefined)).toEqual([
+      'blue',
+      'red',
+      'rose',
+    ]);
+    expect(sorted(setMatched?.type === 'array' ? setMatched.value?.[1] : undefined)).toEqual([
+      'red',
+      'rose',
+    ]);
+    expect(empty).toEqual(array(bulk('0'), array()));
+    expect(
+      store.read(
+        ['HSCAN', 'plain', '0'],
+        ['SSCAN', 'h', '0'],
+        ['HSCAN', 'h', 'x'],
+        ['SSCAN', 's', '0', 'COUNT', '0'],
+        ['SSCAN', 's', '0', 'TYPE', 'set'],
+        ['HSCAN', 'h', '0', 'MATCH'],
+      ),
+    ).toEqual([
+      wrongType,
+      wrongType,
+      error('ERR invalid cursor'),
+      error('ERR syntax error'),
+      error('ERR syntax error'),
+      error('ERR syntax error'),
+    ]);
+  });
+});
+
 describe('KEYS and SCAN', () => {
   it('KEYS matches Redis glob patterns', () => {
     const store = new KvHarness();

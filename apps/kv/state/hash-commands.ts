@@ -11,6 +11,7 @@ import {
 } from './arguments.js';
 import { firstKey, type DataCommandSpec } from './command-spec.js';
 import type { Keyspace } from './keyspace.js';
+import { parseScan } from './key-commands.js';
 import { arrayReply, bulkReply, integerReply, okReply } from '../resp/resp-writer.js';
 
 function fieldsAt(keyspace: Keyspace, args: readonly Uint8Array[]): Map<string, Buffer> | null {
@@ -131,6 +132,24 @@ export const hashCommands: readonly DataCommandSpec[] = [
           bulkReply(value),
         ]),
       ),
+  },
+  {
+    // The whole hash in one call, with cursor 0 — what Redis does for a small hash: the work is
+    // that of HGETALL. COUNT is a hint, so ignoring it is within the contract.
+    name: 'HSCAN',
+    kind: 'read',
+    arity: -3,
+    keys: firstKey,
+    run: (keyspace, args) => {
+      const { pattern } = parseScan(args, 2, false);
+      const replies: Buffer[] = [];
+      for (const [field, value] of fieldsAt(keyspace, args) ?? []) {
+        if (pattern === null || pattern.matches(field)) {
+          replies.push(bulkReply(keyBytes(field)), bulkReply(value));
+        }
+      }
+      return arrayReply([bulkReply('0'), arrayReply(replies)]);
+    },
   },
   {
     name: 'HEXISTS',

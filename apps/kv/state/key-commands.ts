@@ -95,7 +95,8 @@ function remainingTime(keyspace: Keyspace, args: readonly Uint8Array[], unitMs: 
   return integerReply(unitMs === 1 ? remainingMs : Math.round(remainingMs / unitMs));
 }
 
-interface ScanOptions {
+/** SCAN's options, parsed. */
+export interface ScanOptions {
   readonly cursor: number;
   readonly pattern: GlobPattern | null;
   readonly count: number;
@@ -103,14 +104,22 @@ interface ScanOptions {
   readonly type: string | null;
 }
 
-function parseScan(args: readonly Uint8Array[]): ScanOptions {
-  const cursorText = keyOf(args[1]!);
+/**
+ * Parses `cursor [MATCH pattern] [COUNT n] [TYPE t]` starting at `cursorAt` (SCAN's cursor is
+ * argument 1, HSCAN's and SSCAN's argument 2, after the key). TYPE is SCAN's alone.
+ */
+export function parseScan(
+  args: readonly Uint8Array[],
+  cursorAt = 1,
+  typeAllowed = true,
+): ScanOptions {
+  const cursorText = keyOf(args[cursorAt]!);
   const cursor = /^\d{1,10}$/.test(cursorText) ? Number(cursorText) : NaN;
   if (!(cursor <= 0xffffffff)) throw new CommandError('ERR invalid cursor');
   let pattern: GlobPattern | null = null;
   let count = scanCountDefault;
   let type: string | null = null;
-  for (let position = 2; position < args.length; position += 2) {
+  for (let position = cursorAt + 1; position < args.length; position += 2) {
     const option = optionOf(args[position]!);
     const value = args[position + 1];
     if (value === undefined) throw new CommandError(syntaxErrorMessage);
@@ -120,7 +129,7 @@ function parseScan(args: readonly Uint8Array[]): ScanOptions {
       const parsed = integerArgument(value);
       if (parsed < 1n) throw new CommandError(syntaxErrorMessage);
       count = Number(parsed < BigInt(scanCountMax) ? parsed : BigInt(scanCountMax));
-    } else if (option === 'TYPE') {
+    } else if (option === 'TYPE' && typeAllowed) {
       type = keyOf(value).toLowerCase();
     } else {
       throw new CommandError(syntaxErrorMessage);

@@ -1,5 +1,6 @@
 import { keyBytes, keyOf } from './arguments.js';
 import { firstKey, type DataCommandSpec } from './command-spec.js';
+import { parseScan } from './key-commands.js';
 import type { Keyspace } from './keyspace.js';
 import { arrayReply, bulkReply, integerReply } from '../resp/resp-writer.js';
 
@@ -71,6 +72,23 @@ export const setCommands: readonly DataCommandSpec[] = [
       return arrayReply(
         args.slice(2).map((member) => integerReply(members?.has(keyOf(member)) === true ? 1 : 0)),
       );
+    },
+  },
+  {
+    // The whole set in one call, with cursor 0, as Redis answers for a small set (see HSCAN).
+    name: 'SSCAN',
+    kind: 'read',
+    arity: -3,
+    keys: firstKey,
+    run: (keyspace, args) => {
+      const { pattern } = parseScan(args, 2, false);
+      const members = [...(membersAt(keyspace, args) ?? [])].filter(
+        (member) => pattern === null || pattern.matches(member),
+      );
+      return arrayReply([
+        bulkReply('0'),
+        arrayReply(members.map((member) => bulkReply(keyBytes(member)))),
+      ]);
     },
   },
   {
