@@ -173,6 +173,8 @@ describe('transactions with ioredis', () => {
       '+PONG',
       '',
     ]);
+    const quit = await raw(`AUTH "${password}"\r\nMULTI\r\nSET q 1\r\nQUIT\r\nPING\r\n`, 2000);
+    expect(quit).toEqual({ text: '+OK\r\n+OK\r\n+QUEUED\r\n+OK\r\n', closed: true });
   });
 
   it('redis-cli runs a transaction from its input', async () => {
@@ -268,7 +270,15 @@ describe('connection and server commands', () => {
     const info = await client.info('keyspace', 'raft');
     expect(info).toContain('# Raft');
     expect(info).not.toContain('# Server');
+    expect(await client.info('cluster')).toBe('# Cluster\r\ncluster_enabled:0\r\n');
     expect(await client.config('GET', 'maxc*')).toEqual(['maxclients', String(connectionsMax)]);
+    // The idle timeout is under a second here: reported as 1, never as 0 ("no timeout").
+    expect(await client.config('GET', 'timeout', 'proto-max-bulk-len')).toEqual([
+      'timeout',
+      '1',
+      'proto-max-bulk-len',
+      String(requestBytesMax),
+    ]);
     expect(await client.call('READONLY')).toBe('OK');
     expect(await client.client('INFO')).toContain('consistency=stale');
     expect(await client.call('READWRITE')).toBe('OK');

@@ -124,6 +124,10 @@ export class RequestPlanner {
       case 'WATCH':
         // As in Redis: refused, but the transaction goes on.
         return answer(errorReply('ERR WATCH inside MULTI is not allowed'));
+      case 'QUIT':
+        // As in Redis: not queued; the connection closes and the transaction with it.
+        this.#endTransaction();
+        return { kind: 'answer', reply: okReply, thenClose: true };
     }
     const problem = this.#queueProblem(name, args, transaction);
     if (problem !== null) {

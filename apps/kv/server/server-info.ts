@@ -108,7 +108,8 @@ export function info(args: readonly Buffer[], context: ServerContext): Buffer {
 function configValues(context: ServerContext): [string, string][] {
   return [
     ['maxclients', String(context.limits.connectionsMax)],
-    ['timeout', String(Math.floor(context.limits.idleTimeoutMs / 1000))],
+    // Whole seconds, as Redis reports it; a fraction rounds up, since 0 would mean "never".
+    ['timeout', String(Math.ceil(context.limits.idleTimeoutMs / 1000))],
     ['proto-max-bulk-len', String(context.requestLimits.requestBytesMax)],
     ['client-query-buffer-limit', String(context.requestLimits.requestBytesMax)],
     ['databases', '1'],
