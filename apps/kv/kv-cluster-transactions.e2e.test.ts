@@ -128,7 +128,7 @@ describe('transactions and data types with ioredis on a 3-process cluster', () =
     expect(await watcher.multi().get('tx:balance').exec()).toEqual([[null, '0']]);
   });
 
-  it('pipelines hashes, sets and expiry in order, and scanStream walks a follower', async () => {
+  it('pipelines hashes, sets and expiry in order; scanStream, hscanStream, sscanStream on a follower', async () => {
     const client = await redisFor('n2');
     const pipeline = client.pipeline();
     for (let n = 0; n < 120; n++) {
@@ -155,6 +155,16 @@ describe('transactions and data types with ioredis on a 3-process cluster', () =
       for (const key of keys as string[]) seen.add(key);
     }
     expect(seen.size).toBe(120);
+    const fields: string[] = [];
+    for await (const pairs of client.hscanStream('user:7', { match: 'n*' })) {
+      fields.push(...(pairs as string[]));
+    }
+    expect(fields).toEqual(['name', 'u7']);
+    const members = new Set<string>();
+    for await (const batch of client.sscanStream('members', { count: 10 })) {
+      for (const member of batch as string[]) members.add(member);
+    }
+    expect(members.size).toBe(119);
     expect(await client.type('members')).toBe('set');
     // Expiry by replicated time, seen through a follower.
     await client.set('short', 'lived', 'PX', 200);
@@ -163,7 +173,7 @@ describe('transactions and data types with ioredis on a 3-process cluster', () =
     );
   });
 
-  it('redis-cli runs a transaction and a SCAN through a follower', async () => {
+  it('redis-cli runs a transaction, a SCAN and RESP3 refused through a follower', async () => {
     const leader = await waitFor('a leader', () => leaderId('n1'));
     const follower = ids.find((id) => id !== leader)!;
     const output = await redisCli(
@@ -178,7 +188,53 @@ describe('transactions and data types with ioredis on a 3-process cluster', () =
       { timeout: 10_000 },
     );
     expect(stdout.split('\n')).toEqual(expect.arrayContaining(['cli:tx', 'cli:s']));
+    // redis-cli -3 asks for RESP3 with HELLO 3; the NOPROTO refusal keeps it on RESP2.
+    const resp3 = await run(
+      'redis-cli',
+      ['-3', '-h', host, '-p', String(port), '--no-auth-warning', '-a', password, 'GET', 'cli:tx'],
+      { timeout: 10_000 },
+    );
+    expect(resp3.stdout.trim()).toBe('6');
+    expect(resp3.stderr).toMatch(/NOPROTO/);
   });
+
+  it("WAIT counts the servers holding the commit index: blocks on the leader, a commit's majority on a follower", async () => {
+    const leader = await waitFor('a leader', () => leaderId('n1'));
+    const follower = ids.find((id) => id !== leader)!;
+    const onLeader = await redisFor(leader);
+    await onLeader.set('wait:k', '1');
+    // Both followers catch up with the leader's commit index well within the bound.
+    expect(await onLeader.call('WAIT', '2', '10000')).toBe(2);
+    // A follower cannot see the others: it answers what a commit guarantees, 3 voters → 1.
+    expect(await (await redisFor(follower)).call('WAIT', '2', '0')).toBe(1);
+  });
+
+  it('READONLY: a follower cut off from the others still answers reads from its own state', async () => {
+    const leader = await waitFor('a leader', () => leaderId('n1'));
+    const follower = ids.find((id) => id !== leader)!;
+    const writer = await redisFor(leader);
+    const reader = await redisFor(follower);
+    await writer.set('stale:k', 'before');
+    expect(await reader.call('READONLY')).toBe('OK');
+    await waitFor('the follower to apply the write', async () =>
+      (await reader.get('stale:k')) === 'before' ? true : null,
+    );
+    const others = ids.filter((id) => id !== follower);
+    expect(await reader.call('RAFT', 'PARTITION', ...others)).toBe('OK');
+    try {
+      expect(await writer.set('stale:k', 'after')).toBe('OK');
+      // Stale: answered from the follower's own state, without a round to the leader.
+      expect(await reader.get('stale:k')).toBe('before');
+      // Linearizable again: the follower cannot confirm with a leader, and says so.
+      expect(await reader.call('READWRITE')).toBe('OK');
+      await expect(reader.get('stale:k')).rejects.toThrow();
+    } finally {
+      await reader.call('RAFT', 'HEAL');
+    }
+    await waitFor('the healed follower to answer linearizably', async () =>
+      (await reader.get('stale:k')) === 'after' ? true : null,
+    );
+  }, 60_000);
 
   it('transactions stay whole and apply once while the leader is killed', async () => {
     const leader = await waitFor('a leader', () => leaderId('n1'));
