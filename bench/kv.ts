@@ -1,10 +1,11 @@
 // Requests per second of the key-value showcase: a local 3-process cluster (FileStorage with
-// fsync, TCP between servers) driven by redis-benchmark — SET, GET, INCR, HSET, SADD, MSET and
-// the new key commands (EXPIRE, SCAN) — without and with pipelining (-P 16), against the leader
-// and against a follower (writes forwarded, reads by ReadIndex), and in the same run against a
-// local redis-server with `appendfsync always` (every write fsynced before its reply, the
-// durability an acknowledged raftkit write has on a majority). Prints a table and writes
-// bench/results/kv.json.
+// fsync, TCP between servers) driven by redis-benchmark — SET, GET, INCR, HSET, SADD, MSET, the
+// key commands (EXPIRE, SCAN) and the hash and set reads (HGET, SISMEMBER) — without and with
+// pipelining (-P 16), against the leader and against a follower (writes forwarded, reads by
+// ReadIndex), and in the same run against a local redis-server with `appendfsync always` (every
+// write fsynced before its reply, the durability an acknowledged raftkit write has on a
+// majority). Prints a table and writes bench/results/kv.json, with the load average at the start
+// and the end: the machine is shared, so figures are only comparable within one run.
 //
 //   npm run bench:kv -- [--requests 10000] [--clients 50] [--no-redis] [--no-follower]
 import { type ChildProcess } from 'node:child_process';
@@ -32,6 +33,9 @@ const builtInTests = 'set,get,incr,hset,sadd,mset';
 const customCommands: readonly (readonly string[])[] = [
   ['EXPIRE', 'key:__rand_int__', '100'],
   ['SCAN', '0', 'COUNT', '10'],
+  // The read side of the hash and set families, on the keys the HSET and SADD tests wrote.
+  ['HGET', 'myhash', 'element:__rand_int__'],
+  ['SISMEMBER', 'myset', 'element:__rand_int__'],
 ];
 
 async function benchmark(options: {
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
       'no-follower': { type: 'boolean', default: false },
     },
   });
+  const loadAverageAtStart = loadavg();
   const directory = mkdtempSync(join(tmpdir(), 'raftkit-bench-kv-'));
   const cluster = new LocalCluster({ directory, layout: await freePortLayout(3) });
   const rows: Row[] = [];
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
         clients: Number(values.clients),
         requests: Number(values.requests),
         cpus: cpus().length,
+        loadAverageAtStart,
         loadAverage: loadavg(),
         rows,
       },
