@@ -38,3 +38,14 @@ describe('setup', () => {
     expect(() => run([command])).toThrow(message);
   });
 });
+
+describe('commands', () => {
+  it('refuses an unknown command by name, also one that Object.prototype holds', () => {
+    expect(() => run(['add-nodes 3', 'toString'])).toThrow('unknown command toString');
+    expect(() => run(['add-nodes 3', 'elect 1'])).toThrow('unknown command elect');
+  });
+
+  it('needs a cluster before any other command', () => {
+    expect(() => run(['campaign 1'])).toThrow('add-nodes or setup first');
+  });
+});
