@@ -10,6 +10,7 @@ import {
 import { requestRead } from './read-index.js';
 import { handleInstallSnapshot, handleInstallSnapshotResponse } from './snapshot.js';
 import type { CoreState } from './state.js';
+import type { NodeId } from './types.js';
 
 /** Messages only a leader sends: receiving one at our term or above means that leader is alive. */
 function fromLeader(message: RaftMessage): boolean {
@@ -36,11 +37,25 @@ function inLeaderLease(state: CoreState, message: RequestVote): boolean {
   );
 }
 
+/**
+ * Whether a vote request from `candidate` deserves an answer. A server removed while it was down
+ * never learned it; once its removal is committed here, its campaigns must not raise our term or
+ * win votes (thesis §4.2.3). Until then it may still be a voter of the configuration that decides
+ * the election: our own latest one may be an uncommitted change that a new leader will replace,
+ * and refusing a member of the committed configuration can leave no server able to win (thesis
+ * §4.1: a server votes for a candidate outside its latest configuration). A new voter is a member
+ * here as soon as we hold its entry.
+ */
+function mayCampaign(state: CoreState, candidate: NodeId): boolean {
+  return (
+    isMember(state.configuration, candidate) ||
+    isMember(state.committedConfiguration.value, candidate)
+  );
+}
+
 /** Applies §5.1's term rules, then hands the message to the handler for its kind. */
 export function step(state: CoreState, message: RaftMessage): void {
-  if (message.type === 'request-vote' && !isMember(state.configuration, message.from)) {
-    // A server removed while it was down never learned it; its campaigns must not raise our term
-    // or win votes (thesis §4.2.3). A new voter is a member here as soon as we hold its entry.
+  if (message.type === 'request-vote' && !mayCampaign(state, message.from)) {
     state.trace({ kind: 'ignored', id: state.id, message, reason: 'not a member' });
     return;
   }
