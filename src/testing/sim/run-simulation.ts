@@ -12,14 +12,9 @@ import { Tracer } from '../trace/tracer.js';
 import { FaultInjector } from './fault-injector.js';
 import { drawFaultPlan, type FaultPlan } from './fault-plan.js';
 import type { FaultKind } from './fault-counts.js';
-import {
-  KeyValueStateMachine,
-  KeyValueStore,
-  encodeKeyValueCommand,
-} from './key-value-state-machine.js';
-import { commandKey, entryContentKey } from './entry-key.js';
+import { KeyValueStateMachine, KeyValueStore } from './key-value-state-machine.js';
 import { derivedRandom } from './derived-random.js';
-import { everyServerVotes, restoreEveryVoter } from './membership-faults.js';
+import { runLivenessPhase } from './liveness-phase.js';
 import type { SnapshotCounts } from './node-process.js';
 import { SimCluster } from './sim-cluster.js';
 import { KeyValueWorkload } from './sim-workload.js';
@@ -160,7 +155,15 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunResul
       .catch((error: unknown) => reportHarness(cluster, 'safety phase', error));
     injector.stop();
     workload.stop();
-    if (!violated()) await runLivenessPhase(cluster, plan, options, stepsMax, violated);
+    if (!violated()) {
+      await runLivenessPhase(cluster, {
+        membershipChanged: plan.weights.membership > 0,
+        timeMsMax: options.livenessTimeMsMax ?? simRunDefaults.livenessTimeMsMax,
+        stepsMax,
+        freshWriteAttemptsMax: simRunDefaults.freshWriteAttemptsMax,
+        violated,
+      }).catch((error: unknown) => reportHarness(cluster, 'liveness phase', error));
+    }
   } catch (error) {
     reportHarness(cluster, 'run', error);
   }
@@ -237,155 +240,6 @@ function reportHarness(
     error instanceof RaftError && error.code === 'TIMEOUT' ? 'liveness' : 'node-failure';
   cluster.checkers.log.report(property, `${phase}: ${message}`);
 }
-
-/** Heals everything, then demands convergence within the liveness budget. */
-async function runLivenessPhase(
-  cluster: SimCluster<KeyValueOutput, string, string>,
-  plan: FaultPlan,
-  options: SimRunOptions,
-  stepsMax: number,
-  violated: () => boolean,
-): Promise<void> {
-  cluster.heal();
-  for (const id of cluster.ids) if (!cluster.hasLiveProcess(id)) cluster.restart(id);
-  // A write failure injected late may still strike now; healing includes restarting its victim.
-  const stopRestarting = cluster.listen({
-    onProcessDied: (nodeId) =>
-      cluster.clock.schedule(livenessRestartDelayMs, () => {
-        if (!cluster.hasLiveProcess(nodeId)) cluster.restart(nodeId);
-      }),
-  });
-  const deadline =
-    cluster.clock.now() + (options.livenessTimeMsMax ?? simRunDefaults.livenessTimeMsMax);
-  const remaining = () => ({ timeMsMax: Math.max(0, deadline - cluster.clock.now()), stepsMax });
-  const leaderFollowed = (): boolean => {
-    const leader = cluster.leader();
-    return (
-      leader !== null &&
-      cluster.ids.every((id) => cluster.isUp(id) && cluster.node(id).leaderId === leader.id)
-    );
-  };
-  try {
-    if (plan.weights.membership > 0) {
-      await restoreMembership(cluster, remaining, violated);
-      if (violated()) return;
-    }
-    await cluster.runUntil(() => violated() || leaderFollowed(), remaining());
-    if (violated()) return;
-    const fresh = encodeKeyValueCommand({
-      kind: 'put',
-      key: 'liveness',
-      value: `seed ${cluster.seed}`,
-    });
-    await proposeFresh(cluster, fresh, remaining);
-    if (violated()) return;
-    await cluster.runUntil(() => violated() || converged(cluster), remaining());
-  } catch (error) {
-    reportHarness(cluster, 'liveness phase', error);
-  } finally {
-    stopRestarting();
-  }
-}
-
-/**
- * Makes every server a voter again after a run of membership changes, so that convergence can
- * demand equal logs everywhere; a server removed while it was down learns here that it is back.
- * Bounded by the liveness budget.
- */
-async function restoreMembership(
-  cluster: SimCluster<KeyValueOutput, string, string>,
-  remaining: () => { timeMsMax: number; stepsMax: number },
-  violated: () => boolean,
-): Promise<void> {
-  const untyped = cluster as unknown as SimCluster;
-  for (let attempt = 1; attempt <= membershipRestoreAttemptsMax; attempt++) {
-    await cluster.runUntil(() => violated() || cluster.leader() !== null, remaining());
-    if (violated() || everyServerVotes(untyped)) return;
-    // One attempt at a time: a change asked of a leader whose process then dies never settles.
-    const budget = remaining();
-    const attempt = {
-      ...budget,
-      timeMsMax: Math.min(budget.timeMsMax, membershipRestoreAttemptMs),
-    };
-    const restored = await cluster
-      .settle(restoreEveryVoter(untyped), attempt)
-      .catch((error: unknown) => {
-        if (remaining().timeMsMax === 0) throw error;
-        return false;
-      });
-    // Refused for now (a change of the safety phase still finishing, a new election): retry.
-    if (!restored) await cluster.runFor(freshWriteRetryMs);
-  }
-  throw new RaftError('TIMEOUT', 'every server could not be made a voter again after the faults');
-}
-
-async function proposeFresh(
-  cluster: SimCluster<KeyValueOutput, string, string>,
-  command: Uint8Array,
-  remaining: () => { timeMsMax: number; stepsMax: number },
-): Promise<void> {
-  for (let attempt = 1; attempt <= simRunDefaults.freshWriteAttemptsMax; attempt++) {
-    const leader = cluster.leader();
-    if (leader === null) {
-      await cluster.runUntil(() => cluster.leader() !== null, remaining());
-      continue;
-    }
-    try {
-      await cluster.settle(leader.propose(command), remaining());
-      cluster.checkers.acknowledgedWrites.acknowledge(commandKey(command), 'the liveness write');
-      return;
-    } catch (error) {
-      // A leader change refused or lost the write: try again on the new leader while time lasts.
-      if (remaining().timeMsMax === 0) throw error;
-      await cluster.runFor(freshWriteRetryMs);
-    }
-  }
-  throw new RaftError('TIMEOUT', 'no fresh write committed after the cluster healed');
-}
-
-/** Every node up, applied up to one commit index equal to the leader's log, logs equal up to it. */
-function converged(cluster: SimCluster<KeyValueOutput, string, string>): boolean {
-  const leader = cluster.leader();
-  if (leader === null) return false;
-  const leaderStatus = leader.status();
-  if (leaderStatus.commitIndex !== leaderStatus.lastIndex) return false;
-  const reference = cluster.log(leader.id);
-  for (const id of cluster.ids) {
-    if (!cluster.isUp(id)) return false;
-    const status = cluster.node(id).status();
-    if (status.commitIndex !== leaderStatus.commitIndex) return false;
-    if (status.appliedIndex !== status.commitIndex) return false;
-    const log = cluster.log(id);
-    for (
-      let index = Math.max(log.snapshotIndex, reference.snapshotIndex) + 1;
-      index <= status.commitIndex;
-      index++
-    ) {
-      const mine = log.entry(index);
-      const theirs = reference.entry(index);
-      if (mine === undefined || theirs === undefined) return false;
-      if (mine.term !== theirs.term || entryContentKey(mine) !== entryContentKey(theirs)) {
-        cluster.checkers.log.report(
-          'log-matching',
-          `after healing, ${id} and ${leader.id} differ at committed index ${index}`,
-        );
-        return true;
-      }
-    }
-  }
-  return true;
-}
-
-/** How soon the liveness phase restarts a process that died during it. */
-const livenessRestartDelayMs = 10;
-
-/** Attempts at making every server a voter again before the liveness phase gives up. */
-const membershipRestoreAttemptsMax = 100;
-/** Virtual time one attempt at restoring the voters may take before it is tried again. */
-const membershipRestoreAttemptMs = 2_000;
-
-/** Pause between attempts of the liveness write. */
-const freshWriteRetryMs = 50;
 
 /** The command that replays `seed`. */
 export function replayCommand(seed: number): string {
