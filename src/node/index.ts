@@ -14,6 +14,7 @@ export { sessionDefaults, snapshotDefaults } from './node-options.js';
 export type { RaftNodeOptions, SnapshotOptions } from './node-options.js';
 export type { RaftNodeEvents } from './node-events.js';
 export { diagnosticsChannelName } from './node-events.js';
+export { coreTraceChannelName } from './core-trace-channel.js';
 export type { StateMachine, ApplyContext, ResultCodec } from './state-machine.js';
 export { jsonResultCodec } from './state-machine.js';
 export { CommandRejection, rejectCommand } from './command-rejection.js';

@@ -6,6 +6,7 @@ import {
   type SnapshotMeta,
 } from '../core/index.js';
 import type { LogStorage, StoredSnapshot, StoredState } from '../storage/log-storage.js';
+import { publishCoreTrace } from './core-trace-channel.js';
 import { wrapStorage } from './node-errors.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import { replaySessionEntries, takeSessionSection } from './session-snapshot.js';
@@ -99,7 +100,7 @@ export async function restoreCore(
     );
   }
   const core = new RaftCore(
-    { ...options.core, id: options.id, applied, random: options.random },
+    { ...options.core, id: options.id, applied, random: options.random, tracer: publishCoreTrace },
     { hardState, snapshot, entries },
   );
   if (latest !== null) core.snapshotAvailable(latest.meta);
