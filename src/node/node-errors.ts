@@ -21,9 +21,14 @@ export async function wrapStorage<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (error instanceof RaftError) throw error;
-    throw new RaftError('STORAGE_FAILED', 'storage operation failed', { cause: error });
+    throw storageFailure(error);
   }
+}
+
+/** What a storage call's failure is for the node: `STORAGE_FAILED`, unless already typed. */
+export function storageFailure(error: unknown): RaftError {
+  if (error instanceof RaftError) return error;
+  return new RaftError('STORAGE_FAILED', 'storage operation failed', { cause: error });
 }
 
 /** The node is not running (or stopped while the request waited); nothing of it was applied. */

@@ -1,7 +1,7 @@
 import { RaftError, type Entry, type HardState, type Ready } from '../core/index.js';
 import type { LogStorage, SaveBatch } from '../storage/log-storage.js';
 import type { NodeCounters } from './node-counters.js';
-import { wrapStorage } from './node-errors.js';
+import { storageFailure } from './node-errors.js';
 
 /**
  * What several Ready values, taken one after the other, ask to be durable, as one storage save:
@@ -45,7 +45,12 @@ export async function persistReadies(
 ): Promise<void> {
   const batch = mergeWrites(readies);
   if (batch === null) return;
-  await wrapStorage(() => storage.save(batch));
+  try {
+    // Awaited here rather than through wrapStorage: one async level less on every save.
+    await storage.save(batch);
+  } catch (error) {
+    throw storageFailure(error);
+  }
   counters.increment('storageWrites');
   counters.add('entriesPersisted', batch.entries?.length ?? 0);
 }

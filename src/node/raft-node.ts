@@ -412,7 +412,8 @@ export class RaftNode<
     try {
       while (this.#active && this.#fatal === null) {
         if (this.#snapshots.pending) await this.#pipeline.idle(); // never race a write or apply
-        if (this.#fatal !== null || !(await this.#snapshots.maintain(core))) break;
+        const more = this.#fatal === null && this.#snapshots.maintain(core); // async only if work
+        if (more !== true && (more === false || !(await more))) break;
         const ready = core.ready();
         if (ready.softState !== null) this.#onSoftState(ready.softState);
         this.#membership.observe(core); // before its messages leave: listeners add addresses
@@ -468,8 +469,7 @@ export class RaftNode<
   }
 
   #shutdown(error: RaftError | null): Promise<void> {
-    this.#stopped = this.#doShutdown(error);
-    return this.#stopped;
+    return (this.#stopped = this.#doShutdown(error));
   }
 
   async #doShutdown(error: RaftError | null): Promise<void> {

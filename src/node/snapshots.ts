@@ -187,10 +187,16 @@ export class Snapshots {
   }
 
   /**
-   * Runs waiting work; called by the Ready loop between two Ready values. Resolves with whether
-   * the core then has a Ready to hand out, so the loop reads as one condition.
+   * Runs waiting work; called by the Ready loop between two Ready values. Says whether the core
+   * then has a Ready to hand out, so the loop reads as one condition: at once when there is no
+   * snapshot work (nearly every pass), so such a pass takes no microtask hop here.
    */
-  async maintain(core: RaftCore): Promise<boolean> {
+  maintain(core: RaftCore): boolean | Promise<boolean> {
+    if (this.sender.activeCount === 0 && !this.pending) return core.hasReady();
+    return this.#maintain(core);
+  }
+
+  async #maintain(core: RaftCore): Promise<boolean> {
     // Every tick runs a pass, so stalled transfers are noticed here too.
     if (this.sender.activeCount > 0) this.#background(this.sender.onTick());
     if (this.#install !== null) await this.#installNow(core);

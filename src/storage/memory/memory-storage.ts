@@ -356,20 +356,29 @@ export class MemoryStorage implements LogStorage {
    * Runs one write: `prepare` validates and returns the steps (throwing before anything changes),
    * the steps apply to the visible state at once and to the durable state when synced.
    */
-  async #write(prepare: () => WriteStep[]): Promise<void> {
-    this.#assertUsable();
-    // Reads stay possible after a failed write (what they see was never half-written); writes not.
-    this.#guard.assertUsable();
-    const steps = prepare();
-    if (this.#injectedFailure !== null) {
-      const cause = this.#injectedFailure;
-      this.#injectedFailure = null;
-      // The failed write's steps were never applied, so reads keep seeing only what was written
-      // before it.
-      throw this.#guard.fail(new RaftError('STORAGE_FAILED', 'simulated write failure', { cause }));
+  #write(prepare: () => WriteStep[]): Promise<void> {
+    let steps: WriteStep[];
+    try {
+      this.#assertUsable();
+      // Reads stay possible after a failed write (what they see was never half-written); writes
+      // not.
+      this.#guard.assertUsable();
+      steps = prepare();
+      if (this.#injectedFailure !== null) {
+        const cause = this.#injectedFailure;
+        this.#injectedFailure = null;
+        // The failed write's steps were never applied, so reads keep seeing only what was
+        // written before it.
+        throw this.#guard.fail(
+          new RaftError('STORAGE_FAILED', 'simulated write failure', { cause }),
+        );
+      }
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
     for (const step of steps) applyStep(step, this.#visible);
-    await new Promise<void>((resolve) => {
+    // The write's own promise, not an async wrapper around it: a save is one hop shorter.
+    return new Promise<void>((resolve) => {
       this.#pending.push({ steps, resolve });
       this.#scheduleFlush();
     });
