@@ -125,6 +125,20 @@ describe('KV state machine snapshot and restore', () => {
       expect(restored.machine.expiringKeys).toBe(0);
     });
 
+    it('an index without a command does not wait for the keys, and later reads cite it', async () => {
+      const original = largeStore();
+      const restored = new KvHarness(original.machine.keyspace.index);
+      await restored.machine.restore(streamOf(original.machine.snapshot()));
+      const index = original.machine.keyspace.index + 1;
+      restored.machine.skip({ index, term: 2 });
+      expect(restored.machine.restoring).toBe(true);
+      expect(restored.machine.query({ operations: [[Buffer.from('WATCH')]] })).toEqual(
+        Buffer.from(`:${index}\r\n`),
+      );
+      expect(restored.machine.restoring).toBe(false);
+      expect(restored.read(['DBSIZE'])).toEqual(original.read(['DBSIZE']));
+    });
+
     it('a restore while another is loading replaces it whole', async () => {
       const first = largeStore();
       const second = new KvHarness();
