@@ -157,6 +157,7 @@ export function measureCore(inFlight: number, seconds: number): InProcessRow {
       batch.length = 0;
       for (let count = 0; count < missing; count++) batch.push(command);
       const placement = leader.propose(batch);
+      if (!placement.placed) throw placement.error;
       const now = performance.now();
       for (let index = placement.firstIndex; index <= placement.lastIndex; index++) {
         startTimes.set(index, now);

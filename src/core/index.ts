@@ -2,7 +2,13 @@ export * from './types.js';
 export * from './messages.js';
 export * from './errors.js';
 export { RaftCore } from './raft-core.js';
-export type { CoreStartState, CoreStatus, PeerProgress, ProposalPlacement } from './raft-core.js';
+export type {
+  CoreStartState,
+  CoreStatus,
+  PeerProgress,
+  PlacedProposals,
+  ProposalPlacement,
+} from './raft-core.js';
 export type { Ready, SnapshotTransfer, SoftState } from './ready.js';
 export type { ReadState } from './state.js';
 export type { MembershipTarget, Role } from './configuration.js';

@@ -234,7 +234,7 @@ describe('§5.3 Log replication', () => {
     leader.step(appendAccepted({ from: '3', to: '1', term: 1, matchIndex: 1 }));
     drain(leader);
     const placement = leader.propose([encoder.encode('set x 1')]);
-    expect(placement).toEqual({ term: 1, firstIndex: 2, lastIndex: 2 });
+    expect(placement).toEqual({ placed: true, term: 1, firstIndex: 2, lastIndex: 2 });
     expect(leader.entry(2)).toMatchObject({
       kind: 'command',
       term: 1,

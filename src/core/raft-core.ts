@@ -37,8 +37,17 @@ export interface CoreStartState {
   readonly entries: readonly Entry[];
 }
 
-/** Where a leader placed a batch of proposals. */
-export interface ProposalPlacement {
+/**
+ * What became of a proposal: where the leader placed it in its log, or why it refused it. A
+ * refusal is an expected outcome (not the leader, a limit, a transfer or a membership change under
+ * way), so it is a value; nothing of a refused proposal entered the log.
+ */
+export type ProposalPlacement =
+  PlacedProposals | { readonly placed: false; readonly error: RaftError };
+
+/** Where the leader placed a batch of proposals: entries `firstIndex..lastIndex` of `term`. */
+export interface PlacedProposals {
+  readonly placed: true;
   readonly term: number;
   readonly firstIndex: number;
   readonly lastIndex: number;
@@ -238,20 +247,23 @@ export class RaftCore {
 
   /**
    * Appends commands (plain bytes, or session entries the runtime built) to the leader's log as
-   * one batch and starts replicating them. Throws
-   * `NOT_LEADER` off the leader and `PROPOSAL_DROPPED` when a limit or a transfer refuses them.
+   * one batch and starts replicating them. Refused with `NOT_LEADER` off the leader and
+   * `PROPOSAL_DROPPED` when a limit or a transfer refuses them.
    */
   propose(commands: readonly (Uint8Array | SessionEntryDraft)[]): ProposalPlacement {
-    this.#assertCanPropose();
+    const refusal = this.#proposalRefusal();
+    if (refusal !== null) return refused(refusal);
     const state = this.#state;
     let bytes = 0;
     for (const command of commands) {
       const length = command instanceof Uint8Array ? command.byteLength : command.data.byteLength;
       if (length > state.options.messageBytesMax) {
-        throw new RaftError(
-          'PROPOSAL_DROPPED',
-          `command of ${length} bytes exceeds messageBytesMax (${state.options.messageBytesMax})`,
-          { details: { outcome: 'not-applied' } },
+        return refused(
+          new RaftError(
+            'PROPOSAL_DROPPED',
+            `command of ${length} bytes exceeds messageBytesMax (${state.options.messageBytesMax})`,
+            { details: { outcome: 'not-applied' } },
+          ),
         );
       }
       bytes += length;
@@ -260,9 +272,11 @@ export class RaftCore {
       state.uncommittedBytes > 0 &&
       state.uncommittedBytes + bytes > state.options.uncommittedBytesMax
     ) {
-      throw new RaftError('PROPOSAL_DROPPED', 'too many uncommitted bytes; retry after commits', {
-        details: { uncommittedBytes: state.uncommittedBytes, outcome: 'not-applied' },
-      });
+      return refused(
+        new RaftError('PROPOSAL_DROPPED', 'too many uncommitted bytes; retry after commits', {
+          details: { uncommittedBytes: state.uncommittedBytes, outcome: 'not-applied' },
+        }),
+      );
     }
     return this.#append(
       commands.map((data) => (data instanceof Uint8Array ? { kind: 'command', data } : data)),
@@ -278,9 +292,10 @@ export class RaftCore {
    * leader may still be in the log).
    */
   proposeConfiguration(configuration: Configuration): ProposalPlacement {
-    this.#assertCanPropose();
-    this.#assertNoChangeInProgress();
-    checkTransition(this.#state.configuration, configuration);
+    const refusal = this.#proposalRefusal() ?? this.#changeRefusal();
+    if (refusal !== null) return refused(refusal);
+    const unsafe = refusalOf(() => checkTransition(this.#state.configuration, configuration));
+    if (unsafe instanceof RaftError) return refused(unsafe);
     return this.#append([{ kind: 'configuration', configuration }]);
   }
 
@@ -290,32 +305,35 @@ export class RaftCore {
    * leaves by itself once it commits. Errors as for {@link proposeConfiguration}.
    */
   changeMembership(target: MembershipTarget): ProposalPlacement {
-    this.#assertCanPropose();
-    this.#assertNoChangeInProgress();
-    return this.proposeConfiguration(planChange(this.#state.configuration, target));
+    const refusal = this.#proposalRefusal() ?? this.#changeRefusal();
+    if (refusal !== null) return refused(refusal);
+    const next = refusalOf(() => planChange(this.#state.configuration, target));
+    return next instanceof RaftError ? refused(next) : this.proposeConfiguration(next);
   }
 
-  #assertNoChangeInProgress(): void {
+  #changeRefusal(): RaftError | null {
     const state = this.#state;
     if (state.configurationIndex > state.log.committed) {
-      throw new RaftError(
+      return new RaftError(
         'CHANGE_IN_PROGRESS',
         `a configuration change (entry ${state.configurationIndex}) is not committed yet`,
         { details: { index: state.configurationIndex, outcome: 'not-applied' } },
       );
     }
     if (state.log.term(state.log.committed) !== state.term) {
-      throw new RaftError(
+      return new RaftError(
         'CHANGE_IN_PROGRESS',
         'the leader has not committed an entry of its term yet; retry shortly',
         { details: { outcome: 'not-applied' } },
       );
     }
+    return null;
   }
 
   /** Proposes new cluster-wide settings (PreVote, CheckQuorum). */
   proposeSettings(settings: ClusterSettings): ProposalPlacement {
-    this.#assertCanPropose();
+    const refusal = this.#proposalRefusal();
+    if (refusal !== null) return refused(refusal);
     return this.#append([{ kind: 'settings', settings: { ...settings } }]);
   }
 
@@ -393,27 +411,36 @@ export class RaftCore {
   }
 
   #assertLeader(): void {
-    const state = this.#state;
-    if (state.role !== 'leader') {
-      throw new RaftError('NOT_LEADER', `${state.id} is not the leader`, {
-        details: { leaderId: state.leaderId, outcome: 'not-applied' },
-      });
-    }
+    if (this.#state.role !== 'leader') throw this.#notLeader();
   }
 
-  #assertCanPropose(): void {
-    this.#assertLeader();
-    if (this.#state.transferee !== null) {
-      throw new RaftError('PROPOSAL_DROPPED', 'leadership transfer in progress', {
-        details: { leaderId: this.#state.transferee, outcome: 'not-applied' },
+  #notLeader(): RaftError {
+    const state = this.#state;
+    return new RaftError('NOT_LEADER', `${state.id} is not the leader`, {
+      details: { leaderId: state.leaderId, outcome: 'not-applied' },
+    });
+  }
+
+  #proposalRefusal(): RaftError | null {
+    const state = this.#state;
+    if (state.role !== 'leader') return this.#notLeader();
+    if (state.transferee !== null) {
+      return new RaftError('PROPOSAL_DROPPED', 'leadership transfer in progress', {
+        details: { leaderId: state.transferee, outcome: 'not-applied' },
       });
     }
+    return null;
   }
 
   #append(drafts: readonly EntryDraft[]): ProposalPlacement {
     const firstIndex = this.#state.log.lastIndex + 1;
     appendAsLeader(this.#state, drafts);
-    return { term: this.#state.term, firstIndex, lastIndex: this.#state.log.lastIndex };
+    return {
+      placed: true,
+      term: this.#state.term,
+      firstIndex,
+      lastIndex: this.#state.log.lastIndex,
+    };
   }
 
   /**
@@ -651,4 +678,21 @@ function sameHardState(a: HardState, b: HardState): boolean {
 
 function sameSoftState(a: SoftState, b: SoftState): boolean {
   return a.role === b.role && a.term === b.term && a.leaderId === b.leaderId;
+}
+
+function refused(error: RaftError): ProposalPlacement {
+  return { placed: false, error };
+}
+
+/**
+ * Runs one of the configuration checks, which throw what they refuse, and hands back a refusal
+ * (a RaftError with an outcome) as a value; anything else, an invariant above all, still throws.
+ */
+function refusalOf<T>(check: () => T): T | RaftError {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof RaftError && error.details.outcome === 'not-applied') return error;
+    throw error;
+  }
 }

@@ -71,7 +71,11 @@ export class ClusterChanges {
     const request = this.#gate.request<unknown>(options, cancelledInLog);
     try {
       const placement = place(core);
-      this.#proposals.waitForEntry(placement.firstIndex, placement.term, request);
+      if (placement.placed) {
+        this.#proposals.waitForEntry(placement.firstIndex, placement.term, request);
+      } else {
+        request.reject(placement.error);
+      }
     } catch (error) {
       request.reject(toRaftError(error));
     }

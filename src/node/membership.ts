@@ -5,6 +5,7 @@ import {
   type Configuration,
   type MembershipTarget,
   type NodeId,
+  type ProposalPlacement,
   type RaftCore,
 } from '../core/index.js';
 import type { Clock } from '../platform/clock.js';
@@ -285,18 +286,24 @@ export class MembershipChanges {
       void request.promise.then(unsubscribe, unsubscribe);
       const place = (): void => {
         if (request.settled) return;
+        let placement: ProposalPlacement;
         try {
-          index = this.#leaderCore().changeMembership(target).firstIndex;
+          placement = this.#leaderCore().changeMembership(target);
         } catch (error) {
-          // A new leader first commits an entry of its term (and any change an earlier leader
-          // left uncommitted must settle): wait a tick, within the caller's deadline.
-          if (error instanceof RaftError && error.code === 'CHANGE_IN_PROGRESS') {
-            this.#host.clock.schedule(this.#host.limits.pollMs, place);
-            return;
-          }
           finish(error instanceof RaftError ? error : new RaftError('INVARIANT', String(error)));
           return;
         }
+        if (!placement.placed) {
+          // A new leader first commits an entry of its term (and any change an earlier leader
+          // left uncommitted must settle): wait a tick, within the caller's deadline.
+          if (placement.error.code === 'CHANGE_IN_PROGRESS') {
+            this.#host.clock.schedule(this.#host.limits.pollMs, place);
+          } else {
+            finish(placement.error);
+          }
+          return;
+        }
+        index = placement.firstIndex;
         this.#host.schedule();
       };
       place();

@@ -1,7 +1,7 @@
 import {
   RaftError,
   type Entry,
-  type ProposalPlacement,
+  type PlacedProposals,
   type SessionEntryDraft,
 } from '../core/index.js';
 import type { SessionTag } from '../transport/transport.js';
@@ -26,7 +26,7 @@ export interface ProposalLog {
    * Appends `commands` as consecutive entries and says where, or returns the error their callers
    * get when they cannot be appended now (this server no longer leads, or has stopped).
    */
-  append(commands: readonly (Uint8Array | SessionEntryDraft)[]): ProposalPlacement | RaftError;
+  append(commands: readonly (Uint8Array | SessionEntryDraft)[]): PlacedProposals | RaftError;
 }
 
 /** Builds a tagged proposal's log entry at the moment the leader appends it (it stamps the time). */

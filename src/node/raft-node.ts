@@ -2,6 +2,7 @@ import {
   RaftError,
   RaftCore,
   type NodeId,
+  type PlacedProposals,
   type ProposalPlacement,
   type RaftMessage,
   type Ready,
@@ -269,16 +270,17 @@ export class RaftNode<
   }
 
   /** Where the pipeline appends a turn's proposals: the core, while this node runs and leads. */
-  #appendProposals(commands: ProposedCommands): ProposalPlacement | RaftError {
+  #appendProposals(commands: ProposedCommands): PlacedProposals | RaftError {
     const core = this.#takingRequests();
     if (core instanceof RaftError) return core;
     let placement: ProposalPlacement;
     try {
       placement = core.propose(commands);
     } catch (error) {
-      return error instanceof RaftError && error.code === 'NOT_LEADER'
-        ? this.#notLeader()
-        : toRaftError(error);
+      return toRaftError(error);
+    }
+    if (!placement.placed) {
+      return placement.error.code === 'NOT_LEADER' ? this.#notLeader() : placement.error;
     }
     this.#schedule();
     return placement;

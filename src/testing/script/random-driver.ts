@@ -262,12 +262,13 @@ export class RandomDriver {
     const commands = Array.from({ length: 1 + this.#pick(3) }, () =>
       new TextEncoder().encode(`c${++this.#proposals}`),
     );
-    try {
-      const placement = this.cluster.core(leader).propose(commands);
+    const placement = this.cluster.core(leader).propose(commands);
+    if (placement.placed) {
       this.cluster.log(`propose ${leader} ok ${placement.firstIndex}..${placement.lastIndex}`);
-    } catch (error) {
-      if (codeOf(error) !== 'PROPOSAL_DROPPED') throw error;
+    } else if (placement.error.code === 'PROPOSAL_DROPPED') {
       this.cluster.log(`propose ${leader} dropped`);
+    } else {
+      throw placement.error;
     }
   }
 

@@ -1,6 +1,6 @@
 import type { CoreCluster, CoreFactory } from './core-cluster.js';
 import { formatEntry } from '../../core/format.js';
-import { RaftError } from '../../core/errors.js';
+import { RaftError, type ProposalPlacement } from '../../core/index.js';
 import {
   booleanOption,
   idList,
@@ -47,10 +47,11 @@ const handlers: Readonly<Record<string, CommandHandler>> = {
     ),
   'propose-settings': (cluster, { target, named }) => {
     const current = cluster.core(target).status().settings;
-    cluster.core(target).proposeSettings({
+    const placement = cluster.core(target).proposeSettings({
       preVote: booleanOption(named, 'prevote') ?? current.preVote,
       checkQuorum: booleanOption(named, 'checkquorum') ?? current.checkQuorum,
     });
+    if (!placement.placed) throw placement.error;
   },
   'add-server': (cluster, { positional }) => {
     for (const id of positional) cluster.addServer(id);
@@ -142,13 +143,14 @@ function logRefusal(cluster: CoreCluster, input: () => void): void {
   }
 }
 
-/** Runs a proposal and prints where it went, or the error code it was refused with. */
-function logPlacement(
-  cluster: CoreCluster,
-  propose: () => { firstIndex: number; lastIndex: number },
-): void {
+/**
+ * Runs a proposal and prints where it went, or the error code it was refused with: a refusal the
+ * core returns, or the INVALID_CONFIG it throws for a configuration that is not one.
+ */
+function logPlacement(cluster: CoreCluster, propose: () => ProposalPlacement): void {
   logRefusal(cluster, () => {
     const placement = propose();
+    if (!placement.placed) throw placement.error;
     cluster.log(`ok ${placement.firstIndex}..${placement.lastIndex}`);
   });
 }
