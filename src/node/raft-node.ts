@@ -279,11 +279,9 @@ export class RaftNode<
     } catch (error) {
       return toRaftError(error);
     }
-    if (!placement.placed) {
-      return placement.error.code === 'NOT_LEADER' ? this.#notLeader() : placement.error;
-    }
-    this.#schedule();
-    return placement;
+    if (placement.placed) this.#schedule();
+    else if (placement.error.code === 'NOT_LEADER') return this.#notLeader();
+    return placement.placed ? placement : placement.error;
   }
 
   /** Where a follower's turn of proposals goes: the leader it knows, while it runs. */
