@@ -1,16 +1,8 @@
 import type { NodeId } from '../core/index.js';
 import type { Message } from '../codec/index.js';
 
-export type {
-  ForwardedSession,
-  ForwardOutcome,
-  ForwardProposal,
-  ForwardResult,
-  JoinRequest,
-  JoinResponse,
-  Message,
-  SessionTag,
-} from '../codec/index.js';
+// Message types live beside the codec that writes them; transports and their users get them here.
+export type * from '../codec/messages.js';
 
 /** Called for every message that arrives for this server. Must not throw. */
 export type MessageHandler = (message: Message) => void;
