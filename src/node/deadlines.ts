@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../platform/clock.js';
+import { MinHeap } from '../platform/min-heap.js';
 
 /** Something that waits with a deadline: `expire` runs once it passes, unless removed first. */
 export interface DeadlineOwner {
@@ -20,8 +21,8 @@ export interface DeadlineOwner {
 export class Deadlines {
   readonly #clock: Clock;
   readonly #buckets = new Map<number, Set<DeadlineOwner>>();
-  /** Keys of `#buckets`, as a binary min-heap. */
-  readonly #keys: number[] = [];
+  /** Keys of `#buckets`, earliest first. */
+  readonly #keys = new MinHeap<number>((a, b) => a < b);
   #timer: TimerHandle | null = null;
   #timerAt = Infinity;
   /** Owners waiting: when none is left, the timer goes too (it must not keep a process alive). */
@@ -38,7 +39,7 @@ export class Deadlines {
     if (bucket === undefined) {
       bucket = new Set();
       this.#buckets.set(key, bucket);
-      this.#push(key);
+      this.#keys.push(key);
       if (key < this.#timerAt) this.#arm(key);
     }
     bucket.add(owner);
@@ -62,7 +63,7 @@ export class Deadlines {
     this.#timer = null;
     this.#timerAt = Infinity;
     this.#buckets.clear();
-    this.#keys.length = 0;
+    this.#keys.clear();
   }
 
   #arm(key: number): void {
@@ -75,8 +76,8 @@ export class Deadlines {
     this.#timer = null;
     this.#timerAt = Infinity;
     const now = this.#clock.now();
-    while (this.#keys.length > 0 && this.#keys[0]! <= now) {
-      const key = this.#pop();
+    for (let key = this.#keys.peek(); key !== undefined && key <= now; key = this.#keys.peek()) {
+      this.#keys.pop();
       const bucket = this.#buckets.get(key);
       if (bucket === undefined) continue;
       this.#buckets.delete(key);
@@ -85,41 +86,12 @@ export class Deadlines {
       for (const owner of bucket) owner.expire();
     }
     // Buckets emptied by removals need no wake-up.
-    while (this.#keys.length > 0 && this.#buckets.get(this.#keys[0]!)?.size === 0) {
-      this.#buckets.delete(this.#pop());
+    for (let key = this.#keys.peek(); key !== undefined; key = this.#keys.peek()) {
+      if (this.#buckets.get(key)?.size !== 0) break;
+      this.#buckets.delete(key);
+      this.#keys.pop();
     }
-    const next = this.#keys[0];
+    const next = this.#keys.peek();
     if (next !== undefined && next < this.#timerAt) this.#arm(next);
-  }
-
-  #push(key: number): void {
-    const keys = this.#keys;
-    let position = keys.length;
-    keys.push(key);
-    while (position > 0) {
-      const parent = (position - 1) >> 1;
-      if (keys[parent]! <= key) break;
-      keys[position] = keys[parent]!;
-      position = parent;
-    }
-    keys[position] = key;
-  }
-
-  #pop(): number {
-    const keys = this.#keys;
-    const top = keys[0]!;
-    const last = keys.pop()!;
-    if (keys.length === 0) return top;
-    let position = 0;
-    for (;;) {
-      let child = 2 * position + 1;
-      if (child >= keys.length) break;
-      if (child + 1 < keys.length && keys[child + 1]! < keys[child]!) child++;
-      if (keys[child]! >= last) break;
-      keys[position] = keys[child]!;
-      position = child;
-    }
-    keys[position] = last;
-    return top;
   }
 }

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../platform/clock.js';
+import { MinHeap } from '../platform/min-heap.js';
 
 interface PendingTimer {
   readonly at: number;
@@ -15,8 +16,10 @@ interface PendingTimer {
 export class SimulatedClock implements Clock {
   #now: number;
   #sequence = 0;
-  // A binary heap ordered by (at, sequence): the simulator schedules many timers per step.
-  readonly #heap: PendingTimer[] = [];
+  // Ordered by (at, sequence): the simulator schedules many timers per step.
+  readonly #heap = new MinHeap<PendingTimer>(
+    (a, b) => a.at < b.at || (a.at === b.at && a.sequence < b.sequence),
+  );
 
   constructor(startMs = 0) {
     this.#now = startMs;
@@ -33,7 +36,7 @@ export class SimulatedClock implements Clock {
       callback,
       cancelled: false,
     };
-    this.#push(timer);
+    this.#heap.push(timer);
     return {
       cancel: () => {
         timer.cancelled = true;
@@ -44,13 +47,13 @@ export class SimulatedClock implements Clock {
   /** The time of the next live timer, or `null` if none is pending. */
   nextDeadline(): number | null {
     this.#dropCancelled();
-    return this.#heap[0]?.at ?? null;
+    return this.#heap.peek()?.at ?? null;
   }
 
   /** Number of timers still pending (cancelled ones excluded once they reach the front). */
   get pendingCount(): number {
     this.#dropCancelled();
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /**
@@ -59,7 +62,7 @@ export class SimulatedClock implements Clock {
    */
   step(): boolean {
     this.#dropCancelled();
-    const timer = this.#pop();
+    const timer = this.#heap.pop();
     if (timer === undefined) return false;
     this.#now = Math.max(this.#now, timer.at);
     timer.callback();
@@ -84,43 +87,6 @@ export class SimulatedClock implements Clock {
   }
 
   #dropCancelled(): void {
-    while (this.#heap[0]?.cancelled === true) this.#pop();
-  }
-
-  #before(a: PendingTimer, b: PendingTimer): boolean {
-    return a.at < b.at || (a.at === b.at && a.sequence < b.sequence);
-  }
-
-  #push(timer: PendingTimer): void {
-    const heap = this.#heap;
-    heap.push(timer);
-    let child = heap.length - 1;
-    while (child > 0) {
-      const parent = (child - 1) >> 1;
-      const parentTimer = heap[parent]!;
-      if (!this.#before(timer, parentTimer)) break;
-      heap[child] = parentTimer;
-      child = parent;
-    }
-    heap[child] = timer;
-  }
-
-  #pop(): PendingTimer | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    let parent = 0;
-    for (;;) {
-      const left = parent * 2 + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const smaller = right < heap.length && this.#before(heap[right]!, heap[left]!) ? right : left;
-      if (!this.#before(heap[smaller]!, last)) break;
-      heap[parent] = heap[smaller]!;
-      parent = smaller;
-    }
-    heap[parent] = last;
-    return top;
+    while (this.#heap.peek()?.cancelled === true) this.#heap.pop();
   }
 }
