@@ -265,7 +265,11 @@ describe('connection and server commands', () => {
     const list = (await client.client('LIST')) as string;
     const line = list.split('\n').find((entry) => entry.includes('name=victim'))!;
     const id = /id=(\d+)/.exec(line)![1]!;
-    expect(await client.client('KILL', 'ID', id)).toBe(1);
+    // Filters combine: no connection is both a replica and this one.
+    expect(await client.call('CLIENT', 'KILL', 'ID', id, 'TYPE', 'replica')).toBe(0);
+    expect(await client.call('CLIENT', 'KILL', 'ID', id, 'USER', 'default', 'TYPE', 'normal')).toBe(
+      1,
+    );
     await expect(victim.ping()).rejects.toThrow();
     const info = await client.info('keyspace', 'raft');
     expect(info).toContain('# Raft');

@@ -145,7 +145,13 @@ function clientLine(state: ConnectionState, nowMs: number): string {
   ].join(' ');
 }
 
-/** `CLIENT KILL addr` (old form) or `CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [SKIPME yes|no]`. */
+/** The client types Redis names in `CLIENT KILL TYPE`. */
+const clientTypes = new Set(['normal', 'master', 'replica', 'slave', 'pubsub']);
+
+/**
+ * `CLIENT KILL addr` (old form) or
+ * `CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [USER name] [TYPE type] [SKIPME yes|no]`.
+ */
 function clientKill(
   args: readonly Buffer[],
   clients: ClientRegistry,
@@ -169,6 +175,11 @@ function clientKill(
       filters.push((state) => state.address === value);
     } else if (option === 'LADDR') {
       filters.push((state) => state.localAddress === value);
+    } else if (option === 'USER') {
+      filters.push(() => value === defaultUser);
+    } else if (option === 'TYPE' && clientTypes.has(value.toLowerCase())) {
+      // Every connection is a normal client: no replicas or pub/sub connect here.
+      filters.push(() => value.toLowerCase() === 'normal');
     } else if (option === 'SKIPME' && (value === 'yes' || value === 'no')) {
       skipSelf = value === 'yes';
     } else {
