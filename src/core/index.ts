@@ -22,7 +22,7 @@ export {
   planChange,
   leaveJoint,
 } from './configuration.js';
-export { coreDefaults, resolveCoreOptions } from './options.js';
+export { coreDefaults, positiveIntegerOption, resolveCoreOptions } from './options.js';
 export type { RaftCoreOptions, ResolvedCoreOptions } from './options.js';
 export type { CoreTraceEvent } from './trace-event.js';
 export { seededRandom, hashString } from './random.js';

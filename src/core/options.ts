@@ -70,7 +70,11 @@ export const coreDefaults = Object.freeze({
   pendingReadsMax: 10_000,
 });
 
-function positiveInteger(name: string, value: number): number {
+/**
+ * Returns `value` if it is a positive safe integer; otherwise throws `INVALID_CONFIG` naming the
+ * option. The one check every adapter and the runtime use for their numeric limits.
+ */
+export function positiveIntegerOption(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw new RaftError('INVALID_CONFIG', `${name} must be a positive integer, got ${value}`, {
       details: { option: name, value },
@@ -90,7 +94,7 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
   }
   const limits = {} as Record<LimitName, number>;
   for (const name of Object.keys(coreDefaults) as LimitName[]) {
-    limits[name] = positiveInteger(name, options[name] ?? coreDefaults[name]);
+    limits[name] = positiveIntegerOption(name, options[name] ?? coreDefaults[name]);
   }
   if (limits.electionTicks <= limits.heartbeatTicks) {
     throw new RaftError(

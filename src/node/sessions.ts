@@ -1,4 +1,4 @@
-import { isSafeToRetry, RaftError } from '../core/index.js';
+import { isSafeToRetry, positiveIntegerOption, RaftError } from '../core/index.js';
 import type { Clock } from '../platform/clock.js';
 import { sleep } from './entry-applier.js';
 import type { CommandOptions, ProposeOptions } from './request-options.js';
@@ -55,10 +55,13 @@ export class ClientSession<Result = unknown> {
   constructor(host: SessionHost, sessionId: number, options: ClientSessionOptions = {}) {
     this.#host = host;
     this.#sessionId = sessionId;
-    this.#attemptsMax = positiveInteger('attemptsMax', options.attemptsMax ?? 20);
-    this.#retryDelayMs = positiveInteger('retryDelayMs', options.retryDelayMs ?? 20);
-    this.#retryDelayMsMax = positiveInteger('retryDelayMsMax', options.retryDelayMsMax ?? 1000);
-    this.#unansweredMax = positiveInteger('unansweredMax', options.unansweredMax ?? 256);
+    this.#attemptsMax = positiveIntegerOption('attemptsMax', options.attemptsMax ?? 20);
+    this.#retryDelayMs = positiveIntegerOption('retryDelayMs', options.retryDelayMs ?? 20);
+    this.#retryDelayMsMax = positiveIntegerOption(
+      'retryDelayMsMax',
+      options.retryDelayMsMax ?? 1000,
+    );
+    this.#unansweredMax = positiveIntegerOption('unansweredMax', options.unansweredMax ?? 256);
   }
 
   /** Registers a session through `host` and returns its client. */
@@ -168,13 +171,4 @@ function expiredWithUnknownOutcome(cause: RaftError, sessionId: number, sequence
     `session ${sessionId} expired while command ${sequence} was being retried; it may or may not have applied`,
     { cause, details: { sessionId, sequence, outcome: 'unknown' } },
   );
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RaftError('INVALID_CONFIG', `${name} must be a positive integer, got ${value}`, {
-      details: { option: name, outcome: 'not-applied' },
-    });
-  }
-  return value;
 }

@@ -1,5 +1,11 @@
 import { join, resolve } from 'node:path';
-import { RaftError, type Entry, type HardState, type SnapshotMeta } from '../../core/index.js';
+import {
+  positiveIntegerOption,
+  RaftError,
+  type Entry,
+  type HardState,
+  type SnapshotMeta,
+} from '../../core/index.js';
 import { copyEntry, copyHardState, copySnapshotMeta } from '../entry-copy.js';
 import type {
   LogStorage,
@@ -62,15 +68,6 @@ function fileErrorCode(error: unknown): string {
   return typeof code === 'string' ? code : 'unknown error';
 }
 
-function checkPositiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RaftError('INVALID_CONFIG', `${name} must be a positive integer`, {
-      details: { [name]: value },
-    });
-  }
-  return value;
-}
-
 /**
  * A durable {@link LogStorage} in a directory of append-only segment files, using nothing but
  * Node's standard library.
@@ -102,18 +99,18 @@ export class FileStorage implements LogStorage {
   constructor(options: FileStorageOptions) {
     this.#directory = resolve(options.directory);
     this.#fileSystem = options.fileSystem ?? nodeFileSystem;
-    this.#segmentBytesMax = checkPositiveInteger(
-      options.segmentBytesMax ?? defaultSegmentBytesMax,
+    this.#segmentBytesMax = positiveIntegerOption(
       'segmentBytesMax',
+      options.segmentBytesMax ?? defaultSegmentBytesMax,
     );
     this.#cache = new EntryCache({
-      entriesMax: checkPositiveInteger(
-        options.cacheEntriesMax ?? defaultCacheEntriesMax,
+      entriesMax: positiveIntegerOption(
         'cacheEntriesMax',
+        options.cacheEntriesMax ?? defaultCacheEntriesMax,
       ),
-      bytesMax: checkPositiveInteger(
-        options.cacheBytesMax ?? defaultCacheBytesMax,
+      bytesMax: positiveIntegerOption(
         'cacheBytesMax',
+        options.cacheBytesMax ?? defaultCacheBytesMax,
       ),
     });
     this.#lock = new DirectoryLock(this.#fileSystem, this.#directory);

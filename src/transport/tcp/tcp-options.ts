@@ -1,4 +1,4 @@
-import { RaftError } from '../../core/index.js';
+import { positiveIntegerOption, RaftError } from '../../core/index.js';
 import { realClock, type Clock } from '../../platform/clock.js';
 import { silentLogger, type Logger } from '../../platform/logger.js';
 import {
@@ -106,20 +106,13 @@ export const tcpTransportDefaults = Object.freeze({
   keepAliveMs: 10_000,
 });
 
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RaftError('INVALID_CONFIG', `${name} must be a positive integer, got ${value}`);
-  }
-  return value;
-}
-
 type TcpLimitName = keyof typeof tcpTransportDefaults;
 
 /** Every numeric limit, from the options or the defaults table, each a positive integer. */
 function resolveLimits(options: TcpTransportOptions): Record<TcpLimitName, number> {
   const limits = {} as Record<TcpLimitName, number>;
   for (const name of Object.keys(tcpTransportDefaults) as TcpLimitName[]) {
-    limits[name] = positiveInteger(options[name] ?? tcpTransportDefaults[name], name);
+    limits[name] = positiveIntegerOption(name, options[name] ?? tcpTransportDefaults[name]);
   }
   return limits;
 }
