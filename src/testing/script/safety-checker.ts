@@ -3,6 +3,7 @@ import type { RaftMessage } from '../../core/messages.js';
 import type { Entry } from '../../core/types.js';
 import { SafetyViolationError, type SafetyProperty } from '../checkers/safety-violation.js';
 import type { CoreCluster } from './core-cluster.js';
+import { entryContentKey } from '../sim/entry-key.js';
 
 /** What the checker needs to know of one server at one moment. */
 export interface ServerView {
@@ -64,29 +65,14 @@ function atLeastAsUpToDate(candidate: ServerView, voter: ServerView): boolean {
 // rendered once; checking after every step would otherwise spend its time building strings.
 const renderedKeys = new WeakMap<Entry, string>();
 
-/** A comparable rendering of an entry: position, term and content. */
+/** An entry's position and term, then the simulator's key for its content. */
 export function entryKey(entry: Entry): string {
   let key = renderedKeys.get(entry);
   if (key === undefined) {
-    key = renderEntry(entry);
+    key = `${entry.index}/${entry.term} ${entryContentKey(entry)}`;
     renderedKeys.set(entry, key);
   }
   return key;
-}
-
-function renderEntry(entry: Entry): string {
-  const head = `${entry.index}/${entry.term} ${entry.kind}`;
-  switch (entry.kind) {
-    case 'command':
-    case 'session':
-      return `${head} ${entry.data.join(',')}`;
-    case 'noop':
-      return head;
-    case 'configuration':
-      return `${head} ${JSON.stringify(entry.configuration)}`;
-    case 'settings':
-      return `${head} ${JSON.stringify(entry.settings)}`;
-  }
 }
 
 /** Throws the violation of `property`: the checker stops at the first one. */
