@@ -108,8 +108,13 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({
     type: fc.constant('append-entries-response' as const),
     ...header,
-    success: fc.boolean(),
+    success: fc.constant(true as const),
     matchIndex: safeUnsigned,
+  }),
+  fc.record({
+    type: fc.constant('append-entries-response' as const),
+    ...header,
+    success: fc.constant(false as const),
     rejectedIndex: safeUnsigned,
     hintIndex: safeUnsigned,
     hintTerm: safeUnsigned,

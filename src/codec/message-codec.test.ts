@@ -138,6 +138,30 @@ describe('message codec', () => {
     expectInvalid(() => decodeMessage(writer.finish()));
   });
 
+  it('decodes an append response as accepted or rejected, and refuses one that mixes the two', () => {
+    const frame = (success: boolean, fields: readonly number[]) => {
+      const writer = new BinaryWriter();
+      writer.u8(messageCodecVersion).u8(4).u64(3).string('f').string('l').boolean(success);
+      for (const field of fields) writer.u64(field);
+      return writer.finish();
+    };
+    const base = { type: 'append-entries-response', term: 3, from: 'f', to: 'l' };
+    expect(decodeMessage(frame(true, [9, 0, 0, 0]))).toEqual({
+      ...base,
+      success: true,
+      matchIndex: 9,
+    });
+    expect(decodeMessage(frame(false, [0, 9, 7, 2]))).toEqual({
+      ...base,
+      success: false,
+      rejectedIndex: 9,
+      hintIndex: 7,
+      hintTerm: 2,
+    });
+    expectInvalid(() => decodeMessage(frame(true, [9, 1, 0, 0])));
+    expectInvalid(() => decodeMessage(frame(false, [1, 9, 7, 2])));
+  });
+
   it('reads one outcome per forwarded command and rejects an unknown status or error code', () => {
     const header = (writer: BinaryWriter) =>
       writer.u8(messageCodecVersion).u8(16).u64(7).string('a').string('b').u32(2);

@@ -132,22 +132,31 @@ const appendEntries: MessageFormat<'append-entries'> = {
 
 const appendEntriesResponse: MessageFormat<'append-entries-response'> = {
   code: 4,
+  // Both kinds keep one layout, the fields of the other kind written as 0, so the frame format
+  // did not change when the message type split into accepted and rejected.
   write: (writer, message) =>
-    writer
-      .boolean(message.success)
-      .u64(message.matchIndex)
-      .u64(message.rejectedIndex)
-      .u64(message.hintIndex)
-      .u64(message.hintTerm),
-  read: (reader, header): AppendEntriesResponse => ({
-    type: 'append-entries-response',
-    ...header,
-    success: reader.boolean(),
-    matchIndex: reader.u64(),
-    rejectedIndex: reader.u64(),
-    hintIndex: reader.u64(),
-    hintTerm: reader.u64(),
-  }),
+    message.success
+      ? writer.boolean(true).u64(message.matchIndex).u64(0).u64(0).u64(0)
+      : writer
+          .boolean(false)
+          .u64(0)
+          .u64(message.rejectedIndex)
+          .u64(message.hintIndex)
+          .u64(message.hintTerm),
+  read: (reader, header): AppendEntriesResponse => {
+    const success = reader.boolean();
+    const matchIndex = reader.u64();
+    const rejectedIndex = reader.u64();
+    const hintIndex = reader.u64();
+    const hintTerm = reader.u64();
+    // One encoding per message: the fields of the other kind must be the zeros written for them.
+    if (success ? rejectedIndex + hintIndex + hintTerm !== 0 : matchIndex !== 0) {
+      throw new RaftError('INVALID_MESSAGE', 'append response carries fields of the other kind');
+    }
+    return success
+      ? { type: 'append-entries-response', ...header, success, matchIndex }
+      : { type: 'append-entries-response', ...header, success, rejectedIndex, hintIndex, hintTerm };
+  },
 };
 
 const heartbeat: MessageFormat<'heartbeat'> = {

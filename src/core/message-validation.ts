@@ -118,9 +118,13 @@ function findAppendResponseProblem(
   message: AppendEntriesResponse,
 ): string | null {
   const problem = firstProblem([
-    positions(message, ['matchIndex', 'rejectedIndex', 'hintIndex', 'hintTerm']),
     booleans(message, ['success']),
-    message.hintTerm > message.term ? 'hintTerm is above the message term' : null,
+    message.success
+      ? positions(message, ['matchIndex'])
+      : positions(message, ['rejectedIndex', 'hintIndex', 'hintTerm']),
+    !message.success && message.hintTerm > message.term
+      ? 'hintTerm is above the message term'
+      : null,
   ]);
   if (problem !== null) return problem;
   // A follower of this very term can hold only entries its leader sent: nothing past our log.

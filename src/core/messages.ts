@@ -32,16 +32,24 @@ export interface AppendEntries extends MessageBase {
   readonly commit: number;
 }
 
-/**
- * On success `matchIndex` is the last index the follower now holds from this message. On rejection,
- * `rejectedIndex` is the `prevLogIndex` that did not match and the hint lets the leader skip a whole
- * term of mismatching entries at once: `hintIndex` is the largest index at or below `rejectedIndex`
- * whose term is at most the leader's `prevLogTerm`, and `hintTerm` its term.
- */
-export interface AppendEntriesResponse extends MessageBase {
+/** A follower's answer to an append: accepted (with what it now holds) or rejected (with a hint). */
+export type AppendEntriesResponse = AppendAccepted | AppendRejected;
+
+/** `matchIndex` is the last index the follower now holds from the append. */
+export interface AppendAccepted extends MessageBase {
   readonly type: 'append-entries-response';
-  readonly success: boolean;
+  readonly success: true;
   readonly matchIndex: number;
+}
+
+/**
+ * `rejectedIndex` is the `prevLogIndex` that did not match, and the hint lets the leader skip a
+ * whole term of mismatching entries at once: `hintIndex` is the largest index at or below
+ * `rejectedIndex` whose term is at most the leader's `prevLogTerm`, and `hintTerm` its term.
+ */
+export interface AppendRejected extends MessageBase {
+  readonly type: 'append-entries-response';
+  readonly success: false;
   readonly rejectedIndex: number;
   readonly hintIndex: number;
   readonly hintTerm: number;

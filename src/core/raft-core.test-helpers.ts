@@ -168,9 +168,6 @@ export function appendAccepted(fields: {
   return {
     type: 'append-entries-response',
     success: true,
-    rejectedIndex: 0,
-    hintIndex: 0,
-    hintTerm: 0,
     ...fields,
   };
 }

@@ -1,7 +1,9 @@
 import { invariant } from './errors.js';
 import type {
   AppendEntries,
+  AppendAccepted,
   AppendEntriesResponse,
+  AppendRejected,
   Heartbeat,
   HeartbeatResponse,
 } from './messages.js';
@@ -102,7 +104,11 @@ function releaseUncommitted(state: CoreState, from: number, to: number): void {
 
 /** Follower side of §5.3: accept entries that extend a matching prefix, reject with a hint otherwise. */
 export function handleAppendEntries(state: CoreState, message: AppendEntries): void {
-  const respond = (fields: Omit<AppendEntriesResponse, 'type' | 'term' | 'from' | 'to'>): void =>
+  const respond = (
+    fields:
+      | Pick<AppendAccepted, 'success' | 'matchIndex'>
+      | Pick<AppendRejected, 'success' | 'rejectedIndex' | 'hintIndex' | 'hintTerm'>,
+  ): void =>
     state.send({
       type: 'append-entries-response',
       term: state.term,
@@ -113,13 +119,7 @@ export function handleAppendEntries(state: CoreState, message: AppendEntries): v
   const log = state.log;
   if (message.prevLogIndex < log.committed) {
     // Everything up to our commit index is settled; tell the leader where we really are.
-    respond({
-      success: true,
-      matchIndex: log.committed,
-      rejectedIndex: 0,
-      hintIndex: 0,
-      hintTerm: 0,
-    });
+    respond({ success: true, matchIndex: log.committed });
     return;
   }
   if (!log.matchTerm(message.prevLogIndex, message.prevLogTerm)) {
@@ -129,7 +129,6 @@ export function handleAppendEntries(state: CoreState, message: AppendEntries): v
     );
     respond({
       success: false,
-      matchIndex: 0,
       rejectedIndex: message.prevLogIndex,
       hintIndex: hint.index,
       hintTerm: hint.term,
@@ -142,13 +141,7 @@ export function handleAppendEntries(state: CoreState, message: AppendEntries): v
   if (log.commitTo(Math.min(message.commit, result.lastNewIndex))) {
     state.trace({ kind: 'commit', id: state.id, commit: log.committed });
   }
-  respond({
-    success: true,
-    matchIndex: result.lastNewIndex,
-    rejectedIndex: 0,
-    hintIndex: 0,
-    hintTerm: 0,
-  });
+  respond({ success: true, matchIndex: result.lastNewIndex });
 }
 
 /** Leader side of an append acknowledgement or rejection. */

@@ -157,9 +157,6 @@ export class CoreState {
       to,
       success: true,
       matchIndex,
-      rejectedIndex: 0,
-      hintIndex: 0,
-      hintTerm: 0,
     });
   }
 

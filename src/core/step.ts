@@ -103,7 +103,6 @@ function handleStaleTerm(state: CoreState, message: RaftMessage): void {
       from: state.id,
       to: message.from,
       success: false,
-      matchIndex: 0,
       rejectedIndex: 0,
       hintIndex: 0,
       hintTerm: 0,

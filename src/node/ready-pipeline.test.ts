@@ -24,9 +24,6 @@ const ack = (matchIndex: number): RaftMessage => ({
   to: 'l',
   success: true,
   matchIndex,
-  rejectedIndex: 0,
-  hintIndex: 0,
-  hintTerm: 0,
 });
 
 function readyOf(fields: Partial<Ready>): Ready {

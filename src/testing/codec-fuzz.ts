@@ -100,11 +100,14 @@ export function randomMessage(random: () => number): Message {
       return {
         type: 'append-entries-response',
         ...base,
-        success: draw.boolean(),
-        matchIndex: draw.unsigned(),
-        rejectedIndex: draw.unsigned(),
-        hintIndex: draw.unsigned(),
-        hintTerm: draw.unsigned(),
+        ...(draw.boolean()
+          ? { success: true as const, matchIndex: draw.unsigned() }
+          : {
+              success: false as const,
+              rejectedIndex: draw.unsigned(),
+              hintIndex: draw.unsigned(),
+              hintTerm: draw.unsigned(),
+            }),
       };
     case 4:
       return { type: 'heartbeat', ...base, commit: draw.unsigned(), context: draw.unsigned() };

@@ -74,7 +74,6 @@ export function sampleMessages(from: NodeId, to: NodeId): Message[] {
       type: 'append-entries-response',
       ...base,
       success: false,
-      matchIndex: 0,
       rejectedIndex: 90,
       hintIndex: 80,
       hintTerm: 3,
