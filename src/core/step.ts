@@ -1,4 +1,4 @@
-import { isMember } from './configuration.js';
+import { isMember, membersOf } from './configuration.js';
 import type { RaftMessage, RequestVote } from './messages.js';
 import { becomeFollower, campaign, tallyVotes } from './roles.js';
 import {
@@ -10,7 +10,6 @@ import {
 import { requestRead } from './read-index.js';
 import { handleInstallSnapshot, handleInstallSnapshotResponse } from './snapshot.js';
 import type { CoreState } from './state.js';
-import type { NodeId } from './types.js';
 
 /** Messages only a leader sends: receiving one at our term or above means that leader is alive. */
 function fromLeader(message: RaftMessage): boolean {
@@ -38,24 +37,28 @@ function inLeaderLease(state: CoreState, message: RequestVote): boolean {
 }
 
 /**
- * Whether a vote request from `candidate` deserves an answer. A server removed while it was down
- * never learned it; once its removal is committed here, its campaigns must not raise our term or
- * win votes (thesis §4.2.3). Until then it may still be a voter of the configuration that decides
- * the election: our own latest one may be an uncommitted change that a new leader will replace,
- * and refusing a member of the committed configuration can leave no server able to win (thesis
- * §4.1: a server votes for a candidate outside its latest configuration). A new voter is a member
- * here as soon as we hold its entry.
+ * Whether a vote request deserves an answer. A server removed while it was down never learned it;
+ * once its removal is committed here, its campaigns must not raise our term (thesis §4.2.3). But a
+ * server votes for a candidate outside its latest configuration (thesis §4.1): our own latest one
+ * may be an uncommitted change a new leader will replace, or we may lag behind a change that added
+ * the candidate. So a request from a server in neither our latest nor our committed configuration
+ * is answered only if it could win our vote, its log being as up to date as ours; a server whose
+ * removal we hold committed never has such a log, since it lacks the removal entry. A server that
+ * knows no configuration at all lost its storage and may already have voted in any term: it
+ * answers nobody.
  */
-function mayCampaign(state: CoreState, candidate: NodeId): boolean {
+function mayCampaign(state: CoreState, message: RequestVote): boolean {
+  if (isMember(state.configuration, message.from)) return true;
+  if (isMember(state.committedConfiguration.value, message.from)) return true;
   return (
-    isMember(state.configuration, candidate) ||
-    isMember(state.committedConfiguration.value, candidate)
+    membersOf(state.configuration).length > 0 &&
+    state.log.isUpToDate(message.lastLogIndex, message.lastLogTerm)
   );
 }
 
 /** Applies §5.1's term rules, then hands the message to the handler for its kind. */
 export function step(state: CoreState, message: RaftMessage): void {
-  if (message.type === 'request-vote' && !mayCampaign(state, message.from)) {
+  if (message.type === 'request-vote' && !mayCampaign(state, message)) {
     state.trace({ kind: 'ignored', id: state.id, message, reason: 'not a member' });
     return;
   }
