@@ -18,6 +18,8 @@ export interface SnapshotSenderHost {
   wanted(to: NodeId, index: number): boolean;
   /** Tells the core the transfer failed; the follower will be probed and a new one started. */
   failed(to: NodeId, index: number): void;
+  /** Tells the core that storage holds a snapshot newer than the one it asked to send. */
+  available(snapshot: SnapshotMeta): void;
   latest(): Promise<StoredSnapshot | null>;
   read(index: number, offset: number, bytesMax: number): Promise<Uint8Array | null>;
   send(message: {
@@ -76,7 +78,12 @@ export class SnapshotSender {
     const host = this.#host;
     const stored = await host.latest();
     if (stored === null || stored.meta.index !== transfer.snapshot.index) {
-      // The data was replaced meanwhile: the next probe asks for the newer snapshot.
+      // The data was replaced meanwhile: the next probe asks for the newer snapshot. The core must
+      // know of it first, or it asks again for the one storage no longer holds, at once and
+      // forever (each answer arrives in a microtask, so nothing else would ever run).
+      if (stored !== null && stored.meta.index > transfer.snapshot.index) {
+        host.available(stored.meta);
+      }
       host.failed(transfer.to, transfer.snapshot.index);
       return;
     }

@@ -99,6 +99,7 @@ export class Snapshots {
         host.core()?.reportSnapshotFailed(to, index);
         host.schedule();
       },
+      available: (snapshot) => host.core()?.snapshotAvailable(snapshot),
       latest: () => host.storage.latestSnapshot(),
       read: (index, offset, bytesMax) => host.storage.readSnapshot(index, offset, bytesMax),
       send: (chunk) => {
