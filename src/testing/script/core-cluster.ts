@@ -1,50 +1,26 @@
-import { formatEntry, formatMessage } from '../../core/format.js';
+import { formatMessage } from '../../core/format.js';
 import type { InstallSnapshot, RaftMessage } from '../../core/messages.js';
 import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
 import { RaftCore, type CoreStartState } from '../../core/raft-core.js';
 import type { CoreTraceEvent, ReadState } from '../../core/index.js';
-import type { Ready, SnapshotTransfer } from '../../core/ready.js';
 import {
   bootstrapSnapshot,
   configurationOf,
   emptyConfiguration,
   type ClusterSettings,
-  type Entry,
-  type HardState,
   type SnapshotMeta,
 } from '../../core/types.js';
-
-/** A snapshot's data in a test: the entries it covers, as the application applied them. */
-interface SnapshotData {
-  readonly meta: SnapshotMeta;
-  readonly applied: readonly Entry[];
-}
-
-/** What a test server has made durable: all that survives `restart`. */
-interface Disk {
-  hardState: HardState;
-  /** The compaction marker: the log starts after it. */
-  snapshot: SnapshotMeta;
-  entries: Entry[];
-  /** The newest snapshot's data, taken here or received from a leader. */
-  snapshotData: SnapshotData | null;
-}
-
-/** A Ready taken from a core and not yet advanced: the stages a crash can fall between. */
-interface ReadyInProgress {
-  readonly ready: Ready;
-  /** Whether its hard state and entries are on the disk yet. */
-  persisted: boolean;
-}
-
-interface TestServer {
-  core: RaftCore;
-  disk: Disk;
-  /** Every entry applied, oldest first; replaced by the snapshot's when one is installed. */
-  applied: Entry[];
-  /** The Ready being worked through, one stage at a time; lost if the server restarts. */
-  inProgress: ReadyInProgress | null;
-}
+import { BlockedLinks } from './blocked-links.js';
+import { readyLines, traceLine } from './ready-transcript.js';
+import {
+  emptyDisk,
+  installSnapshot,
+  persistReady,
+  snapshotChunk,
+  takeSnapshot,
+  type Disk,
+  type TestServer,
+} from './test-server.js';
 
 /** Observes the answers to read requests as a server's runtime would serve them. */
 export type ReadListener = (server: string, read: ReadState) => void;
@@ -72,7 +48,7 @@ export interface ClusterOptions {
 export class CoreCluster {
   readonly servers = new Map<string, TestServer>();
   readonly mailbox: RaftMessage[] = [];
-  readonly #blocked = new Set<string>();
+  readonly #links = new BlockedLinks();
   readonly #options: ClusterOptions;
   readonly #output: string[] = [];
   #readListener: ReadListener | null = null;
@@ -83,20 +59,7 @@ export class CoreCluster {
     const learners = range(options.learners ?? 0).map((n) => String(Number(n) + options.voters));
     const settings = { preVote: true, checkQuorum: true, ...options.settings };
     const snapshot = bootstrapSnapshot(configurationOf(voters, { learners }), settings);
-    for (const id of [...voters, ...learners]) {
-      const disk: Disk = {
-        hardState: { term: 0, vote: null, commit: 0 },
-        snapshot,
-        entries: [],
-        snapshotData: null,
-      };
-      this.servers.set(id, {
-        core: this.#makeCore(id, disk, 0),
-        disk,
-        applied: [],
-        inProgress: null,
-      });
-    }
+    for (const id of [...voters, ...learners]) this.#addServer(id, snapshot);
   }
 
   /**
@@ -106,19 +69,13 @@ export class CoreCluster {
   addServer(id: string): void {
     if (this.servers.has(id)) throw new Error(`server ${id} exists already`);
     const settings = this.servers.values().next().value?.disk.snapshot.settings;
-    const snapshot = bootstrapSnapshot(emptyConfiguration, settings);
-    const disk: Disk = {
-      hardState: { term: 0, vote: null, commit: 0 },
-      snapshot,
-      entries: [],
-      snapshotData: null,
-    };
-    this.servers.set(id, {
-      core: this.#makeCore(id, disk, 0),
-      disk,
-      applied: [],
-      inProgress: null,
-    });
+    this.#addServer(id, bootstrapSnapshot(emptyConfiguration, settings));
+  }
+
+  #addServer(id: string, snapshot: SnapshotMeta): void {
+    const disk = emptyDisk(snapshot);
+    const core = this.#makeCore(id, disk, 0);
+    this.servers.set(id, { core, disk, applied: [], inProgress: null, incarnation: 1 });
   }
 
   #makeCore(id: string, disk: Disk, applied: number): RaftCore {
@@ -134,70 +91,19 @@ export class CoreCluster {
     return core;
   }
 
-  /**
-   * Takes a snapshot of what `id` has applied and compacts its log up to `compactTo` (at most the
-   * applied index), the way the runtime does: snapshot data first, then storage, then the core.
-   */
+  /** Takes a snapshot of what `id` has applied and compacts its log up to `compactTo`. */
   snapshot(id: string, compactTo: number): void {
-    const server = this.server(id);
-    const appliedIndex = server.applied.at(-1)?.index ?? server.disk.snapshot.index;
-    const meta = server.core.snapshotMeta(appliedIndex);
-    server.disk.snapshotData = { meta, applied: [...server.applied] };
-    server.core.snapshotAvailable(meta);
-    const marker = server.core.snapshotMeta(compactTo);
-    server.disk.entries = server.disk.entries.filter((entry) => entry.index > compactTo);
-    server.disk.snapshot = marker;
-    server.core.compact(compactTo);
+    const meta = takeSnapshot(this.server(id), compactTo);
     this.log(`${id}: snapshot ${meta.index}/${meta.term} log starts after ${compactTo}`);
   }
 
-  /** Streams a leader's snapshot as one chunk; the receiver finds the data on the sender's disk. */
-  #startTransfer(id: string, transfer: SnapshotTransfer): void {
-    const data = this.server(id).disk.snapshotData;
-    if (data === null || data.meta.index !== transfer.snapshot.index) {
-      throw new Error(`${id} has no data for snapshot ${transfer.snapshot.index}`);
-    }
-    const bytes = new Uint8Array(data.applied.length);
-    this.mailbox.push({
-      type: 'install-snapshot',
-      term: this.core(id).term,
-      from: id,
-      to: transfer.to,
-      snapshot: transfer.snapshot,
-      offset: 0,
-      data: bytes,
-      totalBytes: bytes.byteLength,
-      checksum: 0,
-      done: true,
-    });
-  }
-
-  /** Installs a received snapshot at once (the runtime stores chunks, then does the same). */
+  /** Installs a received snapshot; the data is on the sender's disk. */
   #installChunk(id: string, chunk: InstallSnapshot): void {
-    const server = this.server(id);
     const data = this.server(chunk.from).disk.snapshotData;
     if (data === null || data.meta.index !== chunk.snapshot.index) {
       throw new Error(`${chunk.from} no longer holds snapshot ${chunk.snapshot.index}`);
     }
-    const meta = chunk.snapshot;
-    const kept = server.disk.entries.find((entry) => entry.index === meta.index);
-    server.disk.entries =
-      kept?.term === meta.term
-        ? server.disk.entries.filter((entry) => entry.index > meta.index)
-        : [];
-    server.disk.snapshot = meta;
-    server.disk.snapshotData = data;
-    server.applied = [...data.applied];
-    server.core.installSnapshot(meta);
-    this.mailbox.push({
-      type: 'install-snapshot-response',
-      term: server.core.term,
-      from: id,
-      to: chunk.from,
-      snapshotIndex: meta.index,
-      bytesReceived: chunk.totalBytes,
-      success: true,
-    });
+    this.mailbox.push(installSnapshot(this.server(id), chunk, data));
   }
 
   /** Ticks to a sure campaign: with random fixed at 0 the timeout is exactly this. */
@@ -256,7 +162,7 @@ export class CoreCluster {
     const server = this.server(id);
     if (server.inProgress !== null || !server.core.hasReady()) return false;
     const ready = server.core.ready();
-    this.#logReady(id, ready);
+    this.#output.push(...readyLines(id, ready));
     this.mailbox.push(...ready.messages);
     for (const read of ready.reads) this.#readListener?.(id, read);
     server.inProgress = { ready, persisted: false };
@@ -268,7 +174,7 @@ export class CoreCluster {
     const server = this.server(id);
     const inProgress = server.inProgress;
     if (inProgress === null || inProgress.persisted) return false;
-    persist(server.disk, inProgress.ready);
+    persistReady(server.disk, inProgress.ready);
     inProgress.persisted = true;
     return true;
   }
@@ -287,7 +193,9 @@ export class CoreCluster {
     server.applied.push(...ready.committed);
     server.core.advance(ready);
     server.inProgress = null;
-    for (const transfer of ready.snapshotTransfers) this.#startTransfer(id, transfer);
+    for (const transfer of ready.snapshotTransfers) {
+      this.mailbox.push(snapshotChunk(id, server, transfer));
+    }
     for (const message of ready.snapshotMessages) {
       if (message.type === 'install-snapshot') this.#installChunk(id, message);
     }
@@ -304,51 +212,11 @@ export class CoreCluster {
     return this.server(id).inProgress?.persisted === true;
   }
 
-  /**
-   * Prints the trace events that explain an input with no visible effect: a message the core
-   * dropped and why. The others (roles, commits) already show in the Ready.
-   */
+  /** Prints the trace events that explain an input with no visible effect. */
   readonly #logTrace = (event: CoreTraceEvent): void => {
-    if (event.kind === 'ignored') {
-      this.log(`${event.id}: ignore ${formatMessage(event.message)}: ${event.reason}`);
-    } else if (event.kind === 'invalid-message') {
-      this.log(`${event.id}: invalid ${formatMessage(event.message)}: ${event.reason}`);
-    }
+    const line = traceLine(event);
+    if (line !== null) this.log(line);
   };
-
-  #logReady(id: string, ready: Ready): void {
-    if (ready.softState !== null) {
-      const soft = ready.softState;
-      this.log(`${id}: ${soft.role} term=${soft.term} leader=${soft.leaderId ?? 'none'}`);
-    }
-    for (const message of ready.messages) this.log(`${id}: send ${formatMessage(message)}`);
-    if (ready.hardState !== null) {
-      this.log(
-        `${id}: persist term=${ready.hardState.term} vote=${ready.hardState.vote ?? 'none'} commit=${ready.hardState.commit}`,
-      );
-    }
-    if (ready.entries.length > 0) {
-      this.log(`${id}: persist entries [${ready.entries.map(formatEntry).join(' ')}]`);
-    }
-    for (const message of ready.messagesAfterPersist) {
-      this.log(`${id}: send ${formatMessage(message)}`);
-    }
-    if (ready.committed.length > 0) {
-      this.log(`${id}: apply [${ready.committed.map(formatEntry).join(' ')}]`);
-    }
-    for (const read of ready.reads) {
-      this.log(
-        `${id}: read context=${read.context} ${read.confirmed ? `index=${read.index}` : 'refused'}`,
-      );
-    }
-    for (const transfer of ready.snapshotTransfers) {
-      const { index, term } = transfer.snapshot;
-      this.log(`${id}: send snapshot ${index}/${term} to ${transfer.to}`);
-    }
-    for (const message of ready.snapshotMessages) {
-      this.log(`${id}: snapshot ${formatMessage(message)}`);
-    }
-  }
 
   /** Delivers queued messages (only those to `to`, if given); blocked links drop them. */
   deliver(options: { to?: string; quiet?: boolean } = {}): number {
@@ -382,7 +250,7 @@ export class CoreCluster {
   }
 
   #deliverOne(message: RaftMessage, quiet: boolean): boolean {
-    if (this.#blocked.has(`${message.from}->${message.to}`) || !this.servers.has(message.to)) {
+    if (this.#links.blocks(message.from, message.to) || !this.servers.has(message.to)) {
       this.log(`drop ${formatMessage(message)}`);
       return false;
     }
@@ -420,12 +288,7 @@ export class CoreCluster {
 
   /** Cuts every link between the two groups (both directions). */
   partition(left: readonly string[], right: readonly string[]): void {
-    for (const a of left) {
-      for (const b of right) {
-        this.#blocked.add(`${a}->${b}`);
-        this.#blocked.add(`${b}->${a}`);
-      }
-    }
+    this.#links.partition(left, right);
   }
 
   isolate(id: string): void {
@@ -436,7 +299,7 @@ export class CoreCluster {
   }
 
   heal(): void {
-    this.#blocked.clear();
+    this.#links.heal();
   }
 
   tick(id: string, ticks: number): void {
@@ -454,6 +317,7 @@ export class CoreCluster {
     const pending = this.mailbox.splice(0);
     this.mailbox.push(...pending.filter((message) => message.to !== id));
     server.core = this.#makeCore(id, server.disk, server.applied.at(-1)?.index ?? 0);
+    server.incarnation++;
   }
 
   /**
@@ -463,33 +327,9 @@ export class CoreCluster {
   wipe(id: string): void {
     const server = this.server(id);
     const settings = server.disk.snapshot.settings;
-    server.disk = {
-      hardState: { term: 0, vote: null, commit: 0 },
-      snapshot: bootstrapSnapshot(emptyConfiguration, settings),
-      entries: [],
-      snapshotData: null,
-    };
+    server.disk = emptyDisk(bootstrapSnapshot(emptyConfiguration, settings));
     server.applied = [];
     this.restart(id);
-  }
-
-  /** The servers that believe they lead, by term (for safety checks). */
-  leaders(): Map<number, string[]> {
-    const byTerm = new Map<number, string[]>();
-    for (const [id, server] of this.servers) {
-      if (server.core.role !== 'leader') continue;
-      byTerm.set(server.core.term, [...(byTerm.get(server.core.term) ?? []), id]);
-    }
-    return byTerm;
-  }
-}
-
-function persist(disk: Disk, ready: Ready): void {
-  if (ready.hardState !== null) disk.hardState = ready.hardState;
-  const first = ready.entries[0];
-  if (first !== undefined) {
-    disk.entries.length = Math.min(disk.entries.length, first.index - disk.snapshot.index - 1);
-    disk.entries.push(...ready.entries);
   }
 }
 
