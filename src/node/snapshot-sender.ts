@@ -16,6 +16,8 @@ export interface SnapshotSenderHost {
   leaderTerm(): number | null;
   /** Whether the core still wants snapshot `index` sent to `to`. */
   wanted(to: NodeId, index: number): boolean;
+  /** Whether `to` has acknowledged holding everything up to `index` (it installed the snapshot). */
+  holds(to: NodeId, index: number): boolean;
   /** Tells the core the transfer failed; the follower will be probed and a new one started. */
   failed(to: NodeId, index: number): void;
   /** Tells the core that storage holds a snapshot newer than the one it asked to send. */
@@ -153,8 +155,15 @@ export class SnapshotSender {
   }
 
   #stillWanted(transfer: Transfer): boolean {
-    if (this.#host.wanted(transfer.to, transfer.stored.meta.index)) return true;
-    this.#transfers.delete(transfer.to);
+    const { to, stored } = transfer;
+    if (this.#host.wanted(to, stored.meta.index)) return true;
+    this.#transfers.delete(to);
+    // The follower's answer to the installed snapshot can reach the core in the same turn as the
+    // last chunks' acknowledgements, and be handled first: the transfer did complete.
+    if (!transfer.reported && this.#host.holds(to, stored.meta.index)) {
+      transfer.reported = true;
+      this.#host.sent(to, stored, this.#host.now() - transfer.startedAt);
+    }
     return false;
   }
 

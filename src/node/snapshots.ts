@@ -95,6 +95,10 @@ export class Snapshots {
         return core?.role === 'leader' ? core.term : null;
       },
       wanted: (to, index) => host.core()?.isSendingSnapshot(to, index) === true,
+      holds: (to, index) => {
+        const progress = host.core()?.status().progress ?? [];
+        return progress.some((peer) => peer.id === to && peer.match >= index);
+      },
       failed: (to, index) => {
         host.core()?.reportSnapshotFailed(to, index);
         host.schedule();
