@@ -57,6 +57,41 @@ describe('InProcessNetwork', () => {
     expect(received.get('b')).toEqual([heartbeat('a', 'b')]);
   });
 
+  it('delivers the messages due at once from one timer, in the order they were sent', async () => {
+    const clock = new SimulatedClock();
+    const network = new InProcessNetwork({ clock });
+    const arrivals: string[] = [];
+    const transports = new Map<string, ReturnType<InProcessNetwork['transport']>>();
+    for (const id of ['a', 'b', 'c']) {
+      const transport = network.transport();
+      await transport.start(id, (message) => {
+        arrivals.push(`${message.from}>${message.to}:${(message as Heartbeat).commit}`);
+        // A message sent while a batch is delivered waits for the next one.
+        if (id === 'c') transports.get('c')!.send(heartbeat('c', 'a', 9));
+      });
+      transports.set(id, transport);
+    }
+    transports.get('a')!.send(heartbeat('a', 'b', 1));
+    transports.get('b')!.send(heartbeat('b', 'c', 2));
+    transports.get('a')!.send(heartbeat('a', 'c', 3));
+    expect(clock.pendingCount).toBe(1);
+    clock.advance(0);
+    expect(arrivals).toEqual(['a>b:1', 'b>c:2', 'a>c:3', 'c>a:9', 'c>a:9']);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('cancels the timer of a batch whose every message was dropped', async () => {
+    const { clock, network, send } = await harness(['a', 'c']);
+    const b = network.transport();
+    await b.start('b', () => undefined);
+    send(heartbeat('a', 'b'));
+    send(heartbeat('c', 'b'));
+    expect(clock.pendingCount).toBe(1);
+    await b.stop();
+    expect(clock.pendingCount).toBe(0);
+    expect(network.stats().dropped.unreachable).toBe(2);
+  });
+
   it('uses the real clock by default', async () => {
     const network = new InProcessNetwork();
     const a = network.transport();

@@ -104,8 +104,25 @@ interface Flight {
   readonly message: Message;
   /** The link's ordered queue this flight waits in, or null when it is delivered on its own. */
   readonly link: Flight[] | null;
+  /** Its own timer, or null when it rides in the batch of messages due at once. */
   timer: TimerHandle | null;
+  /** The batch it rides in until that batch is delivered; null with a timer of its own. */
+  due: DueBatch | null;
+  /** Whether it still waits in its link's queue (an arrival takes it off first). */
+  linked: boolean;
   done: boolean;
+}
+
+/**
+ * Messages sent with no delay, delivered together by one timer callback in the order they were
+ * sent. One callback per message would let the event loop drain microtasks between deliveries, so
+ * a receiver would run a Ready pass per message instead of one for everything that arrived.
+ */
+interface DueBatch {
+  readonly flights: Flight[];
+  readonly timer: TimerHandle;
+  /** Flights in the batch neither delivered nor dropped; at 0 the timer is cancelled. */
+  live: number;
 }
 
 function linkKey(from: NodeId, to: NodeId): string {
@@ -159,6 +176,7 @@ export class InProcessNetwork {
   readonly #blocked = new Set<string>();
   readonly #links = new Map<string, Flight[]>();
   readonly #inFlightByDestination = new Map<NodeId, Set<Flight>>();
+  #due: DueBatch | null = null;
   #sent = 0;
   #delivered = 0;
   #duplicated = 0;
@@ -318,10 +336,37 @@ export class InProcessNetwork {
     } else if (this.#faults.reorderRate > 0) {
       delayMs += this.#random() * this.#faults.reorderDelayMsMax;
     }
-    const flight: Flight = { message, link, timer: null, done: false };
+    const flight: Flight = {
+      message,
+      link,
+      timer: null,
+      due: null,
+      linked: link !== null,
+      done: false,
+    };
     link?.push(flight);
     destination.add(flight);
-    flight.timer = this.#clock.schedule(delayMs, () => this.#arrive(flight));
+    if (delayMs > 0) {
+      flight.timer = this.#clock.schedule(delayMs, () => this.#arrive(flight));
+      return;
+    }
+    if (this.#due === null) {
+      const flights: Flight[] = [];
+      const timer = this.#clock.schedule(0, () => this.#arriveDue(flights));
+      this.#due = { flights, timer, live: 0 };
+    }
+    flight.due = this.#due;
+    this.#due.flights.push(flight);
+    this.#due.live++;
+  }
+
+  /** Delivers a batch of messages due at once, oldest first; later sends start a new batch. */
+  #arriveDue(flights: readonly Flight[]): void {
+    if (this.#due?.flights === flights) this.#due = null;
+    for (const flight of flights) {
+      flight.due = null;
+      this.#arrive(flight);
+    }
   }
 
   #sampleDelayMs(): number {
@@ -339,6 +384,7 @@ export class InProcessNetwork {
     for (;;) {
       const head = link.shift();
       if (head === undefined) break;
+      head.linked = false;
       this.#deliver(head);
       if (head === flight) break;
     }
@@ -365,11 +411,20 @@ export class InProcessNetwork {
   #settle(flight: Flight): void {
     flight.done = true;
     flight.timer?.cancel();
-    if (flight.link !== null) {
-      const position = flight.link.indexOf(flight);
-      if (position !== -1) flight.link.splice(position, 1);
+    if (flight.due !== null) this.#settleDue(flight.due);
+    if (flight.linked) {
+      flight.linked = false;
+      const position = flight.link!.indexOf(flight);
+      if (position !== -1) flight.link!.splice(position, 1);
     }
     this.#inFlightByDestination.get(flight.message.to)?.delete(flight);
+  }
+
+  /** A flight of a pending batch is settled early: the batch's timer goes once none is left. */
+  #settleDue(due: DueBatch): void {
+    if (--due.live > 0) return;
+    due.timer.cancel();
+    if (this.#due === due) this.#due = null;
   }
 
   #count(message: Message, reason: DropReason): void {
