@@ -1,7 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import type { RaftNodeEvents } from './node-events.js';
 import { SnapshottingCounter } from './snapshot-machines.test-helpers.js';
-import { TestCluster } from './test-cluster.test-helpers.js';
+import { CounterMachine, TestCluster, encode } from './test-cluster.test-helpers.js';
+
+/** A counter whose snapshots wait for {@link GatedCounter.open} before their data flows. */
+class GatedCounter extends CounterMachine {
+  #open: () => void = () => undefined;
+  readonly #gate = new Promise<void>((resolve) => (this.#open = resolve));
+  snapshotsStarted = 0;
+
+  open(): void {
+    this.#open();
+  }
+
+  async *snapshot(): AsyncIterable<Uint8Array> {
+    const bytes = encode(JSON.stringify({ total: this.total }));
+    this.snapshotsStarted++;
+    await this.#gate;
+    yield bytes;
+  }
+
+  async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    this.total = (
+      JSON.parse(new TextDecoder().decode(Buffer.concat(parts))) as { total: number }
+    ).total;
+  }
+}
 
 function snapshotCluster(options: {
   entriesMax: number;
@@ -93,6 +119,33 @@ describe('snapshots on a running cluster', () => {
     expect(machine.applied.length).toBeLessThan(30);
     await cluster.runUntil(() => machine.total === 90);
     expect(node.status().snapshotIndex).toBeGreaterThan(0);
+    await cluster.stopAll();
+  });
+
+  it('compacts behind a snapshot still being written when a stop begins', async () => {
+    const { cluster } = snapshotCluster({
+      entriesMax: 10,
+      trailingEntries: 2,
+      stopEntriesMin: 1_000,
+    });
+    const machines = new Map(cluster.ids.map((id) => [id, new GatedCounter()]));
+    for (const id of cluster.ids) await cluster.startNode(id, machines.get(id));
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.ids.find((id) => id !== leader.id)!;
+    const machine = machines.get(follower)!;
+    for (let round = 0; round < 12; round++) await cluster.settle(cluster.propose(leader, 'add:1'));
+    await cluster.runUntil(() => machine.snapshotsStarted > 0);
+    const stopping = cluster.node(follower).stop();
+    machine.open();
+    await cluster.settle(stopping);
+    const storage = cluster.storages.get(follower)!;
+    const stored = await storage.open();
+    const snapshot = await storage.latestSnapshot();
+    expect(snapshot).not.toBeNull();
+    // The log starts at the trailing window behind that snapshot, not at the beginning.
+    expect(stored?.snapshot.index).toBe(snapshot!.meta.index - 2);
+    await storage.close();
+    for (const id of cluster.ids) machines.get(id)!.open();
     await cluster.stopAll();
   });
 

@@ -216,26 +216,32 @@ export class Snapshots {
 
   /**
    * A graceful stop, once the loop is idle: when `stopEntriesMin` entries were applied since the
-   * last snapshot, takes one and compacts behind it, so the next start restores the state rather
-   * than replaying those entries. A failure here only costs that replay: the log still holds
-   * everything and the previous snapshot is intact, so it is swallowed and the stop goes on.
+   * last snapshot, takes one; either way compacts behind the newest snapshot, so the next start
+   * restores the state rather than replaying those entries. A snapshot that was still being
+   * written when the stop began is compacted behind here too: the loop that would have done it
+   * has stopped, and without this its whole log stayed on disk and was read at the next start. A
+   * failure here only costs that replay: the log still holds everything and the previous snapshot
+   * is intact, so it is swallowed and the stop goes on.
    */
   async onStop(core: RaftCore | null): Promise<void> {
     const host = this.#host;
     await this.#writing?.catch(() => undefined);
-    const since = this.#entriesSince;
-    if (core === null || !this.enabled || since === 0 || since < host.snapshots.stopEntriesMin) {
-      return;
-    }
+    if (core === null || !this.enabled) return;
     try {
-      const index = host.applier.appliedIndex;
-      const started = host.clock.now();
-      const stored = await this.#write(core.snapshotMeta(index), this.#source());
-      if (stored.meta.index !== index) return;
-      host.counters.increment('snapshotsTaken');
-      this.#publish('taken', stored, host.clock.now() - started, null);
-      const compactTo = Math.min(index - host.snapshots.trailingEntries, core.status().stableIndex);
-      if (compactTo > core.status().snapshotIndex) {
+      const since = this.#entriesSince;
+      if (since > 0 && since >= host.snapshots.stopEntriesMin) {
+        const index = host.applier.appliedIndex;
+        const started = host.clock.now();
+        const stored = await this.#write(core.snapshotMeta(index), this.#source());
+        if (stored.meta.index === index) {
+          host.counters.increment('snapshotsTaken');
+          this.#publish('taken', stored, host.clock.now() - started, null);
+          this.#compactTo = Math.max(this.#compactTo, index - host.snapshots.trailingEntries);
+        }
+      }
+      const status = core.status();
+      const compactTo = Math.min(this.#compactTo, status.stableIndex, host.applier.appliedIndex);
+      if (compactTo > status.snapshotIndex) {
         await host.storage.compact(core.snapshotMeta(compactTo));
       }
     } catch {

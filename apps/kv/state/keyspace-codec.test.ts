@@ -53,6 +53,28 @@ describe('KV state machine snapshot and restore', () => {
     );
   });
 
+  it('refuses every cut of an image, whatever field the cut falls in', async () => {
+    const original = new KvHarness();
+    original.write(
+      1000,
+      ['SET', 'a', '1', 'PX', '5000'],
+      ['HSET', 'h', 'f', 'v', 'g', 'w'],
+      ['SADD', 's', 'x', 'y'],
+      ['SET', 'gone', '1'],
+      ['DEL', 'gone'],
+    );
+    const bytes = Buffer.concat(original.machine.snapshot());
+    const whole = new KvHarness();
+    await whole.machine.restore(streamOf([bytes]));
+    expect(whole.machine.expiringKeys).toBe(1);
+    for (let length = 1; length < bytes.length; length++) {
+      const cut = new KvHarness();
+      await expect(cut.machine.restore(streamOf([bytes.subarray(0, length)]))).rejects.toThrow(
+        /truncated|after its end/,
+      );
+    }
+  });
+
   it('still reads the JSON format that earlier snapshots were written in', async () => {
     const json = {
       version: 1,
