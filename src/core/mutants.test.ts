@@ -19,7 +19,6 @@ import type { CoreCluster, CoreFactory } from '../testing/script/core-cluster.js
 import { runScriptCommand } from '../testing/script/script-commands.js';
 import { parseScript } from '../testing/script/script-runner.js';
 import { RandomDriver } from '../testing/script/random-driver.js';
-import { SafetyChecker, viewsOf } from '../testing/script/safety-checker.js';
 import { SafetyViolationError, type SafetyProperty } from '../testing/checkers/safety-violation.js';
 import { RaftCore } from './raft-core.js';
 
@@ -164,13 +163,10 @@ function scriptedSafetyViolation(
 ): Catch | null {
   for (const name of names) {
     let cluster: CoreCluster | null = null;
-    let checker = new SafetyChecker();
     for (const scriptCase of parseScript(readFileSync(join(testdataDirectory, name), 'utf8'))) {
       try {
-        const result = runScriptCommand(cluster, scriptCase.command, coreFactory);
-        if (result.cluster !== cluster) checker = new SafetyChecker();
-        cluster = result.cluster;
-        if (cluster !== null) checker.check(viewsOf(cluster), cluster.mailbox);
+        cluster = runScriptCommand(cluster, scriptCase.command, coreFactory).cluster;
+        cluster?.check();
       } catch (error) {
         const where = `${name}:${scriptCase.line} ${scriptCase.command}`;
         if (error instanceof SafetyViolationError) {
@@ -205,11 +201,10 @@ function randomSafetyViolation(coreFactory: CoreFactory, other: string[]): Catch
   for (let seed = 1; seed <= seedsMax; seed++) {
     for (const voters of [3, 5]) {
       const driver = new RandomDriver({ voters, seed, coreFactory });
-      const checker = new SafetyChecker();
       try {
         for (let step = 1; step <= stepsPerRun; step++) {
           driver.step();
-          checker.check(viewsOf(driver.cluster), driver.cluster.mailbox);
+          driver.cluster.check();
         }
       } catch (error) {
         const where = `seed ${seed} with ${voters} servers`;

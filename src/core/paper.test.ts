@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { CoreCluster } from '../testing/script/core-cluster.js';
 import { RandomDriver } from '../testing/script/random-driver.js';
-import { entryKey, viewsOf } from '../testing/script/safety-checker.js';
+import { entryKey } from '../testing/checkers/entry-key.js';
 import { seededRandom } from './random.js';
 import type { RaftCore } from './raft-core.js';
+import type { Entry } from './types.js';
 import {
   appendAccepted,
   appendEntries,
@@ -33,13 +34,16 @@ function clusterLedBy1(voters: number): CoreCluster {
   return cluster;
 }
 
+/** The entries of a core's log, index 1 first (these tests take no snapshots). */
+function entriesOf(core: RaftCore): Entry[] {
+  const entries: Entry[] = [];
+  for (let index = 1; index <= core.status().lastIndex; index++) entries.push(core.entry(index)!);
+  return entries;
+}
+
 /** The entries of a core's log, rendered for comparison. */
 function logKeys(core: RaftCore): string[] {
-  const keys: string[] = [];
-  for (let index = 1; index <= core.status().lastIndex; index++) {
-    keys.push(entryKey(core.entry(index)!));
-  }
-  return keys;
+  return entriesOf(core).map(entryKey);
 }
 
 describe('§5.1 Raft basics', () => {
@@ -439,14 +443,12 @@ describe('§5.3 Log replication', () => {
     cluster.heal();
     cluster.tick('3', 1);
     cluster.stabilize();
-    const views = viewsOf(cluster);
-    for (const a of views) {
-      for (const b of views) {
-        for (let index = 1; index <= Math.min(a.entries.length, b.entries.length); index++) {
-          if (a.entries[index - 1]!.term !== b.entries[index - 1]!.term) continue;
-          expect(a.entries.slice(0, index).map(entryKey)).toEqual(
-            b.entries.slice(0, index).map(entryKey),
-          );
+    const logs = [...cluster.servers.values()].map((server) => entriesOf(server.core));
+    for (const a of logs) {
+      for (const b of logs) {
+        for (let index = 1; index <= Math.min(a.length, b.length); index++) {
+          if (a[index - 1]!.term !== b[index - 1]!.term) continue;
+          expect(a.slice(0, index).map(entryKey)).toEqual(b.slice(0, index).map(entryKey));
         }
       }
     }
@@ -536,21 +538,25 @@ describe('§5.4.3 Safety argument', () => {
       const committed: { key: string; term: number }[] = [];
       for (let step = 0; step < 300; step++) {
         driver.step();
-        const views = viewsOf(driver.cluster);
-        const highestTerm = Math.max(...views.map((view) => view.term));
-        for (const view of views) {
-          for (let index = committed.length + 1; index <= view.commitIndex; index++) {
-            committed.push({ key: entryKey(view.entries[index - 1]!), term: highestTerm });
+        const servers = [...driver.cluster.servers].map(([id, server]) => ({
+          id,
+          status: server.core.status(),
+          entries: entriesOf(server.core),
+        }));
+        const highestTerm = Math.max(...servers.map(({ status }) => status.term));
+        for (const { status, entries } of servers) {
+          for (let index = committed.length + 1; index <= status.commitIndex; index++) {
+            committed.push({ key: entryKey(entries[index - 1]!), term: highestTerm });
           }
         }
-        for (const view of views) {
-          if (view.role !== 'leader') continue;
+        for (const { id, status, entries } of servers) {
+          if (status.role !== 'leader') continue;
           for (const [position, entry] of committed.entries()) {
-            if (view.term <= entry.term) continue;
+            if (status.term <= entry.term) continue;
             leadersChecked++;
             expect(
-              view.entries[position] && entryKey(view.entries[position]),
-              `seed ${seed} step ${step}: leader ${view.id} of term ${view.term}`,
+              entries[position] && entryKey(entries[position]),
+              `seed ${seed} step ${step}: leader ${id} of term ${status.term}`,
             ).toBe(entry.key);
           }
         }

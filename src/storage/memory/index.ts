@@ -1,5 +1,6 @@
 export {
   MemoryStorage,
+  type DurableMemoryState,
   type MemoryCrashOptions,
   type MemoryStorageOptions,
 } from './memory-storage.js';

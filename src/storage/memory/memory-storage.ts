@@ -53,6 +53,14 @@ export interface MemoryStorageOptions {
   readonly manualSync?: boolean;
 }
 
+/** What a {@link MemoryStorage} would keep in a crash, read in place (see `durableState`). */
+export interface DurableMemoryState {
+  readonly hardState: HardState | null;
+  readonly snapshot: SnapshotMeta | null;
+  /** `entries[i]` has index `snapshot.index + 1 + i`. */
+  readonly entries: readonly Entry[];
+}
+
 /** Options for {@link MemoryStorage.crash}. */
 export interface MemoryCrashOptions {
   /**
@@ -281,6 +289,15 @@ export class MemoryStorage implements LogStorage {
     const published = this.#visible.published;
     if (published === null || published.stored.meta.index !== index) return null;
     return sliceSnapshot(published.data, offset, bytesMax);
+  }
+
+  /**
+   * What a crash would keep right now (synced writes only), read synchronously and without a copy:
+   * a simulator's checkers hold a server to what it promised with it. Valid until the next write.
+   */
+  get durableState(): DurableMemoryState {
+    const { hardState, snapshot, entries } = this.#durable;
+    return { hardState, snapshot, entries };
   }
 
   /** Makes every pending write durable and closes; the same instance may be opened again. */

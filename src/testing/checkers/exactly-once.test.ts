@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ExactlyOnceChecker } from './exactly-once.js';
 import { ViolationLog } from './safety-violation.js';
-import type { CommittedEntry } from './state-machine-safety.js';
+import type { AppliedRecord } from './state-machine-safety.js';
 
-function committed(...commands: (string | null)[]): Map<number, CommittedEntry> {
+function committed(...commands: (string | null)[]): Map<number, AppliedRecord> {
   return new Map(
     commands.map((command, position) => [
       position + 1,
-      { index: position + 1, term: 1, command, observedTerm: 1, firstNodeId: 'n1' },
+      { index: position + 1, term: 1, command, firstNodeId: 'n1' },
     ]),
   );
 }

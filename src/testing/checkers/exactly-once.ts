@@ -1,4 +1,4 @@
-import type { CommittedEntry } from './state-machine-safety.js';
+import type { AppliedRecord } from './state-machine-safety.js';
 import type { ViolationLog } from './safety-violation.js';
 
 /** Session commands remembered; beyond it the newest are no longer tracked. */
@@ -30,7 +30,7 @@ export class ExactlyOnceChecker {
   }
 
   /** Checks the committed log: no tracked command applied from two entries. */
-  checkFinal(committed: ReadonlyMap<number, CommittedEntry>): void {
+  checkFinal(committed: ReadonlyMap<number, AppliedRecord>): void {
     const appliedAt = new Map<string, number>();
     for (const [index, entry] of committed) {
       if (entry.command === null || !this.#commands.has(entry.command)) continue;

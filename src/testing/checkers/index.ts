@@ -1,10 +1,25 @@
 export { AcknowledgedWritesChecker, acknowledgedWritesMax } from './acknowledged-writes.js';
-export { ClusterCheckers } from './cluster-checkers.js';
+export { ClusterCheckers, type ClusterCheckersOptions } from './cluster-checkers.js';
+export {
+  arrayLogView,
+  isQuorum,
+  type ClusterView,
+  type DurableView,
+  type LogView,
+  type ProcessView,
+  type ServerView,
+} from './cluster-view.js';
+export { CommitDurabilityChecker } from './commit-durability.js';
 export { CommitMonotonicChecker } from './commit-monotonic.js';
+export { CommittedLogChecker, committedEntriesMax, type CommittedEntry } from './committed-log.js';
+export { DurableResponsesChecker } from './durable-responses.js';
+export { ElectableCompletenessChecker } from './electable-completeness.js';
 export { ElectionSafetyChecker, electionSafetyTermsMax } from './election-safety.js';
+export { commandKey, entryContentKey, entryKey } from './entry-key.js';
 export { ExactlyOnceChecker, sessionCommandsMax } from './exactly-once.js';
-export { LeaderCompletenessChecker, type LeaderLogView } from './leader-completeness.js';
-export { LogMatchingChecker, type LogView } from './log-matching.js';
+export { LeaderCompletenessChecker } from './leader-completeness.js';
+export { LogMatchingChecker } from './log-matching.js';
+export { ReadIndexChecker, pendingReadsTrackedMax } from './read-index.js';
 export {
   SafetyViolationError,
   ViolationLog,
@@ -12,4 +27,9 @@ export {
   type SafetyViolation,
 } from './safety-violation.js';
 export { SingleVoteChecker, singleVoteTermsMax } from './single-vote.js';
-export { StateMachineSafetyChecker, type CommittedEntry } from './state-machine-safety.js';
+export {
+  StateMachineSafetyChecker,
+  appliedEntryOf,
+  type AppliedEntry,
+  type AppliedRecord,
+} from './state-machine-safety.js';

@@ -1,21 +1,13 @@
-import type { Entry, NodeId } from '../../core/types.js';
-import { commandKey } from '../sim/entry-key.js';
-import { decodeSessionEntry } from '../../node/session-envelope.js';
+import type { NodeId } from '../../core/types.js';
+import type { LogView } from './cluster-view.js';
+import type { CommittedEntry, CommittedLogChecker } from './committed-log.js';
+import { entryKey } from './entry-key.js';
 import type { ViolationLog } from './safety-violation.js';
-import type { CommittedEntry, StateMachineSafetyChecker } from './state-machine-safety.js';
-
-/** A leader's log as the checker reads it. */
-export interface LeaderLogView {
-  /** Entries up to here were compacted into a snapshot and cannot be compared. */
-  readonly snapshotIndex: number;
-  readonly lastIndex: number;
-  entry(index: number): Entry | undefined;
-}
 
 interface Leader {
   readonly nodeId: NodeId;
   readonly term: number;
-  readonly log: LeaderLogView;
+  readonly log: LogView;
 }
 
 /**
@@ -26,21 +18,21 @@ interface Leader {
  */
 export class LeaderCompletenessChecker {
   readonly #log: ViolationLog;
-  readonly #committed: StateMachineSafetyChecker;
+  readonly #committed: CommittedLogChecker;
   readonly #leaders = new Map<NodeId, Leader>();
 
-  constructor(log: ViolationLog, committed: StateMachineSafetyChecker) {
+  constructor(log: ViolationLog, committed: CommittedLogChecker) {
     this.#log = log;
     this.#committed = committed;
   }
 
   /** `nodeId` leads in `term` with `log`; checks it holds every entry committed before. */
-  observeLeader(nodeId: NodeId, term: number, log: LeaderLogView): void {
+  observeLeader(nodeId: NodeId, term: number, log: LogView): void {
+    // Seen again after every step while it leads: its log was checked when its term began.
+    if (this.#leaders.get(nodeId)?.term === term) return;
     const leader = { nodeId, term, log };
     this.#leaders.set(nodeId, leader);
-    for (const committed of this.#committed.committedEntries().values()) {
-      this.#check(leader, committed);
-    }
+    for (const committed of this.#committed.entries().values()) this.#check(leader, committed);
   }
 
   /** `nodeId` no longer leads (it stepped down, stopped or crashed). */
@@ -58,28 +50,11 @@ export class LeaderCompletenessChecker {
     this.#log.count();
     if (committed.index <= leader.log.snapshotIndex) return;
     const entry = leader.log.entry(committed.index);
-    if (entry === undefined || entry.term !== committed.term || !sameContent(entry, committed)) {
+    if (entry === undefined || entryKey(entry) !== committed.key) {
       this.#log.report(
         'leader-completeness',
-        `${leader.nodeId}, leader of term ${leader.term}, lacks entry ${committed.index}/${committed.term} committed by term ${committed.observedTerm}${entry === undefined ? '' : ` (holds ${entry.index}/${entry.term} ${entry.kind})`}`,
+        `${leader.nodeId}, leader of term ${leader.term}, lacks entry ${committed.key} committed by term ${committed.observedTerm} (holds ${entry === undefined ? 'nothing' : entryKey(entry)})`,
       );
     }
-  }
-}
-
-/**
- * Whether the leader's entry is the one a node applied. A session entry reaches the state machine
- * as the command inside it, or not at all (a registration, or a copy answered from the session
- * table), so either is what its application looks like.
- */
-function sameContent(entry: Entry, committed: CommittedEntry): boolean {
-  if (entry.kind === 'command') return commandKey(entry.data) === committed.command;
-  if (entry.kind !== 'session') return committed.command === null;
-  if (committed.command === null) return true;
-  try {
-    const record = decodeSessionEntry(entry.data);
-    return record.kind === 'command' && commandKey(record.command) === committed.command;
-  } catch {
-    return false;
   }
 }

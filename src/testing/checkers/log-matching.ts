@@ -1,12 +1,7 @@
 import type { Entry, NodeId } from '../../core/types.js';
-import { entryContentKey } from '../sim/entry-key.js';
+import type { LogView } from './cluster-view.js';
+import { entryContentKey } from './entry-key.js';
 import type { ViolationLog } from './safety-violation.js';
-
-/** A log as the checker reads it. */
-export interface LogView {
-  /** The term at `index` (the snapshot's term at the snapshot index), `undefined` if unknown. */
-  termAt(index: number): number | undefined;
-}
 
 interface Seen {
   readonly nodeId: NodeId;
@@ -29,7 +24,7 @@ export class LogMatchingChecker {
   }
 
   /** `nodeId` wrote `entries` into `log` (which already holds them). */
-  observeEntries(nodeId: NodeId, entries: readonly Entry[], log: LogView): void {
+  observeEntries(nodeId: NodeId, entries: readonly Entry[], log: Pick<LogView, 'termAt'>): void {
     for (const entry of entries) {
       this.#log.count();
       const key = `${entry.index}/${entry.term}`;

@@ -21,9 +21,9 @@ export interface SafetyViolation {
 }
 
 /**
- * A broken safety property, thrown by checkers that stop at the first violation (the core-level
- * {@link SafetyChecker}). Tests that plant bugs match on this class and its `property`, so an
- * unrelated exception never passes for a caught bug.
+ * A broken safety property, thrown by tests that stop at the first violation
+ * (`ClusterCheckers.throwFirstViolation`). Tests that plant bugs match on this class and its
+ * `property`, so an unrelated exception never passes for a caught bug.
  */
 export class SafetyViolationError extends Error {
   readonly property: SafetyProperty;

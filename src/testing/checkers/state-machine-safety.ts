@@ -1,32 +1,43 @@
-import type { NodeId } from '../../core/types.js';
-import type { AppliedEntry } from '../sim/recording-state-machine.js';
+import type { Entry, NodeId } from '../../core/types.js';
+import type { CommittedLogChecker } from './committed-log.js';
+import { commandKey } from './entry-key.js';
 import type { ViolationLog } from './safety-violation.js';
 
-/** An entry known to be committed because some node applied it. */
-export interface CommittedEntry extends AppliedEntry {
-  /**
-   * The lowest term any node was in when it applied the entry. The entry was committed in that
-   * term or earlier, so every leader of a later term must hold it (leader completeness).
-   */
-  readonly observedTerm: number;
-  /** The node that applied it first. */
+/** One entry a node applied: its position and what it held (`null` for a non-command entry). */
+export interface AppliedEntry {
+  readonly index: number;
+  readonly term: number;
+  /** The command's bytes as {@link commandKey}, or `null` for a noop, configuration or settings. */
+  readonly command: string | null;
+}
+
+/** An entry as a state machine sees it applied: only commands carry something to compare. */
+export function appliedEntryOf(entry: Entry): AppliedEntry {
+  const command = entry.kind === 'command' ? commandKey(entry.data) : null;
+  return { index: entry.index, term: entry.term, command };
+}
+
+/** An applied entry, and the node that applied it first. */
+export interface AppliedRecord extends AppliedEntry {
   readonly firstNodeId: NodeId;
 }
 
 /**
  * State machine safety (Raft §5.4.3): if a node has applied an entry at an index, no other node
- * ever applies a different entry at that index. Also checks that each process incarnation applies
- * indexes in order without gaps. What nodes apply is, by definition, the committed log; it is kept
- * here for the other checkers.
+ * ever applies a different entry at that index, and what is applied is what was committed there.
+ * Also checks that each process incarnation applies indexes in order without gaps. What nodes
+ * apply is kept here for the checkers of client outcomes (exactly once, acknowledged writes).
  */
 export class StateMachineSafetyChecker {
   readonly #log: ViolationLog;
-  readonly #committed = new Map<number, CommittedEntry>();
+  readonly #committedLog: CommittedLogChecker;
+  readonly #committed = new Map<number, AppliedRecord>();
   readonly #lastAppliedByIncarnation = new Map<string, number>();
   #lastCommittedIndex = 0;
 
-  constructor(log: ViolationLog) {
+  constructor(log: ViolationLog, committedLog: CommittedLogChecker) {
     this.#log = log;
+    this.#committedLog = committedLog;
   }
 
   /** The highest index any node applied. */
@@ -34,27 +45,19 @@ export class StateMachineSafetyChecker {
     return this.#lastCommittedIndex;
   }
 
-  /** The committed entry at `index`, if a node applied it. */
-  committed(index: number): CommittedEntry | undefined {
+  /** The entry applied at `index`, if a node applied it. */
+  committed(index: number): AppliedRecord | undefined {
     return this.#committed.get(index);
   }
 
-  /** Every committed entry known, by index. */
-  committedEntries(): ReadonlyMap<number, CommittedEntry> {
+  /** Every applied entry known, by index. */
+  committedEntries(): ReadonlyMap<number, AppliedRecord> {
     return this.#committed;
   }
 
-  /**
-   * `nodeId` (in process incarnation `incarnation`, in `term`) applied `entry`. Returns the record
-   * when it is new or its observed term dropped, so leader completeness can check it.
-   */
-  observeApplied(
-    nodeId: NodeId,
-    incarnation: number,
-    entry: AppliedEntry,
-    term: number,
-  ): CommittedEntry | null {
-    this.#log.count(2);
+  /** `nodeId` (in process incarnation `incarnation`) applied `entry`. */
+  observeApplied(nodeId: NodeId, incarnation: number, entry: AppliedEntry): void {
+    this.#log.count(3);
     const process = `${nodeId}#${incarnation}`;
     const previousIndex = this.#lastAppliedByIncarnation.get(process);
     if (previousIndex !== undefined && entry.index !== previousIndex + 1) {
@@ -64,26 +67,23 @@ export class StateMachineSafetyChecker {
       );
     }
     this.#lastAppliedByIncarnation.set(process, entry.index);
+    const committed = this.#committedLog.at(entry.index);
+    if (committed !== undefined && committed.term !== entry.term) {
+      this.#log.report(
+        'state-machine-safety',
+        `${nodeId} applied ${describe(entry)} at ${entry.index} but ${committed.key} was committed there`,
+      );
+    }
     const earlier = this.#committed.get(entry.index);
     if (earlier === undefined) {
-      const record: CommittedEntry = { ...entry, observedTerm: term, firstNodeId: nodeId };
-      this.#committed.set(entry.index, record);
+      this.#committed.set(entry.index, { ...entry, firstNodeId: nodeId });
       this.#lastCommittedIndex = Math.max(this.#lastCommittedIndex, entry.index);
-      return record;
-    }
-    if (earlier.term !== entry.term || earlier.command !== entry.command) {
+    } else if (earlier.term !== entry.term || earlier.command !== entry.command) {
       this.#log.report(
         'state-machine-safety',
         `index ${entry.index}: ${earlier.firstNodeId} applied ${describe(earlier)}, ${nodeId} applied ${describe(entry)}`,
       );
-      return null;
     }
-    if (term < earlier.observedTerm) {
-      const record: CommittedEntry = { ...earlier, observedTerm: term };
-      this.#committed.set(entry.index, record);
-      return record;
-    }
-    return null;
   }
 
   /**

@@ -2,7 +2,7 @@ import { formatMessage } from '../../core/format.js';
 import type { InstallSnapshot, RaftMessage } from '../../core/messages.js';
 import { coreDefaults, type RaftCoreOptions } from '../../core/options.js';
 import { RaftCore, type CoreStartState } from '../../core/raft-core.js';
-import type { CoreTraceEvent, ReadState } from '../../core/index.js';
+import type { CoreTraceEvent } from '../../core/index.js';
 import {
   bootstrapSnapshot,
   configurationOf,
@@ -10,7 +10,10 @@ import {
   type ClusterSettings,
   type SnapshotMeta,
 } from '../../core/types.js';
+import { ClusterCheckers } from '../checkers/cluster-checkers.js';
+import { appliedEntryOf } from '../checkers/state-machine-safety.js';
 import { BlockedLinks } from './blocked-links.js';
+import { CoreClusterView, diskLogView } from './core-cluster-view.js';
 import { readyLines, traceLine } from './ready-transcript.js';
 import {
   emptyDisk,
@@ -21,9 +24,6 @@ import {
   type Disk,
   type TestServer,
 } from './test-server.js';
-
-/** Observes the answers to read requests as a server's runtime would serve them. */
-export type ReadListener = (server: string, read: ReadState) => void;
 
 /**
  * Builds a core. The default builds `RaftCore`; the mutation tests pass one that builds a copy of
@@ -43,15 +43,20 @@ export interface ClusterOptions {
 /**
  * Several cores wired together by an in-memory mailbox, with a disk per server. Drives them by hand
  * (process one Ready, deliver messages) or to quiescence (`stabilize`), and records every step as
- * one line of text, so a test reads like a transcript. Test-only.
+ * one line of text, so a test reads like a transcript. The safety checkers see every message,
+ * write and apply as it happens; {@link check} judges the servers' state. Test-only.
  */
 export class CoreCluster {
   readonly servers = new Map<string, TestServer>();
   readonly mailbox: RaftMessage[] = [];
+  /** Scripts have no clock: a violation is placed by the step that found it, not by a time. */
+  readonly checkers = new ClusterCheckers({
+    now: () => 0,
+    cluster: new CoreClusterView(this.servers),
+  });
   readonly #links = new BlockedLinks();
   readonly #options: ClusterOptions;
   readonly #output: string[] = [];
-  #readListener: ReadListener | null = null;
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -103,7 +108,9 @@ export class CoreCluster {
     if (data === null || data.meta.index !== chunk.snapshot.index) {
       throw new Error(`${chunk.from} no longer holds snapshot ${chunk.snapshot.index}`);
     }
-    this.mailbox.push(installSnapshot(this.server(id), chunk, data));
+    const server = this.server(id);
+    this.#send([installSnapshot(server, chunk, data)]);
+    this.checkers.snapshotRestored(id, server.incarnation, chunk.snapshot.index);
   }
 
   /** Ticks to a sure campaign: with random fixed at 0 the timeout is exactly this. */
@@ -134,9 +141,21 @@ export class CoreCluster {
     this.#output.push(line);
   }
 
-  /** Calls `listener` with every read answer a server takes from its core. */
-  onRead(listener: ReadListener | null): void {
-    this.#readListener = listener;
+  /**
+   * Judges every server's state as it is now (the checkers saw the messages, writes and applies
+   * as they happened) and throws the first violation found so far as a `SafetyViolationError`.
+   */
+  check(): void {
+    this.checkers.serversChanged(this.servers.keys());
+    this.checkers.throwFirstViolation();
+  }
+
+  /** Puts `messages` on the wire; the checkers see each one leave. */
+  #send(messages: readonly RaftMessage[]): void {
+    for (const message of messages) {
+      this.checkers.messageSent(message);
+      this.mailbox.push(message);
+    }
   }
 
   /**
@@ -163,8 +182,8 @@ export class CoreCluster {
     if (server.inProgress !== null || !server.core.hasReady()) return false;
     const ready = server.core.ready();
     this.#output.push(...readyLines(id, ready));
-    this.mailbox.push(...ready.messages);
-    for (const read of ready.reads) this.#readListener?.(id, read);
+    this.#send(ready.messages);
+    for (const read of ready.reads) this.checkers.readIndex.answer(id, read);
     server.inProgress = { ready, persisted: false };
     return true;
   }
@@ -176,6 +195,8 @@ export class CoreCluster {
     if (inProgress === null || inProgress.persisted) return false;
     persistReady(server.disk, inProgress.ready);
     inProgress.persisted = true;
+    const { entries } = inProgress.ready;
+    if (entries.length > 0) this.checkers.entriesWritten(id, entries, diskLogView(server.disk));
     return true;
   }
 
@@ -189,12 +210,15 @@ export class CoreCluster {
     if (inProgress === null) return false;
     if (!inProgress.persisted) this.persistReady(id);
     const ready = inProgress.ready;
-    this.mailbox.push(...ready.messagesAfterPersist);
+    this.#send(ready.messagesAfterPersist);
     server.applied.push(...ready.committed);
+    for (const entry of ready.committed) {
+      this.checkers.entryApplied(id, server.incarnation, appliedEntryOf(entry));
+    }
     server.core.advance(ready);
     server.inProgress = null;
     for (const transfer of ready.snapshotTransfers) {
-      this.mailbox.push(snapshotChunk(id, server, transfer));
+      this.#send([snapshotChunk(id, server, transfer)]);
     }
     for (const message of ready.snapshotMessages) {
       if (message.type === 'install-snapshot') this.#installChunk(id, message);
@@ -318,6 +342,7 @@ export class CoreCluster {
     this.mailbox.push(...pending.filter((message) => message.to !== id));
     server.core = this.#makeCore(id, server.disk, server.applied.at(-1)?.index ?? 0);
     server.incarnation++;
+    this.checkers.readIndex.forget(id);
   }
 
   /**

@@ -1,7 +1,6 @@
 import { seededRandom, type RandomSource } from '../../core/random.js';
 import type { ClusterSettings, Entry } from '../../core/types.js';
 import { CoreCluster, type CoreFactory } from './core-cluster.js';
-import { ReadIndexChecker } from './read-checker.js';
 
 /** One kind of random action and how often it is drawn, relative to the others. */
 interface Action {
@@ -56,15 +55,14 @@ const transcriptLinesMax = 80;
  * send what promised durable state), and other actions, restarts included, may fall between any
  * two: a crash between a save and its send loses the send, one before the save loses the write.
  * The seed also picks the cluster settings, the message limits, the fault intensity and the
- * election jitter, so a failing seed replays exactly. Every read answer is judged as it is taken.
+ * election jitter, so a failing seed replays exactly. The cluster's checkers judge every read
+ * answer as it is taken, against the floor the driver registers when it asks.
  */
 export class RandomDriver {
   readonly cluster: CoreCluster;
   readonly settings: ClusterSettings;
   /** How often faults are drawn in this run, from 0 (never) to 1 (twice the default weights). */
   readonly faultIntensity: number;
-  /** Judges every ReadIndex answer against what was committed when the read began. */
-  readonly reads = new ReadIndexChecker();
   readonly #random: RandomSource;
   readonly #ids: string[];
   readonly #actions: readonly Action[];
@@ -94,7 +92,6 @@ export class RandomDriver {
       },
     });
     this.#ids = [...this.cluster.servers.keys()];
-    this.cluster.onRead((server, read) => this.reads.answer(server, read));
     // Message handling outweighs ticks, as on a real network where a round trip is far shorter
     // than a tick: elections and CheckQuorum then fail because of faults, not because time raced.
     const defaults: Action[] = [
@@ -292,12 +289,12 @@ export class RandomDriver {
     const floor = Math.max(
       ...this.#ids.map((other) => this.cluster.core(other).status().commitIndex),
     );
-    const context = this.reads.request(id, floor);
+    const context = this.cluster.checkers.readIndex.request(id, floor);
     try {
       this.cluster.core(id).readIndex(context);
       this.cluster.log(`read ${id} context=${context} floor=${floor}`);
     } catch (error) {
-      this.reads.cancel(context);
+      this.cluster.checkers.readIndex.cancel(context);
       const code = codeOf(error);
       if (code === null || !expectedRefusals.has(code)) throw error;
     }
@@ -372,7 +369,6 @@ export class RandomDriver {
 
   #restartServer(id: string, words: string): void {
     this.cluster.restart(id);
-    this.reads.forget(id);
     this.cluster.log(`${words} ${id}`);
   }
 }

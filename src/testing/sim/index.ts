@@ -34,8 +34,6 @@ export {
 export { FaultCounts, type FaultKind } from './fault-counts.js';
 export { ShadowLog } from './shadow-log.js';
 export type { SimStorage } from './sim-storage.js';
-export type { AppliedEntry } from './recording-state-machine.js';
-export { commandKey, entryContentKey } from './entry-key.js';
 export {
   formatSimReport,
   replayCommand,

@@ -1,6 +1,6 @@
 import { RaftError } from '../../core/errors.js';
 import type { KeyValueOutput } from '../linearizability/key-value-model.js';
-import { commandKey, entryContentKey } from './entry-key.js';
+import { commandKey, entryContentKey } from '../checkers/entry-key.js';
 import { encodeKeyValueCommand } from './key-value-state-machine.js';
 import { everyServerVotes, restoreEveryVoter } from './membership-faults.js';
 import type { SimCluster } from './sim-cluster.js';

@@ -1,6 +1,7 @@
 import type { RandomSource } from '../../core/random.js';
 import type { NodeId } from '../../core/types.js';
 import type { RaftNodeOptions } from '../../node/node-options.js';
+import type { NodeStatus } from '../../node/node-status.js';
 import { RaftNode } from '../../node/raft-node.js';
 import type { SimulatedClock } from '../../node/simulated-clock.js';
 import { MemoryStorage } from '../../storage/memory/memory-storage.js';
@@ -32,10 +33,23 @@ export interface Incarnation<Result, Query, Answer> {
   alive: boolean;
   /** Whether the process stopped because a write failed (not a simulator-made crash). */
   storageFailed: boolean;
-  /** The commit index read at the end of the last step that ran this node. */
-  lastCommit: number;
-  /** The term read at the end of the last step that ran this node. */
-  term: number;
+  /**
+   * The status read at the end of the last step that ran this process (null until it started):
+   * reading `status()` is not cheap, and no other step can change it.
+   */
+  observed: ObservedStatus | null;
+}
+
+/** The parts of a node's status that the checkers and the trace read. */
+export type ObservedStatus = Pick<
+  NodeStatus,
+  'role' | 'term' | 'commitIndex' | 'lastIndex' | 'configuration'
+>;
+
+/** The parts of `status` kept in {@link Incarnation.observed}. */
+export function observedStatus(status: ObservedStatus): ObservedStatus {
+  const { role, term, commitIndex, lastIndex, configuration } = status;
+  return { role, term, commitIndex, lastIndex, configuration };
 }
 
 /** A node slot: its disk and its place on the network outlive its processes. */
@@ -133,7 +147,7 @@ export function createIncarnation<Result, Query, Answer>(
     host.options.stateMachine(nodeId),
     (entry) => {
       if (!incarnation.alive) return;
-      host.checkers.entryApplied(nodeId, number, entry, incarnation.node.status().term);
+      host.checkers.entryApplied(nodeId, number, entry);
     },
     ({ index }) => {
       if (!incarnation.alive) return;
@@ -153,8 +167,7 @@ export function createIncarnation<Result, Query, Answer>(
     node,
     alive: true,
     storageFailed: false,
-    lastCommit: 0,
-    term: 0,
+    observed: null,
   };
   watch(slot.id, incarnation, host);
   return incarnation;
@@ -199,7 +212,9 @@ function watch<Result, Query, Answer>(
   const { node } = incarnation;
   node.on('role', ({ role, previousRole, term }) => {
     if (!incarnation.alive) return;
-    incarnation.term = term;
+    if (incarnation.observed !== null) {
+      incarnation.observed = { ...incarnation.observed, role, term };
+    }
     if (role === 'leader') host.checkers.leaderElected(nodeId, term, incarnation.storage.log);
     else if (previousRole === 'leader') host.checkers.leaderGone(nodeId);
     host.trace.record({

@@ -1,13 +1,6 @@
 import type { ApplyContext, SnapshotPosition, StateMachine } from '../../node/state-machine.js';
-import { commandKey } from './entry-key.js';
-
-/** One entry a node applied: its position and what it held (`null` for a non-command entry). */
-export interface AppliedEntry {
-  readonly index: number;
-  readonly term: number;
-  /** The command's bytes as {@link commandKey}, or `null` for a noop, configuration or settings. */
-  readonly command: string | null;
-}
+import { commandKey } from '../checkers/entry-key.js';
+import type { AppliedEntry } from '../checkers/state-machine-safety.js';
 
 /**
  * Wraps the user's state machine to tell the checkers every entry it applies, before the user's

@@ -21,6 +21,7 @@ import { HeldMessages } from './held-messages.js';
 import {
   createIncarnation,
   createSlot,
+  observedStatus,
   type Incarnation,
   type NodeSlot,
   type ProcessHost,
@@ -36,6 +37,7 @@ import {
   type SimClusterOptions,
 } from './sim-options.js';
 import type { SimStorage } from './sim-storage.js';
+import { SimClusterView } from './sim-cluster-view.js';
 import { SimTraceRecorder } from './sim-trace-recorder.js';
 
 /**
@@ -84,7 +86,10 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     this.seed = options.seed;
     this.ids = nodeIdsOf(options.nodes ?? simClusterDefaults.nodes);
     this.clock = new SimulatedClock();
-    this.checkers = new ClusterCheckers(() => this.clock.now());
+    this.checkers = new ClusterCheckers({
+      now: () => this.clock.now(),
+      cluster: new SimClusterView(this.#slots),
+    });
     this.tracer =
       options.tracer === undefined
         ? new Tracer({ rowsMax: simClusterDefaults.traceRowsMax })
@@ -495,8 +500,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     await node.start();
     if (!incarnation.alive) return;
     const status = node.status();
-    incarnation.lastCommit = status.commitIndex;
-    incarnation.term = status.term;
+    incarnation.observed = observedStatus(status);
     this.checkers.commitMonotonic.observeRestart(nodeId, status.commitIndex, floor);
     this.#trace.note(nodeId, `started (incarnation ${incarnation.number})`);
   }
@@ -541,10 +545,9 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
       const current = slot.current;
       if (current === null || !current.alive || !current.node.running) continue;
       const status = current.node.status();
-      current.term = status.term;
-      this.checkers.commitMonotonic.observeCommit(slot.id, current.number, status);
-      if (status.commitIndex > current.lastCommit) {
-        current.lastCommit = status.commitIndex;
+      const lastCommit = current.observed?.commitIndex ?? 0;
+      current.observed = observedStatus(status);
+      if (status.commitIndex > lastCommit) {
         this.#trace.record({
           node: slot.id,
           event: 'commit',
@@ -552,6 +555,7 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
         });
       }
     }
+    this.checkers.serversChanged(this.#touched);
     this.#touched.clear();
   }
 
@@ -570,9 +574,9 @@ export class SimCluster<Result = unknown, Query = unknown, Answer = unknown> {
     if (current === null || current === undefined) return null;
     return {
       role: current.alive ? current.node.role : 'down',
-      term: current.term,
+      term: current.observed?.term ?? 0,
       lastIndex: current.storage.log.lastIndex,
-      commit: current.lastCommit,
+      commit: current.observed?.commitIndex ?? 0,
     };
   }
 }

@@ -3,7 +3,7 @@ import type { RandomSource } from '../../core/random.js';
 import type { NodeId } from '../../core/types.js';
 import { HistoryRecorder } from '../linearizability/history-recorder.js';
 import type { KeyValueInput, KeyValueOutput } from '../linearizability/key-value-model.js';
-import { commandKey } from './entry-key.js';
+import { commandKey } from '../checkers/entry-key.js';
 import { encodeKeyValueCommand } from './key-value-state-machine.js';
 import type { SimCluster } from './sim-cluster.js';
 

@@ -19,3 +19,17 @@ export function entryContentKey(entry: Entry): string {
       return `settings ${JSON.stringify(entry.settings)}`;
   }
 }
+
+// Entries are immutable and shared between a log, its disk and what was applied, so each is
+// rendered once; checking after every step would otherwise spend its time building strings.
+const renderedKeys = new WeakMap<Entry, string>();
+
+/** An entry's position and term, then its content: equal exactly for the same entry. */
+export function entryKey(entry: Entry): string {
+  let key = renderedKeys.get(entry);
+  if (key === undefined) {
+    key = `${entry.index}/${entry.term} ${entryContentKey(entry)}`;
+    renderedKeys.set(entry, key);
+  }
+  return key;
+}

@@ -1,5 +1,5 @@
 import type { ReadState } from '../../core/index.js';
-import { SafetyViolationError } from '../checkers/safety-violation.js';
+import type { ViolationLog } from './safety-violation.js';
 
 /** Reads awaiting an answer at most; the oldest is forgotten beyond it (its answer was lost). */
 export const pendingReadsTrackedMax = 10_000;
@@ -15,11 +15,18 @@ interface PendingRead {
  * index `c` must be served at an index of at least `c`: everything committed before the read began
  * may have been acknowledged to a client, and a linearizable read must see it. A stale leader that
  * answers without confirming it still leads, or before its commit index is current, answers lower.
+ * It judges the core's answers; the simulator judges what clients see with a linearizability
+ * checker over their whole history instead.
  */
 export class ReadIndexChecker {
+  readonly #log: ViolationLog;
   readonly #pending = new Map<number, PendingRead>();
   #lastContext = 0;
   #answered = 0;
+
+  constructor(log: ViolationLog) {
+    this.#log = log;
+  }
 
   /** Reads answered and judged so far. */
   get answered(): number {
@@ -49,7 +56,7 @@ export class ReadIndexChecker {
     }
   }
 
-  /** `server` took `read` from its core; throws a {@link SafetyViolationError} if it is stale. */
+  /** `server` took `read` from its core; a stale answer is a linearizability violation. */
   answer(server: string, read: ReadState): void {
     const pending = this.#pending.get(read.context);
     if (pending === undefined || pending.server !== server) return;
@@ -57,8 +64,9 @@ export class ReadIndexChecker {
     // A failed confirmation serves nothing.
     if (!read.confirmed) return;
     this.#answered++;
+    this.#log.count();
     if (read.index < pending.floor) {
-      throw new SafetyViolationError(
+      this.#log.report(
         'linearizability',
         `${server} served read ${read.context} at index ${read.index}, but index ${pending.floor} was committed before the read began`,
       );
