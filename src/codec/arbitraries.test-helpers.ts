@@ -188,6 +188,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
           status: fc.constant('failed' as const),
           code: fc.constantFrom('NOT_LEADER', 'PROPOSAL_DROPPED', 'COMMAND_REJECTED' as const),
           message: fc.string({ maxLength: 40 }),
+          outcome: fc.constantFrom('not-applied', 'unknown', 'applied' as const),
           reason: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
         }),
       ),

@@ -163,14 +163,25 @@ describe('message codec', () => {
   });
 
   it('reads one outcome per forwarded command and rejects an unknown status or error code', () => {
-    const header = (writer: BinaryWriter) =>
-      writer.u8(messageCodecVersion).u8(16).u64(7).string('a').string('b').u32(2);
+    const header = (writer: BinaryWriter, count = 2) =>
+      writer.u8(messageCodecVersion).u8(16).u64(7).string('a').string('b').u32(count);
     const valid = new BinaryWriter();
-    header(valid)
+    header(valid, 5)
       .u8(0)
       .bytes(new Uint8Array([1, 2]));
-    valid.u8(1).string('COMMAND_REJECTED').string('too large').boolean(true).string('LIMIT');
+    valid.u8(2).string('COMMAND_REJECTED').string('too large').boolean(true).string('LIMIT');
+    valid.u8(3).string('OUTCOME_UNKNOWN').string('lost').boolean(false);
+    valid.u8(4).string('RESULT_DISCARDED').string('too big to send').boolean(false);
+    // Status 1, from a peer that does not say what a failure did, reads as unknown.
+    valid.u8(1).string('NOT_LEADER').string('not the leader').boolean(false);
     valid.boolean(false);
+    const failed = (code: string, message: string, outcome: string, reason: string | null) => ({
+      status: 'failed',
+      code,
+      message,
+      outcome,
+      reason,
+    });
     expect(decodeMessage(valid.finish())).toEqual({
       type: 'forward-result',
       from: 'a',
@@ -178,12 +189,15 @@ describe('message codec', () => {
       requestId: 7,
       outcomes: [
         { status: 'applied', result: new Uint8Array([1, 2]) },
-        { status: 'failed', code: 'COMMAND_REJECTED', message: 'too large', reason: 'LIMIT' },
+        failed('COMMAND_REJECTED', 'too large', 'not-applied', 'LIMIT'),
+        failed('OUTCOME_UNKNOWN', 'lost', 'unknown', null),
+        failed('RESULT_DISCARDED', 'too big to send', 'applied', null),
+        failed('NOT_LEADER', 'not the leader', 'unknown', null),
       ],
       leaderId: null,
     });
     const unknownStatus = new BinaryWriter();
-    header(unknownStatus).u8(2).bytes(new Uint8Array(0)).u8(0).bytes(new Uint8Array(0));
+    header(unknownStatus).u8(5).bytes(new Uint8Array(0)).u8(0).bytes(new Uint8Array(0));
     expectInvalid(() => decodeMessage(unknownStatus.boolean(false).finish()));
     const unknownCode = new BinaryWriter();
     header(unknownCode).u8(1).string('ENOSPC').string('disk full').boolean(false);

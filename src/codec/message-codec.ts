@@ -12,7 +12,7 @@ import type {
   RequestVoteResponse,
   TimeoutNow,
 } from '../core/index.js';
-import type { Entry } from '../core/index.js';
+import type { Entry, RequestOutcome } from '../core/index.js';
 import {
   isRuntimeMessage,
   type ForwardOutcome,
@@ -332,19 +332,46 @@ function readForwardedSessions(reader: BinaryReader, commandCount: number): Forw
 // Smallest encoded outcome: a status byte and an empty result's length.
 const outcomeBytesMin = 1 + 4;
 
+/**
+ * The status byte of a forwarded outcome: 0 is applied, with its result; the others are failures,
+ * each saying what the failure did to the command. Status 1, a failure that did not say, is what
+ * earlier releases send; it is still read, as `unknown`, the side that never invites a second
+ * apply.
+ */
+const appliedStatus = 0;
+const unsaidFailureStatus = 1;
+const failureStatuses: ReadonlyMap<RequestOutcome, number> = new Map([
+  ['not-applied', 2],
+  ['unknown', 3],
+  ['applied', 4],
+]);
+const failureOutcomes: ReadonlyMap<number, RequestOutcome> = new Map([
+  [unsaidFailureStatus, 'unknown'],
+  ...[...failureStatuses].map(([outcome, status]): [number, RequestOutcome] => [status, outcome]),
+]);
+
 function writeOutcome(writer: BinaryWriter, outcome: ForwardOutcome): void {
   if (outcome.status === 'applied') {
-    writer.u8(0).bytes(outcome.result);
+    writer.u8(appliedStatus).bytes(outcome.result);
     return;
   }
-  writer.u8(1).string(outcome.code).string(outcome.message);
+  const status = failureStatuses.get(outcome.outcome);
+  if (status === undefined) {
+    throw new RaftError('INVALID_MESSAGE', `unknown forward outcome '${String(outcome.outcome)}'`);
+  }
+  writer.u8(status).string(outcome.code).string(outcome.message);
   writeOptionalString(writer, outcome.reason);
 }
 
 function readOutcome(reader: BinaryReader, limits: MessageCodecLimits): ForwardOutcome {
   const status = reader.u8();
-  if (status === 0) return { status: 'applied', result: reader.bytes(limits.commandBytesMax) };
-  if (status !== 1) throw new RaftError('INVALID_MESSAGE', `unknown forward outcome ${status}`);
+  if (status === appliedStatus) {
+    return { status: 'applied', result: reader.bytes(limits.commandBytesMax) };
+  }
+  const outcome = failureOutcomes.get(status);
+  if (outcome === undefined) {
+    throw new RaftError('INVALID_MESSAGE', `unknown forward outcome ${status}`);
+  }
   const code = reader.string(limits.errorMessageBytesMax);
   if (!isRaftErrorCode(code)) {
     throw new RaftError('INVALID_MESSAGE', `forward outcome has an unknown error code`, {
@@ -356,6 +383,7 @@ function readOutcome(reader: BinaryReader, limits: MessageCodecLimits): ForwardO
     status: 'failed',
     code,
     message,
+    outcome,
     reason: readOptionalString(reader, limits.errorMessageBytesMax),
   };
 }

@@ -1,6 +1,12 @@
 // The messages servers exchange live beside the codec that writes them, so that the codec and
 // every transport can take them without importing each other.
-import type { Configuration, NodeId, RaftErrorCode, RaftMessage } from '../core/index.js';
+import type {
+  Configuration,
+  NodeId,
+  RaftErrorCode,
+  RaftMessage,
+  RequestOutcome,
+} from '../core/index.js';
 
 /**
  * A proposal a follower forwards to the leader on behalf of its caller (`forwardProposals`).
@@ -44,6 +50,11 @@ export type ForwardOutcome =
       readonly status: 'failed';
       readonly code: RaftErrorCode;
       readonly message: string;
+      /**
+       * What the failure did to the command, as the leader knows it: the follower's caller needs it
+       * to tell a refused command (safe to send again) from one that may have applied.
+       */
+      readonly outcome: RequestOutcome;
       /** The application's code when the state machine rejected the command, otherwise null. */
       readonly reason: string | null;
     };

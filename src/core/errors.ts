@@ -25,7 +25,9 @@
  * - `SESSION_EXPIRED`: a client session is unknown to the cluster (it expired by log time, was
  *   evicted, or was never registered); the command was not applied under it (docs/sessions.md).
  * - `RESULT_DISCARDED`: a session command's sequence is below what the session still remembers (its
- *   client acknowledged it, or left too many unacknowledged); it was not applied this time.
+ *   client acknowledged it, or left too many unacknowledged); it was not applied this time. Also an
+ *   applied command whose result was too large to travel back to the server that forwarded it
+ *   (`details.outcome` is `'applied'` then).
  */
 export const raftErrorCodes = Object.freeze([
   'INVALID_CONFIG',

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { RaftError } from '../core/index.js';
-import type { ForwardProposal, ForwardResult, Message } from '../transport/transport.js';
+import {
+  RaftError,
+  isSafeToRetry,
+  type RaftErrorCode,
+  type RequestOutcome,
+} from '../core/index.js';
+import type {
+  ForwardOutcome,
+  ForwardProposal,
+  ForwardResult,
+  Message,
+} from '../transport/transport.js';
 import { ForwardClient } from './forward-client.js';
 import { Deadlines } from './deadlines.js';
 import { cancelledInLog } from './node-errors.js';
@@ -39,7 +49,12 @@ async function forwardedBatch(): Promise<{
     };
     return client.enqueue(queued).then(
       (result) => ({ result }),
-      (error: RaftError) => ({ code: error.code, reason: error.details.reason }),
+      (error: RaftError) => ({
+        code: error.code,
+        reason: error.details.reason,
+        outcome: error.details.outcome,
+        safeToRetry: isSafeToRetry(error),
+      }),
     );
   });
   await Promise.resolve();
@@ -52,6 +67,14 @@ function answer(sent: ForwardProposal, outcomes: ForwardResult['outcomes']): For
   return { ...base, requestId: sent.requestId, outcomes, leaderId: 'n1' };
 }
 
+const failed = (code: RaftErrorCode, outcome: RequestOutcome): ForwardOutcome => ({
+  status: 'failed',
+  code,
+  message: code.toLowerCase(),
+  outcome,
+  reason: null,
+});
+
 const applied = (value: unknown) =>
   ({ status: 'applied', result: jsonResultCodec.encode(value) }) as const;
 
@@ -61,14 +84,30 @@ describe('ForwardClient', () => {
     client.onResult(
       answer(sent, [
         applied(10),
-        { status: 'failed', code: 'PROPOSAL_DROPPED', message: 'limit', reason: null },
-        { status: 'failed', code: 'COMMAND_REJECTED', message: 'too big', reason: 'TOO_BIG' },
+        failed('PROPOSAL_DROPPED', 'not-applied'),
+        { ...failed('COMMAND_REJECTED', 'not-applied'), reason: 'TOO_BIG' } as ForwardOutcome,
       ]),
     );
     expect(await Promise.all(outcomes)).toEqual([
       { result: 10 },
-      { code: 'PROPOSAL_DROPPED', reason: undefined },
-      { code: 'COMMAND_REJECTED', reason: 'TOO_BIG' },
+      { code: 'PROPOSAL_DROPPED', reason: undefined, outcome: 'not-applied', safeToRetry: true },
+      { code: 'COMMAND_REJECTED', reason: 'TOO_BIG', outcome: 'not-applied', safeToRetry: false },
+    ]);
+  });
+
+  it("keeps the leader's word on what a failure did, so an unknown outcome is never retried blindly", async () => {
+    const { client, sent, outcomes } = await forwardedBatch();
+    client.onResult(
+      answer(sent, [
+        failed('OUTCOME_UNKNOWN', 'unknown'),
+        failed('RESULT_DISCARDED', 'applied'),
+        failed('NOT_LEADER', 'not-applied'),
+      ]),
+    );
+    expect(await Promise.all(outcomes)).toEqual([
+      { code: 'OUTCOME_UNKNOWN', reason: undefined, outcome: 'unknown', safeToRetry: false },
+      { code: 'RESULT_DISCARDED', reason: undefined, outcome: 'applied', safeToRetry: false },
+      { code: 'NOT_LEADER', reason: undefined, outcome: 'not-applied', safeToRetry: true },
     ]);
   });
 
@@ -88,7 +127,7 @@ describe('ForwardClient', () => {
     client.onResult(answer(sent, [applied(1), garbage, applied(3)]));
     expect(await Promise.all(outcomes)).toEqual([
       { result: 1 },
-      { code: 'OUTCOME_UNKNOWN', reason: undefined },
+      { code: 'OUTCOME_UNKNOWN', reason: undefined, outcome: 'unknown', safeToRetry: false },
       { result: 3 },
     ]);
   });

@@ -175,7 +175,11 @@ function forwardedError(
   message: ForwardResult,
   outcome: Extract<ForwardOutcome, { status: 'failed' }>,
 ): RaftError {
-  const details = { leaderId: message.leaderId, forwardedTo: message.from };
+  const details = {
+    leaderId: message.leaderId,
+    forwardedTo: message.from,
+    outcome: outcome.outcome,
+  };
   return new RaftError(outcome.code, outcome.message, {
     details: outcome.reason === null ? details : { ...details, reason: outcome.reason },
   });

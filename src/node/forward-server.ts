@@ -93,11 +93,43 @@ export class ForwardServer {
       from: this.#options.id,
       to: message.from,
       requestId: message.requestId,
-      outcomes,
+      outcomes: withinResultBudget(outcomes),
       leaderId: this.#options.leaderId(),
     };
     this.#options.transport.send(result);
   }
+}
+
+/**
+ * Result bytes one answer to a forwarded batch carries at most, half of the default frame limit
+ * (`messageBytesMax`, 16 MiB) so the outcomes' other fields always fit beside them. A larger answer
+ * could not be sent at all, and every caller of the batch would wait out its deadline to learn
+ * only that its command may have applied.
+ */
+export const forwardResultBytesMax = 8 * 1024 * 1024;
+
+/**
+ * The outcomes as they can travel: results are kept in order while they fit in
+ * {@link forwardResultBytesMax}; one that would not fit stays behind and its caller gets
+ * `RESULT_DISCARDED` with outcome `applied` (the command took effect; sending it again would not
+ * bring its result back).
+ */
+function withinResultBudget(outcomes: readonly ForwardOutcome[]): readonly ForwardOutcome[] {
+  let bytes = 0;
+  return outcomes.map((outcome) => {
+    if (outcome.status !== 'applied') return outcome;
+    if (bytes + outcome.result.byteLength <= forwardResultBytesMax) {
+      bytes += outcome.result.byteLength;
+      return outcome;
+    }
+    return failedOutcome(
+      new RaftError(
+        'RESULT_DISCARDED',
+        `the command was applied, but its result of ${outcome.result.byteLength} bytes does not fit in the answer to the forwarding server (${forwardResultBytesMax} bytes of results at most); read the state to learn it`,
+        { details: { outcome: 'applied' } },
+      ),
+    );
+  });
 }
 
 /**
@@ -106,13 +138,18 @@ export class ForwardServer {
  */
 export const forwardedTextLengthMax = 1024;
 
-/** One command's error as it travels back; a state machine's rejection keeps its reason. */
+/**
+ * One command's error as it travels back; a state machine's rejection keeps its reason. An error
+ * that does not say what happened to the command travels as `unknown`: the caller must not take it
+ * for a refusal and send the command again.
+ */
 function failedOutcome(error: RaftError): ForwardOutcome {
   const reason = error.code === 'COMMAND_REJECTED' ? error.details.reason : undefined;
   return {
     status: 'failed',
     code: error.code,
     message: error.message.slice(0, forwardedTextLengthMax),
+    outcome: error.details.outcome ?? 'unknown',
     reason: typeof reason === 'string' ? reason.slice(0, forwardedTextLengthMax) : null,
   };
 }

@@ -175,8 +175,20 @@ export function randomMessage(random: () => number): Message {
         outcomes: [
           { status: 'applied', result: draw.bytes(8) },
           draw.boolean()
-            ? { status: 'failed', code: 'NOT_LEADER', message: 'not the leader', reason: null }
-            : { status: 'failed', code: 'COMMAND_REJECTED', message: 'no', reason: 'LIMIT' },
+            ? {
+                status: 'failed',
+                code: 'NOT_LEADER',
+                message: 'not the leader',
+                outcome: 'not-applied',
+                reason: null,
+              }
+            : {
+                status: 'failed',
+                code: 'OUTCOME_UNKNOWN',
+                message: 'leader lost',
+                outcome: 'unknown',
+                reason: null,
+              },
         ],
         leaderId: draw.boolean() ? draw.id() : null,
       };

@@ -114,8 +114,20 @@ export function sampleMessages(from: NodeId, to: NodeId): Message[] {
       requestId: 3,
       outcomes: [
         { status: 'applied', result: bytes(4, 5) },
-        { status: 'failed', code: 'NOT_LEADER', message: 'not the leader', reason: null },
-        { status: 'failed', code: 'COMMAND_REJECTED', message: 'over the limit', reason: 'LIMIT' },
+        {
+          status: 'failed',
+          code: 'NOT_LEADER',
+          message: 'not the leader',
+          outcome: 'not-applied',
+          reason: null,
+        },
+        {
+          status: 'failed',
+          code: 'COMMAND_REJECTED',
+          message: 'over the limit',
+          outcome: 'not-applied',
+          reason: 'LIMIT',
+        },
       ],
       leaderId: 'c',
     },
