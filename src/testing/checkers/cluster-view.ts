@@ -61,21 +61,49 @@ export interface ClusterView {
 
 /**
  * A {@link LogView} of plain entries that follow `snapshot`: `entries[i]` has index
- * `snapshot.index + 1 + i`.
+ * `snapshot.index + 1 + i`. A class rather than closures: the simulator builds one per disk on
+ * every step.
  */
 export function arrayLogView(
   snapshot: { readonly index: number; readonly term: number },
   entries: readonly Entry[],
 ): LogView {
-  const entry = (index: number): Entry | undefined =>
-    index <= snapshot.index ? undefined : entries[index - snapshot.index - 1];
-  return {
-    snapshotIndex: snapshot.index,
-    lastIndex: snapshot.index + entries.length,
-    lastTerm: entries.at(-1)?.term ?? snapshot.term,
-    entry,
-    termAt: (index) => (index === snapshot.index ? snapshot.term : entry(index)?.term),
-  };
+  return new ArrayLogView(snapshot, entries);
+}
+
+class ArrayLogView implements LogView {
+  readonly #snapshot: { readonly index: number; readonly term: number };
+  readonly #entries: readonly Entry[];
+
+  constructor(
+    snapshot: { readonly index: number; readonly term: number },
+    entries: readonly Entry[],
+  ) {
+    this.#snapshot = snapshot;
+    this.#entries = entries;
+  }
+
+  get snapshotIndex(): number {
+    return this.#snapshot.index;
+  }
+
+  get lastIndex(): number {
+    return this.#snapshot.index + this.#entries.length;
+  }
+
+  get lastTerm(): number {
+    return this.#entries.at(-1)?.term ?? this.#snapshot.term;
+  }
+
+  entry(index: number): Entry | undefined {
+    return index <= this.#snapshot.index
+      ? undefined
+      : this.#entries[index - this.#snapshot.index - 1];
+  }
+
+  termAt(index: number): number | undefined {
+    return index === this.#snapshot.index ? this.#snapshot.term : this.entry(index)?.term;
+  }
 }
 
 /**
