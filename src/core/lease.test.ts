@@ -134,6 +134,40 @@ describe('§6.4.1 leader lease', () => {
       expect.objectContaining({ type: 'request-vote-response', granted: true, preVote: true }),
     ]);
   });
+
+  it('counts the ticks a restarted server spent silent before its core was made', () => {
+    const restarted = (silentTicks: number) =>
+      makeCore({
+        id: '2',
+        term: 3,
+        log: [1, 3],
+        settings: { preVote: true, checkQuorum: true },
+        options: { random: () => 0.95, silentTicks },
+      });
+    const preVote = () =>
+      requestVote({ from: '3', to: '2', term: 4, lastLogIndex: 2, lastLogTerm: 3, preVote: true });
+    const granted = [
+      expect.objectContaining({ type: 'request-vote-response', granted: true, preVote: true }),
+    ];
+    // Silent for a whole election timeout already: no leader can hold a lease on it.
+    const rested = restarted(10);
+    rested.step(preVote());
+    expect(drain(rested)).toEqual(granted);
+    // Silent for 4 of 10 ticks: 6 more to wait, not 10.
+    const partly = restarted(4);
+    for (let tick = 0; tick < 5; tick++) partly.tick();
+    partly.step(preVote());
+    expect(drain(partly)).toEqual([]);
+    partly.tick();
+    partly.step(preVote());
+    expect(drain(partly)).toEqual(granted);
+  });
+
+  it('refuses a negative or fractional count of silent ticks', () => {
+    for (const silentTicks of [-1, 1.5]) {
+      expect(() => makeCore({ id: '2', options: { silentTicks } })).toThrow(/silentTicks/);
+    }
+  });
 });
 
 describe('ReadIndex rounds', () => {

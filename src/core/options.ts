@@ -33,6 +33,14 @@ export interface RaftCoreOptions {
   readonly clockDriftBoundTicks?: number;
   /** The index the state machine has applied (after a restart); those entries are not re-applied. */
   readonly applied?: number;
+  /**
+   * Ticks known to have passed, before this core was made, since the server last sent anything.
+   * A restarted server refuses votes until an election timeout has passed since it may last have
+   * acknowledged a leader (that leader may hold a lease on it); the runtime counts the time it
+   * spent restoring after opening storage, which this server spent silent, toward that wait.
+   * Default 0.
+   */
+  readonly silentTicks?: number;
   /** Randomness for election jitter. Defaults to a generator seeded from the id. */
   readonly random?: RandomSource;
   /** Receives one event per notable step, for tests, traces and logs. */
@@ -53,6 +61,7 @@ export interface ResolvedCoreOptions {
   readonly pendingReadsMax: number;
   readonly clockDriftBoundTicks: number;
   readonly applied: number;
+  readonly silentTicks: number;
   readonly random: RandomSource;
   readonly tracer: ((event: CoreTraceEvent) => void) | null;
 }
@@ -104,21 +113,23 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
     );
   }
   const clockDriftBoundTicks = resolveClockDriftBound(options, limits.electionTicks);
-  const applied = options.applied ?? 0;
-  if (!Number.isSafeInteger(applied) || applied < 0) {
-    throw new RaftError(
-      'INVALID_CONFIG',
-      `applied must be a non-negative integer, got ${applied}`,
-      {
-        details: { option: 'applied' },
-      },
-    );
-  }
+  const [applied, silentTicks] = (['applied', 'silentTicks'] as const).map((option) => {
+    const value = options[option] ?? 0;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RaftError(
+        'INVALID_CONFIG',
+        `${option} must be a non-negative integer, got ${value}`,
+        { details: { option } },
+      );
+    }
+    return value;
+  }) as [number, number];
   return {
     id: options.id,
     ...limits,
     clockDriftBoundTicks,
     applied,
+    silentTicks,
     random: options.random ?? seededRandom(hashString(options.id)),
     tracer: options.tracer ?? null,
   };

@@ -184,7 +184,7 @@ export class RaftCore {
     const state = this.#state;
     state.ticks++;
     state.electionElapsed++;
-    if (state.electionElapsed >= state.options.electionTicks) state.quietAfterRestart = false;
+    if (state.quietTicksLeft > 0) state.quietTicksLeft--;
     if (state.role !== 'leader') {
       if (state.promotable && state.electionElapsed >= state.randomizedElectionTimeout) {
         campaign(state, { transfer: false });

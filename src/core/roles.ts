@@ -24,7 +24,7 @@ function resetTerm(state: CoreState, term: number): void {
   state.votes.clear();
   state.transferee = null;
   state.leaseForfeited = false;
-  state.quietAfterRestart = false;
+  state.quietTicksLeft = 0;
   state.progress.clear();
   state.uncommittedBytes = 0;
   state.resetRandomizedElectionTimeout();

@@ -81,9 +81,10 @@ export class CoreState {
   /**
    * A restarted server may have acknowledged a leader's heartbeat just before it went down, and
    * that leader may be serving lease reads on the strength of it. Until an election timeout has
-   * passed since the restart, it refuses to vote as if it had heard from a leader just now.
+   * passed since then, it refuses to vote as if it had heard from a leader just now: these are the
+   * ticks of that wait still to run (the time the runtime spent restoring already counts).
    */
-  quietAfterRestart: boolean;
+  quietTicksLeft: number;
   /** Confirmed (or failed) reads for the runtime, collected into the next Ready. */
   readonly readStates: ReadState[] = [];
   readonly messages: RaftMessage[] = [];
@@ -109,7 +110,8 @@ export class CoreState {
     this.term = init.term;
     this.vote = init.vote;
     // A server that never left term 0 never followed anyone.
-    this.quietAfterRestart = init.term > 0;
+    this.quietTicksLeft =
+      init.term > 0 ? Math.max(0, init.options.electionTicks - init.options.silentTicks) : 0;
     this.configurations = [{ index: init.log.snapshotIndex, value: init.configuration }];
     this.settingsHistory = [{ index: init.log.snapshotIndex, value: init.settings }];
     for (let index = init.log.firstIndex; index <= init.log.lastIndex; index++) {

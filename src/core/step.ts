@@ -31,7 +31,7 @@ function inLeaderLease(state: CoreState, message: RequestVote): boolean {
   return (
     state.settings.checkQuorum &&
     !message.transfer &&
-    (state.leaderId !== null || state.quietAfterRestart) &&
+    (state.leaderId !== null || state.quietTicksLeft > 0) &&
     state.electionElapsed < state.options.electionTicks
   );
 }

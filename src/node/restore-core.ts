@@ -25,6 +25,8 @@ export type RestoreOptions = Pick<
   | 'random'
   | 'snapshots'
   | 'resultCodec'
+  | 'clock'
+  | 'tickMs'
 > & {
   /** The applier's session table, restored here from the snapshot and the log. */
   readonly sessions: SessionTable;
@@ -48,6 +50,9 @@ export async function restoreCore(
 ): Promise<RestoredCore> {
   const { storage, stateMachine } = options;
   let stored: StoredState | null = await wrapStorage(() => storage.open());
+  // Once open resolves, storage is ours: any earlier incarnation of this server released it, and
+  // sent its last message before that. The time from here to the core counts as silence.
+  const openedAt = options.clock.now();
   if (stored === null) {
     await beforeBootstrap();
     const snapshot = bootstrapSnapshot(
@@ -99,8 +104,16 @@ export async function restoreCore(
       { details: { snapshotIndex: snapshot.index, appliedIndex: applied } },
     );
   }
+  const silentTicks = Math.max(0, Math.floor((options.clock.now() - openedAt) / options.tickMs));
   const core = new RaftCore(
-    { ...options.core, id: options.id, applied, random: options.random, tracer: publishCoreTrace },
+    {
+      ...options.core,
+      id: options.id,
+      applied,
+      silentTicks,
+      random: options.random,
+      tracer: publishCoreTrace,
+    },
     { hardState, snapshot, entries },
   );
   if (latest !== null) core.snapshotAvailable(latest.meta);
