@@ -24,10 +24,27 @@ class SlowDurableCounter extends CounterMachine {
   }
 }
 
-/** Restores server n2 of a cluster that had reached term 3, its restore taking `restoreMs`. */
-async function restoredServer(restoreMs: number) {
+/** Memory storage that takes `ms` of the clock to open, as a long log takes to scan. */
+class SlowOpeningStorage extends MemoryStorage {
+  openMs = 0;
+
+  constructor(readonly clock: SimulatedClock) {
+    super();
+  }
+
+  override open() {
+    this.clock.advance(this.openMs);
+    return super.open();
+  }
+}
+
+/**
+ * Restores server n2 of a cluster that had reached term 3; opening its storage takes `openMs` and
+ * restoring its state machine `restoreMs`.
+ */
+async function restoredServer(restoreMs: number, openMs = 0) {
   const clock = new SimulatedClock();
-  const storage = new MemoryStorage();
+  const storage = new SlowOpeningStorage(clock);
   await storage.open();
   await storage.bootstrap(bootstrapSnapshot(configurationOf(['n1', 'n2', 'n3'])), {
     term: 3,
@@ -35,6 +52,7 @@ async function restoredServer(restoreMs: number) {
     commit: 0,
   });
   await storage.close();
+  storage.openMs = openMs;
   const options = resolveNodeOptions(
     {
       id: 'n2',
@@ -77,6 +95,9 @@ describe('restoreCore', () => {
     // a lease on this server, so it answers a campaign at once.
     const slow = await restoredServer(2_000);
     expect(answers(slow)).toEqual([expect.objectContaining({ granted: true, preVote: true })]);
+    // So does the time spent opening storage.
+    const slowOpen = await restoredServer(0, 2_000);
+    expect(answers(slowOpen)).toEqual([expect.objectContaining({ granted: true, preVote: true })]);
     // A quick restore leaves most of the wait: the campaign is ignored.
     const quick = await restoredServer(0);
     expect(answers(quick)).toEqual([]);

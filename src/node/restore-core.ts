@@ -49,10 +49,12 @@ export async function restoreCore(
   beforeBootstrap: () => Promise<void> = () => Promise.resolve(),
 ): Promise<RestoredCore> {
   const { storage, stateMachine } = options;
+  // An earlier incarnation of this server has stopped before this one opens its storage: two
+  // incarnations writing one log would corrupt it, so every storage requires it (FileStorage
+  // enforces it with a lock taken before reading anything). It sent its last message before this
+  // point, and the time from here until the core is made, most of a restart, counts as silence.
+  const openingAt = options.clock.now();
   let stored: StoredState | null = await wrapStorage(() => storage.open());
-  // Once open resolves, storage is ours: any earlier incarnation of this server released it, and
-  // sent its last message before that. The time from here to the core counts as silence.
-  const openedAt = options.clock.now();
   if (stored === null) {
     await beforeBootstrap();
     const snapshot = bootstrapSnapshot(
@@ -104,7 +106,7 @@ export async function restoreCore(
       { details: { snapshotIndex: snapshot.index, appliedIndex: applied } },
     );
   }
-  const silentTicks = Math.max(0, Math.floor((options.clock.now() - openedAt) / options.tickMs));
+  const silentTicks = Math.max(0, Math.floor((options.clock.now() - openingAt) / options.tickMs));
   const core = new RaftCore(
     {
       ...options.core,
