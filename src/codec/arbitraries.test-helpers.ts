@@ -186,10 +186,18 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
         fc.record({ status: fc.constant('applied' as const), result: payload }),
         fc.record({
           status: fc.constant('failed' as const),
-          code: fc.constantFrom('NOT_LEADER', 'PROPOSAL_DROPPED', 'COMMAND_REJECTED' as const),
+          code: fc.constantFrom('NOT_LEADER', 'PROPOSAL_DROPPED', 'STORAGE_FAILED' as const),
           message: fc.string({ maxLength: 40 }),
           outcome: fc.constantFrom('not-applied', 'unknown', 'applied' as const),
-          reason: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
+          reason: fc.constant(null),
+        }),
+        // Only a state machine's rejection carries a reason.
+        fc.record({
+          status: fc.constant('failed' as const),
+          code: fc.constant('COMMAND_REJECTED' as const),
+          message: fc.string({ maxLength: 40 }),
+          outcome: fc.constant('not-applied' as const),
+          reason: fc.string({ maxLength: 20 }),
         }),
       ),
       { maxLength: 4 },

@@ -205,6 +205,24 @@ describe('message codec', () => {
     expectInvalid(() => decodeMessage(unknownCode.boolean(false).finish()));
   });
 
+  it('refuses a reason on anything but a rejection, and a rejection without one', () => {
+    const failure = (code: string, reason: string | null) => {
+      const writer = new BinaryWriter();
+      writer.u8(messageCodecVersion).u8(16).u64(7).string('a').string('b').u32(1);
+      writer
+        .u8(2)
+        .string(code)
+        .string('refused')
+        .boolean(reason !== null);
+      if (reason !== null) writer.string(reason);
+      return writer.boolean(false).finish();
+    };
+    expect(() => decodeMessage(failure('COMMAND_REJECTED', 'LIMIT'))).not.toThrow();
+    expect(() => decodeMessage(failure('NOT_LEADER', null))).not.toThrow();
+    expectInvalid(() => decodeMessage(failure('NOT_LEADER', 'LIMIT')));
+    expectInvalid(() => decodeMessage(failure('COMMAND_REJECTED', null)));
+  });
+
   it('enforces messageBytesMax on both sides', () => {
     const limits = { ...defaultMessageCodecLimits, messageBytesMax: 1000 };
     expectInvalid(() => encodeFrame(append(4, 300), limits));

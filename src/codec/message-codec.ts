@@ -379,13 +379,16 @@ function readOutcome(reader: BinaryReader, limits: MessageCodecLimits): ForwardO
     });
   }
   const message = reader.string(limits.errorMessageBytesMax);
-  return {
-    status: 'failed',
-    code,
-    message,
-    outcome,
-    reason: readOptionalString(reader, limits.errorMessageBytesMax),
-  };
+  const reason = readOptionalString(reader, limits.errorMessageBytesMax);
+  // A state machine's rejection always names its reason and only a rejection has one, so a
+  // forwarded COMMAND_REJECTED has the details its code promises.
+  if ((code === 'COMMAND_REJECTED') !== (reason !== null)) {
+    throw new RaftError(
+      'INVALID_MESSAGE',
+      `forward outcome ${code} has a reason only a rejection has`,
+    );
+  }
+  return { status: 'failed', code, message, outcome, reason };
 }
 
 // Code 13 carried one error for the whole batch; that format is retired and its code never reused.

@@ -38,7 +38,7 @@ export function isJoint(configuration: Configuration): boolean {
 export function validateConfiguration(configuration: Configuration): void {
   const fail = (message: string): never => {
     throw new RaftError('INVALID_CONFIG', `invalid configuration: ${message}`, {
-      details: { configuration },
+      details: { option: 'configuration', value: configuration },
     });
   };
   for (const list of [configuration.voters, configuration.outgoingVoters, configuration.learners]) {
@@ -69,7 +69,10 @@ function votersChanged(from: readonly NodeId[], to: readonly NodeId[]): number {
   );
 }
 
-function unsafe(message: string, details: Record<string, unknown>): never {
+function unsafe(
+  message: string,
+  details: { readonly current: Configuration; readonly next: Configuration },
+): never {
   throw new RaftError('UNSAFE_CHANGE', message, {
     details: { ...details, outcome: 'not-applied' },
   });

@@ -1,3 +1,5 @@
+import type { Configuration, NodeId } from './types.js';
+
 /**
  * Every stable error code. Callers match on `code`, never on the message text; the list is a value
  * too, so a code arriving from a peer can be checked.
@@ -78,14 +80,187 @@ export function isRaftErrorCode(code: string): code is RaftErrorCode {
  */
 export type RequestOutcome = 'not-applied' | 'unknown' | 'applied';
 
-/** Extra facts attached to an error; which keys appear depends on the code. */
-export interface RaftErrorDetails {
-  readonly leaderId?: string | null;
-  readonly leaderAddress?: string | null;
-  /** Set on every rejection of a request (a write, a read, a membership or settings change). */
+/**
+ * Facts any error may carry, whatever its code. `outcome` is set on every refusal of a request (a
+ * write, a read, a membership or settings change); `forwardedTo` and `leaderId` on an error that
+ * a follower received from the leader for a command it forwarded.
+ */
+export interface RaftErrorCommonDetails {
+  /** What the failed request did to the replicated state. */
   readonly outcome?: RequestOutcome;
-  readonly [key: string]: unknown;
+  /** The server (the leader of the moment) that refused a forwarded command. */
+  readonly forwardedTo?: NodeId;
+  /** The leader the answering server knew, as a hint of where to send the request next. */
+  readonly leaderId?: NodeId | null;
 }
+
+/**
+ * The positions and sizes that broke a rule about the stored log or a call on it, by name: a
+ * corrupt store reports the marks that do not fit together, a broken contract the arguments.
+ */
+export interface LogFacts {
+  readonly index?: number;
+  readonly term?: number;
+  readonly firstIndex?: number;
+  readonly lastIndex?: number;
+  readonly snapshotIndex?: number;
+  readonly appliedIndex?: number;
+  readonly publishedIndex?: number;
+  readonly expectedIndex?: number;
+  readonly actualIndex?: number;
+  /** A range asked for (`to` excluded), and how many entries of it were found. */
+  readonly from?: number;
+  readonly to?: number;
+  readonly found?: number;
+  readonly count?: number;
+  /** A stored commit or applied mark. */
+  readonly commit?: number;
+  readonly applied?: number;
+  readonly offset?: number;
+  readonly bytesMax?: number;
+  readonly payloadBytesMax?: number;
+  readonly checksum?: number;
+}
+
+/** A refusal of a request: it says what the request did to the replicated state. */
+export interface RefusalDetails {
+  readonly outcome: RequestOutcome;
+}
+
+/**
+ * The facts attached to each code, beside {@link RaftErrorCommonDetails}. Narrow an error with
+ * {@link isRaftError} to read them typed: `if (isRaftError(error, 'NOT_LEADER'))
+ * error.details.leaderId`.
+ */
+export interface RaftErrorDetailsByCode {
+  readonly INVALID_CONFIG: {
+    /** The setting or argument at fault (`electionTicks`, `sessions.sessionsMax`, `target`). */
+    readonly option?: string;
+    /** The value refused, when one was given. */
+    readonly value?: unknown;
+  };
+  readonly NOT_LEADER: RefusalDetails & {
+    readonly leaderId: NodeId | null;
+    /** The leader's address from the configuration, when the node knows it. */
+    readonly leaderAddress?: string | null;
+  };
+  readonly NO_LEADER: RefusalDetails & { readonly leaderId: null };
+  readonly PROPOSAL_DROPPED: RefusalDetails & {
+    /** The uncommitted bytes that made the leader refuse (`uncommittedBytesMax`). */
+    readonly uncommittedBytes?: number;
+  };
+  readonly OUTCOME_UNKNOWN: RefusalDetails & {
+    /** What ended the wait: `timeout`, `aborted`, `stopped` or `leader-changed`. */
+    readonly reason?: string;
+    readonly sessionId?: number;
+    readonly sequence?: number;
+  };
+  readonly TIMEOUT: Partial<RefusalDetails>;
+  readonly ABORTED: Partial<RefusalDetails>;
+  readonly STOPPED: Partial<RefusalDetails>;
+  readonly STORAGE_FAILED: {
+    /** The storage directory that could not be used. */
+    readonly directory?: string;
+  };
+  readonly CORRUPT_STORAGE: LogFacts & {
+    /** The damaged file; `offset` is the byte where the damage starts (file storage). */
+    readonly file?: string;
+  };
+  readonly LOCKED: {
+    readonly directory: string;
+    /** The live process that holds the lock, when another process does. */
+    readonly pid?: number;
+  };
+  readonly APPLY_FAILED: {
+    /** The entry whose application failed. */
+    readonly index?: number;
+    readonly term?: number;
+    /** The failure recorded in the storage's broken mark. */
+    readonly reason?: string;
+  };
+  readonly COMMAND_REJECTED: RefusalDetails & {
+    /** The application's code, from `rejectCommand(reason)`. */
+    readonly reason: string;
+    /** The log entry that holds the rejected command (unknown for a forwarded command). */
+    readonly index?: number;
+    readonly term?: number;
+  };
+  readonly INVALID_MESSAGE: Partial<RefusalDetails> & {
+    /** What was wrong, in a word or a phrase. */
+    readonly reason?: string;
+    /** The sender and type of a dropped message. */
+    readonly from?: NodeId;
+    readonly type?: string;
+    readonly frameBytes?: number;
+    readonly version?: number;
+    /** An error code a peer sent that this version does not know (cut to 64 characters). */
+    readonly code?: string;
+    /** Where a parsed text went wrong. */
+    readonly line?: number;
+    readonly column?: number;
+    readonly sessionId?: number;
+    readonly sequence?: number;
+  };
+  readonly UNKNOWN_PEER: Record<never, never>;
+  readonly UNAUTHENTICATED: Record<never, never>;
+  readonly BUSY: Partial<RefusalDetails> & {
+    /** The bound that was reached, for a bounded recorder. */
+    readonly operationsMax?: number;
+  };
+  readonly INVARIANT: LogFacts;
+  readonly CHANGE_IN_PROGRESS: RefusalDetails & {
+    /** The membership operation still under way. */
+    readonly operation?: string;
+    /** The configuration entry not committed yet. */
+    readonly index?: number;
+  };
+  readonly UNSAFE_CHANGE: RefusalDetails & {
+    readonly current: Configuration;
+    readonly next: Configuration;
+  };
+  readonly CATCH_UP_FAILED: RefusalDetails & {
+    /** The learner, the index it reached, the leader's last index and the rounds it was given. */
+    readonly id: NodeId;
+    readonly match: number;
+    readonly lastIndex: number;
+    readonly rounds: number;
+  };
+  readonly DATA_LOST: {
+    /** The member that came back empty (seen by the member it asked to join). */
+    readonly id?: NodeId;
+    /** The member that refused this server (seen by the server that came back empty). */
+    readonly contact?: NodeId;
+  };
+  readonly SESSION_EXPIRED: RefusalDetails & {
+    readonly sessionId?: number;
+    readonly sequence?: number;
+  };
+  readonly RESULT_DISCARDED: RefusalDetails & {
+    readonly sessionId?: number;
+    readonly sequence?: number;
+  };
+}
+
+/** The details of an error with code `C`: the facts of that code and the common ones. */
+export type RaftErrorDetailsOf<C extends RaftErrorCode> = RaftErrorCommonDetails &
+  RaftErrorDetailsByCode[C];
+
+/**
+ * The details of an error whose code is not narrowed: the common fields read directly
+ * (`error.details.outcome`), the others once {@link isRaftError} has narrowed the code.
+ */
+export type RaftErrorDetails = RaftErrorDetailsOf<RaftErrorCode>;
+
+/** A code whose details have no required field, so an error of it may be made without details. */
+type OptionalDetailsCode = {
+  [C in RaftErrorCode]: Record<never, never> extends RaftErrorDetailsOf<C> ? C : never;
+}[RaftErrorCode];
+
+/** What a `RaftError` is made with: its details (required where its code needs some) and cause. */
+export type RaftErrorOptions<C extends RaftErrorCode> = {
+  readonly details?: RaftErrorDetailsOf<C>;
+  readonly cause?: unknown;
+} & (C extends OptionalDetailsCode ? unknown : { readonly details: RaftErrorDetailsOf<C> });
 
 /**
  * Codes that describe a passing state of the cluster (an election, a full queue, a change under
@@ -120,28 +295,58 @@ export function isSafeToRetry(error: unknown, options: { inSession?: boolean } =
  */
 const raftErrorBrand: unique symbol = Symbol.for('raftkit.RaftError') as never;
 
-/** The one error class raftkit throws or rejects with. */
-export class RaftError extends Error {
+/**
+ * The one error class raftkit throws or rejects with. `C` is its code when known: a
+ * `RaftError<'NOT_LEADER'>` has exactly the details of that code, a plain `RaftError` the details
+ * of any code. {@link isRaftError} narrows one to the other.
+ */
+export class RaftError<out C extends RaftErrorCode = RaftErrorCode> extends Error {
   override readonly name = 'RaftError';
-  readonly code: RaftErrorCode;
-  readonly details: RaftErrorDetails;
+  readonly code: C;
+  readonly details: RaftErrorDetailsOf<C>;
   readonly [raftErrorBrand] = true;
 
   constructor(
-    code: RaftErrorCode,
+    code: C,
     message: string,
-    options: { details?: RaftErrorDetails; cause?: unknown } = {},
+    ...[options]: C extends OptionalDetailsCode
+      ? [options?: RaftErrorOptions<C>]
+      : [options: RaftErrorOptions<C>]
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.details = options.details ?? {};
+    // The signature requires details wherever the code has a required field, so the empty
+    // object stands only for codes whose fields are all optional.
+    this.details = (options?.details ?? {}) as RaftErrorDetailsOf<C>;
   }
 
-  /** True for a RaftError of any copy of raftkit; subclasses keep the ordinary prototype check. */
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  /**
+   * True for a RaftError of any copy of raftkit; subclasses keep the ordinary prototype check.
+   * As a type guard it narrows to a `RaftError` of any code, rather than the `RaftError<any>` a
+   * generic class would otherwise narrow to.
+   */
+  static override [Symbol.hasInstance](value: unknown): value is RaftError {
     if (this !== RaftError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && raftErrorBrand in value;
   }
+}
+
+/**
+ * Whether `value` is a RaftError (of any copy of raftkit) and, when codes are given, has one of
+ * them. With one code it narrows the details to that code's:
+ *
+ * ```ts
+ * if (isRaftError(error, 'NOT_LEADER')) redirect(error.details.leaderId);
+ * ```
+ */
+export function isRaftError(value: unknown): value is RaftError;
+export function isRaftError<C extends RaftErrorCode>(
+  value: unknown,
+  ...codes: readonly [C, ...C[]]
+): value is RaftError<C>;
+export function isRaftError(value: unknown, ...codes: readonly RaftErrorCode[]): boolean {
+  if (!(value instanceof RaftError)) return false;
+  return codes.length === 0 || codes.includes(value.code);
 }
 
 /** Assertions stay on in production: a broken invariant stops the node rather than corrupt data. */

@@ -30,7 +30,7 @@ function expectDropped(core: RaftCore, message: RaftMessage, reason: RegExp): vo
   }
   expect(thrown).toBeInstanceOf(RaftError);
   expect((thrown as RaftError).code).toBe('INVALID_MESSAGE');
-  expect(String((thrown as RaftError).details.reason)).toMatch(reason);
+  expect((thrown as RaftError<'INVALID_MESSAGE'>).details.reason).toMatch(reason);
   expect(termsOf(core)).toEqual(before.log);
   expect({ ...core.status(), progress: [] }).toEqual({ ...before.status, progress: [] });
 }

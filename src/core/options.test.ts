@@ -44,8 +44,7 @@ describe('resolveCoreOptions rejects nonsense with INVALID_CONFIG', () => {
         // Keep the election above the heartbeat so only the option under test is at fault.
         const base = option === 'heartbeatTicks' ? {} : { electionTicks: 10, heartbeatTicks: 1 };
         const error = raftErrorOf(() => resolveCoreOptions({ id: '1', ...base, [option]: value }));
-        expect(error.code).toBe('INVALID_CONFIG');
-        expect(error.details['option']).toBe(option);
+        expect(error).toMatchObject({ code: 'INVALID_CONFIG', details: { option } });
       });
     }
   }
@@ -58,8 +57,7 @@ describe('resolveCoreOptions rejects nonsense with INVALID_CONFIG', () => {
     const error = raftErrorOf(() =>
       resolveCoreOptions({ id: '1', electionTicks: 3, heartbeatTicks: 3 }),
     );
-    expect(error.code).toBe('INVALID_CONFIG');
-    expect(error.details['option']).toBe('electionTicks');
+    expect(error).toMatchObject({ code: 'INVALID_CONFIG', details: { option: 'electionTicks' } });
   });
 
   it('electionTicks below heartbeatTicks is rejected', () => {
@@ -78,8 +76,7 @@ describe('resolveCoreOptions rejects nonsense with INVALID_CONFIG', () => {
   for (const value of [-1, 0.5, Number.NaN]) {
     it(`applied = ${value} is rejected`, () => {
       const error = raftErrorOf(() => resolveCoreOptions({ id: '1', applied: value }));
-      expect(error.code).toBe('INVALID_CONFIG');
-      expect(error.details['option']).toBe('applied');
+      expect(error).toMatchObject({ code: 'INVALID_CONFIG', details: { option: 'applied' } });
     });
   }
 });

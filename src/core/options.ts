@@ -152,7 +152,7 @@ function resolveClockDriftBound(options: RaftCoreOptions, electionTicks: number)
     throw new RaftError(
       'INVALID_CONFIG',
       `clockDriftBoundTicks (${value}) leaves no lease: it must be at most electionTicks - 2 (${electionTicks - 2})`,
-      { details: { option: 'clockDriftBoundTicks', value, electionTicks } },
+      { details: { option: 'clockDriftBoundTicks', value } },
     );
   }
   return value;

@@ -394,7 +394,7 @@ export class RaftCore {
     if (target === state.id) return;
     if (!state.configuration.voters.includes(target)) {
       throw new RaftError('INVALID_CONFIG', `${target} is not a voter and cannot lead`, {
-        details: { target },
+        details: { option: 'target', value: target },
       });
     }
     state.transferee = target;
@@ -464,7 +464,7 @@ export class RaftCore {
       throw new RaftError(
         'INVALID_CONFIG',
         `a snapshot needs an applied index in the log (${log.snapshotIndex}..${log.applying}), got ${index}`,
-        { details: { index } },
+        { details: { option: 'index', value: index } },
       );
     }
     return { index, term: log.term(index)!, ...this.#state.stateAt(index) };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   RaftError,
+  isRaftError,
   isSafeToRetry,
   type RaftErrorCode,
   type RequestOutcome,
@@ -51,7 +52,7 @@ async function forwardedBatch(): Promise<{
       (result) => ({ result }),
       (error: RaftError) => ({
         code: error.code,
-        reason: error.details.reason,
+        reason: isRaftError(error, 'COMMAND_REJECTED') ? error.details.reason : undefined,
         outcome: error.details.outcome,
         safeToRetry: isSafeToRetry(error),
       }),

@@ -66,7 +66,9 @@ describe('ForwardServer', () => {
   it('sends each failure with what it did to the command, unknown when the error does not say', async () => {
     const { forwardServer, sent } = server();
     const errors = [
-      new RaftError('NOT_LEADER', 'not the leader', { details: { outcome: 'not-applied' } }),
+      new RaftError('NOT_LEADER', 'not the leader', {
+        details: { leaderId: null, outcome: 'not-applied' },
+      }),
       new RaftError('OUTCOME_UNKNOWN', 'leadership lost', { details: { outcome: 'unknown' } }),
       new RaftError('INVARIANT', 'something broke'),
     ];

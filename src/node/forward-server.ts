@@ -1,4 +1,4 @@
-import { RaftError, type NodeId } from '../core/index.js';
+import { isRaftError, RaftError, type NodeId } from '../core/index.js';
 import type {
   ForwardOutcome,
   ForwardProposal,
@@ -79,9 +79,7 @@ export class ForwardServer {
         new RaftError(
           'OUTCOME_UNKNOWN',
           'the command was applied but its result could not be encoded',
-          {
-            cause: error,
-          },
+          { cause: error, details: { outcome: 'unknown' } },
         ),
       );
     }
@@ -144,13 +142,14 @@ export const forwardedTextLengthMax = 1024;
  * for a refusal and send the command again.
  */
 function failedOutcome(error: RaftError): ForwardOutcome {
-  const reason = error.code === 'COMMAND_REJECTED' ? error.details.reason : undefined;
   return {
     status: 'failed',
     code: error.code,
     message: error.message.slice(0, forwardedTextLengthMax),
     outcome: error.details.outcome ?? 'unknown',
-    reason: typeof reason === 'string' ? reason.slice(0, forwardedTextLengthMax) : null,
+    reason: isRaftError(error, 'COMMAND_REJECTED')
+      ? error.details.reason.slice(0, forwardedTextLengthMax)
+      : null,
   };
 }
 

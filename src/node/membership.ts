@@ -170,7 +170,9 @@ export class MembershipChanges {
     const current = this.#leaderCore().configuration;
     if (isVoter(current, id)) {
       return Promise.reject(
-        new RaftError('INVALID_CONFIG', `${id} is a voter already`, { details: { id } }),
+        new RaftError('INVALID_CONFIG', `${id} is a voter already`, {
+          details: { option: 'id', value: id },
+        }),
       );
     }
     const known = current.learners.includes(id) && options.address === current.addresses[id];
@@ -190,7 +192,7 @@ export class MembershipChanges {
     if (current.voters.includes(id)) return current;
     if (!current.learners.includes(id)) {
       throw new RaftError('INVALID_CONFIG', `${id} is not a learner; add it first`, {
-        details: { id },
+        details: { option: 'id', value: id },
       });
     }
     await this.#catchUp(id, request);

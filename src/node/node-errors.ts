@@ -1,4 +1,4 @@
-import { RaftError, type NodeId, type RaftErrorDetails } from '../core/index.js';
+import { RaftError, type NodeId, type RaftErrorDetailsOf } from '../core/index.js';
 
 /**
  * Every error the runtime builds for its callers, in one place, so the same situation always
@@ -100,7 +100,10 @@ export function cancelledInLog(reason: CancelReason | 'stopped' | 'leader-change
 export function cancelledError(
   reason: CancelReason,
   subject: string,
-  options: { readonly context?: string; readonly details?: RaftErrorDetails } = {},
+  options: {
+    readonly context?: string;
+    readonly details?: RaftErrorDetailsOf<'TIMEOUT' | 'ABORTED'>;
+  } = {},
 ): RaftError {
   const context = options.context === undefined ? '' : ` ${options.context}`;
   const details = options.details ?? { outcome: 'not-applied' };

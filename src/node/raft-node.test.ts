@@ -110,9 +110,10 @@ describe('RaftNode: proposals', () => {
     );
     const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
     const error = await rejection(cluster.propose(follower, 'add:1'));
-    expect(error.code).toBe('NOT_LEADER');
-    expect(error.details.leaderId).toBe(leader.id);
-    expect(error.details.leaderAddress).toBe(`${leader.id}.local:7000`);
+    expect(error).toMatchObject({
+      code: 'NOT_LEADER',
+      details: { leaderId: leader.id, leaderAddress: `${leader.id}.local:7000` },
+    });
   });
 
   it('forwards proposals from followers and returns the leader result', async () => {
@@ -168,8 +169,7 @@ describe('RaftNode: proposals', () => {
     );
     const started = cluster.clock.now();
     const error = await cluster.settle(rejection(cluster.propose(follower, 'add:1')), 60_000);
-    expect(error.code).toBe('OUTCOME_UNKNOWN');
-    expect(error.details.reason).toBe('leader-changed');
+    expect(error).toMatchObject({ code: 'OUTCOME_UNKNOWN', details: { reason: 'leader-changed' } });
     expect(cluster.clock.now() - started).toBeLessThan(10_000);
   });
 
@@ -199,8 +199,7 @@ describe('RaftNode: proposals', () => {
     const late = await cluster.settle(
       rejection(leader.propose(encode('add:2'), { timeoutMs: 50 })),
     );
-    expect(late.code).toBe('OUTCOME_UNKNOWN');
-    expect(late.details.reason).toBe('timeout');
+    expect(late).toMatchObject({ code: 'OUTCOME_UNKNOWN', details: { reason: 'timeout' } });
   });
 });
 

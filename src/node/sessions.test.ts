@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RaftError } from '../core/index.js';
 import type { RaftNode } from './raft-node.js';
 import type { SnapshotPosition } from './state-machine.js';
 import { CounterMachine, TestCluster, encode, rejection } from './test-cluster.test-helpers.js';
@@ -241,7 +242,7 @@ describe('§6.3 exactly-once commands with client sessions', () => {
     for (const session of bad) {
       const error = await rejection(leader.propose(encode('add:1'), { session }));
       expect(error.code).toBe('INVALID_CONFIG');
-      expect(String(error.details.option)).toMatch(/^session/);
+      expect((error as RaftError<'INVALID_CONFIG'>).details.option).toMatch(/^session/);
     }
     expect(cluster.machines.get(leader.id)!.applied).toEqual([]);
   });

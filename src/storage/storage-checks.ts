@@ -1,4 +1,4 @@
-import { RaftError, type Entry, type SnapshotMeta } from '../core/index.js';
+import { RaftError, type Entry, type LogFacts, type SnapshotMeta } from '../core/index.js';
 import type { SaveBatch } from './log-storage.js';
 
 /**
@@ -19,7 +19,7 @@ function isLogPosition(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
 
-function fail(message: string, details: Record<string, unknown>): never {
+function fail(message: string, details: LogFacts): never {
   throw new RaftError('INVARIANT', `invalid storage call: ${message}`, { details });
 }
 

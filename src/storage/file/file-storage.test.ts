@@ -254,10 +254,10 @@ describe('FileStorage recovery', () => {
     const offset = segmentHeaderBytes + Math.floor((before.length - segmentHeaderBytes) / 2);
     flipByte(path, offset);
     const error = await rejection(new FileStorage({ directory }).open());
-    expect(error.code).toBe('CORRUPT_STORAGE');
-    expect(error.details.file).toBe(path);
-    expect(error.details.offset).toBeGreaterThanOrEqual(segmentHeaderBytes);
-    expect(error.details.offset).toBeLessThanOrEqual(offset);
+    expect(error).toMatchObject({ code: 'CORRUPT_STORAGE', details: { file: path } });
+    const damagedAt = (error as RaftError<'CORRUPT_STORAGE'>).details.offset;
+    expect(damagedAt).toBeGreaterThanOrEqual(segmentHeaderBytes);
+    expect(damagedAt).toBeLessThanOrEqual(offset);
     expect(error.message).toContain(path);
     // Nothing was "repaired": the evidence stays on disk, and the lock was released.
     expect(readFileSync(path).length).toBe(before.length);
@@ -388,7 +388,7 @@ describe('FileStorage write failures', () => {
     const error = await rejection(new FileStorage({ directory, fileSystem: denied }).open());
     expect(error.code).toBe('STORAGE_FAILED');
     expect(error.message).toContain('EACCES');
-    expect(error.details.directory).toBe(directory);
+    expect(error.details).toMatchObject({ directory });
   });
 });
 

@@ -329,7 +329,7 @@ export class MemoryStorage implements LogStorage {
     const kept = options.pendingStepsKept ?? 0;
     if (!Number.isSafeInteger(kept) || kept < 0 || kept > this.pendingStepCount) {
       throw new RaftError('INVALID_CONFIG', 'pendingStepsKept must lie within pendingStepCount', {
-        details: { pendingStepsKept: kept, pendingStepCount: this.pendingStepCount },
+        details: { option: 'pendingStepsKept', value: kept },
       });
     }
     const survivor = cloneState(this.#durable);

@@ -68,7 +68,7 @@ export class SqliteKeyValueStore {
     const table = options.tableName ?? 'kv';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
       throw new RaftError('INVALID_CONFIG', 'tableName may hold only letters, digits and _', {
-        details: { tableName: table },
+        details: { option: 'tableName', value: table },
       });
     }
     this.#storage = storage;

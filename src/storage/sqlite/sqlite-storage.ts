@@ -55,7 +55,7 @@ export const defaultTablePrefix = 'raft_';
 function checkTablePrefix(prefix: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
     throw new RaftError('INVALID_CONFIG', 'tablePrefix may hold only letters, digits and _', {
-      details: { tablePrefix: prefix },
+      details: { option: 'tablePrefix', value: prefix },
     });
   }
   return prefix;

@@ -26,7 +26,7 @@ function checkTables(tables: readonly string[]): readonly string[] {
   for (const table of tables) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
       throw new RaftError('INVALID_CONFIG', 'table names may hold only letters, digits and _', {
-        details: { table },
+        details: { option: 'tables', value: table },
       });
     }
   }

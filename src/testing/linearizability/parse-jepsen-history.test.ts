@@ -92,8 +92,7 @@ describe('parseJepsenHistory', () => {
     ['(:process 0)', 'expected "{"'],
   ])('rejects the malformed line %s', (line, reason) => {
     const error = errorOf(`{:process 9, :type :invoke, :f :get, :key "y", :value nil}\n${line}`);
-    expect(error.code).toBe('INVALID_MESSAGE');
-    expect(error.details.line).toBe(2);
+    expect(error).toMatchObject({ code: 'INVALID_MESSAGE', details: { line: 2 } });
     expect(error.message).toContain('line 2');
     expect(error.message).toContain(reason);
   });
@@ -101,13 +100,13 @@ describe('parseJepsenHistory', () => {
   it('rejects completions without an invoke, mismatched ones and double invokes', () => {
     const invoke = '{:process 0, :type :invoke, :f :get, :key "x", :value nil}';
     const orphan = errorOf('{:process 0, :type :ok, :f :get, :key "x", :value ""}');
-    expect(orphan.details.line).toBe(1);
+    expect(orphan.details).toMatchObject({ line: 1 });
     expect(orphan.message).toContain('without an :invoke');
     const mismatched = errorOf(`${invoke}\n{:process 0, :type :ok, :f :get, :key "z", :value ""}`);
-    expect(mismatched.details.line).toBe(2);
+    expect(mismatched.details).toMatchObject({ line: 2 });
     expect(mismatched.message).toContain('does not match the :invoke on line 1');
     const doubled = errorOf(`${invoke}\n${invoke}`);
-    expect(doubled.details.line).toBe(2);
+    expect(doubled.details).toMatchObject({ line: 2 });
     expect(doubled.message).toContain('is open');
   });
 });
