@@ -4,20 +4,12 @@ import type { ApplyContext } from '../../node/state-machine.js';
 import type { KeyValueOutput } from '../linearizability/key-value-model.js';
 import { KeyValueStateMachine, decodeKeyValueCommand } from './key-value-state-machine.js';
 
-/**
- * A storage adapter with a classic bug: it saves the term but forgets the vote, so a restarted
- * server may vote twice in one term (Raft Figure 2: votedFor must be persistent).
- */
-export function forgetVoteStorage(storage: LogStorage): LogStorage {
+/** `storage` with its `save` replaced: the injected bugs below differ only there. */
+function withSave(storage: LogStorage, save: (batch: SaveBatch) => Promise<void>): LogStorage {
   return {
     open: () => storage.open(),
     bootstrap: (snapshot, hardState) => storage.bootstrap(snapshot, hardState),
-    save: (batch: SaveBatch) =>
-      storage.save(
-        batch.hardState === undefined
-          ? batch
-          : { ...batch, hardState: { ...batch.hardState, vote: null } },
-      ),
+    save,
     entries: (from, to) => storage.entries(from, to),
     compact: (snapshot) => storage.compact(snapshot),
     latestSnapshot: () => storage.latestSnapshot(),
@@ -26,6 +18,32 @@ export function forgetVoteStorage(storage: LogStorage): LogStorage {
     setBroken: (reason) => storage.setBroken(reason),
     close: () => storage.close(),
   };
+}
+
+/**
+ * A storage adapter with a classic bug: it saves the term but forgets the vote, so a restarted
+ * server may vote twice in one term (Raft Figure 2: votedFor must be persistent).
+ */
+export function forgetVoteStorage(storage: LogStorage): LogStorage {
+  return withSave(storage, (batch) =>
+    storage.save(
+      batch.hardState === undefined
+        ? batch
+        : { ...batch, hardState: { ...batch.hardState, vote: null } },
+    ),
+  );
+}
+
+/**
+ * A storage adapter that skips the fsync: a save reports done as soon as it is issued, so the
+ * node answers for votes and entries a crash would lose (Raft Figure 2: persist before replying).
+ */
+export function unsyncedStorage(storage: LogStorage): LogStorage {
+  return withSave(storage, (batch) => {
+    // The write still happens, later; only its completion is claimed too early.
+    storage.save(batch).catch(() => undefined);
+    return Promise.resolve();
+  });
 }
 
 /**

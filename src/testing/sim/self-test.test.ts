@@ -4,12 +4,13 @@ import {
   StaleReadStateMachine,
   eagerCommitInterceptor,
   forgetVoteStorage,
+  unsyncedStorage,
 } from './injected-bugs.test-helpers.js';
 import { runSimulation, type SimRunOptions } from './run-simulation.js';
 
 /**
  * The simulator tested against known bugs, each injected around unchanged raftkit code: a storage
- * adapter that forgets the vote, a leader that tells followers to commit too early (modelled on
+ * adapter that forgets the vote, one that skips the fsync, a leader that tells followers to commit too early (modelled on
  * the wire), and a state machine whose reads are stale. Each must be caught within a few seeds.
  */
 async function firstCatch(
@@ -65,6 +66,12 @@ describe('simulator self-test: injected bugs are caught', () => {
       20,
     );
     console.log(`forgotten vote caught at seed ${caught?.seed}: ${caught?.properties.join(', ')}`);
+    expect(caught?.properties).toContain('durability');
+  });
+
+  it('a storage adapter that reports saves done before they are durable (durability)', async () => {
+    const caught = await firstCatch({ wrapStorage: unsyncedStorage }, 5);
+    console.log(`unsynced saves caught at seed ${caught?.seed}: ${caught?.properties.join(', ')}`);
     expect(caught?.properties).toContain('durability');
   });
 
