@@ -1,6 +1,7 @@
 // The house rules that ESLint's import rules cannot say without a plugin: the folder graph of src/
 // is a tree with the core at the bottom, nothing outside the core and the test kit reaches past
-// core/index.ts, the file graph has no cycles, and files stay short. Run by `npm run lint`.
+// core/index.ts, the file graph has no cycles, files stay short, and defaults have one name
+// scheme. Run by `npm run lint`.
 //
 // A plain script, not an ESLint plugin: it needs no dependency, reads each file once, and its
 // messages name the whole cycle or the forbidden edge. `knownDebts` lists what the tree still
@@ -113,6 +114,21 @@ for (const folder of ['bench', 'examples']) {
           `${name(file)} -> ${name(target)}: ${folder}/ imports the package by name ('raftkit/...') and apps through their index.ts`,
         );
       }
+    }
+  }
+}
+
+// Defaults have one name scheme: a frozen `<thing>Defaults` object per options type
+// (`fileStorageDefaults.segmentBytesMax`), never a loose `defaultSegmentBytesMax` beside it.
+const looseDefault = /^export\s+const\s+(default[A-Z]\w*)/gm;
+for (const folder of ['src', 'apps', 'bench', 'examples']) {
+  const directory = join(root, folder);
+  if (!existsSync(directory)) continue;
+  for (const file of sourceFiles(directory)) {
+    for (const [, constant] of readFileSync(file, 'utf8').matchAll(looseDefault)) {
+      errors.push(
+        `${name(file)} exports ${constant}: name defaults <thing>Defaults, one frozen object per options type`,
+      );
     }
   }
 }

@@ -70,6 +70,21 @@ describe('the architecture check', () => {
     expect(check({ ...tree, 'src/node/long.ts': long(501) }).status).toBe(1);
   });
 
+  it('fails an exported default[A-Z] constant anywhere, and passes a <thing>Defaults object', () => {
+    const loose = check({
+      ...tree,
+      'apps/kv/limits.ts': 'export const defaultQueueMax = 8;\n',
+    });
+    expect(loose.status).toBe(1);
+    expect(loose.output).toContain('apps/kv/limits.ts exports defaultQueueMax');
+    const scheme = check({
+      ...tree,
+      'src/core/limits.ts':
+        'export const queueDefaults = Object.freeze({ queueMax: 8 });\nconst defaultUser = 1;\n',
+    });
+    expect(scheme).toMatchObject({ status: 0 });
+  });
+
   it('fails a benchmark that imports the sources instead of the package', () => {
     const bad = check({ ...tree, 'bench/run.ts': "import { log } from '../src/core/index.js';\n" });
     expect(bad.status).toBe(1);

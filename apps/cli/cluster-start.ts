@@ -11,7 +11,7 @@ import { LocalCluster, busyPorts, layoutPath, portIsFree, secretPath } from './l
 export interface ClusterStartOptions {
   readonly nodes: number;
   readonly directory: string;
-  /** First client port; `null` picks free ports near {@link defaultBasePort}. */
+  /** First client port; `null` picks free ports near {@link clusterStartDefaults}.basePort. */
   readonly basePort: number | null;
   /** Where the dashboard listens on 127.0.0.1; 0 picks a free port; `null`: below the first client port. */
   readonly dashboardPort: number | null;
@@ -19,8 +19,11 @@ export interface ClusterStartOptions {
   readonly print: (line: string) => void;
 }
 
-/** Where the search for free ports starts when no `--base-port` is given. */
-export const defaultBasePort = 7001;
+/**
+ * The defaults of `raftkit cluster start`: `basePort` is where the search for free ports starts
+ * when no `--base-port` is given.
+ */
+export const clusterStartDefaults = Object.freeze({ basePort: 7001 });
 /** Base ports tried before giving up on finding free ones. */
 const basePortAttemptsMax = 50;
 
@@ -39,7 +42,7 @@ export async function clusterStart(options: ClusterStartOptions): Promise<void> 
   const cluster = new LocalCluster({
     directory: options.directory,
     // Ignored when resuming: the directory's own layout wins.
-    layout: layout ?? localLayout({ nodes: 1, basePort: defaultBasePort }),
+    layout: layout ?? localLayout({ nodes: 1, basePort: clusterStartDefaults.basePort }),
     serverArgs: options.serverArgs,
     output: options.print,
   });
@@ -141,7 +144,7 @@ async function newLayout(options: ClusterStartOptions): Promise<ClusterLayout> {
   // Clusters started side by side take consecutive blocks of ports.
   const step = Math.max(10, options.nodes);
   for (let attempt = 0; attempt < basePortAttemptsMax; attempt++) {
-    const basePort = defaultBasePort + attempt * step;
+    const basePort = clusterStartDefaults.basePort + attempt * step;
     const layout = localLayout({ nodes: options.nodes, basePort, clusterId });
     const dashboardFree =
       options.dashboardPort !== null || (await portIsFree('127.0.0.1', basePort - 1));

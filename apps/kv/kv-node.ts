@@ -16,7 +16,7 @@ import { MetricsHttpServer } from './metrics/metrics-http-server.js';
 import { healthCheck, readyCheck } from './metrics/probes.js';
 import { reportStartupProgress } from './startup-progress.js';
 import { TimedStorage } from './metrics/timed-storage.js';
-import { defaultRespRequestLimits, type RespRequestLimits } from './resp/resp-request-parser.js';
+import { respRequestDefaults, type RespRequestLimits } from './resp/resp-request-parser.js';
 import { ClientRegistry } from './server/client-registry.js';
 import { ObservedTransport } from './net/observed-transport.js';
 import { RecentEvents } from './net/recent-events.js';
@@ -24,7 +24,7 @@ import { KvServer } from './server/kv-server.js';
 import { statusDocument } from './server/status-document.js';
 import { RequestExecutor, type KvNode, type RetryPolicy } from './server/request-executor.js';
 import {
-  defaultConnectionLimits,
+  connectionDefaults,
   type ConnectionLimits,
   type ServerContext,
 } from './server/server-context.js';
@@ -199,8 +199,8 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     get layout() {
       return layout;
     },
-    limits: { ...defaultConnectionLimits, ...options.connectionLimits },
-    requestLimits: { ...defaultRespRequestLimits, ...options.requestLimits },
+    limits: { ...connectionDefaults, ...options.connectionLimits },
+    requestLimits: { ...respRequestDefaults, ...options.requestLimits },
     clients: new ClientRegistry(),
     password: options.password ?? null,
     defaultConsistency: options.consistency ?? 'linearizable',

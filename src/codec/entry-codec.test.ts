@@ -11,7 +11,7 @@ import {
   snapshotMeta,
 } from './arbitraries.test-helpers.js';
 import {
-  defaultEntryCodecLimits,
+  entryCodecDefaults,
   readClusterSettings,
   readConfiguration,
   readEntry,
@@ -115,7 +115,7 @@ describe('entry codec', () => {
 
   it('enforces the command, member-count and id-length limits', () => {
     const limits = {
-      ...defaultEntryCodecLimits,
+      ...entryCodecDefaults,
       commandBytesMax: 3,
       membersMax: 2,
       nodeIdBytesMax: 2,

@@ -26,7 +26,7 @@ export interface EntryCodecLimits {
 }
 
 /** Limits generous enough for any sane cluster and small enough to refuse garbage early. */
-export const defaultEntryCodecLimits: EntryCodecLimits = Object.freeze({
+export const entryCodecDefaults: EntryCodecLimits = Object.freeze({
   commandBytesMax: 64 * 1024 * 1024,
   membersMax: 1024,
   nodeIdBytesMax: 256,
@@ -77,7 +77,7 @@ export function writeEntry(writer: BinaryWriter, entry: Entry): void {
  */
 export function readEntry(
   reader: BinaryReader,
-  limits: EntryCodecLimits = defaultEntryCodecLimits,
+  limits: EntryCodecLimits = entryCodecDefaults,
 ): Entry {
   const code = reader.u8();
   const index = reader.u64();
@@ -130,7 +130,7 @@ export function writeConfiguration(writer: BinaryWriter, configuration: Configur
 /** Reads a configuration written by {@link writeConfiguration}; a repeated address key is invalid. */
 export function readConfiguration(
   reader: BinaryReader,
-  limits: EntryCodecLimits = defaultEntryCodecLimits,
+  limits: EntryCodecLimits = entryCodecDefaults,
 ): Configuration {
   const voters = readNodeIds(reader, limits, 'voters');
   const outgoingVoters = readNodeIds(reader, limits, 'outgoing voters');
@@ -172,7 +172,7 @@ export function writeHardState(writer: BinaryWriter, hardState: HardState): void
 /** Reads a hard state written by {@link writeHardState}. */
 export function readHardState(
   reader: BinaryReader,
-  limits: EntryCodecLimits = defaultEntryCodecLimits,
+  limits: EntryCodecLimits = entryCodecDefaults,
 ): HardState {
   const term = reader.u64();
   const vote = reader.boolean() ? reader.string(limits.nodeIdBytesMax) : null;
@@ -190,7 +190,7 @@ export function writeSnapshotMeta(writer: BinaryWriter, snapshot: SnapshotMeta):
 /** Reads snapshot metadata written by {@link writeSnapshotMeta}. */
 export function readSnapshotMeta(
   reader: BinaryReader,
-  limits: EntryCodecLimits = defaultEntryCodecLimits,
+  limits: EntryCodecLimits = entryCodecDefaults,
 ): SnapshotMeta {
   const index = reader.u64();
   const term = reader.u64();

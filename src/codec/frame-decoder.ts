@@ -1,5 +1,5 @@
 import { RaftError } from '../core/index.js';
-import { defaultMessageCodecLimits, frameHeaderBytes } from './message-codec.js';
+import { messageCodecDefaults, frameHeaderBytes } from './message-codec.js';
 
 // The u32 little-endian length prefix, read by hand: a DataView per frame costs more.
 function readLength(bytes: Uint8Array, offset: number): number {
@@ -34,7 +34,7 @@ export class FrameDecoder {
   #failed: RaftError | null = null;
 
   constructor(options: { frameBytesMax?: number } = {}) {
-    this.#frameBytesMax = options.frameBytesMax ?? defaultMessageCodecLimits.messageBytesMax;
+    this.#frameBytesMax = options.frameBytesMax ?? messageCodecDefaults.messageBytesMax;
   }
 
   /** Bytes of an incomplete frame held until more input arrives. */

@@ -1,6 +1,6 @@
 export { BinaryReader, BinaryWriter, writerBytesMax, writerInitialBytes } from './binary.js';
 export {
-  defaultEntryCodecLimits,
+  entryCodecDefaults,
   entryBytesMin,
   readClusterSettings,
   readConfiguration,
@@ -17,7 +17,7 @@ export type { EntryCodecLimits } from './entry-codec.js';
 export { FrameDecoder } from './frame-decoder.js';
 export {
   decodeMessage,
-  defaultMessageCodecLimits,
+  messageCodecDefaults,
   encodeFrame,
   encodeMessage,
   frameHeaderBytes,

@@ -10,7 +10,7 @@ import { mutateFrame, randomMessage, runCodecFuzz } from '../testing/codec-fuzz.
 import { FrameDecoder } from './frame-decoder.js';
 import {
   decodeMessage,
-  defaultMessageCodecLimits,
+  messageCodecDefaults,
   encodeFrame,
   encodeMessage,
   messageBytesMin,
@@ -224,7 +224,7 @@ describe('message codec', () => {
   });
 
   it('enforces messageBytesMax on both sides', () => {
-    const limits = { ...defaultMessageCodecLimits, messageBytesMax: 1000 };
+    const limits = { ...messageCodecDefaults, messageBytesMax: 1000 };
     expectInvalid(() => encodeFrame(append(4, 300), limits));
     const body = encodeMessage(append(4, 300));
     expectInvalid(() => decodeMessage(body, limits));
@@ -232,7 +232,7 @@ describe('message codec', () => {
   });
 
   it('enforces the entry count limit before decoding entries', () => {
-    const limits = { ...defaultMessageCodecLimits, entriesPerMessageMax: 3 };
+    const limits = { ...messageCodecDefaults, entriesPerMessageMax: 3 };
     expectInvalid(() => decodeMessage(encodeMessage(append(4, 1)), limits));
     expect(decodeMessage(encodeMessage(append(3, 1)), limits)).toEqual(append(3, 1));
   });
@@ -326,7 +326,7 @@ describe('FrameDecoder', () => {
     const decoder = new FrameDecoder();
     const before = process.memoryUsage().arrayBuffers;
     const claim = new Uint8Array(4 + 100);
-    new DataView(claim.buffer).setUint32(0, defaultMessageCodecLimits.messageBytesMax, true);
+    new DataView(claim.buffer).setUint32(0, messageCodecDefaults.messageBytesMax, true);
     expect(decoder.push(claim)).toEqual([]);
     expect(decoder.bufferedBytes).toBe(100);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);

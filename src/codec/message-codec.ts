@@ -25,7 +25,7 @@ import {
 } from './messages.js';
 import { BinaryReader, BinaryWriter } from './binary.js';
 import {
-  defaultEntryCodecLimits,
+  entryCodecDefaults,
   entryBytesMin,
   readEntry,
   readConfiguration,
@@ -55,8 +55,8 @@ export interface MessageCodecLimits extends EntryCodecLimits {
 }
 
 /** Defaults sized for snapshot chunks and large appends, small enough to refuse a hostile frame. */
-export const defaultMessageCodecLimits: MessageCodecLimits = Object.freeze({
-  ...defaultEntryCodecLimits,
+export const messageCodecDefaults: MessageCodecLimits = Object.freeze({
+  ...entryCodecDefaults,
   messageBytesMax: 16 * 1024 * 1024,
   entriesPerMessageMax: 65_536,
   commandsPerMessageMax: 65_536,
@@ -558,7 +558,7 @@ function encodeSmallFrame(message: Message, limits: MessageCodecLimits): Uint8Ar
  */
 export function encodeFrame(
   message: Message,
-  limits: MessageCodecLimits = defaultMessageCodecLimits,
+  limits: MessageCodecLimits = messageCodecDefaults,
 ): Uint8Array {
   const hint = frameHeaderBytes + sizeHint(message);
   if (hint <= pooledFrameBytesMax) {
@@ -578,7 +578,7 @@ export function encodeFrame(
 /** Encodes a message body without the frame's length prefix (for channels that frame by themselves). */
 export function encodeMessage(
   message: Message,
-  limits: MessageCodecLimits = defaultMessageCodecLimits,
+  limits: MessageCodecLimits = messageCodecDefaults,
 ): Uint8Array {
   return encodeFrame(message, limits).subarray(frameHeaderBytes);
 }
@@ -591,7 +591,7 @@ export function encodeMessage(
  */
 export function decodeMessage(
   body: Uint8Array,
-  limits: MessageCodecLimits = defaultMessageCodecLimits,
+  limits: MessageCodecLimits = messageCodecDefaults,
 ): Message {
   if (body.length > limits.messageBytesMax) {
     throw new RaftError('INVALID_MESSAGE', `message of ${body.length} bytes is over the limit`);

@@ -77,6 +77,8 @@ export const coreDefaults = Object.freeze({
   uncommittedBytesMax: 64 * 1024 * 1024,
   applyEntriesMax: 4096,
   pendingReadsMax: 10_000,
+  /** One tick: a 1 s election timeout allows 100 ms of drift. Zero is allowed (trusted clocks). */
+  clockDriftBoundTicks: 1,
 });
 
 /**
@@ -92,7 +94,8 @@ export function positiveIntegerOption(name: string, value: number): number {
   return value;
 }
 
-type LimitName = keyof typeof coreDefaults;
+/** The limits that must be positive integers (the drift bound may be zero). */
+type LimitName = Exclude<keyof typeof coreDefaults, 'clockDriftBoundTicks'>;
 
 /** Fills defaults and rejects nonsense with `INVALID_CONFIG`. */
 export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOptions {
@@ -102,7 +105,8 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
     });
   }
   const limits = {} as Record<LimitName, number>;
-  for (const name of Object.keys(coreDefaults) as LimitName[]) {
+  const names = Object.keys(coreDefaults).filter((name) => name !== 'clockDriftBoundTicks');
+  for (const name of names as LimitName[]) {
     limits[name] = positiveIntegerOption(name, options[name] ?? coreDefaults[name]);
   }
   if (limits.electionTicks <= limits.heartbeatTicks) {
@@ -135,11 +139,8 @@ export function resolveCoreOptions(options: RaftCoreOptions): ResolvedCoreOption
   };
 }
 
-/** The default clock-drift bound: one tick, so a 1 s election timeout allows 100 ms of drift. */
-export const defaultClockDriftBoundTicks = 1;
-
 function resolveClockDriftBound(options: RaftCoreOptions, electionTicks: number): number {
-  const value = options.clockDriftBoundTicks ?? defaultClockDriftBoundTicks;
+  const value = options.clockDriftBoundTicks ?? coreDefaults.clockDriftBoundTicks;
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RaftError(
       'INVALID_CONFIG',

@@ -27,7 +27,7 @@ export interface ClusterSettings {
 }
 
 /** The settings a cluster starts with: both protections on, as in etcd and hashicorp/raft. */
-export const defaultClusterSettings: ClusterSettings = Object.freeze({
+export const clusterSettingsDefaults: ClusterSettings = Object.freeze({
   preVote: true,
   checkQuorum: true,
 });
@@ -122,7 +122,7 @@ export const emptyConfiguration: Configuration = Object.freeze({
 /** The state a server's first boot starts from. */
 export function bootstrapSnapshot(
   configuration: Configuration,
-  settings: ClusterSettings = defaultClusterSettings,
+  settings: ClusterSettings = clusterSettingsDefaults,
 ): SnapshotMeta {
   return { index: 0, term: 0, configuration, settings };
 }

@@ -19,7 +19,7 @@ export interface RespReplyLimits {
 }
 
 /** Generous defaults for administration and test clients. */
-export const defaultRespReplyLimits: RespReplyLimits = Object.freeze({
+export const respReplyDefaults: RespReplyLimits = Object.freeze({
   replyBytesMax: 64 * 1024 * 1024,
   arrayLengthMax: 1_048_576,
   depthMax: 16,
@@ -39,7 +39,7 @@ export class RespReplyParser {
   #buffer: Buffer = Buffer.alloc(0);
 
   constructor(limits: Partial<RespReplyLimits> = {}) {
-    this.#limits = { ...defaultRespReplyLimits, ...limits };
+    this.#limits = { ...respReplyDefaults, ...limits };
   }
 
   /** Feeds one chunk; returns every reply it completed, in order. */

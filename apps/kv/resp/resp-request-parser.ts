@@ -11,7 +11,7 @@ export interface RespRequestLimits {
 }
 
 /** Defaults that let one request fit into one Raft log entry of the default size. */
-export const defaultRespRequestLimits: RespRequestLimits = Object.freeze({
+export const respRequestDefaults: RespRequestLimits = Object.freeze({
   requestBytesMax: 512 * 1024,
   argumentsMax: 65_536,
   inlineBytesMax: 64 * 1024,
@@ -56,7 +56,7 @@ export class RespRequestParser {
   #failed = false;
 
   constructor(limits: Partial<RespRequestLimits> = {}) {
-    this.#limits = { ...defaultRespRequestLimits, ...limits };
+    this.#limits = { ...respRequestDefaults, ...limits };
   }
 
   /** Bytes received but not yet part of a complete request. */

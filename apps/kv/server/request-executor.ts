@@ -25,7 +25,7 @@ export interface RetryPolicy {
   readonly retryDelayMsMax: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = Object.freeze({
+export const retryPolicyDefaults: RetryPolicy = Object.freeze({
   requestTimeoutMs: 5000,
   readAttemptTimeoutMs: 1000,
   writeAttemptTimeoutMs: 2000,
@@ -56,7 +56,7 @@ export class RequestExecutor {
   }) {
     this.#node = options.node;
     this.#metrics = options.metrics;
-    this.#policy = { ...defaultRetryPolicy, ...options.policy };
+    this.#policy = { ...retryPolicyDefaults, ...options.policy };
     this.#clock = options.clock ?? Date.now;
   }
 

@@ -50,7 +50,7 @@ export interface ConnectionLimits {
   readonly idleTimeoutMs: number;
 }
 
-export const defaultConnectionLimits: ConnectionLimits = Object.freeze({
+export const connectionDefaults: ConnectionLimits = Object.freeze({
   queuedRequestsMax: 4096,
   batchOperationsMax: 1024,
   batchBytesMax: 900 * 1024,

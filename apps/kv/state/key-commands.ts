@@ -19,8 +19,8 @@ import {
   simpleStringReply,
 } from '../resp/resp-writer.js';
 
-/** SCAN's COUNT when the client gives none (Redis's default). */
-const scanCountDefault = 10;
+/** SCAN's options when the client gives none: COUNT 10 (Redis's default). */
+const scanDefaults: { readonly count: number } = Object.freeze({ count: 10 });
 /** Largest COUNT honoured; bigger hints are clamped so one call stays bounded. */
 export const scanCountMax = 1000;
 /** Buckets one SCAN call may visit per key asked for, so empty stretches cost bounded work. */
@@ -117,7 +117,7 @@ export function parseScan(
   const cursor = /^\d{1,10}$/.test(cursorText) ? Number(cursorText) : NaN;
   if (!(cursor <= 0xffffffff)) throw new CommandError('ERR invalid cursor');
   let pattern: GlobPattern | null = null;
-  let count = scanCountDefault;
+  let count = scanDefaults.count;
   let type: string | null = null;
   for (let position = cursorAt + 1; position < args.length; position += 2) {
     const option = optionOf(args[position]!);

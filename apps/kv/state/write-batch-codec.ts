@@ -45,7 +45,7 @@ export interface WriteBatchLimits {
   readonly argumentsMax: number;
 }
 
-export const defaultWriteBatchLimits: WriteBatchLimits = Object.freeze({
+export const writeBatchDefaults: WriteBatchLimits = Object.freeze({
   operationsMax: 65_536,
   argumentsMax: 65_536,
 });
@@ -188,7 +188,7 @@ class BatchReader {
 /** Decodes an entry; throws on anything malformed (a log entry the store never wrote). */
 export function decodeWriteBatch(
   data: Uint8Array,
-  limits: WriteBatchLimits = defaultWriteBatchLimits,
+  limits: WriteBatchLimits = writeBatchDefaults,
 ): WriteBatch {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (bytes.length < headerBytes) throw new Error('write batch: truncated header');

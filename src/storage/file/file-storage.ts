@@ -38,16 +38,19 @@ import { readBrokenMark, writeBrokenMark } from './broken-mark-file.js';
 import { readStateFile, stateTemporaryFileName, writeStateFile } from './state-file.js';
 import { FileSnapshotStore } from './snapshot-files.js';
 
-/**
- * Default size at which the active segment is closed and a new one started. Compaction deletes
- * whole segments, so this is also the granularity of the space it frees, and what start-up reads
- * of entries already behind the snapshot: small enough that both stay a few MB.
- */
-export const defaultSegmentBytesMax = 8 * 1024 * 1024;
-/** Default number of recent entries served from memory. */
-export const defaultCacheEntriesMax = 8192;
-/** Default command bytes of recent entries served from memory. */
-export const defaultCacheBytesMax = 32 * 1024 * 1024;
+/** The defaults of {@link FileStorageOptions}. */
+export const fileStorageDefaults = Object.freeze({
+  /**
+   * Size at which the active segment is closed and a new one started. Compaction deletes whole
+   * segments, so this is also the granularity of the space it frees, and what start-up reads of
+   * entries already behind the snapshot: small enough that both stay a few MB.
+   */
+  segmentBytesMax: 8 * 1024 * 1024,
+  /** Recent entries served from memory. */
+  cacheEntriesMax: 8192,
+  /** Command bytes of recent entries served from memory. */
+  cacheBytesMax: 32 * 1024 * 1024,
+});
 
 /** Options for {@link FileStorage}. */
 export interface FileStorageOptions {
@@ -101,16 +104,16 @@ export class FileStorage implements LogStorage {
     this.#fileSystem = options.fileSystem ?? nodeFileSystem;
     this.#segmentBytesMax = positiveIntegerOption(
       'segmentBytesMax',
-      options.segmentBytesMax ?? defaultSegmentBytesMax,
+      options.segmentBytesMax ?? fileStorageDefaults.segmentBytesMax,
     );
     this.#cache = new EntryCache({
       entriesMax: positiveIntegerOption(
         'cacheEntriesMax',
-        options.cacheEntriesMax ?? defaultCacheEntriesMax,
+        options.cacheEntriesMax ?? fileStorageDefaults.cacheEntriesMax,
       ),
       bytesMax: positiveIntegerOption(
         'cacheBytesMax',
-        options.cacheBytesMax ?? defaultCacheBytesMax,
+        options.cacheBytesMax ?? fileStorageDefaults.cacheBytesMax,
       ),
     });
     this.#lock = new DirectoryLock(this.#fileSystem, this.#directory);

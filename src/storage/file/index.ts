@@ -1,10 +1,4 @@
-export {
-  FileStorage,
-  defaultCacheBytesMax,
-  defaultCacheEntriesMax,
-  defaultSegmentBytesMax,
-  type FileStorageOptions,
-} from './file-storage.js';
+export { FileStorage, fileStorageDefaults, type FileStorageOptions } from './file-storage.js';
 export {
   nodeFileSystem,
   type FileOpenMode,

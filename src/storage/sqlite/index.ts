@@ -1,6 +1,6 @@
 export {
   SqliteStorage,
-  defaultTablePrefix,
+  sqliteStorageDefaults,
   type SqliteDatabase,
   type SqliteStorageOptions,
 } from './sqlite-storage.js';

@@ -50,7 +50,7 @@ export type SqliteStorageOptions = {
 );
 
 /** The default table prefix: tables `raft_entries`, `raft_state`, `raft_applied`. */
-export const defaultTablePrefix = 'raft_';
+export const sqliteStorageDefaults = Object.freeze({ tablePrefix: 'raft_' });
 
 function checkTablePrefix(prefix: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
@@ -105,7 +105,7 @@ export class SqliteStorage implements LogStorage {
     }
     this.#path = path;
     this.#database = database;
-    this.#prefix = checkTablePrefix(options.tablePrefix ?? defaultTablePrefix);
+    this.#prefix = checkTablePrefix(options.tablePrefix ?? sqliteStorageDefaults.tablePrefix);
   }
 
   /**

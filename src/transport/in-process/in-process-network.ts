@@ -3,11 +3,13 @@ import type { NodeId } from '../../core/index.js';
 import { realClock, type Clock, type TimerHandle } from '../../platform/clock.js';
 import type { Message, MessageHandler, Transport } from '../transport.js';
 
-/** Messages in flight towards one node before new ones are dropped, unless configured otherwise. */
-export const defaultQueueMessagesMax = 10_000;
-
-/** How long a reordered message is held back at most, unless configured otherwise. */
-export const defaultReorderDelayMsMax = 10;
+/** The defaults of an {@link InProcessNetwork}'s options and faults. */
+export const inProcessNetworkDefaults = Object.freeze({
+  /** Messages in flight towards one node before new ones are dropped. */
+  queueMessagesMax: 10_000,
+  /** How long a reordered message is held back at most. */
+  reorderDelayMsMax: 10,
+});
 
 /**
  * Random faults applied to every message. Rates are probabilities from 0 to 1; delays are in
@@ -38,7 +40,7 @@ export const perfectNetwork: NetworkFaults = Object.freeze({
   delayMsMin: 0,
   delayMsMax: 0,
   reorderRate: 0,
-  reorderDelayMsMax: defaultReorderDelayMsMax,
+  reorderDelayMsMax: inProcessNetworkDefaults.reorderDelayMsMax,
 });
 
 /** Why the network dropped a message. */
@@ -194,7 +196,7 @@ export class InProcessNetwork {
   constructor(options: InProcessNetworkOptions = {}) {
     this.#clock = options.clock ?? realClock;
     this.#random = options.random ?? Math.random;
-    this.#queueMessagesMax = options.queueMessagesMax ?? defaultQueueMessagesMax;
+    this.#queueMessagesMax = options.queueMessagesMax ?? inProcessNetworkDefaults.queueMessagesMax;
     if (!(Number.isInteger(this.#queueMessagesMax) && this.#queueMessagesMax > 0)) {
       throw new RaftError('INVALID_CONFIG', 'queueMessagesMax must be a positive integer');
     }

@@ -1,6 +1,5 @@
 export {
-  defaultQueueMessagesMax,
-  defaultReorderDelayMsMax,
+  inProcessNetworkDefaults,
   InProcessNetwork,
   InProcessTransport,
   perfectNetwork,

@@ -2,7 +2,7 @@ import { positiveIntegerOption, RaftError } from '../../core/index.js';
 import { realClock, type Clock } from '../../platform/clock.js';
 import { silentLogger, type Logger } from '../../platform/logger.js';
 import {
-  defaultMessageCodecLimits,
+  messageCodecDefaults,
   frameHeaderBytes,
   type MessageCodecLimits,
 } from '../../codec/message-codec.js';
@@ -119,7 +119,7 @@ function resolveLimits(options: TcpTransportOptions): Record<TcpLimitName, numbe
 
 /** Fills in defaults and rejects inconsistent options with RaftError `INVALID_CONFIG`. */
 export function resolveTcpOptions(options: TcpTransportOptions): ResolvedTcpOptions {
-  const limits = { ...defaultMessageCodecLimits, ...options.codecLimits };
+  const limits = { ...messageCodecDefaults, ...options.codecLimits };
   const resolved: ResolvedTcpOptions = {
     clusterId: options.clusterId,
     discovery: options.discovery,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder } from '../../codec/frame-decoder.js';
 import { encodeFrame } from '../../codec/message-codec.js';
 import type { Heartbeat } from '../../core/index.js';
-import { defaultClusterSettings, emptyConfiguration } from '../../core/index.js';
+import { clusterSettingsDefaults, emptyConfiguration } from '../../core/index.js';
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
 import type { PeerAddress } from '../../discovery/discovery.js';
 import {
@@ -338,7 +338,7 @@ describe('TcpTransport', () => {
         index: 1,
         term: 1,
         configuration: emptyConfiguration,
-        settings: defaultClusterSettings,
+        settings: clusterSettingsDefaults,
       },
       offset: 0,
       data: new Uint8Array(1024 * 1024),
