@@ -10,7 +10,8 @@ import {
   type SoftState,
 } from '../core/index.js';
 import type { Message, SessionTag } from '../transport/transport.js';
-import { realClock, type TimerHandle } from '../platform/clock.js';
+import { realClock } from '../platform/clock.js';
+import { nodeTicker, type Ticker } from './ticker.js';
 import { ClusterChanges, type LeaderAccess } from './cluster-changes.js';
 import { MembershipRuntime } from './membership-runtime.js';
 import { EntryApplier, waitWhile } from './entry-applier.js';
@@ -75,7 +76,7 @@ export class RaftNode<
   readonly #options: ResolvedNodeOptions<unknown, unknown, unknown>;
   #core: RaftCore | null = null;
   #lifecycle: Lifecycle = 'new';
-  #tickTimer: TimerHandle | null = null;
+  readonly #ticker: Ticker;
   readonly #loop = new ReadyLoop(() => this.#drainReady());
   readonly #pipeline: ReadyPipeline;
   readonly #counters = new NodeCounters();
@@ -103,6 +104,7 @@ export class RaftNode<
     );
     const { id, proposalBatchMax } = this.#options;
     const counters = this.#counters;
+    this.#ticker = nodeTicker(this.#options, (ticks) => this.#onTicks(ticks));
     this.#events = new NodeEventPublisher({
       nodeId: id,
       emit: (event, payload) => this.emit(event, payload),
@@ -217,7 +219,7 @@ export class RaftNode<
       throw error;
     }
     this.#lifecycle = 'running';
-    this.#scheduleTick();
+    this.#ticker.start();
     this.#schedule();
   }
 
@@ -387,18 +389,15 @@ export class RaftNode<
     this.#schedule();
   }
 
-  #scheduleTick(): void {
-    this.#tickTimer = this.#options.clock.schedule(this.#options.tickMs, () => {
-      if (!this.#active || this.#fatal !== null) return;
-      try {
-        this.#core!.tick();
-      } catch (error) {
-        this.#fail(toRaftError(error));
-        return;
-      }
-      this.#schedule();
-      this.#scheduleTick();
-    });
+  #onTicks(ticks: number): void {
+    if (!this.#active || this.#fatal !== null) return this.#ticker.stop();
+    try {
+      for (let tick = 0; tick < ticks; tick++) this.#core!.tick();
+    } catch (error) {
+      this.#ticker.stop();
+      return this.#fail(toRaftError(error));
+    }
+    this.#schedule();
   }
 
   /** Runs the Ready loop soon (see {@link ReadyLoop}) while the node takes part. */
@@ -485,7 +484,7 @@ export class RaftNode<
       this.#proposals.waitingCount > 0 || this.#forwards.inFlightCount > 0;
     if (wasRunning && error === null) await waitWhile(this.#options, unsettled);
     this.#lifecycle = 'closing';
-    this.#tickTimer?.cancel();
+    this.#ticker.stop();
     this.#proposals.failWaiters(error ?? cancelledInLog('stopped'));
     this.#forwards.rejectInFlight(error ?? cancelledInLog('stopped'));
     await this.#options.transport.stop().catch(() => undefined);
