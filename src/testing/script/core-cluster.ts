@@ -118,16 +118,19 @@ export class CoreCluster {
     return this.#options.core?.electionTicks ?? coreDefaults.electionTicks;
   }
 
+  /** Ticks between a leader's heartbeats. */
   get heartbeatTicks(): number {
     return this.#options.core?.heartbeatTicks ?? coreDefaults.heartbeatTicks;
   }
 
+  /** The server `id`; throws for an unknown id, so a script's typo fails loudly. */
   server(id: string): TestServer {
     const server = this.servers.get(id);
     if (server === undefined) throw new Error(`no server ${id}`);
     return server;
   }
 
+  /** The core of server `id` as it runs now (a restart replaces it). */
   core(id: string): RaftCore {
     return this.server(id).core;
   }
@@ -137,6 +140,7 @@ export class CoreCluster {
     return this.#output.splice(0).join('\n');
   }
 
+  /** Adds a line to the transcript. */
   log(line: string): void {
     this.#output.push(line);
   }
@@ -315,6 +319,7 @@ export class CoreCluster {
     this.#links.partition(left, right);
   }
 
+  /** Cuts `id` off from every other server, both ways. */
   isolate(id: string): void {
     this.partition(
       [id],
@@ -322,10 +327,12 @@ export class CoreCluster {
     );
   }
 
+  /** Restores every cut link. */
   heal(): void {
     this.#links.heal();
   }
 
+  /** Lets `ticks` ticks of logical time pass on server `id` alone. */
   tick(id: string, ticks: number): void {
     for (let count = 0; count < ticks; count++) this.core(id).tick();
   }
