@@ -60,7 +60,7 @@ function timeFile(directory: URL, file: string): FileTiming {
 const argument = process.argv[2];
 const directory =
   argument === undefined
-    ? new URL('../../shared/testdata/linearizability/', import.meta.url)
+    ? new URL('../src/testing/linearizability/testdata/', import.meta.url)
     : new URL(`file://${argument.endsWith('/') ? argument : `${argument}/`}`);
 const files = readdirSync(directory)
   .filter((name) => name.endsWith('.txt'))

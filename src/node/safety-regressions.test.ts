@@ -1,5 +1,5 @@
-// Safety holes found in review, each reproduced at the level a user sees: a RaftNode cluster on
-// simulated time. Every test here failed before its fix.
+// Safety properties checked at the level a user sees: a RaftNode cluster on simulated time. Each
+// one guards a corner where a plausible implementation loses or invents an outcome.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RaftError } from '../core/index.js';
 import type { Message } from '../transport/transport.js';
@@ -31,7 +31,7 @@ async function startedCluster(
 }
 
 describe('a malformed message from a peer', () => {
-  it('is dropped and counted; it used to trip an invariant and stop the receiving node', async () => {
+  it('is dropped and counted, and the receiving node keeps running', async () => {
     const running = await startedCluster();
     const leader = running.leader()!;
     const victim = [...running.nodes.values()].find((node) => node !== leader)!;
@@ -62,7 +62,7 @@ describe('a malformed message from a peer', () => {
 });
 
 describe('forwarded writes the leader appends in several parts', () => {
-  it('give each caller its own outcome; a refused later part used to report every command dropped', async () => {
+  it('give each caller its own outcome: a refused later part does not drop the commands before it', async () => {
     // The leader appends two commands per batch and refuses a batch over 10 uncommitted bytes: of
     // four 8-byte commands arriving together, the first two enter the log and the last two do not.
     // The forwarding follower (n3) sends all four in one message.
@@ -169,7 +169,7 @@ describe('the commit index across a restart', () => {
 });
 
 describe('invalid per-call options', () => {
-  it('are refused before anything enters the log; timeoutMs 0 used to append and then report OUTCOME_UNKNOWN', async () => {
+  it('are refused before anything enters the log, so timeoutMs 0 leaves no entry of unknown outcome', async () => {
     const running = await startedCluster();
     const leader = running.leader()!;
     const lastIndex = leader.status().lastIndex;

@@ -134,7 +134,7 @@ describe('KV state machine snapshot and restore', () => {
       );
     });
 
-    it('finishes loading by itself, and a write after it expires what the original expires', async () => {
+    it('finishes loading by itself, and a write after it expires what the snapshotted store expires', async () => {
       const original = largeStore();
       const restored = new KvHarness(original.machine.keyspace.index);
       await restored.machine.restore(streamOf(original.machine.snapshot()));

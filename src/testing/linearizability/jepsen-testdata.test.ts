@@ -4,9 +4,9 @@ import { checkLinearizability } from './check-linearizability.js';
 import { keyValueModel, type KeyValueOperation, type KeyValueState } from './key-value-model.js';
 import { parseJepsenHistory } from './parse-jepsen-history.js';
 
-// The labelled histories live outside the repository, beside the checkout. A missing directory
-// must fail this file rather than quietly check nothing.
-const testdataUrl = new URL('../../../../shared/testdata/linearizability/', import.meta.url);
+// The labelled histories and their source are described in testdata/README.md. A missing file
+// must fail this test rather than quietly check nothing.
+const testdataUrl = new URL('./testdata/', import.meta.url);
 const expectedFiles = [
   'c01-bad.txt',
   'c01-ok.txt',
