@@ -1,5 +1,5 @@
 import type { Entry, RaftError, Ready } from '../core/index.js';
-import type { EntryApplier } from './entry-applier.js';
+import type { AppliedEntry, EntryApplier } from './entry-applier.js';
 
 /** Who hears about applied entries: each one's listener, in the order they run. */
 export interface AppliedListeners {
@@ -19,27 +19,52 @@ export interface AppliedListeners {
 /**
  * The last stage of the Ready pipeline: applies durable Ready values' committed entries in order,
  * settles each batch's callers together, tells listeners, then serves the reads whose index the
- * state machine has reached.
+ * state machine has reached. With a synchronous state machine it all happens at once and nothing
+ * is returned; from the first asynchronous apply on, the rest follows and the promise says when.
  */
-export async function applyReadies(
+export function applyReadies(
   listeners: AppliedListeners,
   readies: readonly Ready[],
-): Promise<void> {
-  const { applier, reads } = listeners;
-  for (const ready of readies) {
+): Promise<void> | undefined {
+  for (let position = 0; position < readies.length; position++) {
+    const ready = readies[position]!;
     if (ready.committed.length > 0) {
-      const applied = await applier.apply(ready.committed);
-      const entries = applied.map(({ entry }) => entry);
-      listeners.snapshots.onApplied(entries);
-      for (const { entry, result, error } of applied) {
-        listeners.proposals.settle(entry, result, error);
-      }
-      listeners.membership.applied(entries);
-      listeners.events.applied(entries, applier.appliedIndex);
+      const applied = listeners.applier.apply(ready.committed);
+      if (applied instanceof Promise) return applyRest(listeners, readies, position, applied);
+      settleApplied(listeners, ready.committed, applied);
     }
-    if (ready.reads.length > 0) {
-      reads.onReadStates(ready.reads, applier.appliedIndex, listeners.notLeader());
-    }
+    takeReads(listeners, ready);
   }
-  reads.serveApplied(applier.appliedIndex);
+  listeners.reads.serveApplied(listeners.applier.appliedIndex);
+  return undefined;
+}
+
+async function applyRest(
+  listeners: AppliedListeners,
+  readies: readonly Ready[],
+  position: number,
+  pending: Promise<readonly AppliedEntry[]>,
+): Promise<void> {
+  const ready = readies[position]!;
+  settleApplied(listeners, ready.committed, await pending);
+  takeReads(listeners, ready);
+  await applyReadies(listeners, readies.slice(position + 1));
+}
+
+/** The callers and listeners of entries just applied (`applied` holds one result per entry). */
+function settleApplied(
+  listeners: AppliedListeners,
+  entries: readonly Entry[],
+  applied: readonly AppliedEntry[],
+): void {
+  listeners.snapshots.onApplied(entries);
+  for (const { entry, result, error } of applied) listeners.proposals.settle(entry, result, error);
+  listeners.membership.applied(entries);
+  listeners.events.applied(entries, listeners.applier.appliedIndex);
+}
+
+function takeReads(listeners: AppliedListeners, ready: Ready): void {
+  if (ready.reads.length === 0) return;
+  const { applier, reads } = listeners;
+  reads.onReadStates(ready.reads, applier.appliedIndex, listeners.notLeader());
 }

@@ -59,55 +59,87 @@ export class EntryApplier {
   }
 
   /**
-   * Applies a batch in order. A synchronous state machine is called without awaiting (a microtask
-   * per entry would let callers slip in between and split the next batch), and the results are
-   * returned together, so callers resolved from them make their follow-up proposals in one turn.
+   * Applies a batch in order and returns the results together, so callers resolved from them make
+   * their follow-up proposals in one turn. With a synchronous state machine the whole batch is
+   * applied at once and the results come back as a plain array, with no promise and no microtask
+   * hop (a hop per entry would also let callers slip in between and split the next batch); from
+   * the first entry whose apply is asynchronous or fails on, the rest is awaited in order.
    */
-  async apply(entries: readonly Entry[]): Promise<AppliedEntry[]> {
+  apply(entries: readonly Entry[]): AppliedEntry[] | Promise<AppliedEntry[]> {
     const applied: AppliedEntry[] = [];
-    for (const entry of entries) {
-      const context: ApplyContext = { index: entry.index, term: entry.term };
-      if (entry.kind === 'command') {
-        let result = this.#applyOnce(entry.data, context);
-        if (result instanceof Failure || isPromiseLike(result)) {
-          result = await this.#applyWithPolicy(entry.data, context, result);
-        }
-        applied.push({ entry, result });
-      } else if (entry.kind === 'session') {
-        applied.push(await this.#applySession(entry, context));
-      } else {
-        await this.#skip(context);
-        applied.push({ entry, result: undefined });
-      }
+    for (let position = 0; position < entries.length; position++) {
+      const entry = entries[position]!;
+      const outcome = this.#applyEntry(entry);
+      if (outcome instanceof Promise) return this.#applyRest(entries, position, applied, outcome);
+      applied.push(outcome);
       this.#appliedIndex = entry.index;
     }
     this.#options.counters.add('entriesApplied', entries.length);
     return applied;
   }
 
+  /** Finishes a batch from the entry at `position`, whose apply is under way as `pending`. */
+  async #applyRest(
+    entries: readonly Entry[],
+    position: number,
+    applied: AppliedEntry[],
+    pending: Promise<AppliedEntry>,
+  ): Promise<AppliedEntry[]> {
+    let outcome: AppliedEntry | Promise<AppliedEntry> = pending;
+    for (;;) {
+      applied.push(outcome instanceof Promise ? await outcome : outcome);
+      this.#appliedIndex = entries[position]!.index;
+      if (++position === entries.length) break;
+      outcome = this.#applyEntry(entries[position]!);
+    }
+    this.#options.counters.add('entriesApplied', entries.length);
+    return applied;
+  }
+
+  /** One entry: its outcome at once when everything it calls is synchronous, else a promise. */
+  #applyEntry(entry: Entry): AppliedEntry | Promise<AppliedEntry> {
+    const context: ApplyContext = { index: entry.index, term: entry.term };
+    if (entry.kind === 'command') {
+      const result = this.#applyOnce(entry.data, context);
+      if (!(result instanceof Failure || isPromiseLike(result))) return { entry, result };
+      return this.#applyWithPolicy(entry.data, context, result).then((value) => ({
+        entry,
+        result: value,
+      }));
+    }
+    if (entry.kind === 'session') return this.#applySession(entry, context);
+    return this.#afterSkip(context, { entry, result: undefined });
+  }
+
   /** A session entry: the table decides whether the state machine sees its command at all. */
-  async #applySession(entry: SessionEntry, context: ApplyContext): Promise<AppliedEntry> {
+  #applySession(entry: SessionEntry, context: ApplyContext): AppliedEntry | Promise<AppliedEntry> {
     const outcome = this.sessions.apply(entry);
     if (outcome.kind !== 'apply') {
       if (outcome.kind === 'refuse') this.#options.counters.increment('sessionCommandsRefused');
       else if (outcome.duplicate) this.#options.counters.increment('sessionAnswersReplayed');
-      await this.#skip(context);
-      return outcome.kind === 'refuse'
-        ? { entry, result: undefined, error: outcome.error }
-        : { entry, result: outcome.result };
+      return this.#afterSkip(
+        context,
+        outcome.kind === 'refuse'
+          ? { entry, result: undefined, error: outcome.error }
+          : { entry, result: outcome.result },
+      );
     }
-    let result = this.#applyOnce(outcome.command, context);
-    if (result instanceof Failure || isPromiseLike(result)) {
-      result = await this.#applyWithPolicy(outcome.command, context, result);
+    const { sessionId, sequence } = outcome;
+    const result = this.#applyOnce(outcome.command, context);
+    if (!(result instanceof Failure || isPromiseLike(result))) {
+      this.sessions.record(sessionId, sequence, result);
+      return { entry, result };
     }
-    this.sessions.record(outcome.sessionId, outcome.sequence, result);
-    return { entry, result };
+    return this.#applyWithPolicy(outcome.command, context, result).then((value) => {
+      this.sessions.record(sessionId, sequence, value);
+      return { entry, result: value };
+    });
   }
 
-  /** Tells the state machine an index passed without a command for it. */
-  async #skip(context: ApplyContext): Promise<void> {
+  /** Tells the state machine an index passed without a command for it, then gives `done`. */
+  #afterSkip(context: ApplyContext, done: AppliedEntry): AppliedEntry | Promise<AppliedEntry> {
     const skipped = this.#options.stateMachine.skip?.(context);
-    if (isPromiseLike(skipped)) await skipped;
+    return isPromiseLike(skipped) ? Promise.resolve(skipped).then(() => done) : done;
   }
 
   /** One synchronous attempt: the result, a promise of it, or a `Failure` holding what it threw. */

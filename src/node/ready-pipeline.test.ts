@@ -155,6 +155,27 @@ describe('ReadyPipeline: what waits for the disk', () => {
     expect(pipeline.busy).toBe(false);
   });
 
+  it('a synchronous apply finishes inside the step that made its Ready durable', () => {
+    const applied: Ready[] = [];
+    const pipeline = new ReadyPipeline({
+      storage: new HeldSaves(),
+      counters: new NodeCounters(),
+      send: () => undefined,
+      durable: () => undefined,
+      apply: (readies) => {
+        applied.push(...readies);
+        return undefined;
+      },
+      fail: (error) => {
+        throw error;
+      },
+    });
+    const committing = readyOf({ committed: [entry(1)] });
+    pipeline.push(committing);
+    expect(applied).toEqual([committing]);
+    expect(pipeline.busy).toBe(false);
+  });
+
   it('a failed save fails the node and sends nothing that rested on it', async () => {
     const storage = new HeldSaves();
     const { pipeline, sent, durable, failures } = pipelineWith(storage);

@@ -11,8 +11,11 @@ export interface ReadyPipelineStages {
   readonly send: (message: RaftMessage) => void;
   /** A Ready's writes are durable and its after-persist messages sent: advance the core. */
   readonly durable: (ready: Ready) => void;
-  /** Applies what durable Ready values committed, in order, and serves their reads. */
-  readonly apply: (readies: readonly Ready[]) => Promise<void>;
+  /**
+   * Applies what durable Ready values committed, in order, and serves their reads; returns a
+   * promise only when it could not finish at once (an asynchronous state machine).
+   */
+  readonly apply: (readies: readonly Ready[]) => Promise<void> | undefined;
   readonly fail: (error: RaftError) => void;
 }
 
@@ -111,23 +114,40 @@ export class ReadyPipeline {
       durable(ready);
       if (ready.committed.length > 0 || ready.reads.length > 0) this.#toApply.push(ready);
     }
-    if (this.#toApply.length > 0 && !this.#applying) void this.#apply();
+    if (this.#toApply.length > 0 && !this.#applying) this.#apply();
   }
 
-  async #apply(): Promise<void> {
+  /**
+   * Applies what is durable. A synchronous apply finishes here, in the same turn as the save that
+   * made it durable; an asynchronous one continues in {@link ReadyPipeline.#applyLater}. Either
+   * way one apply runs at a time: Ready values made durable meanwhile wait in `#toApply`.
+   */
+  #apply(): void {
     this.#applying = true;
     try {
       while (this.#toApply.length > 0 && !this.#failed) {
         const batch = this.#toApply;
         this.#toApply = [];
-        await this.#stages.apply(batch);
+        const pending = this.#stages.apply(batch);
+        if (pending !== undefined) {
+          void this.#applyLater(pending);
+          return;
+        }
       }
     } catch (error) {
       this.#fail(toRaftError(error));
-    } finally {
-      this.#applying = false;
-      this.#settleIdle();
     }
+    this.#applying = false;
+    this.#settleIdle();
+  }
+
+  async #applyLater(pending: Promise<void>): Promise<void> {
+    try {
+      await pending;
+    } catch (error) {
+      this.#fail(toRaftError(error));
+    }
+    this.#apply();
   }
 
   #fail(error: RaftError): void {
