@@ -1,4 +1,5 @@
 import type { RaftError } from '../core/index.js';
+import { unwatchAbort, watchAbort, type AbortWatcher } from './abort-watch.js';
 import type { DeadlineOwner, Deadlines } from './deadlines.js';
 import type { CancelReason } from './node-errors.js';
 
@@ -8,7 +9,7 @@ import type { CancelReason } from './node-errors.js';
  * owner supplies `onCancel` to turn the reason into the right error. Deadlines share the node's
  * {@link Deadlines} (one timer for all requests).
  */
-export class PendingRequest<T> implements DeadlineOwner {
+export class PendingRequest<T> implements DeadlineOwner, AbortWatcher {
   readonly promise: Promise<T>;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
@@ -16,7 +17,6 @@ export class PendingRequest<T> implements DeadlineOwner {
   readonly #deadlines: Deadlines;
   readonly #deadlineKey: number;
   #signal: AbortSignal | null = null;
-  #onAbort: (() => void) | null = null;
   readonly #onCancel: (reason: CancelReason) => RaftError;
 
   constructor(options: {
@@ -36,12 +36,17 @@ export class PendingRequest<T> implements DeadlineOwner {
         queueMicrotask(() => this.#cancel('aborted'));
       } else {
         this.#signal = options.signal;
-        this.#onAbort = () => this.#cancel('aborted');
-        options.signal.addEventListener('abort', this.#onAbort, { once: true });
+        watchAbort(options.signal, this);
       }
     }
     this.#deadlines = options.deadlines;
     this.#deadlineKey = options.deadlines.add(this, options.timeoutMs);
+  }
+
+  /** The caller's signal aborted (called through {@link watchAbort}): rejects unless settled. */
+  aborted(): void {
+    this.#signal = null;
+    this.#cancel('aborted');
   }
 
   /** The deadline passed (called by {@link Deadlines}): rejects unless already settled. */
@@ -69,9 +74,7 @@ export class PendingRequest<T> implements DeadlineOwner {
     if (this.#settled) return false;
     this.#settled = true;
     this.#deadlines.remove(this, this.#deadlineKey);
-    if (this.#signal !== null && this.#onAbort !== null) {
-      this.#signal.removeEventListener('abort', this.#onAbort);
-    }
+    if (this.#signal !== null) unwatchAbort(this.#signal, this);
     return true;
   }
 }

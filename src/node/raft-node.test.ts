@@ -200,6 +200,18 @@ describe('RaftNode: proposals', () => {
       rejection(leader.propose(encode('add:2'), { timeoutMs: 50 })),
     );
     expect(late).toMatchObject({ code: 'OUTCOME_UNKNOWN', details: { reason: 'timeout' } });
+    // Requests sharing one signal are all given up on when it aborts, after entering the log.
+    const shared = new AbortController();
+    const sharing = [encode('add:3'), encode('add:4')].map((command) =>
+      rejection(leader.propose(command, { signal: shared.signal })),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    shared.abort();
+    const given = await cluster.settle(Promise.all(sharing));
+    for (const error of given) {
+      expect(error).toMatchObject({ code: 'OUTCOME_UNKNOWN', details: { reason: 'aborted' } });
+    }
+    expect(given).toHaveLength(2);
   });
 });
 
