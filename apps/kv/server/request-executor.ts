@@ -3,6 +3,7 @@ import { isSafeToRetry, type ClientSession, type RaftNode, type ReadConsistency 
 import type { KvMetrics } from '../metrics/kv-metrics.js';
 import type { KvReadQuery } from '../state/kv-state-machine.js';
 import { encodeWriteBatch, type WriteOperation } from '../state/write-batch-codec.js';
+import { DeadlineSignals } from './deadline-signals.js';
 
 /** The node type the key-value server embeds. */
 export type KvNode = RaftNode<Uint8Array, KvReadQuery, Uint8Array>;
@@ -46,6 +47,8 @@ export class RequestExecutor {
   readonly #policy: RetryPolicy;
   readonly #clock: () => number;
   #session: Promise<ClientSession<Uint8Array>> | null = null;
+  /** A write's whole deadline, over every attempt the session makes. */
+  readonly #deadlines: DeadlineSignals;
 
   constructor(options: {
     readonly node: KvNode;
@@ -58,6 +61,8 @@ export class RequestExecutor {
     this.#metrics = options.metrics;
     this.#policy = { ...retryPolicyDefaults, ...options.policy };
     this.#clock = options.clock ?? Date.now;
+    // Shared per 20 ms, or per twentieth of a shorter timeout: a write gives up at most that early.
+    this.#deadlines = new DeadlineSignals(Math.min(20, this.#policy.requestTimeoutMs / 20));
   }
 
   /** Proposes `operations` as one log entry; resolves with their replies, concatenated. */
@@ -72,7 +77,7 @@ export class RequestExecutor {
         encodeWriteBatch({ timeMs: this.#clock(), operations }),
         {
           timeoutMs: Math.min(remainingMs, this.#policy.writeAttemptTimeoutMs),
-          signal: AbortSignal.timeout(remainingMs),
+          signal: this.#deadlines.until(deadline),
         },
       );
       this.#metrics.commitSeconds.observe((performance.now() - started) / 1000);
