@@ -123,8 +123,8 @@ describe('FileStorage group commit and segments', () => {
   });
 
   it('reads back a default-sized segment of 200,000 entries after a restart', async () => {
-    // One segment holds all of them: decoding it used to be spread into a single push call,
-    // which overflowed the stack near 125,000 entries and kept a long-running server from starting.
+    // One segment holds all of them: spreading a whole segment's entries into one push call would
+    // overflow the stack near 125,000 entries and keep a long-running server from starting.
     const { storage, directory } = await bootstrapped();
     const count = 200_000;
     for (let first = 1; first <= count; first += 50_000) {
