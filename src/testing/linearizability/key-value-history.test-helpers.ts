@@ -1,38 +1,39 @@
 import type { KeyValueOperation } from './key-value-model.js';
 
-/** A completed `put` of `value` to `key` between `callTime` and `returnTime`. */
-export function put(
-  key: string,
-  value: string,
-  [callTime, returnTime]: readonly [number, number],
-  process = 0,
-): KeyValueOperation {
-  return {
+type Write = 'put' | 'append';
+
+/** A completed write of `value` to `key` between `callTime` and `returnTime`. */
+function completedWrite(kind: Write) {
+  return (
+    key: string,
+    value: string,
+    [callTime, returnTime]: readonly [number, number],
+    process = 0,
+  ): KeyValueOperation => ({
     process,
-    input: { kind: 'put', key, value },
+    input: { kind, key, value },
     status: 'ok',
     output: null,
     callTime,
     returnTime,
-  };
+  });
 }
 
-/** A completed `append` of `value` to `key` between `callTime` and `returnTime`. */
-export function append(
-  key: string,
-  value: string,
-  [callTime, returnTime]: readonly [number, number],
-  process = 0,
-): KeyValueOperation {
-  return {
+/** A write whose client never learned the outcome. */
+function pendingWrite(kind: Write) {
+  return (key: string, value: string, callTime: number, process = 0): KeyValueOperation => ({
     process,
-    input: { kind: 'append', key, value },
-    status: 'ok',
-    output: null,
+    input: { kind, key, value },
+    status: 'pending',
     callTime,
-    returnTime,
-  };
+  });
 }
+
+/** A completed `put` of `value` to `key` between `callTime` and `returnTime`. */
+export const put = completedWrite('put');
+
+/** A completed `append` of `value` to `key` between `callTime` and `returnTime`. */
+export const append = completedWrite('append');
 
 /** A completed `get` of `key` that read `read`. */
 export function get(
@@ -45,24 +46,10 @@ export function get(
 }
 
 /** A `put` whose client never learned the outcome. */
-export function pendingPut(
-  key: string,
-  value: string,
-  callTime: number,
-  process = 0,
-): KeyValueOperation {
-  return { process, input: { kind: 'put', key, value }, status: 'pending', callTime };
-}
+export const pendingPut = pendingWrite('put');
 
 /** An `append` whose client never learned the outcome. */
-export function pendingAppend(
-  key: string,
-  value: string,
-  callTime: number,
-  process = 0,
-): KeyValueOperation {
-  return { process, input: { kind: 'append', key, value }, status: 'pending', callTime };
-}
+export const pendingAppend = pendingWrite('append');
 
 /** A `put` the system refused. */
 export function failedPut(
