@@ -105,7 +105,16 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
   const self = options.layout.members.find((member) => member.id === options.id);
   if (self === undefined) throw new Error(`${options.id} is not in the cluster layout`);
   const metrics = new KvMetrics();
-  const stateMachine = new KvStateMachine();
+  // Declared before the node, which needs the state machine; used once it restores.
+  const leaderKnown = (): Promise<void> =>
+    new Promise((resolve) => {
+      const unsubscribe = node.on('leader', ({ leaderId }) => {
+        if (leaderId === null) return;
+        unsubscribe();
+        resolve();
+      });
+    });
+  const stateMachine = new KvStateMachine({ backgroundLoadAfter: leaderKnown });
   const logger = options.logger ?? silentLogger;
   const discovery =
     options.discovery ??

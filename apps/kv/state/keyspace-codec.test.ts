@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KvHarness, integer, nil, bulk } from './kv-harness.test-helpers.js';
 import { restoreSliceKeys } from './keyspace-restore.js';
+import { KvStateMachine } from './kv-state-machine.js';
 
 async function* streamOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const chunk of chunks) yield await Promise.resolve(chunk);
@@ -145,6 +146,21 @@ describe('KV state machine snapshot and restore', () => {
         original.read(['DBSIZE'], ['GET', 'k3'], ['GET', 'k4']),
       );
       expect(restored.machine.expiringKeys).toBe(0);
+    });
+
+    it('begins loading in the background only from the moment it is given', async () => {
+      const original = largeStore();
+      let begin: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (begin = resolve));
+      const machine = new KvStateMachine({ backgroundLoadAfter: () => gate });
+      const restored = new KvHarness(original.machine.keyspace.index, machine);
+      await restored.machine.restore(streamOf(original.machine.snapshot()));
+      for (let turn = 0; turn < 20; turn++) await idle();
+      expect(restored.machine.restoring).toBe(true);
+      begin();
+      for (let turn = 0; turn < 100 && restored.machine.restoring; turn++) await idle();
+      expect(restored.machine.restoring).toBe(false);
+      expect(restored.read(['DBSIZE'])).toEqual(original.read(['DBSIZE']));
     });
 
     it('an index without a command does not wait for the keys, and later reads cite it', async () => {

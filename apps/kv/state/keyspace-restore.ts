@@ -18,11 +18,17 @@ export class KeyspaceRestore {
   readonly #decoder: KeyspaceImageDecoder;
   #state: 'loading' | 'done' | 'abandoned' = 'loading';
 
-  constructor(keyspace: Keyspace, decoder: KeyspaceImageDecoder) {
+  /** `loadAfter`: loading in the background begins once it resolves (at once by default). */
+  constructor(
+    keyspace: Keyspace,
+    decoder: KeyspaceImageDecoder,
+    loadAfter: Promise<void> = Promise.resolve(),
+  ) {
     this.#keyspace = keyspace;
     this.#decoder = decoder;
     keyspace.beginRestore(decoder);
-    this.#scheduleSlice();
+    const begin = (): void => this.#scheduleSlice();
+    void loadAfter.then(begin, begin);
   }
 
   /** Whether the keyspace holds the whole image (or this restore was abandoned). */

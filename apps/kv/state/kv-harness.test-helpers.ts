@@ -23,12 +23,13 @@ export const transaction = (
 
 /** Drives a state machine the way the log does: batches stamped with a proposer's clock. */
 export class KvHarness {
-  readonly machine = new KvStateMachine();
+  readonly machine: KvStateMachine;
   #index: number;
 
   /** `lastIndex`: the index of the last entry already applied (a restored state's). */
-  constructor(lastIndex = 0) {
+  constructor(lastIndex = 0, machine = new KvStateMachine()) {
     this.#index = lastIndex;
+    this.machine = machine;
   }
 
   /** The index the next entry will get. */

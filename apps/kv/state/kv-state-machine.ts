@@ -40,8 +40,19 @@ const abortedTransactionReply = Buffer.from('*-1\r\n', 'latin1');
  */
 export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uint8Array> {
   readonly #keyspace = new Keyspace();
+  readonly #backgroundLoadAfter: () => Promise<void>;
   /** A restore still loading keys in the background; see {@link restore}. */
   #restoring: KeyspaceRestore | null = null;
+
+  /**
+   * `backgroundLoadAfter`: asked at each restore, the moment from which its keys load in the
+   * background (by default at once). A server restarting with its cluster waits until a leader
+   * is known: loading a hundred thousand keys is CPU its peers' starts and the election need more,
+   * and whatever needs the keys sooner loads them then.
+   */
+  constructor(options: { readonly backgroundLoadAfter?: () => Promise<void> } = {}) {
+    this.#backgroundLoadAfter = options.backgroundLoadAfter ?? (() => Promise.resolve());
+  }
 
   /** The data: plain values that a snapshot can serialize. Finishes a restore under way. */
   get keyspace(): Keyspace {
@@ -100,15 +111,15 @@ export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uin
   /**
    * Replaces the keyspace with a snapshot's, replicated clock and expiry deadlines included.
    * Resolves once the image is read and checked whole; its keys then load a slice per turn of the
-   * event loop, so a restarting server votes and accepts connections meanwhile. The first apply,
-   * query or snapshot loads whatever is left before it runs.
+   * event loop (from `backgroundLoadAfter`), so a restarting server votes and accepts connections
+   * meanwhile. The first apply, query or snapshot loads whatever is left before it runs.
    */
   async restore(chunks: AsyncIterable<Uint8Array>): Promise<void> {
     const image = await openKeyspaceImage(chunks);
     this.#restoring?.abandon();
     this.#restoring = null;
     if (image instanceof KeyspaceImageDecoder) {
-      this.#restoring = new KeyspaceRestore(this.#keyspace, image);
+      this.#restoring = new KeyspaceRestore(this.#keyspace, image, this.#backgroundLoadAfter());
       return;
     }
     // A freshly decoded image belongs to nobody else: its values are taken over, not copied.
