@@ -163,6 +163,28 @@ describe('§6.4.1 leader lease', () => {
     expect(drain(partly)).toEqual(granted);
   });
 
+  it('counts silent ticks toward its own election timeout, short of a whole timeout', () => {
+    const ticksToCampaign = (silentTicks: number) => {
+      const core = makeCore({
+        id: '2',
+        term: 3,
+        log: [1, 3],
+        settings: { preVote: true, checkQuorum: true },
+        // An election timeout of 19 ticks.
+        options: { random: () => 0.95, silentTicks },
+      });
+      for (let tick = 1; tick <= 40; tick++) {
+        core.tick();
+        if (core.role !== 'follower') return tick;
+      }
+      return null;
+    };
+    expect(ticksToCampaign(0)).toBe(19);
+    expect(ticksToCampaign(4)).toBe(15);
+    // However long it was silent, a random part of the timeout remains.
+    expect(ticksToCampaign(50)).toBe(10);
+  });
+
   it('refuses a negative or fractional count of silent ticks', () => {
     for (const silentTicks of [-1, 1.5]) {
       expect(() => makeCore({ id: '2', options: { silentTicks } })).toThrow(/silentTicks/);

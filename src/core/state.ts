@@ -110,8 +110,12 @@ export class CoreState {
     this.term = init.term;
     this.vote = init.vote;
     // A server that never left term 0 never followed anyone.
-    this.quietTicksLeft =
-      init.term > 0 ? Math.max(0, init.options.electionTicks - init.options.silentTicks) : 0;
+    const { electionTicks, silentTicks } = init.options;
+    this.quietTicksLeft = init.term > 0 ? Math.max(0, electionTicks - silentTicks) : 0;
+    // Silent ticks passed without word from a leader too: they count toward the election timeout,
+    // short of a whole one, so servers of a cluster restarted together still draw who goes first
+    // from its randomized part.
+    this.electionElapsed = Math.min(silentTicks, electionTicks - 1);
     this.configurations = [{ index: init.log.snapshotIndex, value: init.configuration }];
     this.settingsHistory = [{ index: init.log.snapshotIndex, value: init.settings }];
     for (let index = init.log.firstIndex; index <= init.log.lastIndex; index++) {
