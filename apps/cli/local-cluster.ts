@@ -122,20 +122,21 @@ export function mustJoin(directory: string, layout: ClusterLayout, id: string): 
   return layout.members.some((member) => member.id !== id && holdsRaftState(directory, member.id));
 }
 
-/** A layout with a free ephemeral port for every listener (for tests: nothing else is bound). */
+/** A layout with a free port for every listener (for tests and added servers). */
 export async function freePortLayout(
   nodes: number,
   clusterId = 'raftkit-test',
 ): Promise<ClusterLayout> {
-  const ports: number[] = [];
-  for (let count = 0; count < nodes * 3; count++) ports.push(await freePort());
+  const ports = new Set<number>();
+  while (ports.size < nodes * 3) ports.add(await freePort(ports));
+  const list = [...ports];
   return {
     clusterId,
     members: Array.from({ length: nodes }, (_, position) => ({
       id: `n${position + 1}`,
-      client: `127.0.0.1:${ports[position * 3]}`,
-      raft: `127.0.0.1:${ports[position * 3 + 1]}`,
-      http: `127.0.0.1:${ports[position * 3 + 2]}`,
+      client: `127.0.0.1:${list[position * 3]}`,
+      raft: `127.0.0.1:${list[position * 3 + 1]}`,
+      http: `127.0.0.1:${list[position * 3 + 2]}`,
     })),
   };
 }
@@ -166,14 +167,21 @@ export async function portIsFree(host: string, port: number): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+/**
+ * Where free ports are looked for: below the range the kernel hands out as the source ports of
+ * outgoing connections (32768–60999 on Linux). A port from that range, found free and released,
+ * can be taken by any connection before the server binds it; one below it stays free unless
+ * something listens on it.
+ */
+const freePortRange = Object.freeze({ first: 20_000, last: 32_000, attemptsMax: 1_000 });
+
+async function freePort(taken: ReadonlySet<number>): Promise<number> {
+  const { first, last, attemptsMax } = freePortRange;
+  for (let attempt = 0; attempt < attemptsMax; attempt++) {
+    const port = first + Math.floor(Math.random() * (last - first));
+    if (!taken.has(port) && (await portIsFree('127.0.0.1', port))) return port;
+  }
+  throw new Error(`no free port between ${first} and ${last} in ${attemptsMax} attempts`);
 }
 
 /**
