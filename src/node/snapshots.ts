@@ -206,12 +206,31 @@ export class Snapshots {
     if (this.sender.activeCount > 0) this.#background(this.sender.onTick());
     if (this.#install !== null) await this.#installNow(core);
     if (this.#writing === null && (this.#requests.length > 0 || this.#due())) this.#capture(core);
-    const compactTo = Math.min(this.#compactTo, core.stableIndex, this.#host.applier.appliedIndex);
-    if (compactTo > core.snapshotIndex) {
-      await wrapStorage(() => this.#host.storage.compact(core.snapshotMeta(compactTo)));
-      core.compact(compactTo);
-    }
+    await this.#compactBehindSnapshots(core);
     return core.hasReady();
+  }
+
+  /** Drops the log behind the newest snapshot's trailing window, once it is durable and applied. */
+  async #compactBehindSnapshots(core: RaftCore): Promise<void> {
+    const compactTo = Math.min(this.#compactTo, core.stableIndex, this.#host.applier.appliedIndex);
+    if (compactTo <= core.snapshotIndex) return;
+    await wrapStorage(() => this.#host.storage.compact(core.snapshotMeta(compactTo)));
+    core.compact(compactTo);
+  }
+
+  /**
+   * Counts and announces a snapshot written for `index`, and moves the compaction target behind
+   * it. Storage may have kept a different one (a leader's, installed meanwhile): that one is not
+   * this node's to announce. Returns whether it was recorded.
+   */
+  #recordTaken(stored: StoredSnapshot, index: number, startedMs: number): boolean {
+    const host = this.#host;
+    if (stored.meta.index !== index) return false;
+    host.counters.increment('snapshotsTaken');
+    this.#publish('taken', stored, host.clock.now() - startedMs, null);
+    host.core()?.snapshotAvailable(stored.meta);
+    this.#compactTo = Math.max(this.#compactTo, index - host.snapshots.trailingEntries);
+    return true;
   }
 
   /**
@@ -232,18 +251,13 @@ export class Snapshots {
       if (since > 0 && since >= host.snapshots.stopEntriesMin) {
         const index = host.applier.appliedIndex;
         const started = host.clock.now();
-        const stored = await this.#write(core.snapshotMeta(index), this.#source());
-        if (stored.meta.index === index) {
-          host.counters.increment('snapshotsTaken');
-          this.#publish('taken', stored, host.clock.now() - started, null);
-          this.#compactTo = Math.max(this.#compactTo, index - host.snapshots.trailingEntries);
-        }
+        this.#recordTaken(
+          await this.#write(core.snapshotMeta(index), this.#source()),
+          index,
+          started,
+        );
       }
-      const status = core.status();
-      const compactTo = Math.min(this.#compactTo, status.stableIndex, host.applier.appliedIndex);
-      if (compactTo > status.snapshotIndex) {
-        await host.storage.compact(core.snapshotMeta(compactTo));
-      }
+      await this.#compactBehindSnapshots(core);
     } catch {
       // See above: the stop completes with the state the storage already holds.
     }
@@ -283,12 +297,7 @@ export class Snapshots {
       (stored) => {
         this.#writing = null;
         for (const request of requests) request.resolve(stored);
-        if (stored.meta.index !== index) return;
-        host.counters.increment('snapshotsTaken');
-        this.#publish('taken', stored, host.clock.now() - started, null);
-        host.core()?.snapshotAvailable(stored.meta);
-        this.#compactTo = Math.max(this.#compactTo, index - host.snapshots.trailingEntries);
-        host.schedule();
+        if (this.#recordTaken(stored, index, started)) host.schedule();
       },
       (error: unknown) => {
         this.#writing = null;
