@@ -161,14 +161,16 @@ function writeValue(writer: ImageWriter, value: KvValue): void {
 /** Reads fields back, refusing to read past the end. */
 class ImageReader {
   readonly #buffer: Buffer;
-  #offset = 0;
+  #offset: number;
 
-  constructor(buffer: Buffer) {
+  constructor(buffer: Buffer, offset = 0) {
     this.#buffer = buffer;
+    this.#offset = offset;
   }
 
-  get done(): boolean {
-    return this.#offset === this.#buffer.byteLength;
+  /** Where the next field starts. */
+  get offset(): number {
+    return this.#offset;
   }
 
   #take(bytes: number): number {
@@ -196,19 +198,17 @@ class ImageReader {
     return this.#buffer.toString('latin1', start, start + length);
   }
 
-  /** A copy: the snapshot's buffer is not kept alive by one small value. */
+  /** A view into the image, which the decoder owns (see {@link KeyspaceImageDecoder}). */
   bytes(): Buffer {
     const length = this.u32();
     const start = this.#take(length);
-    return Buffer.from(this.#buffer.subarray(start, start + length));
+    return this.#buffer.subarray(start, start + length);
   }
 }
 
-function readValue(reader: ImageReader): KvValue {
-  const code = reader.u8();
+/** A hash or set value (strings are read in line by the decoder). */
+function readCollection(reader: ImageReader, code: number): KvValue {
   switch (code) {
-    case valueTypeCodes.string:
-      return { type: 'string', value: reader.bytes() };
     case valueTypeCodes.hash: {
       const fields = new Map<string, Buffer>();
       for (let count = reader.u32(); count > 0; count--) fields.set(reader.text(), reader.bytes());
@@ -277,6 +277,11 @@ function checkImage(bytes: Buffer, entryCount: number, tombstoneCount: number): 
  * A binary keyspace image, checked whole when opened (every length, type code and the exact end,
  * without building anything) and then decoded a slice of keys at a time. Once the constructor
  * has returned, decoding cannot fail: a restore can go on in the background of a running server.
+ *
+ * The decoder owns the bytes it is given, and string values are views into them rather than
+ * copies: a copy per value was a third of a restart's keyspace load. The image therefore stays
+ * in memory while any value restored from it does — at most one image's worth, since the
+ * keyspace it became is no larger.
  */
 export class KeyspaceImageDecoder {
   readonly timeMs: number;
@@ -286,8 +291,9 @@ export class KeyspaceImageDecoder {
   readonly entryCount: number;
   /** Keys in the image that carry an expiry. */
   readonly expiringCount: number;
-  readonly #reader: ImageReader;
+  readonly #bytes: Buffer;
   readonly #tombstoneCount: number;
+  #offset = headerBytes;
   #entriesLeft: number;
 
   constructor(bytes: Buffer) {
@@ -299,7 +305,7 @@ export class KeyspaceImageDecoder {
     this.entryCount = reader.u32();
     this.#tombstoneCount = reader.u32();
     this.#entriesLeft = this.entryCount;
-    this.#reader = reader;
+    this.#bytes = bytes;
     this.expiringCount = checkImage(bytes, this.entryCount, this.#tombstoneCount).expiring;
   }
 
@@ -308,31 +314,46 @@ export class KeyspaceImageDecoder {
     return this.#entriesLeft === 0;
   }
 
-  /** Up to `countMax` more entries, in the image's order. */
-  nextEntries(countMax: number): [string, KvEntry][] {
-    const reader = this.#reader;
-    const entries: [string, KvEntry][] = [];
+  /**
+   * Decodes up to `countMax` more entries, in the image's order, handing each to `sink`. The
+   * image was checked whole, so this reads plain offsets without bounds checks of its own.
+   */
+  nextEntries(countMax: number, sink: (key: string, entry: KvEntry) => void): void {
+    const bytes = this.#bytes;
+    let at = this.#offset;
     const count = Math.min(countMax, this.#entriesLeft);
     for (let decoded = 0; decoded < count; decoded++) {
-      const key = reader.text();
-      const expires = reader.u8() === 1;
-      const expiresAtMs = reader.f64();
-      const modifiedIndex = reader.f64();
-      entries.push([
-        key,
-        { value: readValue(reader), expiresAtMs: expires ? expiresAtMs : null, modifiedIndex },
-      ]);
+      let length = bytes.readUInt32LE(at);
+      const key = bytes.toString('latin1', at + 4, at + 4 + length);
+      at += 4 + length;
+      const expires = bytes[at] === 1;
+      const expiresAtMs = bytes.readDoubleLE(at + 1);
+      const modifiedIndex = bytes.readDoubleLE(at + 9);
+      const code = bytes[at + 17];
+      at += 18;
+      let value: KvValue;
+      if (code === valueTypeCodes.string) {
+        length = bytes.readUInt32LE(at);
+        value = { type: 'string', value: bytes.subarray(at + 4, at + 4 + length) };
+        at += 4 + length;
+      } else {
+        const reader = new ImageReader(bytes, at);
+        value = readCollection(reader, code!);
+        at = reader.offset;
+      }
+      sink(key, { value, expiresAtMs: expires ? expiresAtMs : null, modifiedIndex });
     }
+    this.#offset = at;
     this.#entriesLeft -= count;
-    return entries;
   }
 
   /** The remembered deletions, oldest first; read once every entry has been. */
   tombstones(): [string, number][] {
     if (!this.done) throw new Error('keyspace snapshot tombstones read before its entries');
+    const reader = new ImageReader(this.#bytes, this.#offset);
     const tombstones: [string, number][] = [];
     for (let count = 0; count < this.#tombstoneCount; count++) {
-      tombstones.push([this.#reader.text(), this.#reader.f64()]);
+      tombstones.push([reader.text(), reader.f64()]);
     }
     return tombstones;
   }

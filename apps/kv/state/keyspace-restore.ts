@@ -1,4 +1,4 @@
-import type { Keyspace } from './keyspace.js';
+import type { Keyspace, KvEntry } from './keyspace.js';
 import type { KeyspaceImageDecoder } from './keyspace-codec.js';
 
 /**
@@ -17,6 +17,7 @@ export class KeyspaceRestore {
   readonly #keyspace: Keyspace;
   readonly #decoder: KeyspaceImageDecoder;
   #state: 'loading' | 'done' | 'abandoned' = 'loading';
+  readonly #restoreEntry: (key: string, entry: KvEntry) => void;
 
   /** `loadAfter`: loading in the background begins once it resolves (at once by default). */
   constructor(
@@ -26,6 +27,7 @@ export class KeyspaceRestore {
   ) {
     this.#keyspace = keyspace;
     this.#decoder = decoder;
+    this.#restoreEntry = (key, entry) => keyspace.restoreEntry(key, entry);
     keyspace.beginRestore(decoder);
     const begin = (): void => this.#scheduleSlice();
     void loadAfter.then(begin, begin);
@@ -62,7 +64,7 @@ export class KeyspaceRestore {
   }
 
   #load(keys: number): void {
-    this.#keyspace.restoreEntries(this.#decoder.nextEntries(keys), true);
+    this.#decoder.nextEntries(keys, this.#restoreEntry);
     if (!this.#decoder.done) return;
     this.#keyspace.endRestore(this.#decoder.tombstones());
     this.#state = 'done';

@@ -261,9 +261,14 @@ export class Keyspace {
   /** Adds records of the image being restored; `adopt` takes the values over without a copy. */
   restoreEntries(entries: KeyspaceImage['entries'], adopt: boolean): void {
     for (const [key, entry] of entries) {
-      this.#entries.set(key, adopt ? entry : { ...entry, value: copyValue(entry.value) });
-      if (entry.expiresAtMs !== null) this.#expiringKeys++;
+      this.restoreEntry(key, adopt ? entry : { ...entry, value: copyValue(entry.value) });
     }
+  }
+
+  /** Adds one record of the image being restored, taking it over as it is. */
+  restoreEntry(key: string, entry: KvEntry): void {
+    this.#entries.set(key, entry);
+    if (entry.expiresAtMs !== null) this.#expiringKeys++;
   }
 
   /** Last step of a piecewise restore: the remembered deletions, then the expiry heap. */
