@@ -105,16 +105,10 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
   const self = options.layout.members.find((member) => member.id === options.id);
   if (self === undefined) throw new Error(`${options.id} is not in the cluster layout`);
   const metrics = new KvMetrics();
-  // Declared before the node, which needs the state machine; used once it restores.
-  const leaderKnown = (): Promise<void> =>
-    new Promise((resolve) => {
-      const unsubscribe = node.on('leader', ({ leaderId }) => {
-        if (leaderId === null) return;
-        unsubscribe();
-        resolve();
-      });
-    });
-  const stateMachine = new KvStateMachine({ backgroundLoadAfter: leaderKnown });
+  // Keys load in the background from the moment the snapshot is restored: a restarted server
+  // idles most of an election timeout before anyone campaigns, which is time enough for a hundred
+  // thousand keys, so the first write after a restart does not wait for them.
+  const stateMachine = new KvStateMachine();
   const logger = options.logger ?? silentLogger;
   const discovery =
     options.discovery ??

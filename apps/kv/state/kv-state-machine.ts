@@ -46,9 +46,8 @@ export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uin
 
   /**
    * `backgroundLoadAfter`: asked at each restore, the moment from which its keys load in the
-   * background (by default at once). A server restarting with its cluster waits until a leader
-   * is known: loading a hundred thousand keys is CPU its peers' starts and the election need more,
-   * and whatever needs the keys sooner loads them then.
+   * background (by default at once, which suits a server restarting with its cluster: it idles
+   * for most of an election timeout anyway). Whatever needs the keys sooner loads them then.
    */
   constructor(options: { readonly backgroundLoadAfter?: () => Promise<void> } = {}) {
     this.#backgroundLoadAfter = options.backgroundLoadAfter ?? (() => Promise.resolve());
