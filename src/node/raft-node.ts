@@ -235,6 +235,7 @@ export class RaftNode<
    * `forwardProposals` is on, `NO_LEADER` during an election, `OUTCOME_UNKNOWN` when the command
    * reached the log but its fate could not be learned in time. With `options.session` it applies
    * at most once per session and sequence (docs/sessions.md; `openSession` does the numbering).
+   * The bytes become the log entry's as they are, without a copy: do not change them afterwards.
    */
   propose(command: Uint8Array, options: CommandOptions = {}): Promise<Result> {
     return this.submit(command, options, sessionTagOf(options.session)) as Promise<Result>;

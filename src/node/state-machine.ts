@@ -21,7 +21,9 @@ export interface StateMachine<Result = unknown, Query = unknown, Answer = unknow
    * To refuse the command, return `rejectCommand(reason, message)`: the state is left as it was,
    * the proposer gets `COMMAND_REJECTED`, and every server carries on. Throwing means the command
    * could not be applied and this server's state may have diverged: the node stops with
-   * `APPLY_FAILED` (unless `idempotentCommands` allows retries).
+   * `APPLY_FAILED` (unless `idempotentCommands` allows retries). `command` is the log's own
+   * bytes, shared with storage and the other servers' copies in process: read or keep it, never
+   * change it.
    */
   apply(
     command: Uint8Array,

@@ -22,6 +22,10 @@ export interface SaveBatch {
    * Entries with consecutive indexes. If the first index is at or below the stored last index, the
    * stored entries from that index on are discarded first (a follower truncating a conflicting
    * suffix); the first index is never above `lastIndex + 1` nor at or below the snapshot index.
+   *
+   * The entries and their command bytes pass to the storage as they are: the caller never
+   * changes them after `save` (the core keeps the same objects in its log), so a storage may keep
+   * them without a copy. A storage must not change them either.
    */
   readonly entries?: readonly Entry[];
 }
@@ -55,6 +59,11 @@ export interface SnapshotWriter {
 
 /**
  * Everything Raft must remember. Implementations may live in the application's own database.
+ *
+ * Ownership: log entries are immutable values. What `save` is given stays unchanged by both
+ * sides, so the storage may keep those very objects; what `entries` returns belongs to the caller,
+ * so a storage that keeps objects returns copies (a reader may change what it read without
+ * changing the log).
  *
  * Durability contract: when a promise returned by `save`, `compact`, `bootstrap` or a snapshot
  * writer's `publish` resolves, its

@@ -98,8 +98,9 @@ function expectSameCommandBytes(actual: Entry | undefined, expected: Entry | und
  * Registers Vitest tests that check a {@link LogStorage} implementation against the contract the
  * runtime relies on: bootstrap and open, ordering, suffix truncation, prefix compaction, reopen
  * after close and after a crash, hard-state atomicity, large batches, exact round-trips of every
- * entry kind, defensive copies, rejection of invalid calls with RaftError `INVARIANT`, and the
- * snapshot data store (atomic publish, unpublished data discarded, exact reads at any offset).
+ * entry kind, entries given to `save` left unchanged and copies returned by `entries`, rejection
+ * of invalid calls with RaftError `INVARIANT`, and the snapshot data store (atomic publish,
+ * unpublished data discarded, exact reads at any offset).
  *
  * Call it at the top level of a test file:
  *
@@ -522,21 +523,35 @@ function registerRoundTripTests(withBootstrapped: SessionRunner): void {
         expect((await session.reopen())?.snapshot).toEqual(snapshot);
       }));
 
-    it('copies on the way in and out, so callers cannot change stored state', () =>
+    it('leaves the entries it is given unchanged: the core keeps the same objects', () =>
       withBootstrapped(async ({ storage }) => {
-        const data = encoder.encode('original');
+        const configuration: Configuration = {
+          ...configurationOf(['n1', 'n2']),
+          addresses: { n1: 'a:1' },
+        };
+        const given: Entry[] = [
+          { kind: 'command', index: 1, term: 1, data: encoder.encode('original') },
+          { kind: 'configuration', index: 2, term: 1, configuration },
+        ];
+        const before = structuredClone(given);
+        await storage.save({ entries: given });
+        await storage.entries(1, 3);
+        expect(given).toEqual(before);
+        expect(given[0]?.kind === 'command' && given[0].data.constructor).toBe(Uint8Array);
+      }));
+
+    it('returns copies from entries, so a reader cannot change stored state', () =>
+      withBootstrapped(async ({ storage }) => {
         const voters = ['n1'];
-        const configuration = { ...configurationOf([]), voters };
         await storage.save({
           entries: [
-            { kind: 'command', index: 1, term: 1, data },
-            { kind: 'configuration', index: 2, term: 1, configuration },
+            { kind: 'command', index: 1, term: 1, data: encoder.encode('original') },
+            { kind: 'configuration', index: 2, term: 1, configuration: configurationOf(voters) },
           ],
         });
-        data.fill(0);
-        voters.push('intruder');
-        const [stored] = await storage.entries(1, 2);
-        if (stored?.kind === 'command') stored.data.fill(0);
+        const [command1, change] = await storage.entries(1, 3);
+        if (command1?.kind === 'command') command1.data.fill(0);
+        if (change?.kind === 'configuration') (change.configuration.voters as string[]).push('x');
         expect(await storage.entries(1, 3)).toEqual([
           command(1, 1, 'original'),
           { kind: 'configuration', index: 2, term: 1, configuration: configurationOf(['n1']) },

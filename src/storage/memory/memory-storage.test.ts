@@ -87,6 +87,16 @@ describe('MemoryStorage durability model', () => {
     );
   });
 
+  it('keeps the entries it is given, without a copy, and reads back copies', async () => {
+    const storage = await openFresh();
+    const saved = command(1, 1, 'a');
+    await storage.save({ entries: [saved] });
+    expect(storage.durableState.entries[0]).toBe(saved);
+    const [read] = await storage.entries(1, 2);
+    expect(read).toEqual(saved);
+    expect(read).not.toBe(saved);
+  });
+
   it('makes writes durable on its own when sync is automatic', async () => {
     const storage = await openFresh();
     await storage.save({ entries: [command(1, 1, 'a')] });
