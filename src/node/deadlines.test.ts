@@ -40,6 +40,20 @@ describe('Deadlines', () => {
     expect(deadlines.size).toBe(0);
   });
 
+  it('expires only the owners of a shared millisecond that were not removed, whatever the order', () => {
+    clock = new SimulatedClock();
+    const deadlines = new Deadlines(clock);
+    const log: string[] = [];
+    const owners = ['a', 'b', 'c', 'd', 'e'].map((name) => owner(name, log));
+    const keys = owners.map((each) => deadlines.add(each, 10));
+    for (const position of [3, 0, 1]) deadlines.remove(owners[position]!, keys[position]!);
+    deadlines.remove(owners[0]!, keys[0]!); // a second removal changes nothing
+    expect(deadlines.size).toBe(2);
+    clock.advance(10);
+    expect(log).toEqual(['c@10', 'e@10']);
+    expect(deadlines.size).toBe(0);
+  });
+
   it('leaves no timer behind once every owner is gone, so a stopped node lets its process exit', () => {
     clock = new SimulatedClock();
     const deadlines = new Deadlines(clock);

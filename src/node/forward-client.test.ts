@@ -14,9 +14,8 @@ import type {
 } from '../transport/transport.js';
 import { ForwardClient } from './forward-client.js';
 import { Deadlines } from './deadlines.js';
-import { cancelledInLog } from './node-errors.js';
-import { PendingRequest } from './pending-request.js';
-import type { QueuedProposal } from './proposal-pipeline.js';
+import { NodeCounters } from './node-counters.js';
+import { ProposalRequest } from './proposal-request.js';
 import { SimulatedClock } from './simulated-clock.js';
 import { jsonResultCodec } from './state-machine.js';
 
@@ -37,17 +36,9 @@ async function forwardedBatch(): Promise<{
     firstRequestId: 100,
     leader: () => 'n1',
   });
+  const context = { deadlines, requestTimeoutMs: 10_000, counters: new NodeCounters() };
   const outcomes = [1, 2, 3].map((value) => {
-    const queued: QueuedProposal = {
-      command: new Uint8Array([value]),
-      session: undefined,
-      placed: false,
-      request: new PendingRequest({
-        deadlines,
-        timeoutMs: 10_000,
-        onCancel: (reason) => cancelledInLog(reason),
-      }),
-    };
+    const queued = new ProposalRequest(new Uint8Array([value]), undefined, context, {});
     return client.enqueue(queued).then(
       (result) => ({ result }),
       (error: RaftError) => ({

@@ -6,7 +6,7 @@ import type {
   Transport,
 } from '../transport/transport.js';
 import { cancelledInLog } from './node-errors.js';
-import type { QueuedProposal } from './proposal-pipeline.js';
+import type { ProposalRequest } from './proposal-request.js';
 import { decodeSessionId } from './session-envelope.js';
 import type { ResultCodec } from './state-machine.js';
 import { TurnBatch } from './turn-batch.js';
@@ -33,7 +33,7 @@ export interface ForwardClientOptions {
 interface ForwardedBatch {
   /** The leader the batch was sent to. */
   readonly leaderId: NodeId;
-  readonly batch: readonly QueuedProposal[];
+  readonly batch: readonly ProposalRequest[];
 }
 
 /**
@@ -42,7 +42,7 @@ interface ForwardedBatch {
  */
 export class ForwardClient {
   readonly #options: ForwardClientOptions;
-  readonly #queue = new TurnBatch<QueuedProposal>((queued) => this.#flush(queued));
+  readonly #queue = new TurnBatch<ProposalRequest>((queued) => this.#flush(queued));
   readonly #inFlight = new Map<number, ForwardedBatch>();
   #requestId: number;
 
@@ -62,20 +62,20 @@ export class ForwardClient {
   }
 
   /** Queues a proposal; every proposal of the same turn travels in one message where it fits. */
-  enqueue(queued: QueuedProposal): Promise<unknown> {
+  enqueue(queued: ProposalRequest): Promise<unknown> {
     this.#queue.push(queued);
-    return queued.request.promise;
+    return queued.promise;
   }
 
-  #flush(queued: readonly QueuedProposal[]): void {
-    const pending = queued.filter((proposal) => !proposal.request.settled);
+  #flush(queued: readonly ProposalRequest[]): void {
+    const pending = queued.filter((proposal) => !proposal.settled);
     if (pending.length === 0) return;
     const leaderId = this.#options.leader();
     if (leaderId instanceof RaftError) {
-      for (const proposal of pending) proposal.request.reject(leaderId);
+      for (const proposal of pending) proposal.reject(leaderId);
       return;
     }
-    let batch: QueuedProposal[] = [];
+    let batch: ProposalRequest[] = [];
     let bytes = 0;
     for (const queued of pending) {
       const full =
@@ -92,11 +92,11 @@ export class ForwardClient {
     if (batch.length > 0) this.#send(leaderId, batch);
   }
 
-  #send(leaderId: NodeId, batch: readonly QueuedProposal[]): void {
+  #send(leaderId: NodeId, batch: readonly ProposalRequest[]): void {
     const requestId = ++this.#requestId;
     for (const queued of batch) queued.placed = true;
     this.#inFlight.set(requestId, { leaderId, batch });
-    void Promise.allSettled(batch.map((queued) => queued.request.promise)).then(() =>
+    void Promise.allSettled(batch.map((queued) => queued.promise)).then(() =>
       this.#inFlight.delete(requestId),
     );
     this.#options.transport.send({
@@ -117,7 +117,7 @@ export class ForwardClient {
     for (const [requestId, forwarded] of this.#inFlight) {
       if (forwarded.leaderId === newLeaderId) continue;
       this.#inFlight.delete(requestId);
-      for (const queued of forwarded.batch) queued.request.reject(cancelledInLog('leader-changed'));
+      for (const queued of forwarded.batch) queued.reject(cancelledInLog('leader-changed'));
     }
   }
 
@@ -133,23 +133,23 @@ export class ForwardClient {
       const error = unknownOutcome(
         `the leader answered ${message.outcomes.length} outcomes for ${batch.length} commands`,
       );
-      for (const queued of batch) queued.request.reject(error);
+      for (const queued of batch) queued.reject(error);
       return;
     }
     batch.forEach((queued, position) => {
       const outcome = message.outcomes[position]!;
       if (outcome.status === 'failed') {
-        queued.request.reject(forwardedError(message, outcome));
+        queued.reject(forwardedError(message, outcome));
         return;
       }
       try {
-        queued.request.resolve(
+        queued.resolve(
           queued.session?.kind === 'register'
             ? decodeSessionId(outcome.result)
             : this.#options.resultCodec.decode(outcome.result),
         );
       } catch (error) {
-        queued.request.reject(
+        queued.reject(
           unknownOutcome('the command was applied but its result could not be decoded', error),
         );
       }
@@ -157,14 +157,14 @@ export class ForwardClient {
   }
 
   /** Takes the proposals not yet sent, for the node to reject on stop. */
-  takeQueued(): QueuedProposal[] {
+  takeQueued(): ProposalRequest[] {
     return this.#queue.take();
   }
 
   /** Rejects every batch still awaiting an answer. */
   rejectInFlight(error: RaftError): void {
     for (const { batch } of this.#inFlight.values()) {
-      for (const queued of batch) queued.request.reject(error);
+      for (const queued of batch) queued.reject(error);
     }
     this.#inFlight.clear();
   }
@@ -193,7 +193,7 @@ function unknownOutcome(message: string, cause?: unknown): RaftError {
 }
 
 /** The batch's session tags by position, or nothing at all when every command is plain. */
-function sessionsOf(batch: readonly QueuedProposal[]): { sessions?: ForwardedSession[] } {
+function sessionsOf(batch: readonly ProposalRequest[]): { sessions?: ForwardedSession[] } {
   const sessions: ForwardedSession[] = [];
   batch.forEach(({ session }, position) => {
     if (session !== undefined) sessions.push({ ...session, position });

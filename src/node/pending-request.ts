@@ -5,11 +5,11 @@ import type { CancelReason } from './node-errors.js';
 
 /**
  * One caller's promise, settled exactly once: by its answer, by an error, by its deadline or by
- * its AbortSignal. What a deadline or an abort means depends on how far the request got, so the
- * owner supplies `onCancel` to turn the reason into the right error. Deadlines share the node's
+ * its AbortSignal. What a deadline or an abort means depends on how far the request got, so each
+ * kind of request says it in {@link CallerPromise.cancelError}. Deadlines share the node's
  * {@link Deadlines} (one timer for all requests).
  */
-export class PendingRequest<T> implements DeadlineOwner, AbortWatcher {
+export abstract class CallerPromise<T> implements DeadlineOwner, AbortWatcher {
   readonly promise: Promise<T>;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
@@ -17,31 +17,27 @@ export class PendingRequest<T> implements DeadlineOwner, AbortWatcher {
   readonly #deadlines: Deadlines;
   readonly #deadlineKey: number;
   #signal: AbortSignal | null = null;
-  readonly #onCancel: (reason: CancelReason) => RaftError;
 
-  constructor(options: {
-    deadlines: Deadlines;
-    timeoutMs: number;
-    signal?: AbortSignal | undefined;
-    onCancel: (reason: CancelReason) => RaftError;
-  }) {
+  constructor(deadlines: Deadlines, timeoutMs: number, signal: AbortSignal | undefined) {
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#onCancel = options.onCancel;
-    if (options.signal !== undefined) {
-      if (options.signal.aborted) {
+    if (signal !== undefined) {
+      if (signal.aborted) {
         // Settle on the next turn so the caller's promise is observed before it rejects.
         queueMicrotask(() => this.#cancel('aborted'));
       } else {
-        this.#signal = options.signal;
-        watchAbort(options.signal, this);
+        this.#signal = signal;
+        watchAbort(signal, this);
       }
     }
-    this.#deadlines = options.deadlines;
-    this.#deadlineKey = options.deadlines.add(this, options.timeoutMs);
+    this.#deadlines = deadlines;
+    this.#deadlineKey = deadlines.add(this, timeoutMs);
   }
+
+  /** The error the caller gets when its deadline passes or its signal aborts first. */
+  protected abstract cancelError(reason: CancelReason): RaftError;
 
   /** The caller's signal aborted (called through {@link watchAbort}): rejects unless settled. */
   aborted(): void {
@@ -55,7 +51,7 @@ export class PendingRequest<T> implements DeadlineOwner, AbortWatcher {
   }
 
   #cancel(reason: CancelReason): void {
-    if (!this.#settled) this.reject(this.#onCancel(reason));
+    if (!this.#settled) this.reject(this.cancelError(reason));
   }
 
   get settled(): boolean {
@@ -76,5 +72,24 @@ export class PendingRequest<T> implements DeadlineOwner, AbortWatcher {
     this.#deadlines.remove(this, this.#deadlineKey);
     if (this.#signal !== null) unwatchAbort(this.#signal, this);
     return true;
+  }
+}
+
+/** A {@link CallerPromise} whose owner supplies `onCancel` to turn a cancellation into an error. */
+export class PendingRequest<T> extends CallerPromise<T> {
+  readonly #onCancel: (reason: CancelReason) => RaftError;
+
+  constructor(options: {
+    deadlines: Deadlines;
+    timeoutMs: number;
+    signal?: AbortSignal | undefined;
+    onCancel: (reason: CancelReason) => RaftError;
+  }) {
+    super(options.deadlines, options.timeoutMs, options.signal);
+    this.#onCancel = options.onCancel;
+  }
+
+  protected override cancelError(reason: CancelReason): RaftError {
+    return this.#onCancel(reason);
   }
 }

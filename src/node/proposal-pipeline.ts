@@ -7,18 +7,9 @@ import {
 import type { SessionTag } from '../transport/transport.js';
 import { CommandRejection, rejectedError } from './command-rejection.js';
 import { replacedError } from './node-errors.js';
-import type { PendingRequest } from './pending-request.js';
+import type { CallerPromise } from './pending-request.js';
+import type { ProposalRequest } from './proposal-request.js';
 import { TurnBatch } from './turn-batch.js';
-
-/** One proposal waiting for its outcome. */
-export interface QueuedProposal {
-  readonly command: Uint8Array;
-  readonly request: PendingRequest<unknown>;
-  /** The client session the command belongs to; none for a plain command (no envelope). */
-  readonly session: SessionTag | undefined;
-  /** Set once the command is in the leader's log (or sent to the leader, which may append it). */
-  placed: boolean;
-}
 
 /** The leader's log as the pipeline sees it: where a turn's proposals are appended. */
 export interface ProposalLog {
@@ -35,7 +26,7 @@ export type SessionStamper = (tag: SessionTag, command: Uint8Array) => SessionEn
 /** A caller waiting for the entry its command became, as long as that entry has this term. */
 interface LogWaiter {
   readonly term: number;
-  readonly request: PendingRequest<unknown>;
+  readonly request: CallerPromise<unknown>;
 }
 
 /**
@@ -45,7 +36,7 @@ interface LogWaiter {
 export class ProposalPipeline {
   readonly #log: ProposalLog;
   readonly #batchMax: number;
-  readonly #queue = new TurnBatch<QueuedProposal>((queued) => this.#flush(queued));
+  readonly #queue = new TurnBatch<ProposalRequest>((queued) => this.#flush(queued));
   readonly #waiters = new Map<number, LogWaiter>();
   readonly #stampSession: SessionStamper;
 
@@ -70,13 +61,13 @@ export class ProposalPipeline {
   }
 
   /** Queues a proposal; every proposal of the same turn joins one append. */
-  enqueue(queued: QueuedProposal): Promise<unknown> {
+  enqueue(queued: ProposalRequest): Promise<unknown> {
     this.#queue.push(queued);
-    return queued.request.promise;
+    return queued.promise;
   }
 
-  #flush(queued: readonly QueuedProposal[]): void {
-    const live = queued.filter((proposal) => !proposal.request.settled);
+  #flush(queued: readonly ProposalRequest[]): void {
+    const live = queued.filter((proposal) => !proposal.settled);
     for (let start = 0; start < live.length; start += this.#batchMax) {
       const batch = live.slice(start, start + this.#batchMax);
       const placement = this.#log.append(
@@ -85,18 +76,18 @@ export class ProposalPipeline {
         ),
       );
       if (placement instanceof RaftError) {
-        for (const proposal of batch) proposal.request.reject(placement);
+        for (const proposal of batch) proposal.reject(placement);
         continue;
       }
       batch.forEach((proposal, offset) => {
         proposal.placed = true;
-        this.waitForEntry(placement.firstIndex + offset, placement.term, proposal.request);
+        this.waitForEntry(placement.firstIndex + offset, placement.term, proposal);
       });
     }
   }
 
   /** Settles `request` when the entry at `index` is applied, if it is still the one of `term`. */
-  waitForEntry(index: number, term: number, request: PendingRequest<unknown>): void {
+  waitForEntry(index: number, term: number, request: CallerPromise<unknown>): void {
     // A waiter already at this index belongs to an earlier term whose entry was truncated away
     // before it was applied here: this server now leads with a different entry at that index.
     this.#waiters.get(index)?.request.reject(replacedError(index));
@@ -117,7 +108,7 @@ export class ProposalPipeline {
   }
 
   /** Takes the proposals not yet appended, for the node to refuse (lost office, stop). */
-  takeQueued(): QueuedProposal[] {
+  takeQueued(): ProposalRequest[] {
     return this.#queue.take();
   }
 

@@ -442,7 +442,7 @@ export class RaftNode<
     if (soft.leaderId !== previous.leaderId) this.#forwards.abandonAllBut(soft.leaderId);
     // Proposals queued while this server led and then lost office are refused, not left hanging.
     if (soft.role !== 'leader') {
-      for (const queued of this.#proposals.takeQueued()) queued.request.reject(this.#notLeader());
+      for (const queued of this.#proposals.takeQueued()) queued.reject(this.#notLeader());
     }
   }
 
@@ -477,7 +477,7 @@ export class RaftNode<
     this.#lifecycle = 'stopping';
     const stopped = (message: string): RaftError => error ?? stoppedError(message);
     for (const queued of [...this.#proposals.takeQueued(), ...this.#forwards.takeQueued()]) {
-      queued.request.reject(stopped('node stopped before the request entered the log'));
+      queued.reject(stopped('node stopped before the request entered the log'));
     }
     for (const queued of this.#reads.takeAll())
       queued.request.reject(stopped('node stopped before the read was served'));

@@ -1,17 +1,10 @@
 import type { NodeId, RaftCore, RaftError } from '../core/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { NodeCounters } from './node-counters.js';
-import {
-  busyError,
-  cancelledBeforeLog,
-  cancelledInLog,
-  notLeaderError,
-  stoppedError,
-  type CancelReason,
-} from './node-errors.js';
+import { busyError, notLeaderError, stoppedError, type CancelReason } from './node-errors.js';
 import { Deadlines } from './deadlines.js';
 import { PendingRequest } from './pending-request.js';
-import type { QueuedProposal } from './proposal-pipeline.js';
+import { ProposalRequest, type ProposalContext } from './proposal-request.js';
 import type { ProposeOptions } from './request-options.js';
 import type { SessionTag } from '../transport/transport.js';
 
@@ -42,10 +35,13 @@ export interface NodeView {
 export class RequestGate {
   readonly #options: RequestGateOptions;
   readonly #deadlines: Deadlines;
+  readonly #proposals: ProposalContext;
 
   constructor(options: RequestGateOptions) {
     this.#options = options;
     this.#deadlines = new Deadlines(options.clock);
+    const { requestTimeoutMs, counters } = options;
+    this.#proposals = { deadlines: this.#deadlines, requestTimeoutMs, counters };
   }
 
   /** `null` when the node runs and has room for one more request; otherwise why not. */
@@ -90,16 +86,7 @@ export class RequestGate {
   }
 
   /** A proposal whose cancellation error depends on whether it already reached a log. */
-  proposal(command: Uint8Array, options: ProposeOptions, session?: SessionTag): QueuedProposal {
-    const queued: QueuedProposal = {
-      command,
-      session,
-      placed: false,
-      request: this.request<unknown>(options, (reason) => {
-        this.#options.counters.increment('proposalsCancelled');
-        return queued.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason);
-      }),
-    };
-    return queued;
+  proposal(command: Uint8Array, options: ProposeOptions, session?: SessionTag): ProposalRequest {
+    return new ProposalRequest(command, session, this.#proposals, options);
   }
 }
