@@ -49,7 +49,8 @@ export class OutboundLink {
   #timer: TimerHandle | null = null;
   #resolving: AbortController | null = null;
   #attempt = 0;
-  #flushScheduled = false;
+  /** The flush at the end of this turn, once a frame was queued on an open link. */
+  #flushTimer: TimerHandle | null = null;
   #awaitingDrain = false;
 
   constructor(self: NodeId, peer: NodeId, options: ResolvedTcpOptions, stats: TcpTransportStats) {
@@ -95,6 +96,8 @@ export class OutboundLink {
     this.#state = 'closed';
     this.#timer?.cancel();
     this.#timer = null;
+    this.#flushTimer?.cancel();
+    this.#flushTimer = null;
     this.#resolving?.abort();
     this.#socket?.destroy();
     this.#socket = null;
@@ -274,12 +277,15 @@ export class OutboundLink {
   }
 
   // Messages sent in one turn of the event loop are written together, under one cork, so they
-  // share system calls.
+  // share system calls. The turn ends after every I/O callback it ran (and each one's microtasks):
+  // a microtask would end it at the first callback, and a leader that heard from 100 clients in one
+  // turn would write 100 times to each follower, waking it 100 times. Deferring to the turn's end
+  // also lets what that turn answered locally (a client's reply) leave before the commit notices
+  // it sent here. The clock's zero delay is `setImmediate`: no timer, no millisecond clamp.
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#awaitingDrain) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
+    if (this.#flushTimer !== null || this.#awaitingDrain) return;
+    this.#flushTimer = this.#options.clock.schedule(0, () => {
+      this.#flushTimer = null;
       this.#flush();
     });
   }
@@ -287,6 +293,7 @@ export class OutboundLink {
   #flush(): void {
     const socket = this.#socket;
     if (this.#state !== 'open' || socket === null) return;
+    this.#stats.flushes++;
     socket.cork();
     // Small frames are copied into shared chunks: one write per frame costs far more than the copy.
     let batch: Uint8Array | null = null;

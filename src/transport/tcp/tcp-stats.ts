@@ -4,6 +4,11 @@ export interface TcpTransportStats {
   sent: number;
   /** Frames handed to sockets. */
   written: number;
+  /**
+   * Times a peer's queued frames were handed to its socket together: at most once per peer per
+   * turn of the event loop while the socket keeps up, so `written / flushes` is frames per write.
+   */
+  flushes: number;
   /** Messages delivered to the handler. */
   received: number;
   /** Errors the handler threw (it must not throw). */
@@ -54,6 +59,7 @@ export function newTcpTransportStats(): TcpTransportStats {
   return {
     sent: 0,
     written: 0,
+    flushes: 0,
     received: 0,
     handlerErrors: 0,
     dropped: { queueOverflow: 0, unencodable: 0, noAddress: 0, notSendable: 0, stopped: 0 },

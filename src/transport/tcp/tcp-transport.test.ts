@@ -79,6 +79,25 @@ describe('TcpTransport', () => {
     expect(a.transport.isConnected('b')).toBe(true);
   });
 
+  it('writes what one turn sends to a peer together, across the microtasks of that turn', async () => {
+    const { nodes } = await cluster(['a', 'b']);
+    const a = nodes.get('a')!;
+    const b = nodes.get('b')!;
+    a.transport.send(heartbeat('a', 'b', 0));
+    await waitFor(() => b.inbox.length === 1, 'the connection');
+    const before = a.transport.stats().flushes;
+    // Each I/O callback of a turn ends with its own microtask checkpoint: a leader hears from many
+    // clients in one turn, and each of their writes reaches the transport after such a checkpoint.
+    for (let commit = 1; commit <= 5; commit++) {
+      a.transport.send(heartbeat('a', 'b', commit));
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    await waitFor(() => b.inbox.length === 6, 'delivery');
+    expect(commits(b)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(a.transport.stats().flushes - before).toBe(1);
+  });
+
   it('connects three transports sharing a secret, each to each', async () => {
     const { nodes } = await cluster(['a', 'b', 'c'], () => ({ secret: 'correct horse' }));
     for (const from of nodes.values()) {
