@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import {
   nodeFileSystem,
   type FileOpenMode,
+  type FileOpenOptions,
   type StorageFile,
   type StorageFileSystem,
 } from './file-system.js';
@@ -64,9 +65,9 @@ export class FaultyFileSystem implements StorageFileSystem {
     throw systemError(fault.code, kind);
   }
 
-  async open(path: string, mode: FileOpenMode): Promise<StorageFile> {
+  async open(path: string, mode: FileOpenMode, options?: FileOpenOptions): Promise<StorageFile> {
     if (mode !== 'read' && basename(path) !== lockFileName) this.check('change');
-    return new FaultyFile(this, await this.#base.open(path, mode));
+    return new FaultyFile(this, await this.#base.open(path, mode, options));
   }
 
   makeDirectory(path: string): Promise<void> {
@@ -99,13 +100,20 @@ export class FaultyFileSystem implements StorageFileSystem {
   }
 }
 
+/**
+ * A file whose operations can be made to fail. On a file that syncs its writes, a write is also a
+ * sync: it counts as one, and a `datasync` fault fails it once its bytes were handed over, the way
+ * an fsync error surfaces from an `O_DSYNC` write.
+ */
 class FaultyFile implements StorageFile {
   readonly #system: FaultyFileSystem;
   readonly #file: StorageFile;
+  readonly syncsWrites: boolean;
 
   constructor(system: FaultyFileSystem, file: StorageFile) {
     this.#system = system;
     this.#file = file;
+    this.syncsWrites = file.syncsWrites === true;
   }
 
   read(buffer: Uint8Array, position: number): Promise<number> {
@@ -123,6 +131,9 @@ class FaultyFile implements StorageFile {
     }
     await this.#file.write(bytes, position);
     this.#system.counts.write++;
+    if (!this.syncsWrites) return;
+    this.#system.check('datasync');
+    this.#system.counts.datasync++;
   }
 
   async truncate(length: number): Promise<void> {

@@ -102,6 +102,48 @@ describe('FileStorage group commit and segments', () => {
     expect(fileSystem.counts.syncDirectory - before.syncDirectory).toBe(1);
   });
 
+  it('makes a save one synced write where the platform offers O_DSYNC, with no datasync after', async () => {
+    // Each call to the disk thread waits for the event loop to start the next; a write opened
+    // with O_DSYNC is durable when it returns, so an fdatasync after it would only add a trip.
+    const calls: string[] = [];
+    const recording: StorageFileSystem = {
+      ...nodeFileSystem,
+      async open(path, mode, options) {
+        const file = await nodeFileSystem.open(path, mode, options);
+        if (!path.includes('segment-')) return file;
+        calls.push(`open ${mode}${options?.syncWrites === true ? ' syncWrites' : ''}`);
+        return {
+          ...{ syncsWrites: file.syncsWrites === true, read: file.read.bind(file) },
+          ...{ size: file.size.bind(file), close: file.close.bind(file) },
+          ...{ truncate: file.truncate.bind(file) },
+          write: (bytes, position) => (calls.push('write'), file.write(bytes, position)),
+          datasync: () => (calls.push('datasync'), file.datasync()),
+        };
+      },
+    };
+    const directory = temporaryDirectory();
+    const storage = storageAt({ directory, fileSystem: recording });
+    await storage.open();
+    await storage.bootstrap(marker, initialHardState);
+    await storage.save({ entries: commands(1, 10) });
+    calls.length = 0;
+    await storage.save({
+      entries: commands(11, 20),
+      hardState: { term: 1, vote: 'a', commit: 10 },
+    });
+    await storage.save({ entries: commands(21, 21) });
+    expect(calls).toEqual(['write', 'write']);
+    await storage.close();
+    const { storage: again, state } = await reopened(directory, { fileSystem: recording });
+    expect(state?.lastIndex).toBe(21);
+    expect(state?.hardState.commit).toBe(10);
+    // Reopened, the newest segment takes appends again, with synced writes.
+    expect(calls.at(-1)).toBe('open write syncWrites');
+    calls.length = 0;
+    await again.save({ entries: commands(22, 22) });
+    expect(calls).toEqual(['write']);
+  });
+
   it('starts a new segment at the configured size and reads across all of them', async () => {
     const { storage, directory } = await bootstrapped({
       segmentBytesMax: 4096,

@@ -75,13 +75,14 @@ function fileErrorCode(error: unknown): string {
  * A durable {@link LogStorage} in a directory of append-only segment files, using nothing but
  * Node's standard library.
  *
- * Each `save` appends one frame per entry (and one for the hard state) and calls fdatasync once
- * (group commit); a batch that crosses a segment boundary syncs the full segment before starting
- * the next. Every frame carries its length and a CRC-32C. The compaction marker lives in a small
- * state file replaced atomically (temporary file, fsync, rename, directory fsync). Recovery on
- * `open` cuts a torn tail and refuses with `CORRUPT_STORAGE` when damage is followed by valid
- * records. After any failed write or sync the storage refuses every further call with
- * `STORAGE_FAILED`. See docs/storage.md for the format.
+ * Each `save` appends one frame per entry (and one for the hard state) in one write made durable
+ * by `O_DSYNC`, or followed by one fdatasync where that is not offered (group commit); a batch
+ * that crosses a segment boundary syncs the full segment before starting the next. Every frame
+ * carries its length and a CRC-32C. The compaction marker lives in a small state file replaced
+ * atomically (temporary file, fsync, rename, directory fsync). Recovery on `open` cuts a torn tail
+ * and refuses with `CORRUPT_STORAGE` when damage is followed by valid records. After any failed
+ * write or sync the storage refuses every further call with `STORAGE_FAILED`. See docs/storage.md
+ * for the format.
  */
 export class FileStorage implements LogStorage {
   readonly #directory: string;

@@ -2,6 +2,7 @@ export { FileStorage, fileStorageDefaults, type FileStorageOptions } from './fil
 export {
   nodeFileSystem,
   type FileOpenMode,
+  type FileOpenOptions,
   type StorageFile,
   type StorageFileSystem,
 } from './file-system.js';

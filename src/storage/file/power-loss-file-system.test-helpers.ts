@@ -1,11 +1,17 @@
 import { basename, dirname, resolve } from 'node:path';
-import type { FileOpenMode, StorageFile, StorageFileSystem } from './file-system.js';
+import type {
+  FileOpenMode,
+  FileOpenOptions,
+  StorageFile,
+  StorageFileSystem,
+} from './file-system.js';
 
 /**
  * An in-memory file system that remembers what is durable: file contents become durable on
  * `datasync`, directory changes (creations, renames, removals) on `syncDirectory`. `crash()`
  * returns the file system a machine would find after losing power, so tests can check that
- * FileStorage syncs the right things in the right order.
+ * FileStorage syncs the right things in the right order. A file opened with `syncWrites` syncs
+ * each write as part of it (two changes: the write, then its sync, so power can fail between).
  *
  * What survives of unsynced data is drawn from a seeded generator: a file that grew keeps a
  * random prefix of its unsynced tail, sometimes with the end of it zeroed (the size reached the
@@ -91,14 +97,15 @@ export class PowerLossFileSystem implements StorageFileSystem {
     this.#changesLeft--;
   }
 
-  async open(path: string, mode: FileOpenMode): Promise<StorageFile> {
+  async open(path: string, mode: FileOpenMode, options?: FileOpenOptions): Promise<StorageFile> {
     await Promise.resolve();
     const { directory, name } = this.#locate(path);
     let inode = directory.current.get(name);
+    const syncsWrites = options?.syncWrites === true && mode !== 'read';
     if (mode === 'read' || mode === 'write') {
       if (this.#dead) throw systemError('EIO', 'open after power loss');
       if (inode === undefined) throw systemError('ENOENT', path);
-      return new PowerLossFile(this, inode);
+      return new PowerLossFile(this, inode, syncsWrites);
     }
     this.change(`create ${path}`);
     if (inode !== undefined && mode === 'create') throw systemError('EEXIST', path);
@@ -108,7 +115,7 @@ export class PowerLossFileSystem implements StorageFileSystem {
     } else {
       inode.current = new Uint8Array(0);
     }
-    return new PowerLossFile(this, inode);
+    return new PowerLossFile(this, inode, syncsWrites);
   }
 
   async makeDirectory(path: string): Promise<void> {
@@ -176,10 +183,12 @@ export class PowerLossFileSystem implements StorageFileSystem {
 class PowerLossFile implements StorageFile {
   readonly #system: PowerLossFileSystem;
   readonly #inode: Inode;
+  readonly syncsWrites: boolean;
 
-  constructor(system: PowerLossFileSystem, inode: Inode) {
+  constructor(system: PowerLossFileSystem, inode: Inode, syncsWrites: boolean) {
     this.#system = system;
     this.#inode = inode;
+    this.syncsWrites = syncsWrites;
   }
 
   async read(buffer: Uint8Array, position: number): Promise<number> {
@@ -198,6 +207,7 @@ class PowerLossFile implements StorageFile {
     next.set(current);
     next.set(bytes, position);
     this.#inode.current = next;
+    if (this.syncsWrites) this.#sync();
   }
 
   async truncate(length: number): Promise<void> {
@@ -210,6 +220,10 @@ class PowerLossFile implements StorageFile {
 
   async datasync(): Promise<void> {
     await Promise.resolve();
+    this.#sync();
+  }
+
+  #sync(): void {
     this.#system.change('datasync');
     this.#inode.durable = this.#inode.current.slice();
   }

@@ -61,7 +61,10 @@ export interface FirstSegment {
 
 /**
  * The append side of the segment files: keeps the last segment open, starts a new segment when it
- * is full, and syncs once per segment a batch touches (group commit).
+ * is full, and syncs once per segment a batch touches (group commit). Segments are opened with
+ * `syncWrites`, so on a file system that grants it (`O_DSYNC`) the write is the sync: one trip to
+ * the disk thread per save instead of a write and then an fdatasync, each waiting for the event
+ * loop to start the next.
  */
 export class SegmentWriter {
   readonly #fileSystem: StorageFileSystem;
@@ -82,7 +85,7 @@ export class SegmentWriter {
 
   /** After recovery: appends continue in `last`, the newest segment. */
   async resume(last: Segment | undefined): Promise<void> {
-    if (last !== undefined) this.#activeFile = await this.#fileSystem.open(last.path, 'write');
+    if (last !== undefined) this.#activeFile = await this.#openForAppends(last.path, 'write');
   }
 
   /**
@@ -115,7 +118,7 @@ export class SegmentWriter {
       } else {
         await file.write(chunk, segment.size);
       }
-      await file.datasync();
+      if (file.syncsWrites !== true) await file.datasync();
       if (created) await this.#fileSystem.syncDirectory(this.#directory);
       for (const record of records.slice(position, end)) {
         const offset = segment.size + (record.start - head.start);
@@ -146,7 +149,7 @@ export class SegmentWriter {
       firstIndex: last?.nextIndex ?? first.firstIndex,
       size: segmentHeaderBytes,
     });
-    const file = await this.#fileSystem.open(segment.path, 'create');
+    const file = await this.#openForAppends(segment.path, 'create');
     this.#activeFile = file;
     segments.push(segment);
     return { segment, file, created: true };
@@ -157,9 +160,13 @@ export class SegmentWriter {
    * can leave new records followed by remains of the discarded ones.
    */
   async truncate(segment: Segment, cut: number): Promise<void> {
-    this.#activeFile ??= await this.#fileSystem.open(segment.path, 'write');
+    this.#activeFile ??= await this.#openForAppends(segment.path, 'write');
     await this.#activeFile.truncate(cut);
     await this.#activeFile.datasync();
+  }
+
+  #openForAppends(path: string, mode: 'write' | 'create'): Promise<StorageFile> {
+    return this.#fileSystem.open(path, mode, { syncWrites: true });
   }
 
   /** Closes the last segment's file; the next append or truncate reopens what it needs. */
