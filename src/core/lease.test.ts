@@ -185,6 +185,29 @@ describe('§6.4.1 leader lease', () => {
     expect(ticksToCampaign(50)).toBe(10);
   });
 
+  it('without PreVote, waits a whole election timeout however long it was silent', () => {
+    // A real vote request from a server that started a tick ago would depose a leader it had not
+    // heard from yet: without PreVote nothing else stops it.
+    const core = makeCore({
+      id: '2',
+      term: 3,
+      log: [1, 3],
+      settings: { preVote: false, checkQuorum: true },
+      options: { random: () => 0.95, silentTicks: 50 },
+    });
+    let ticks = 0;
+    while (core.role === 'follower' && ticks < 40) {
+      core.tick();
+      ticks++;
+    }
+    expect(ticks).toBe(19);
+    // Its wait before voting still counts the silence.
+    core.step(requestVote({ from: '3', to: '2', term: 9, lastLogIndex: 2, lastLogTerm: 3 }));
+    expect(drain(core)).toContainEqual(
+      expect.objectContaining({ type: 'request-vote-response', granted: true }),
+    );
+  });
+
   it('refuses a negative or fractional count of silent ticks', () => {
     for (const silentTicks of [-1, 1.5]) {
       expect(() => makeCore({ id: '2', options: { silentTicks } })).toThrow(/silentTicks/);

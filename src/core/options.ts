@@ -37,9 +37,9 @@ export interface RaftCoreOptions {
    * Ticks known to have passed, before this core was made, since the server last sent anything.
    * A restarted server refuses votes until an election timeout has passed since it may last have
    * acknowledged a leader (that leader may hold a lease on it); the runtime counts the time it
-   * spent opening storage and restoring, which this server spent silent, toward that wait. The
-   * same ticks count toward its election timeout, up to one tick short of `electionTicks`.
-   * Default 0.
+   * spent opening storage and restoring (or, when storage knows, since the previous incarnation
+   * stopped cleanly), which this server spent silent, toward that wait. With PreVote on, the same
+   * ticks count toward its election timeout, up to one tick short of `electionTicks`. Default 0.
    */
   readonly silentTicks?: number;
   /** Randomness for election jitter. Defaults to a generator seeded from the id. */

@@ -112,15 +112,17 @@ export class CoreState {
     // A server that never left term 0 never followed anyone.
     const { electionTicks, silentTicks } = init.options;
     this.quietTicksLeft = init.term > 0 ? Math.max(0, electionTicks - silentTicks) : 0;
-    // Silent ticks passed without word from a leader too: they count toward the election timeout,
-    // short of a whole one, so servers of a cluster restarted together still draw who goes first
-    // from its randomized part.
-    this.electionElapsed = Math.min(silentTicks, electionTicks - 1);
     this.configurations = [{ index: init.log.snapshotIndex, value: init.configuration }];
     this.settingsHistory = [{ index: init.log.snapshotIndex, value: init.settings }];
     for (let index = init.log.firstIndex; index <= init.log.lastIndex; index++) {
       this.recordEntry(init.log.entry(index)!);
     }
+    // Silent ticks passed without word from a leader too: they count toward the election timeout,
+    // short of a whole one, so servers of a cluster restarted together still draw who goes first
+    // from its randomized part. Only with PreVote: a server that may campaign a tick after it
+    // starts must not be able to depose a leader it has not heard from yet, and a pre-vote that
+    // peers who hear from that leader refuse cannot.
+    this.electionElapsed = this.settings.preVote ? Math.min(silentTicks, electionTicks - 1) : 0;
   }
 
   get configuration(): Configuration {

@@ -27,14 +27,18 @@ class SlowDurableCounter extends CounterMachine {
 /** Memory storage that takes `ms` of the clock to open, as a long log takes to scan. */
 class SlowOpeningStorage extends MemoryStorage {
   openMs = 0;
+  /** What the storage says about its previous holder's clean stop. */
+  closedForMs: number | undefined;
 
   constructor(readonly clock: SimulatedClock) {
     super();
   }
 
-  override open() {
+  override async open() {
     this.clock.advance(this.openMs);
-    return super.open();
+    const stored = await super.open();
+    const { closedForMs } = this;
+    return stored === null || closedForMs === undefined ? stored : { ...stored, closedForMs };
   }
 }
 
@@ -42,7 +46,7 @@ class SlowOpeningStorage extends MemoryStorage {
  * Restores server n2 of a cluster that had reached term 3; opening its storage takes `openMs` and
  * restoring its state machine `restoreMs`.
  */
-async function restoredServer(restoreMs: number, openMs = 0) {
+async function restoredServer(restoreMs: number, openMs = 0, closedForMs?: number) {
   const clock = new SimulatedClock();
   const storage = new SlowOpeningStorage(clock);
   await storage.open();
@@ -53,6 +57,7 @@ async function restoredServer(restoreMs: number, openMs = 0) {
   });
   await storage.close();
   storage.openMs = openMs;
+  storage.closedForMs = closedForMs;
   const options = resolveNodeOptions(
     {
       id: 'n2',
@@ -101,5 +106,14 @@ describe('restoreCore', () => {
     // A quick restore leaves most of the wait: the campaign is ignored.
     const quick = await restoredServer(0);
     expect(answers(quick)).toEqual([]);
+  });
+
+  it('counts the time since a clean stop when storage knows it', async () => {
+    // Stopped cleanly two election timeouts ago: it has acknowledged nothing since.
+    const rested = await restoredServer(0, 0, 2_000);
+    expect(answers(rested)).toEqual([expect.objectContaining({ granted: true, preVote: true })]);
+    // Stopped 300 ms ago: most of the wait remains.
+    const recent = await restoredServer(0, 0, 300);
+    expect(answers(recent)).toEqual([]);
   });
 });

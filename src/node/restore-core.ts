@@ -52,9 +52,11 @@ export async function restoreCore(
   // An earlier incarnation of this server has stopped before this one opens its storage: two
   // incarnations writing one log would corrupt it, so every storage requires it (FileStorage
   // enforces it with a lock taken before reading anything). It sent its last message before this
-  // point, and the time from here until the core is made, most of a restart, counts as silence.
+  // point, and the time from here until the core is made, most of a restart, counts as silence —
+  // or, when storage knows when that incarnation stopped cleanly, the time since then, if longer.
   const openingAt = options.clock.now();
   let stored: StoredState | null = await wrapStorage(() => storage.open());
+  const closedForMs = stored?.closedForMs ?? 0;
   if (stored === null) {
     await beforeBootstrap();
     const snapshot = bootstrapSnapshot(
@@ -106,7 +108,8 @@ export async function restoreCore(
       { details: { snapshotIndex: snapshot.index, appliedIndex: applied } },
     );
   }
-  const silentTicks = Math.max(0, Math.floor((options.clock.now() - openingAt) / options.tickMs));
+  const silentMs = Math.max(options.clock.now() - openingAt, closedForMs);
+  const silentTicks = Math.max(0, Math.floor(silentMs / options.tickMs));
   const core = new RaftCore(
     {
       ...options.core,

@@ -1,24 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RaftError } from '../../core/index.js';
+import { bootId } from './boot-id.js';
 import type { StorageFileSystem } from './file-system.js';
 
 /** The lock file's name inside a storage directory. */
 export const lockFileName = 'LOCK';
 /** A lock file holds a process id, a boot id and a newline; anything longer is not ours. */
 const lockFileBytesMax = 128;
-
-/**
- * Identifies this boot of the machine (Linux), so a lock written before a power loss is not
- * mistaken for one held by whatever process reuses its pid after the reboot. Empty elsewhere.
- */
-const bootId = (() => {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return '';
-  }
-})();
 
 /** Directories locked by this process. A second open in the same process must fail too. */
 const lockedDirectories = new Set<string>();

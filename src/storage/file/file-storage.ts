@@ -35,6 +35,7 @@ import { readSegmentEntries } from './segment-reader.js';
 import { SegmentWriter, encodeRecords } from './segment-writer.js';
 import { StorageGuard, assertBootstrapped, assertNotBootstrapped } from '../storage-guard.js';
 import { readBrokenMark, writeBrokenMark } from './broken-mark-file.js';
+import { machineStopClock, takeCleanStop, writeCleanStop, type StopClock } from './clean-stop.js';
 import { readStateFile, stateTemporaryFileName, writeStateFile } from './state-file.js';
 import { FileSnapshotStore } from './snapshot-files.js';
 
@@ -64,6 +65,11 @@ export interface FileStorageOptions {
   readonly cacheBytesMax?: number;
   /** The file system to use; tests inject failures through it. */
   readonly fileSystem?: StorageFileSystem;
+  /**
+   * What a clean stop is recorded against (see `StoredState.closedForMs`): by default this
+   * machine's boot id and monotonic clock; tests inject their own.
+   */
+  readonly stopClock?: StopClock;
 }
 
 function fileErrorCode(error: unknown): string {
@@ -93,6 +99,9 @@ export class FileStorage implements LogStorage {
   readonly #snapshots: FileSnapshotStore;
   readonly #guard = new StorageGuard();
   readonly #writer: SegmentWriter;
+  readonly #stopClock: StopClock;
+  /** How long the previous holder had been stopped cleanly, reported by the first open only. */
+  #closedForMs: number | undefined;
   #state: StateRecord | null = null;
   #hardState: VersionedHardState = { version: 0, hardState: { term: 0, vote: null, commit: 0 } };
   #segments: Segment[] = [];
@@ -118,6 +127,7 @@ export class FileStorage implements LogStorage {
       ),
     });
     this.#lock = new DirectoryLock(this.#fileSystem, this.#directory);
+    this.#stopClock = options.stopClock ?? machineStopClock;
     this.#snapshots = new FileSnapshotStore(this.#fileSystem, this.#directory);
     this.#writer = new SegmentWriter({
       fileSystem: this.#fileSystem,
@@ -137,11 +147,14 @@ export class FileStorage implements LogStorage {
       const state = this.#state;
       if (state === null) return null;
       const broken = await readBrokenMark(this.#fileSystem, this.#directory);
+      const closedForMs = this.#closedForMs;
+      this.#closedForMs = undefined;
       return {
         hardState: copyHardState(this.#hardState.hardState),
         snapshot: copySnapshotMeta(state.snapshot),
         lastIndex: this.#lastIndex,
         ...(broken === null ? {} : { broken }),
+        ...(closedForMs === undefined ? {} : { closedForMs }),
       };
     });
   }
@@ -264,8 +277,16 @@ export class FileStorage implements LogStorage {
 
   close(): Promise<void> {
     return this.#serialize(async () => {
+      const wasOpen = this.#guard.isOpen;
       try {
         await this.#writer.close();
+        // Still under the lock, so no next holder can be running yet. Only a hint: without it the
+        // next open reports nothing, and the node waits as after a crash.
+        if (wasOpen) {
+          await writeCleanStop(this.#fileSystem, this.#directory, this.#stopClock).catch(
+            () => undefined,
+          );
+        }
       } finally {
         this.#guard.closed();
         this.#state = null;
@@ -298,6 +319,7 @@ export class FileStorage implements LogStorage {
       );
     }
     try {
+      this.#closedForMs = await takeCleanStop(this.#fileSystem, this.#directory, this.#stopClock);
       await this.#recover();
       this.#guard.opened();
     } catch (error) {

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { bootId, monotonicMs } from './boot-id.js';
+import type { StorageFileSystem } from './file-system.js';
+
+/** Written by a clean close while the lock is still held; read and removed by the next open. */
+export const cleanStopFileName = 'STOPPED';
+/** A boot id, a number and a newline; anything longer is not a clean-stop record. */
+const cleanStopBytesMax = 128;
+
+/** What a clean-stop record is written and read against: this boot and its monotonic clock. */
+export interface StopClock {
+  /** Empty when the machine cannot name its boot: no record is then written or believed. */
+  readonly bootId: string;
+  monotonicMs(): number;
+}
+
+/** The machine's own boot id and monotonic clock. */
+export const machineStopClock: StopClock = { bootId, monotonicMs };
+
+/**
+ * Records that the storage's holder stopped cleanly now: it has sent its last message. Not
+ * synced, on purpose: a process crash keeps what was written, and a power loss — which could
+ * lose the write — also changes the boot id, which voids the record anyway.
+ */
+export async function writeCleanStop(
+  fileSystem: StorageFileSystem,
+  directory: string,
+  clock: StopClock,
+): Promise<void> {
+  if (clock.bootId === '') return;
+  const file = await fileSystem.open(join(directory, cleanStopFileName), 'replace');
+  try {
+    const text = `${clock.bootId} ${Math.floor(clock.monotonicMs())}\n`;
+    await file.write(new TextEncoder().encode(text), 0);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Milliseconds since the previous holder stopped cleanly, or `undefined` when that is not known
+ * (no record: it crashed, or never ran; a record from another boot, or unreadable). The record is
+ * removed before this resolves, whatever it said: it speaks for the previous holder only, and
+ * must not outlive this one into a crash.
+ */
+export async function takeCleanStop(
+  fileSystem: StorageFileSystem,
+  directory: string,
+  clock: StopClock,
+): Promise<number | undefined> {
+  const path = join(directory, cleanStopFileName);
+  let text: string;
+  try {
+    const file = await fileSystem.open(path, 'read');
+    try {
+      const buffer = new Uint8Array(cleanStopBytesMax);
+      text = new TextDecoder().decode(buffer.subarray(0, await file.read(buffer, 0)));
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  await fileSystem.remove(path);
+  const match = /^([\w-]+) (\d+)\n$/.exec(text);
+  if (match === null || clock.bootId === '' || match[1] !== clock.bootId) return undefined;
+  const elapsed = clock.monotonicMs() - Number(match[2]);
+  return elapsed >= 0 ? elapsed : undefined;
+}
