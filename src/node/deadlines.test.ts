@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Clock } from '../platform/clock.js';
 import { Deadlines, type DeadlineOwner } from './deadlines.js';
 import { SimulatedClock } from './simulated-clock.js';
 
@@ -69,6 +70,45 @@ describe('Deadlines', () => {
     deadlines.add(owner('later', log), 10);
     clock.advance(10);
     expect(log).toEqual(['later@10']);
+  });
+
+  it('keeps its timer armed between requests, keeping the process alive only while one waits', () => {
+    clock = new SimulatedClock();
+    const calls: string[] = [];
+    // A clock whose timers can stop keeping a process alive, as the real one's can.
+    const processClock: Clock = {
+      now: () => clock.now(),
+      schedule(delayMs, callback) {
+        calls.push(`schedule ${delayMs}`);
+        const timer = clock.schedule(delayMs, callback);
+        return {
+          cancel: () => {
+            calls.push('cancel');
+            timer.cancel();
+          },
+          keepAlive: (keep) => calls.push(`keepAlive ${keep}`),
+        };
+      },
+    };
+    const deadlines = new Deadlines(processClock);
+    const log: string[] = [];
+    for (const name of ['first', 'second', 'third']) {
+      const request = owner(name, log);
+      deadlines.remove(request, deadlines.add(request, 1000));
+      clock.advance(1);
+    }
+    expect(calls).toEqual([
+      'schedule 1000',
+      'keepAlive false',
+      'keepAlive true',
+      'keepAlive false',
+      'keepAlive true',
+      'keepAlive false',
+    ]);
+    deadlines.add(owner('late', log), 1000);
+    clock.advance(1000);
+    expect(log).toEqual(['late@1003']);
+    expect(deadlines.size).toBe(0);
   });
 
   it('rounds a fractional deadline up, so no owner expires early', () => {

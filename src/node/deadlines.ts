@@ -32,6 +32,11 @@ interface Bucket {
  * millisecond after it. The buckets' keys wait in a min-heap; a bucket emptied by removals stays
  * (empty, holding no owner) until its time, so the heap holds at most one key per millisecond of
  * the longest timeout in use.
+ *
+ * When the last owner goes, the timer stops keeping the process alive but stays armed, where the
+ * clock allows it (`TimerHandle.keepAlive`): one request at a time would otherwise set and clear
+ * a timer per request, which was about a twentieth of the runtime's time with one proposal in
+ * flight. Without `keepAlive` the timer is cancelled.
  */
 export class Deadlines {
   readonly #clock: Clock;
@@ -40,7 +45,7 @@ export class Deadlines {
   readonly #keys = new MinHeap<number>((a, b) => a < b);
   #timer: TimerHandle | null = null;
   #timerAt = Infinity;
-  /** Owners waiting: when none is left, the timer goes too (it must not keep a process alive). */
+  /** Owners waiting: while none is, the timer must not keep the process alive. */
   #size = 0;
 
   constructor(clock: Clock) {
@@ -50,6 +55,8 @@ export class Deadlines {
   /** Expires `owner` once `delayMs` have passed; returns the key that {@link remove} needs. */
   add(owner: DeadlineOwner, delayMs: number): number {
     const key = Math.ceil(this.#clock.now() + delayMs);
+    // The first owner after an idle spell: the timer that stayed armed counts again.
+    if (this.#size++ === 0) this.#timer?.keepAlive?.(true);
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       bucket = { owners: [], head: 0, live: 0 };
@@ -59,7 +66,6 @@ export class Deadlines {
     }
     bucket.owners.push(owner);
     bucket.live++;
-    this.#size++;
     return key;
   }
 
@@ -77,7 +83,9 @@ export class Deadlines {
     } else {
       while (owners[bucket.head] === null) bucket.head++;
     }
-    if (--this.#size === 0) this.#clear();
+    if (--this.#size > 0) return;
+    if (this.#timer?.keepAlive === undefined) this.#clear();
+    else this.#timer.keepAlive(false);
   }
 
   /** Owners waiting, for tests and diagnostics. */

@@ -1,6 +1,11 @@
 /** A scheduled callback that can be cancelled. */
 export interface TimerHandle {
   cancel(): void;
+  /**
+   * Optional: whether the timer keeps the process alive while it waits (it does at first). A
+   * clock without a process to keep alive, such as a simulated one, leaves it out.
+   */
+  keepAlive?(keep: boolean): void;
 }
 
 /**
@@ -23,6 +28,10 @@ class ImmediateHandle implements TimerHandle {
   cancel(): void {
     clearImmediate(this.#immediate);
   }
+  keepAlive(keep: boolean): void {
+    if (keep) this.#immediate.ref();
+    else this.#immediate.unref();
+  }
 }
 
 class TimeoutHandle implements TimerHandle {
@@ -32,6 +41,10 @@ class TimeoutHandle implements TimerHandle {
   }
   cancel(): void {
     clearTimeout(this.#timeout);
+  }
+  keepAlive(keep: boolean): void {
+    if (keep) this.#timeout.ref();
+    else this.#timeout.unref();
   }
 }
 
