@@ -1,11 +1,12 @@
 import type { Entry, RaftError, Ready } from '../core/index.js';
-import type { AppliedEntry, EntryApplier } from './entry-applier.js';
+import type { AppliedResults, EntryApplier } from './entry-applier.js';
 
 /** Who hears about applied entries: each one's listener, in the order they run. */
 export interface AppliedListeners {
   readonly applier: EntryApplier;
   readonly snapshots: { onApplied(entries: readonly Entry[]): void };
-  readonly proposals: { settle(entry: Entry, result: unknown, error?: RaftError): void };
+  /** `result` is what applying `entry` gave (see {@link AppliedResults}). */
+  readonly proposals: { settle(entry: Entry, result: unknown): void };
   readonly membership: { applied(entries: readonly Entry[]): void };
   readonly events: { applied(entries: readonly Entry[], appliedIndex: number): void };
   readonly reads: {
@@ -43,7 +44,7 @@ async function applyRest(
   listeners: AppliedListeners,
   readies: readonly Ready[],
   position: number,
-  pending: Promise<readonly AppliedEntry[]>,
+  pending: Promise<AppliedResults>,
 ): Promise<void> {
   const ready = readies[position]!;
   settleApplied(listeners, ready.committed, await pending);
@@ -51,14 +52,17 @@ async function applyRest(
   await applyReadies(listeners, readies.slice(position + 1));
 }
 
-/** The callers and listeners of entries just applied (`applied` holds one result per entry). */
+/** The callers and listeners of entries just applied (`results` holds one per entry). */
 function settleApplied(
   listeners: AppliedListeners,
   entries: readonly Entry[],
-  applied: readonly AppliedEntry[],
+  results: AppliedResults,
 ): void {
   listeners.snapshots.onApplied(entries);
-  for (const { entry, result, error } of applied) listeners.proposals.settle(entry, result, error);
+  const { proposals } = listeners;
+  for (let position = 0; position < entries.length; position++) {
+    proposals.settle(entries[position]!, results[position]);
+  }
   listeners.membership.applied(entries);
   listeners.events.applied(entries, listeners.applier.appliedIndex);
 }

@@ -5,13 +5,21 @@ import type { NodeCounters } from './node-counters.js';
 import { SessionTable } from './session-table.js';
 import type { ApplyContext, StateMachine } from './state-machine.js';
 
-/** One entry the state machine has applied, with what `apply` returned (`undefined` for others). */
-export interface AppliedEntry {
-  readonly entry: Entry;
-  readonly result: unknown;
-  /** Set when the entry's caller gets an error instead: a session refused the command. */
-  readonly error?: RaftError;
+/**
+ * The outcome of an entry whose client session refused its command (docs/sessions.md): its
+ * caller gets `error` instead of a result.
+ */
+export class SessionRefusal {
+  constructor(readonly error: RaftError) {}
 }
+
+/**
+ * What applying each entry of a batch gave, position by position: what `apply` returned, the
+ * session's earlier answer for a duplicate, a {@link SessionRefusal}, or `undefined` for entries
+ * that are not commands. A plain array of results rather than a record per entry: every server
+ * makes one per entry it applies.
+ */
+export type AppliedResults = unknown[];
 
 /** How the applier treats a state machine that throws. */
 export interface ApplyPolicy {
@@ -65,79 +73,77 @@ export class EntryApplier {
    * hop (a hop per entry would also let callers slip in between and split the next batch); from
    * the first entry whose apply is asynchronous or fails on, the rest is awaited in order.
    */
-  apply(entries: readonly Entry[]): AppliedEntry[] | Promise<AppliedEntry[]> {
-    const applied: AppliedEntry[] = [];
+  apply(entries: readonly Entry[]): AppliedResults | Promise<AppliedResults> {
+    const results: AppliedResults = new Array<unknown>(entries.length);
     for (let position = 0; position < entries.length; position++) {
       const entry = entries[position]!;
       const outcome = this.#applyEntry(entry);
-      if (outcome instanceof Promise) return this.#applyRest(entries, position, applied, outcome);
-      applied.push(outcome);
+      if (outcome instanceof Promise) return this.#applyRest(entries, position, results, outcome);
+      results[position] = outcome;
       this.#appliedIndex = entry.index;
     }
     this.#options.counters.add('entriesApplied', entries.length);
-    return applied;
+    return results;
   }
 
   /** Finishes a batch from the entry at `position`, whose apply is under way as `pending`. */
   async #applyRest(
     entries: readonly Entry[],
     position: number,
-    applied: AppliedEntry[],
-    pending: Promise<AppliedEntry>,
-  ): Promise<AppliedEntry[]> {
-    let outcome: AppliedEntry | Promise<AppliedEntry> = pending;
+    results: AppliedResults,
+    pending: Promise<unknown>,
+  ): Promise<AppliedResults> {
+    let outcome: unknown = pending;
     for (;;) {
-      applied.push(outcome instanceof Promise ? await outcome : outcome);
+      results[position] = outcome instanceof Promise ? await outcome : outcome;
       this.#appliedIndex = entries[position]!.index;
       if (++position === entries.length) break;
       outcome = this.#applyEntry(entries[position]!);
     }
     this.#options.counters.add('entriesApplied', entries.length);
-    return applied;
+    return results;
   }
 
-  /** One entry: its outcome at once when everything it calls is synchronous, else a promise. */
-  #applyEntry(entry: Entry): AppliedEntry | Promise<AppliedEntry> {
+  /**
+   * One entry: its result at once when everything it calls is synchronous, else a promise of it.
+   * (A result is never a promise itself: a state machine's promise is awaited here.)
+   */
+  #applyEntry(entry: Entry): unknown {
     const context: ApplyContext = { index: entry.index, term: entry.term };
     if (entry.kind === 'command') {
       const result = this.#applyOnce(entry.data, context);
-      if (!(result instanceof Failure || isPromiseLike(result))) return { entry, result };
-      return this.#applyWithPolicy(entry.data, context, result).then((value) => ({
-        entry,
-        result: value,
-      }));
+      if (!(result instanceof Failure || isPromiseLike(result))) return result;
+      return this.#applyWithPolicy(entry.data, context, result);
     }
     if (entry.kind === 'session') return this.#applySession(entry, context);
-    return this.#afterSkip(context, { entry, result: undefined });
+    return this.#afterSkip(context, undefined);
   }
 
   /** A session entry: the table decides whether the state machine sees its command at all. */
-  #applySession(entry: SessionEntry, context: ApplyContext): AppliedEntry | Promise<AppliedEntry> {
+  #applySession(entry: SessionEntry, context: ApplyContext): unknown {
     const outcome = this.sessions.apply(entry);
     if (outcome.kind !== 'apply') {
       if (outcome.kind === 'refuse') this.#options.counters.increment('sessionCommandsRefused');
       else if (outcome.duplicate) this.#options.counters.increment('sessionAnswersReplayed');
       return this.#afterSkip(
         context,
-        outcome.kind === 'refuse'
-          ? { entry, result: undefined, error: outcome.error }
-          : { entry, result: outcome.result },
+        outcome.kind === 'refuse' ? new SessionRefusal(outcome.error) : outcome.result,
       );
     }
     const { sessionId, sequence } = outcome;
     const result = this.#applyOnce(outcome.command, context);
     if (!(result instanceof Failure || isPromiseLike(result))) {
       this.sessions.record(sessionId, sequence, result);
-      return { entry, result };
+      return result;
     }
     return this.#applyWithPolicy(outcome.command, context, result).then((value) => {
       this.sessions.record(sessionId, sequence, value);
-      return { entry, result: value };
+      return value;
     });
   }
 
   /** Tells the state machine an index passed without a command for it, then gives `done`. */
-  #afterSkip(context: ApplyContext, done: AppliedEntry): AppliedEntry | Promise<AppliedEntry> {
+  #afterSkip(context: ApplyContext, done: unknown): unknown {
     const skipped = this.#options.stateMachine.skip?.(context);
     return isPromiseLike(skipped) ? Promise.resolve(skipped).then(() => done) : done;
   }

@@ -6,6 +6,7 @@ import {
 } from '../core/index.js';
 import type { SessionTag } from '../transport/transport.js';
 import { CommandRejection, rejectedError } from './command-rejection.js';
+import { SessionRefusal } from './entry-applier.js';
 import { replacedError } from './node-errors.js';
 import type { CallerPromise } from './pending-request.js';
 import type { ProposalRequest } from './proposal-request.js';
@@ -67,22 +68,28 @@ export class ProposalPipeline {
   }
 
   #flush(queued: readonly ProposalRequest[]): void {
-    const live = queued.filter((proposal) => !proposal.settled);
+    // Plain loops: a turn holds up to thousands of proposals, and an array and a closure per step
+    // of the way (filter, slice, map, forEach) were a visible share of the leader's allocation.
+    const live: ProposalRequest[] = [];
+    for (const proposal of queued) if (!proposal.settled) live.push(proposal);
     for (let start = 0; start < live.length; start += this.#batchMax) {
-      const batch = live.slice(start, start + this.#batchMax);
-      const placement = this.#log.append(
-        batch.map(({ command, session }) =>
-          session === undefined ? command : this.#stampSession(session, command),
-        ),
-      );
-      if (placement instanceof RaftError) {
-        for (const proposal of batch) proposal.reject(placement);
-        continue;
+      const end = Math.min(start + this.#batchMax, live.length);
+      const commands = new Array<Uint8Array | SessionEntryDraft>(end - start);
+      for (let position = start; position < end; position++) {
+        const { command, session } = live[position]!;
+        commands[position - start] =
+          session === undefined ? command : this.#stampSession(session, command);
       }
-      batch.forEach((proposal, offset) => {
+      const placement = this.#log.append(commands);
+      for (let position = start; position < end; position++) {
+        const proposal = live[position]!;
+        if (placement instanceof RaftError) {
+          proposal.reject(placement);
+          continue;
+        }
         proposal.placed = true;
-        this.waitForEntry(placement.firstIndex + offset, placement.term, proposal);
-      });
+        this.waitForEntry(placement.firstIndex + position - start, placement.term, proposal);
+      }
     }
   }
 
@@ -95,14 +102,14 @@ export class ProposalPipeline {
     this.#waiters.set(index, { term, request });
   }
 
-  /** Settles the caller waiting for `entry`, if any, with the state machine's result or error. */
-  settle(entry: Entry, result: unknown, error?: RaftError): void {
+  /** Settles the caller waiting for `entry`, if any, with what applying it gave. */
+  settle(entry: Entry, result: unknown): void {
     const waiter = this.#waiters.get(entry.index);
     if (waiter === undefined) return;
     this.#waiters.delete(entry.index);
     const { request } = waiter;
     if (entry.term !== waiter.term) request.reject(replacedError(entry.index));
-    else if (error !== undefined) request.reject(error);
+    else if (result instanceof SessionRefusal) request.reject(result.error);
     else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
     else request.resolve(result);
   }
