@@ -39,7 +39,7 @@ import {
 } from './request-options.js';
 import { sessionStamper, sessionTagOf } from './session-envelope.js';
 import { ClusterMethods } from './cluster-methods.js';
-import { restoreCore } from './restore-core.js';
+import { closeStorage, restoreCore } from './restore-core.js';
 import { Snapshots } from './snapshots.js';
 import { waitForLeader } from './leader-wait.js';
 import { ReadyPipeline } from './ready-pipeline.js';
@@ -212,10 +212,12 @@ export class RaftNode<
       this.#applier.restore(restored.appliedIndex);
       this.#softState = { role: core.role, term: core.term, leaderId: core.leaderId };
       await this.#start();
+      // A stop meanwhile has recorded a clean stop and closed storage: go no further.
+      if (this.#lifecycle !== 'starting') throw stoppedError(`${this.id} stopped while starting`);
     } catch (error) {
       this.#lifecycle = 'stopped';
       if (this.#transportStart !== null) await this.#options.transport.stop().catch(() => null);
-      await this.#options.storage.close().catch(() => undefined);
+      await closeStorage(this.#options.storage, { stoppedSending: false });
       throw error;
     }
     this.#lifecycle = 'running';
@@ -452,7 +454,8 @@ export class RaftNode<
     this.#fatal = error;
     this.#events.publish('error', { nodeId: this.id, error, fatal: true });
     // A stop under way finishes by itself (without its snapshot); a second one would race it.
-    if (this.#lifecycle !== 'stopping' && this.#lifecycle !== 'closing') void this.#shutdown(error);
+    if (this.#lifecycle !== 'stopping' && this.#lifecycle !== 'closing')
+      void (this.#stopped = this.#doShutdown(error));
   }
 
   /**
@@ -465,11 +468,7 @@ export class RaftNode<
       return;
     }
     if (this.#lifecycle !== 'running' && this.#lifecycle !== 'starting') return this.#stopped;
-    return this.#shutdown(null);
-  }
-
-  #shutdown(error: RaftError | null): Promise<void> {
-    return (this.#stopped = this.#doShutdown(error));
+    return (this.#stopped = this.#doShutdown(null));
   }
 
   async #doShutdown(error: RaftError | null): Promise<void> {
@@ -494,7 +493,7 @@ export class RaftNode<
     await this.#applier.markBroken(); // after the last save: storage calls are never concurrent
     if (wasRunning && this.#fatal === null) await this.#snapshots.onStop(this.#core);
     this.#lifecycle = 'stopped';
-    await this.#options.storage.close().catch(() => undefined);
+    await closeStorage(this.#options.storage, { stoppedSending: true });
     this.#events.publish('stopped', { nodeId: this.id, error });
   }
 }

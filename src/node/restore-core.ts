@@ -145,3 +145,16 @@ async function finishInstall(
   // The log disagreed with the snapshot at its index (or did not reach it), so all of it went.
   return { ...stored, snapshot: meta, lastIndex: meta.index };
 }
+
+/**
+ * Closes storage once the node is done with it. `stoppedSending`: the node's transport has
+ * stopped, so nothing more leaves this incarnation, and storage may record a clean stop that the
+ * next start counts as silence (docs/runtime.md, "Lease reads, and what they assume").
+ */
+export async function closeStorage(
+  storage: LogStorage,
+  options: { readonly stoppedSending: boolean },
+): Promise<void> {
+  if (options.stoppedSending) await storage.recordCleanStop?.().catch(() => undefined);
+  await storage.close().catch(() => undefined);
+}

@@ -83,6 +83,13 @@ export interface SnapshotWriter {
 export interface LogStorage {
   /** Opens the storage; `null` when it holds nothing yet (first boot). */
   open(): Promise<StoredState | null>;
+  /**
+   * Optional: records that this incarnation will send nothing more. `RaftNode` calls it during a
+   * stop, once its transport has stopped, just before `close`; a storage that implements it
+   * reports the time since at the next open, as `StoredState.closedForMs`. A storage must not
+   * record a stop on `close` alone: whoever closes it may still be sending.
+   */
+  recordCleanStop?(): Promise<void>;
   /** Records the initial state of a first boot. Called only when `open` returned `null`. */
   bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void>;
   /** Durably applies one batch (see `SaveBatch`). */

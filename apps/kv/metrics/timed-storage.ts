@@ -27,6 +27,10 @@ export class TimedStorage implements LogStorage {
     return this.#inner.open();
   }
 
+  async recordCleanStop(): Promise<void> {
+    await this.#inner.recordCleanStop?.();
+  }
+
   bootstrap(snapshot: SnapshotMeta, hardState: HardState): Promise<void> {
     return this.#inner.bootstrap(snapshot, hardState);
   }

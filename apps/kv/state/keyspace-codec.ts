@@ -279,9 +279,10 @@ function checkImage(bytes: Buffer, entryCount: number, tombstoneCount: number): 
  * has returned, decoding cannot fail: a restore can go on in the background of a running server.
  *
  * The decoder owns the bytes it is given, and string values are views into them rather than
- * copies: a copy per value was a third of a restart's keyspace load. The image therefore stays
- * in memory while any value restored from it does — at most one image's worth, since the
- * keyspace it became is no larger.
+ * copies: a copy per value was a third of a restart's keyspace load. The whole image therefore
+ * stays in memory while any one value restored from it does: once most restored keys have been
+ * overwritten or deleted, the server may hold up to one image more than its keys need (the next
+ * restore, or the last such value going, frees it).
  */
 export class KeyspaceImageDecoder {
   readonly timeMs: number;

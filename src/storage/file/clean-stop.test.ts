@@ -25,7 +25,7 @@ function testClock(bootId = 'boot-1'): StopClock & { nowMs: number } {
   };
 }
 
-/** A bootstrapped directory whose storage has been closed at `clock`'s current time. */
+/** A bootstrapped directory whose storage recorded a clean stop at `clock`'s time, then closed. */
 async function closedDirectory(clock: StopClock): Promise<string> {
   const directory = mkdtempSync(join(tmpdir(), 'raftkit-clean-stop-'));
   directories.push(directory);
@@ -36,6 +36,7 @@ async function closedDirectory(clock: StopClock): Promise<string> {
     vote: null,
     commit: 0,
   });
+  await storage.recordCleanStop();
   await storage.close();
   return directory;
 }
@@ -45,6 +46,7 @@ async function reopen(directory: string, clock: StopClock) {
   try {
     return { first: await storage.open(), second: await storage.open() };
   } finally {
+    await storage.recordCleanStop();
     await storage.close();
   }
 }
@@ -87,6 +89,34 @@ describe('FileStorage clean-stop record', () => {
       const { first } = await reopen(directory, clock);
       expect(first).not.toHaveProperty('closedForMs');
     }
+  });
+
+  it('records nothing on a close alone: whoever closed it may still be sending', async () => {
+    const clock = testClock();
+    const directory = await closedDirectory(clock);
+    const storage = new FileStorage({ directory, stopClock: clock });
+    await storage.open();
+    await storage.close();
+    expect(existsSync(join(directory, cleanStopFileName))).toBe(false);
+    const { first } = await reopen(directory, clock);
+    expect(first).not.toHaveProperty('closedForMs');
+  });
+
+  it('forgets a record it read but could not report, when the directory was empty', async () => {
+    const clock = testClock();
+    const directory = mkdtempSync(join(tmpdir(), 'raftkit-clean-stop-'));
+    directories.push(directory);
+    writeFileSync(join(directory, cleanStopFileName), `${clock.bootId} ${clock.nowMs}\n`);
+    const storage = new FileStorage({ directory, stopClock: clock });
+    expect(await storage.open()).toBeNull();
+    await storage.bootstrap(bootstrapSnapshot(configurationOf(['a'])), {
+      term: 1,
+      vote: null,
+      commit: 0,
+    });
+    // This instance may have spoken since its first open: a second one reports nothing.
+    expect(await storage.open()).not.toHaveProperty('closedForMs');
+    await storage.close();
   });
 
   it('writes nothing when the machine cannot name its boot', async () => {

@@ -144,11 +144,11 @@ export class FileStorage implements LogStorage {
   open(): Promise<StoredState | null> {
     return this.#serialize(async () => {
       if (!this.#guard.isOpen) await this.#openFiles();
+      const closedForMs = this.#closedForMs;
+      this.#closedForMs = undefined;
       const state = this.#state;
       if (state === null) return null;
       const broken = await readBrokenMark(this.#fileSystem, this.#directory);
-      const closedForMs = this.#closedForMs;
-      this.#closedForMs = undefined;
       return {
         hardState: copyHardState(this.#hardState.hardState),
         snapshot: copySnapshotMeta(state.snapshot),
@@ -275,18 +275,23 @@ export class FileStorage implements LogStorage {
     return this.#snapshots.read(index, offset, bytesMax);
   }
 
+  /**
+   * Writes the clean-stop record (docs/storage.md) while the lock is held, so no next holder can
+   * be running yet. Only a hint: if it fails, the next open reports nothing and the node waits as
+   * after a crash.
+   */
+  recordCleanStop(): Promise<void> {
+    return this.#serialize(async () => {
+      if (!this.#guard.isOpen) return;
+      await writeCleanStop(this.#fileSystem, this.#directory, this.#stopClock);
+    });
+  }
+
   close(): Promise<void> {
     return this.#serialize(async () => {
-      const wasOpen = this.#guard.isOpen;
+      this.#closedForMs = undefined;
       try {
         await this.#writer.close();
-        // Still under the lock, so no next holder can be running yet. Only a hint: without it the
-        // next open reports nothing, and the node waits as after a crash.
-        if (wasOpen) {
-          await writeCleanStop(this.#fileSystem, this.#directory, this.#stopClock).catch(
-            () => undefined,
-          );
-        }
       } finally {
         this.#guard.closed();
         this.#state = null;
@@ -323,6 +328,7 @@ export class FileStorage implements LogStorage {
       await this.#recover();
       this.#guard.opened();
     } catch (error) {
+      this.#closedForMs = undefined;
       this.#segments = [];
       this.#state = null;
       this.#cache.clear();
