@@ -159,6 +159,10 @@ describe('raftkit cluster start', () => {
     }
     first.child.kill('SIGINT');
     expect(await first.exited, first.output()).toBe(0);
+    // Each server recorded its clean stop, which lets the restart vote (and elect) sooner.
+    for (const id of ['n1', 'n2', 'n3']) {
+      expect(readdirSync(join(directory, id))).toContain('STOPPED'); // docs/storage.md
+    }
     damageLog(join(directory, 'n3'));
 
     const second = startCli(directory, basePort);
