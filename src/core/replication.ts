@@ -102,24 +102,26 @@ function releaseUncommitted(state: CoreState, from: number, to: number): void {
   state.uncommittedBytes = Math.max(0, state.uncommittedBytes);
 }
 
+/**
+ * A follower's answer to an append. A function of the module rather than a closure made on every
+ * append the follower handles.
+ */
+function respondToAppend(
+  state: CoreState,
+  to: NodeId,
+  fields:
+    | Pick<AppendAccepted, 'success' | 'matchIndex'>
+    | Pick<AppendRejected, 'success' | 'rejectedIndex' | 'hintIndex' | 'hintTerm'>,
+): void {
+  state.send({ type: 'append-entries-response', term: state.term, from: state.id, to, ...fields });
+}
+
 /** Follower side of §5.3: accept entries that extend a matching prefix, reject with a hint otherwise. */
 export function handleAppendEntries(state: CoreState, message: AppendEntries): void {
-  const respond = (
-    fields:
-      | Pick<AppendAccepted, 'success' | 'matchIndex'>
-      | Pick<AppendRejected, 'success' | 'rejectedIndex' | 'hintIndex' | 'hintTerm'>,
-  ): void =>
-    state.send({
-      type: 'append-entries-response',
-      term: state.term,
-      from: state.id,
-      to: message.from,
-      ...fields,
-    });
   const log = state.log;
   if (message.prevLogIndex < log.committed) {
     // Everything up to our commit index is settled; tell the leader where we really are.
-    respond({ success: true, matchIndex: log.committed });
+    respondToAppend(state, message.from, { success: true, matchIndex: log.committed });
     return;
   }
   if (!log.matchTerm(message.prevLogIndex, message.prevLogTerm)) {
@@ -127,7 +129,7 @@ export function handleAppendEntries(state: CoreState, message: AppendEntries): v
       Math.min(message.prevLogIndex, log.lastIndex),
       message.prevLogTerm,
     );
-    respond({
+    respondToAppend(state, message.from, {
       success: false,
       rejectedIndex: message.prevLogIndex,
       hintIndex: hint.index,
@@ -141,7 +143,7 @@ export function handleAppendEntries(state: CoreState, message: AppendEntries): v
   if (log.commitTo(Math.min(message.commit, result.lastNewIndex))) {
     state.trace({ kind: 'commit', id: state.id, commit: log.committed });
   }
-  respond({ success: true, matchIndex: result.lastNewIndex });
+  respondToAppend(state, message.from, { success: true, matchIndex: result.lastNewIndex });
 }
 
 /** Leader side of an append acknowledgement or rejection. */

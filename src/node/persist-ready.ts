@@ -26,11 +26,10 @@ export function mergeWrites(readies: readonly Ready[]): SaveBatch | null {
     }
     entries = kept <= 0 ? ready.entries : [...entries.slice(0, kept), ...ready.entries];
   }
-  if (hardState === null && entries.length === 0) return null;
-  return {
-    ...(hardState === null ? {} : { hardState }),
-    ...(entries.length === 0 ? {} : { entries }),
-  };
+  // Literals rather than conditional spreads: spreading was most of this function's cost, and it
+  // runs on every write.
+  if (entries.length === 0) return hardState === null ? null : { hardState };
+  return hardState === null ? { entries } : { hardState, entries };
 }
 
 /**

@@ -39,7 +39,8 @@ export function assertAppendable(entries: readonly Entry[], bounds: LogBounds): 
       lastIndex: bounds.lastIndex,
     });
   }
-  entries.forEach((entry, position) => {
+  for (let position = 0; position < entries.length; position++) {
+    const entry = entries[position]!;
     if (entry.index !== first.index + position) {
       fail('entry indexes are not consecutive', {
         expectedIndex: first.index + position,
@@ -49,12 +50,14 @@ export function assertAppendable(entries: readonly Entry[], bounds: LogBounds): 
     if (!isLogPosition(entry.term)) {
       fail('an entry term is not a non-negative integer', { index: entry.index, term: entry.term });
     }
-  });
+  }
 }
+
+const noEntries: readonly Entry[] = Object.freeze([]);
 
 /** Throws `INVARIANT` unless the batch could be saved to a log with these bounds. */
 export function assertSaveBatch(batch: SaveBatch, bounds: LogBounds): void {
-  assertAppendable(batch.entries ?? [], bounds);
+  assertAppendable(batch.entries ?? noEntries, bounds);
   const hardState = batch.hardState;
   if (hardState === undefined) return;
   if (!isLogPosition(hardState.term) || !isLogPosition(hardState.commit)) {
