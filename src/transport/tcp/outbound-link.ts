@@ -82,6 +82,11 @@ export class OutboundLink {
     else if (this.#state === 'open') this.#scheduleFlush();
   }
 
+  /** Dials now if nothing is connected or connecting, so the next frames find the link open. */
+  connect(): void {
+    if (this.#state === 'idle') this.#connect();
+  }
+
   /** Called when discovery reports new addresses: a moved peer is dialled again at once. */
   addressChanged(address: PeerAddress | undefined): void {
     const current = this.#address;

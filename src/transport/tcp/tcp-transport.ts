@@ -113,6 +113,27 @@ export class TcpTransport implements Transport {
       for (const [peer, link] of this.#links) link.addressChanged(peers.get(peer));
     });
     if (this.#state === 'starting') this.#state = 'running';
+    // Dial every known peer now: the first votes of a starting cluster then find connections
+    // open, instead of each paying a connect and a handshake while the other servers' election
+    // timers run on (on a busy machine that overlap split the first election).
+    for (const peer of this.#options.discovery.peers().keys()) this.#dialEarly(peer);
+  }
+
+  /** Opens the connection to `peer` ahead of the first message, if it is not open or opening. */
+  #dialEarly(peer: NodeId): void {
+    const self = this.#self;
+    if (this.#state === 'running' && self !== null && peer !== self) {
+      this.#linkTo(self, peer).connect();
+    }
+  }
+
+  #linkTo(self: NodeId, peer: NodeId): OutboundLink {
+    let link = this.#links.get(peer);
+    if (link === undefined) {
+      link = new OutboundLink(self, peer, this.#options, this.#stats);
+      this.#links.set(peer, link);
+    }
+    return link;
   }
 
   /**
@@ -132,12 +153,7 @@ export class TcpTransport implements Transport {
       this.#stats.dropped.unencodable++;
       return;
     }
-    let link = this.#links.get(message.to);
-    if (link === undefined) {
-      link = new OutboundLink(this.#self, message.to, this.#options, this.#stats);
-      this.#links.set(message.to, link);
-    }
-    link.enqueue(frame);
+    this.#linkTo(message.from, message.to).enqueue(frame);
   }
 
   /** Closes the server, every connection and every timer. Idempotent. */
@@ -221,6 +237,8 @@ export class TcpTransport implements Transport {
         this.#inboundByPeer.set(peer, connection);
         // A peer that reconnects has given up on its old connection: no need to wait for a timeout.
         if (previous !== undefined && previous !== connection) previous.close();
+        // It is up: a dial that failed while it was starting can succeed now.
+        this.#dialEarly(peer);
       },
       closed: (connection) => {
         this.#inbound.delete(connection);
