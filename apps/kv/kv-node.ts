@@ -189,10 +189,12 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     },
     'node started',
   );
+  const limits = { ...connectionDefaults, ...options.connectionLimits };
   const executor = new RequestExecutor({
     node,
     metrics,
     ...(options.retryPolicy === undefined ? {} : { policy: options.retryPolicy }),
+    gatherLimits: { operationsMax: limits.batchOperationsMax, bytesMax: limits.batchBytesMax },
   });
   const context: ServerContext = {
     node,
@@ -202,7 +204,7 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     get layout() {
       return layout;
     },
-    limits: { ...connectionDefaults, ...options.connectionLimits },
+    limits,
     requestLimits: { ...respRequestDefaults, ...options.requestLimits },
     clients: new ClientRegistry(),
     password: options.password ?? null,

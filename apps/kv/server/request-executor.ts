@@ -4,6 +4,8 @@ import type { KvMetrics } from '../metrics/kv-metrics.js';
 import type { KvReadQuery } from '../state/kv-state-machine.js';
 import { encodeWriteBatch, type WriteOperation } from '../state/write-batch-codec.js';
 import { DeadlineSignals } from './deadline-signals.js';
+import { connectionDefaults } from './server-context.js';
+import { WriteGatherer, type GatherLimits } from './write-gatherer.js';
 
 /** The node type the key-value server embeds. */
 export type KvNode = RaftNode<Uint8Array, KvReadQuery, Uint8Array>;
@@ -36,10 +38,11 @@ export const retryPolicyDefaults: RetryPolicy = Object.freeze({
 });
 
 /**
- * Runs batches of client operations through the node: writes as one proposal each, reads as one
- * `read` each, retrying where that is safe and timing both for the metrics. Writes go through one
- * client session of this server (docs/sessions.md), so a write it retries — after a lost forward,
- * a leader change, a timeout — is applied at most once, and the retry gets the first answer.
+ * Runs batches of client operations through the node: the write runs of one turn as one proposal
+ * (see {@link WriteGatherer}), reads as one `read` each, retrying where that is safe and timing
+ * both for the metrics. Writes go through one client session of this server (docs/sessions.md), so
+ * a write it retries — after a lost forward, a leader change, a timeout — is applied at most once,
+ * and the retry gets the first answer.
  */
 export class RequestExecutor {
   readonly #node: KvNode;
@@ -49,6 +52,7 @@ export class RequestExecutor {
   #session: Promise<ClientSession<Uint8Array>> | null = null;
   /** A write's whole deadline, over every attempt the session makes. */
   readonly #deadlines: DeadlineSignals;
+  readonly #gatherer: WriteGatherer;
 
   constructor(options: {
     readonly node: KvNode;
@@ -56,6 +60,8 @@ export class RequestExecutor {
     readonly policy?: Partial<RetryPolicy>;
     /** The wall clock stamped on proposals; tests pass a fake one. */
     readonly clock?: () => number;
+    /** How large the proposal that gathers one turn's writes may grow; the connection's limits. */
+    readonly gatherLimits?: GatherLimits;
   }) {
     this.#node = options.node;
     this.#metrics = options.metrics;
@@ -63,10 +69,25 @@ export class RequestExecutor {
     this.#clock = options.clock ?? Date.now;
     // Shared per 20 ms, or per twentieth of a shorter timeout: a write gives up at most that early.
     this.#deadlines = new DeadlineSignals(Math.min(20, this.#policy.requestTimeoutMs / 20));
+    this.#gatherer = new WriteGatherer({
+      propose: (operations) => this.#propose(operations),
+      limits: options.gatherLimits ?? {
+        operationsMax: connectionDefaults.batchOperationsMax,
+        bytesMax: connectionDefaults.batchBytesMax,
+      },
+    });
+  }
+
+  /**
+   * Proposes `operations` in one log entry, together with the other writes of this turn; resolves
+   * with their replies, concatenated.
+   */
+  write(operations: readonly WriteOperation[]): Promise<Uint8Array> {
+    return this.#gatherer.write(operations);
   }
 
   /** Proposes `operations` as one log entry; resolves with their replies, concatenated. */
-  async write(operations: readonly WriteOperation[]): Promise<Uint8Array> {
+  async #propose(operations: readonly WriteOperation[]): Promise<Uint8Array> {
     const started = performance.now();
     const deadline = started + this.#policy.requestTimeoutMs;
     try {
