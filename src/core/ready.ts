@@ -19,7 +19,9 @@ export interface SoftState {
  * 3. once that write and every earlier one are durable, send `messagesAfterPersist` (votes and
  *    acknowledgements promise durable state) and call `advance(ready)`;
  * 4. apply `committed` in order, no earlier than step 3, then serve `reads` whose index has been
- *    applied.
+ *    applied. A Ready with nothing to write may be applied before the writes of earlier Ready
+ *    values finish if every entry in its `committed` is at or below `stableIndex` (durable here)
+ *    and every earlier `committed` has been applied: its step 3 waits, its apply need not.
  * The runtime may take the next Ready before it has finished with this one (while its write is in
  * flight, or while it applies), so heartbeats and appends never wait for the disk; a runtime that
  * finishes each Ready before taking the next is the simple case of the same contract.

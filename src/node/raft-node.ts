@@ -156,7 +156,7 @@ export class RaftNode<
     this.#pipeline = new ReadyPipeline({
       ...{ storage: this.#options.storage, counters, fail: (error) => this.#fail(error) },
       send: (message) => this.#options.transport.send(message),
-      durable: (ready) => this.#onDurable(ready),
+      ...{ durable: (ready) => this.#onDurable(ready), stableIndex: () => this.#core!.stableIndex },
       apply: (readies) => applyReadies(listeners, readies),
     });
   }

@@ -73,6 +73,7 @@ function pipelineWith(storage: HeldSaves) {
     counters: new NodeCounters(),
     send: (message) => sent.push(message),
     durable: (ready) => durable.push(ready),
+    stableIndex: () => 0,
     apply: async (readies) => {
       await new Promise<void>((resolve) => (releaseApply = resolve));
       applied.push(...readies);
@@ -82,6 +83,79 @@ function pipelineWith(storage: HeldSaves) {
   const finishApply = (): void => releaseApply?.();
   return { pipeline, sent, durable, applied, failures, finishApply };
 }
+
+/** A pipeline with a synchronous apply that records the indexes it applied, in order. */
+function applyingPipeline(storage: HeldSaves, stable: { index: number }) {
+  const sent: RaftMessage[] = [];
+  const applied: number[] = [];
+  const pipeline = new ReadyPipeline({
+    storage,
+    counters: new NodeCounters(),
+    send: (message) => sent.push(message),
+    durable: () => undefined,
+    stableIndex: () => stable.index,
+    apply: (readies) => {
+      for (const ready of readies) applied.push(...ready.committed.map((each) => each.index));
+      return undefined;
+    },
+    fail: (error) => {
+      throw error;
+    },
+  });
+  return { pipeline, sent, applied };
+}
+
+describe('ReadyPipeline: applying what is durable already', () => {
+  it('applies committed entries this server holds durably without waiting for a later save', async () => {
+    const storage = new HeldSaves();
+    const { pipeline, sent, applied } = applyingPipeline(storage, { index: 1 });
+    pipeline.push(readyOf({ entries: [entry(2)] }));
+    await turn();
+    // A leader hears that entry 1 committed while it writes entry 2.
+    pipeline.push(readyOf({ committed: [entry(1)], messagesAfterPersist: [ack(2)] }));
+    expect(applied).toEqual([1]);
+    // Its acknowledgement may vouch for entry 2: that still waits for the write.
+    expect(sent).toEqual([]);
+    storage.complete();
+    await turn();
+    expect(sent).toEqual([ack(2)]);
+    expect(applied).toEqual([1]);
+  });
+
+  it('waits for the write when the committed entries are not durable here yet', async () => {
+    const storage = new HeldSaves();
+    const { pipeline, applied } = applyingPipeline(storage, { index: 1 });
+    pipeline.push(readyOf({ entries: [entry(2)] }));
+    await turn();
+    // A follower learns that entry 2 committed while its own copy is still being written.
+    pipeline.push(readyOf({ committed: [entry(2)] }));
+    expect(applied).toEqual([]);
+    storage.complete();
+    await turn();
+    expect(applied).toEqual([2]);
+  });
+
+  it('keeps the apply order: an earlier Ready with entries to apply goes first', async () => {
+    const storage = new HeldSaves();
+    const stable = { index: 2 };
+    const { pipeline, applied } = applyingPipeline(storage, stable);
+    pipeline.push(readyOf({ entries: [entry(3)], committed: [entry(1)] }));
+    await turn();
+    pipeline.push(readyOf({ committed: [entry(2)] }));
+    expect(applied).toEqual([]);
+    storage.complete();
+    await turn();
+    expect(applied).toEqual([1, 2]);
+    // Once nothing waits, the next one goes at once again.
+    pipeline.push(readyOf({ entries: [entry(4)] }));
+    await turn();
+    stable.index = 3;
+    pipeline.push(readyOf({ committed: [entry(3)] }));
+    expect(applied).toEqual([1, 2, 3]);
+    storage.complete();
+    await pipeline.idle();
+  });
+});
 
 describe('ReadyPipeline: what waits for the disk', () => {
   it('sends an acknowledgement only once the save of its entries has completed', async () => {
@@ -162,6 +236,7 @@ describe('ReadyPipeline: what waits for the disk', () => {
       counters: new NodeCounters(),
       send: () => undefined,
       durable: () => undefined,
+      stableIndex: () => 0,
       apply: (readies) => {
         applied.push(...readies);
         return undefined;

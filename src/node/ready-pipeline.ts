@@ -11,6 +11,8 @@ export interface ReadyPipelineStages {
   readonly send: (message: RaftMessage) => void;
   /** A Ready's writes are durable and its after-persist messages sent: advance the core. */
   readonly durable: (ready: Ready) => void;
+  /** The last log index this server holds durably (the core's, after every `durable` so far). */
+  readonly stableIndex: () => number;
   /**
    * Applies what durable Ready values committed, in order, and serves their reads; returns a
    * promise only when it could not finish at once (an asynchronous state machine).
@@ -31,7 +33,11 @@ export interface ReadyPipelineStages {
  * 3. apply: durable Ready values are applied in order, beside the next save.
  *
  * The node keeps taking Ready values meanwhile, so a leader's heartbeats and appends never wait for
- * the disk or the state machine.
+ * the disk or the state machine. A Ready that writes nothing but has to wait behind writes taken
+ * before it (its acknowledgements may vouch for them) has its committed entries and reads applied
+ * at once when those entries are already durable here and nothing before them waits to be
+ * applied: a leader that learns of a commit while it writes the next entries answers its callers
+ * without waiting for that unrelated write, as etcd's asynchronous storage writes do.
  */
 export class ReadyPipeline {
   readonly #stages: ReadyPipelineStages;
@@ -41,6 +47,8 @@ export class ReadyPipeline {
   #writeScheduled = false;
   /** Durable, not yet applied. */
   #toApply: Ready[] = [];
+  /** Ready values taken, not yet durable, that carry committed entries or reads. */
+  #applyWorkWaiting = 0;
   #applying = false;
   #failed = false;
   #idleWaiters: (() => void)[] = [];
@@ -78,7 +86,14 @@ export class ReadyPipeline {
       this.#durable([ready]);
       return;
     }
-    this.#gathering.push(ready);
+    if (!writes && this.#applyWorkWaiting === 0 && this.#appliesEarly(ready)) {
+      this.#toApply.push({ ...ready, messagesAfterPersist: [] });
+      this.#gathering.push({ ...ready, committed: [], reads: [] });
+      if (!this.#applying) this.#apply();
+    } else {
+      if (hasApplyWork(ready)) this.#applyWorkWaiting++;
+      this.#gathering.push(ready);
+    }
     if (this.#writing || this.#writeScheduled) return;
     // The save starts on the next microtask, so every Ready of this pass joins it.
     this.#writeScheduled = true;
@@ -86,6 +101,13 @@ export class ReadyPipeline {
       this.#writeScheduled = false;
       void this.#write();
     });
+  }
+
+  /** Whether a Ready's committed entries (if any) are all durable here already. */
+  #appliesEarly(ready: Ready): boolean {
+    if (!hasApplyWork(ready)) return false;
+    const last = ready.committed.at(-1);
+    return last === undefined || last.index <= this.#stages.stableIndex();
   }
 
   async #write(): Promise<void> {
@@ -112,7 +134,9 @@ export class ReadyPipeline {
       for (const message of ready.messagesAfterPersist) send(message);
       counters.add('messagesSent', ready.messagesAfterPersist.length);
       durable(ready);
-      if (ready.committed.length > 0 || ready.reads.length > 0) this.#toApply.push(ready);
+      if (!hasApplyWork(ready)) continue;
+      this.#toApply.push(ready);
+      if (this.#applyWorkWaiting > 0) this.#applyWorkWaiting--;
     }
     if (this.#toApply.length > 0 && !this.#applying) this.#apply();
   }
@@ -154,6 +178,7 @@ export class ReadyPipeline {
     this.#failed = true;
     this.#gathering = [];
     this.#toApply = [];
+    this.#applyWorkWaiting = 0;
     this.#stages.fail(error);
   }
 
@@ -161,4 +186,8 @@ export class ReadyPipeline {
     if (this.busy) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
+}
+
+function hasApplyWork(ready: Ready): boolean {
+  return ready.committed.length > 0 || ready.reads.length > 0;
 }
