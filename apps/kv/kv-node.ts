@@ -170,25 +170,7 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     stopEventLog();
     stopProgress();
   };
-  const startedMs = performance.now();
-  logger.info({ directory: options.directory }, 'opening storage');
-  try {
-    await node.start();
-  } catch (error) {
-    stopLogging();
-    throw error;
-  }
-  learnAddresses();
-  const status = node.status();
-  logger.info(
-    {
-      elapsedMs: Math.round(performance.now() - startedMs),
-      lastIndex: status.lastIndex,
-      commitIndex: status.commitIndex,
-      appliedIndex: status.appliedIndex,
-    },
-    'node started',
-  );
+  let starting: Promise<void> | null = null;
   const limits = { ...connectionDefaults, ...options.connectionLimits };
   const executor = new RequestExecutor({
     node,
@@ -213,8 +195,41 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
     transport,
     recentEvents,
     faultInjection: options.faultInjection ?? false,
+    starting: () => starting,
   };
   const server = new KvServer({ context });
+  // Clients connect while the node restores (a snapshot of a hundred thousand keys, a log tail):
+  // what needs the node waits for it, instead of the port refusing them until it is ready.
+  try {
+    const client = splitHostPort(options.bind?.client ?? self.client);
+    await server.listen(client.host, client.port);
+  } catch (error) {
+    stopLogging();
+    throw error;
+  }
+  const startedMs = performance.now();
+  logger.info({ directory: options.directory }, 'opening storage');
+  starting = node.start();
+  try {
+    await starting;
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    stopLogging();
+    throw error;
+  } finally {
+    starting = null;
+  }
+  learnAddresses();
+  const status = node.status();
+  logger.info(
+    {
+      elapsedMs: Math.round(performance.now() - startedMs),
+      lastIndex: status.lastIndex,
+      commitIndex: status.commitIndex,
+      appliedIndex: status.appliedIndex,
+    },
+    'node started',
+  );
   const registry = createMetricsRegistry({
     id: options.id,
     status: () => node.status(),
@@ -233,8 +248,6 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
   });
   const clockTimer = startClockEntries(node, stateMachine, executor, options);
   try {
-    const client = splitHostPort(options.bind?.client ?? self.client);
-    await server.listen(client.host, client.port);
     await http.start();
   } catch (error) {
     clearInterval(clockTimer);

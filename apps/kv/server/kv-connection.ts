@@ -10,6 +10,32 @@ import { RequestPlanner, type Planned } from './request-planner.js';
 import type { ConnectionState, ServerContext } from './server-context.js';
 
 /** Requests that run together: one proposal, one read, one WATCH, or local commands in a row. */
+/** Commands a server answers while its node is still starting: they need neither node nor data. */
+const beforeStartCommands = new Set(['PING', 'ECHO', 'AUTH', 'HELLO']);
+
+function answersBeforeStart(run: Run): boolean {
+  return (
+    run.kind === 'local' &&
+    run.requests.every(
+      (request) =>
+        request.kind === 'answer' ||
+        (request.kind === 'local' && beforeStartCommands.has(request.name)),
+    )
+  );
+}
+
+/** One entry per reply the run owes. */
+function runRequests(run: Run): readonly unknown[] {
+  switch (run.kind) {
+    case 'watch':
+      return [run.keys];
+    case 'local':
+      return run.requests;
+    default:
+      return run.operations;
+  }
+}
+
 type Run =
   | { readonly kind: 'write'; readonly operations: readonly WriteOperation[] }
   | { readonly kind: 'read'; readonly operations: readonly CommandArguments[] }
@@ -218,6 +244,14 @@ export class KvConnection {
   }
 
   async #execute(run: Run): Promise<Uint8Array> {
+    const starting = this.#context.starting();
+    if (starting !== null && !answersBeforeStart(run)) {
+      try {
+        await starting;
+      } catch (error) {
+        return Buffer.concat(runRequests(run).map(() => raftErrorReply(error)));
+      }
+    }
     switch (run.kind) {
       case 'local':
         return this.#executeLocal(run.requests);

@@ -28,6 +28,12 @@ export interface ServerContext {
   readonly recentEvents: RecentEvents;
   /** Whether `RAFT PARTITION` and `RAFT HEAL` are accepted. */
   readonly faultInjection: boolean;
+  /**
+   * While the node is still starting (restoring a snapshot, replaying its log), the promise that
+   * settles when it has started or failed to; `null` from then on. The server listens from the
+   * beginning, so clients connect at once and their commands wait here instead of being refused.
+   */
+  readonly starting: () => Promise<void> | null;
 }
 
 /** Per-connection bounds; the parser's request limits come on top. */
