@@ -23,6 +23,8 @@ interface FakeServer {
   log: Entry[];
   /** The log on disk, index 1 first; the in-memory log unless set. */
   disk?: Entry[];
+  /** The process's own last index, when its storage's log (`log`) is ahead of it. */
+  processLastIndex?: number;
   vote?: string | null;
 }
 
@@ -37,7 +39,7 @@ function fakeCluster(servers: FakeServer[]): ClusterView {
       role: server.role,
       term: server.term,
       commitIndex: server.commitIndex,
-      lastIndex: server.log.length,
+      lastIndex: server.processLastIndex ?? server.log.length,
       configuration,
       log: arrayLogView(noSnapshot, server.log),
     },
@@ -240,6 +242,26 @@ describe('checkers', () => {
     checkers.serversChanged(['n1', 'n2', 'n3']);
     expect(checkers.violations.map((violation) => violation.message)).toContain(
       'n2 lacks committed entry 2/2 command YzI= yet a quorum of its configuration would elect it',
+    );
+  });
+
+  it('§5.4.3 a server whose storage is ahead of its process is judged once the process catches up', () => {
+    // As a follower installing a leader's snapshot: its storage already holds what the process
+    // has not taken yet, while the process still runs on its old log and configuration. The two
+    // mixed are no server at all, so it is judged only when they agree again.
+    const log = [command(1, 1), command(2, 1)];
+    const installing = follower('n3', [command(1, 1), command(2, 2, 'x')], { processLastIndex: 1 });
+    const checkers = checkersOf([
+      follower('n1', log, { role: 'leader', commitIndex: 2 }),
+      follower('n2', log),
+      installing,
+    ]);
+    checkers.serversChanged(['n1', 'n2', 'n3']);
+    expect(checkers.violations).toEqual([]);
+    delete installing.processLastIndex;
+    checkers.serversChanged(['n3']);
+    expect(checkers.violations.map((violation) => violation.message)).toContain(
+      'n3 lacks committed entry 2/1 command YzI= yet a quorum of its configuration would elect it',
     );
   });
 

@@ -39,6 +39,11 @@ export class ElectableCompletenessChecker {
     for (const candidate of servers.values()) {
       const process = candidate.process;
       if (process === null || !isVoterIn(process.configuration, candidate.id)) continue;
+      // Storage ahead of the process (a leader's snapshot installed on disk that the process has
+      // not taken yet, or a suffix it truncated but has not saved) does not make one server with
+      // the process's configuration: the process campaigns with its own log and configuration.
+      // It is judged once the two agree again, at the end of a later step.
+      if (process.log.lastIndex > process.lastIndex) continue;
       this.#log.count();
       if (holds(process.log, committed)) continue;
       const grants = (id: NodeId): boolean => {
