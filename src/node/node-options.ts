@@ -121,6 +121,12 @@ export interface SnapshotOptions {
   readonly bytesMax: number;
   /** Entries kept in the log behind a snapshot, for slightly lagging followers. Default 5,000. */
   readonly trailingEntries: number;
+  /**
+   * At most this many command bytes in that window: an entry can carry many commands (a batch
+   * of writes, up to the codec's frame limit), and 5,000 large entries would hold gigabytes.
+   * Default 4 MiB.
+   */
+  readonly trailingBytes: number;
   /** Bytes of snapshot data per InstallSnapshot chunk. Default 512 KiB. */
   readonly chunkBytes: number;
   /** Chunks sent to one follower and not yet acknowledged. Default 4. */
@@ -141,6 +147,7 @@ export const snapshotDefaults: SnapshotOptions = Object.freeze({
   entriesMax: 50_000,
   bytesMax: 32 * 1024 * 1024,
   trailingEntries: 5_000,
+  trailingBytes: 4 * 1024 * 1024,
   chunkBytes: 512 * 1024,
   chunksInflightMax: 4,
   chunkTimeoutMs: 2_000,
@@ -266,15 +273,18 @@ function isIdList(value: readonly NodeId[] | Configuration): value is readonly N
   return Array.isArray(value);
 }
 
+/** Snapshot options for which 0 means "none" rather than a mistake. */
+const zeroAllowed: ReadonlySet<keyof SnapshotOptions> = new Set([
+  'trailingEntries',
+  'trailingBytes',
+  'stopEntriesMin',
+]);
+
 function resolveSnapshotOptions(options: Partial<SnapshotOptions>): SnapshotOptions {
   const resolved = { ...snapshotDefaults };
   for (const name of Object.keys(snapshotDefaults) as (keyof SnapshotOptions)[]) {
     const value = options[name] ?? snapshotDefaults[name];
-    if (
-      !Number.isSafeInteger(value) ||
-      value < 0 ||
-      (value === 0 && name !== 'trailingEntries' && name !== 'stopEntriesMin')
-    ) {
+    if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && !zeroAllowed.has(name))) {
       throw new RaftError('INVALID_CONFIG', `snapshots.${name} must be a positive integer`, {
         details: { option: `snapshots.${name}`, value },
       });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { Entry, RaftCore } from '../core/index.js';
 import type { RaftNodeEvents } from './node-events.js';
 import { SnapshottingCounter } from './snapshot-machines.test-helpers.js';
+import { trailingWindowStart } from './snapshots.js';
+import { RaftNode } from './raft-node.js';
+import { MemoryStorage } from '../storage/memory/index.js';
+import { InProcessNetwork } from '../transport/in-process/index.js';
 import { CounterMachine, TestCluster, encode } from './test-cluster.test-helpers.js';
 
 /** A counter whose snapshots wait for {@link GatedCounter.open} before their data flows. */
@@ -177,5 +182,64 @@ describe('snapshots on a running cluster', () => {
     await cluster.runUntil(() => again.total === 25);
     expect(again.applied.map((entry) => entry.command)).toEqual(['add:1']);
     await cluster.stopAll();
+  });
+});
+
+describe('trailingWindowStart', () => {
+  /** A core holding `sizes[i]` command bytes at index `first + i`, compacted up to `first - 1`. */
+  function coreWith(first: number, sizes: number[]): RaftCore {
+    const entry = (index: number): Entry | undefined => {
+      const size = sizes[index - first];
+      if (size === undefined) return undefined;
+      return size < 0
+        ? { kind: 'noop', index, term: 1 }
+        : { kind: 'command', index, term: 1, data: new Uint8Array(size) };
+    };
+    return { snapshotIndex: first - 1, entry } as unknown as RaftCore;
+  }
+
+  it('keeps trailingEntries entries while they hold few bytes', () => {
+    const core = coreWith(1, Array<number>(100).fill(10));
+    expect(trailingWindowStart(core, 100, { trailingEntries: 20, trailingBytes: 1_000 })).toBe(80);
+  });
+
+  it('keeps fewer when they would hold more than trailingBytes of commands', () => {
+    // Entries of 300 bytes: three fit in 1,000 bytes, the fourth back is compacted.
+    const core = coreWith(1, Array<number>(100).fill(300));
+    expect(trailingWindowStart(core, 100, { trailingEntries: 20, trailingBytes: 1_000 })).toBe(97);
+    // Entries without commands cost nothing.
+    const mixed = coreWith(1, [...Array<number>(97).fill(300), -1, -1, 300]);
+    expect(trailingWindowStart(mixed, 100, { trailingEntries: 20, trailingBytes: 1_000 })).toBe(95);
+    expect(trailingWindowStart(core, 100, { trailingEntries: 20, trailingBytes: 0 })).toBe(100);
+  });
+
+  it('looks no further back than what the core still holds', () => {
+    const core = coreWith(91, Array<number>(10).fill(10));
+    expect(trailingWindowStart(core, 100, { trailingEntries: 20, trailingBytes: 1_000 })).toBe(80);
+    expect(trailingWindowStart(null, 100, { trailingEntries: 20, trailingBytes: 0 })).toBe(80);
+  });
+});
+
+describe('snapshot options', () => {
+  const nodeWith = (snapshots: Record<string, number>) =>
+    new RaftNode({
+      id: 'n1',
+      storage: new MemoryStorage(),
+      transport: new InProcessNetwork().transport(),
+      stateMachine: new CounterMachine(),
+      initialConfiguration: ['n1'],
+      snapshots,
+    });
+
+  it('takes 0 for the trailing window as "none", and refuses a negative or fractional bound', () => {
+    expect(() => nodeWith({ trailingEntries: 0, trailingBytes: 0 })).not.toThrow();
+    for (const value of [-1, 1.5]) {
+      expect(() => nodeWith({ trailingBytes: value })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_CONFIG',
+          details: { option: 'snapshots.trailingBytes', value },
+        }),
+      );
+    }
   });
 });

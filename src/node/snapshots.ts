@@ -229,7 +229,10 @@ export class Snapshots {
     host.counters.increment('snapshotsTaken');
     this.#publish('taken', stored, host.clock.now() - startedMs, null);
     host.core()?.snapshotAvailable(stored.meta);
-    this.#compactTo = Math.max(this.#compactTo, index - host.snapshots.trailingEntries);
+    this.#compactTo = Math.max(
+      this.#compactTo,
+      trailingWindowStart(host.core(), index, host.snapshots),
+    );
     return true;
   }
 
@@ -381,4 +384,25 @@ export class Snapshots {
 function toStorageError(error: unknown): RaftError {
   if (error instanceof RaftError) return error;
   return new RaftError('STORAGE_FAILED', 'snapshot storage failed', { cause: error });
+}
+
+/**
+ * The index compaction may reach behind a snapshot at `index`: the window after it keeps
+ * `trailingEntries` entries, fewer when they would hold more than `trailingBytes` of commands.
+ */
+export function trailingWindowStart(
+  core: RaftCore | null,
+  index: number,
+  options: Pick<SnapshotOptions, 'trailingEntries' | 'trailingBytes'>,
+): number {
+  const byCount = index - options.trailingEntries;
+  if (core === null) return byCount;
+  let bytes = 0;
+  for (let kept = index; kept > Math.max(byCount, core.snapshotIndex); kept--) {
+    const entry = core.entry(kept);
+    if (entry === undefined) break;
+    if (entry.kind === 'command') bytes += entry.data.byteLength;
+    if (bytes > options.trailingBytes) return kept;
+  }
+  return byCount;
 }
