@@ -105,10 +105,23 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
   const self = options.layout.members.find((member) => member.id === options.id);
   if (self === undefined) throw new Error(`${options.id} is not in the cluster layout`);
   const metrics = new KvMetrics();
-  // Keys load in the background from the moment the snapshot is restored: a restarted server
-  // idles most of an election timeout before anyone campaigns, which is time enough for a hundred
-  // thousand keys, so the first write after a restart does not wait for them.
-  const stateMachine = new KvStateMachine();
+  // A restored keyspace loads in the background once this server is connected to every peer, or
+  // after an election timeout at most. A whole cluster restarting on one machine has peers still
+  // booting until then, and the CPU is better theirs; the election that follows is short, and the
+  // keys are loaded by the first write. Across machines, peers connect at once.
+  const peerIds = options.layout.members
+    .map((member) => member.id)
+    .filter((id) => id !== options.id);
+  const peersConnected = (): Promise<void> =>
+    new Promise((resolve) => {
+      const giveUpAt = performance.now() + 10 * (options.tickMs ?? 100);
+      const check = (): void => {
+        if (performance.now() >= giveUpAt || peerIds.every((id) => tcp.isConnected(id))) resolve();
+        else setTimeout(check, 20).unref();
+      };
+      check();
+    });
+  const stateMachine = new KvStateMachine({ backgroundLoadAfter: peersConnected });
   const logger = options.logger ?? silentLogger;
   const discovery =
     options.discovery ??

@@ -46,8 +46,8 @@ export class KvStateMachine implements StateMachine<Uint8Array, KvReadQuery, Uin
 
   /**
    * `backgroundLoadAfter`: asked at each restore, the moment from which its keys load in the
-   * background (by default at once, which suits a server restarting with its cluster: it idles
-   * for most of an election timeout anyway). Whatever needs the keys sooner loads them then.
+   * background (by default at once; the KV server waits until it is connected to its peers).
+   * Whatever needs the keys sooner loads them then.
    */
   constructor(options: { readonly backgroundLoadAfter?: () => Promise<void> } = {}) {
     this.#backgroundLoadAfter = options.backgroundLoadAfter ?? (() => Promise.resolve());
