@@ -1,5 +1,6 @@
 import {
   RaftNode,
+  coreDefaults,
   logNodeEvents,
   silentLogger,
   type Logger,
@@ -109,12 +110,13 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
   // after an election timeout at most. A whole cluster restarting on one machine has peers still
   // booting until then, and the CPU is better theirs; the election that follows is short, and the
   // keys are loaded by the first write. Across machines, peers connect at once.
+  const tickMs = options.tickMs ?? 100;
   const peerIds = options.layout.members
     .map((member) => member.id)
     .filter((id) => id !== options.id);
   const peersConnected = (): Promise<void> =>
     new Promise((resolve) => {
-      const giveUpAt = performance.now() + 10 * (options.tickMs ?? 100);
+      const giveUpAt = performance.now() + coreDefaults.electionTicks * tickMs;
       const check = (): void => {
         if (performance.now() >= giveUpAt || peerIds.every((id) => tcp.isConnected(id))) resolve();
         else setTimeout(check, 20).unref();
@@ -157,7 +159,7 @@ export async function startKvNode(options: KvNodeOptions): Promise<KvNodeHandle>
           },
         }
       : { initialConfiguration: options.layout.members.map((member) => member.id) }),
-    tickMs: options.tickMs ?? 100,
+    tickMs,
     ...(options.snapshots === undefined ? {} : { snapshots: options.snapshots }),
     forwardProposals: true,
     resultCodec: bytesResultCodec,
