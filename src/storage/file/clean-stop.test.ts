@@ -80,11 +80,13 @@ describe('FileStorage clean-stop record', () => {
     expect(readFileSync(join(directory, cleanStopFileName), 'utf8')).toMatch(/^boot-2 /);
   });
 
-  it('believes no record that is torn, garbled or from the future', async () => {
+  it('believes no record that is torn, garbled, oversized or from the future', async () => {
     const clock = testClock();
     const directory = await closedDirectory(clock);
     const path = join(directory, cleanStopFileName);
-    for (const text of ['', 'boot-1 12', 'boot-1 twelve\n', `boot-1 ${clock.nowMs + 1}\n`]) {
+    const oversized = `boot-1 ${clock.nowMs}\n`.padStart(4096, '0');
+    const texts = ['', 'boot-1 12', 'boot-1 twelve\n', `boot-1 ${clock.nowMs + 1}\n`, oversized];
+    for (const text of texts) {
       writeFileSync(path, text);
       const { first } = await reopen(directory, clock);
       expect(first).not.toHaveProperty('closedForMs');

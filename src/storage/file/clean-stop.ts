@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { bootId, monotonicMs } from './boot-id.js';
+import { isRaftError } from '../../core/index.js';
 import type { StorageFileSystem } from './file-system.js';
+import { readWholeFile } from './state-file.js';
 
-/** Written by a clean close while the lock is still held; read and removed by the next open. */
+/** Written by `recordCleanStop` while the lock is still held; read and removed by the next open. */
 export const cleanStopFileName = 'STOPPED';
 /** A boot id, a number and a newline; anything longer is not a clean-stop record. */
 const cleanStopBytesMax = 128;
@@ -51,16 +53,12 @@ export async function takeCleanStop(
   const path = join(directory, cleanStopFileName);
   let text: string;
   try {
-    const file = await fileSystem.open(path, 'read');
-    try {
-      const buffer = new Uint8Array(cleanStopBytesMax);
-      text = new TextDecoder().decode(buffer.subarray(0, await file.read(buffer, 0)));
-    } finally {
-      await file.close();
-    }
+    text = new TextDecoder().decode(await readWholeFile(fileSystem, path, cleanStopBytesMax));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    // Larger than any record: not one, and removed all the same.
+    if (!isRaftError(error, 'CORRUPT_STORAGE')) throw error;
+    text = '';
   }
   await fileSystem.remove(path);
   const match = /^([\w-]+) (\d+)\n$/.exec(text);
