@@ -24,16 +24,22 @@ function answersBeforeStart(run: Run): boolean {
   );
 }
 
-/** One entry per reply the run owes. */
-function runRequests(run: Run): readonly unknown[] {
+/** How many replies a run owes. */
+function replyCount(run: Run): number {
   switch (run.kind) {
     case 'watch':
-      return [run.keys];
+      return 1;
     case 'local':
-      return run.requests;
+      return run.requests.length;
     default:
-      return run.operations;
+      return run.operations.length;
   }
+}
+
+/** The error's reply once for each of `count` requests that shared its fate. */
+function errorReplies(error: unknown, count: number): Buffer {
+  const reply = raftErrorReply(error);
+  return Buffer.concat(Array.from({ length: count }, () => reply));
 }
 
 type Run =
@@ -249,7 +255,7 @@ export class KvConnection {
       try {
         await starting;
       } catch (error) {
-        return Buffer.concat(runRequests(run).map(() => raftErrorReply(error)));
+        return errorReplies(error, replyCount(run));
       }
     }
     switch (run.kind) {
@@ -267,8 +273,7 @@ export class KvConnection {
         : await executor.read(run.operations, this.state.consistency);
     } catch (error) {
       // Every operation of the run shared one proposal (or one read), so they share its fate.
-      const reply = raftErrorReply(error);
-      return Buffer.concat(run.operations.map(() => reply));
+      return errorReplies(error, run.operations.length);
     }
   }
 
