@@ -8,7 +8,7 @@ export type {
   SessionStamp,
 } from './request-options.js';
 export { ClientSession } from './sessions.js';
-export type { ClientSessionOptions, SessionHost } from './sessions.js';
+export type { ClientSessionOptions, SessionHost, SessionProposeOptions } from './sessions.js';
 export type { SessionLimits } from './session-envelope.js';
 export { sessionDefaults, snapshotDefaults } from './node-options.js';
 export type { RaftNodeOptions, SnapshotOptions } from './node-options.js';

@@ -109,6 +109,49 @@ describe('§6.3 exactly-once commands with client sessions', () => {
     expect(leader.status().counters.sessionAnswersReplayed).toBe(1);
   });
 
+  it('gives up a command at totalTimeoutMs over all its attempts, retry waits included', async () => {
+    const { cluster, leader } = await startCluster({
+      size: 3,
+      extra: () => ({ forwardProposals: true }),
+    });
+    const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    const session = await cluster.settle(follower.openSession({ attemptsMax: 20 }));
+    let attempts = 0;
+    // No answer ever comes back: every attempt times out with its outcome unknown.
+    cluster.network.setInterceptor((message) => {
+      if (message.type !== 'forward-result') return message;
+      attempts++;
+      return null;
+    });
+    const started = cluster.clock.now();
+    const error = await rejection(
+      cluster.settle(
+        session.propose(encode('add:4'), { timeoutMs: 100, totalTimeoutMs: 450 }),
+        30_000,
+      ),
+    );
+    expect(error.code).toBe('OUTCOME_UNKNOWN');
+    // Attempts of 100 ms with waits of 20, 40, 80 ms between them: the fourth is cut to the
+    // 10 ms that are left, and no fifth starts. Simulated time, so the figures are exact.
+    expect(attempts).toBe(4);
+    expect(cluster.clock.now() - started).toBeLessThanOrEqual(451);
+    await converge(cluster, leader);
+    // Applied once though tried four times: the session numbered every attempt alike.
+    expect(appliedCounts(cluster, 'add:4')).toEqual([1, 1, 1]);
+  });
+
+  it('refuses a totalTimeoutMs that is not a positive number before proposing anything', async () => {
+    const { cluster, leader } = await startCluster({ size: 1 });
+    const session = await cluster.settle(leader.openSession());
+    for (const totalTimeoutMs of [0, -5, Number.NaN, Infinity]) {
+      const error = await rejection(session.propose(encode('add:1'), { totalTimeoutMs }));
+      expect(error.code).toBe('INVALID_CONFIG');
+      expect((error as RaftError<'INVALID_CONFIG'>).details.option).toBe('totalTimeoutMs');
+    }
+    expect(session.unansweredCount).toBe(0);
+    expect(cluster.machines.get(leader.id)!.applied).toEqual([]);
+  });
+
   it('answers a retry after every server restarted, from the table rebuilt out of the log', async () => {
     const { cluster, leader } = await startCluster({ size: 3 });
     const id = await register(cluster, leader);

@@ -1,7 +1,7 @@
 import { isSafeToRetry, positiveIntegerOption, RaftError } from '../core/index.js';
 import type { Clock } from '../platform/clock.js';
 import { sleep } from './entry-applier.js';
-import type { CommandOptions, ProposeOptions } from './request-options.js';
+import type { CommandOptions, ProposeOptions, SessionStamp } from './request-options.js';
 
 /** Where a {@link ClientSession} sends its commands: a node, or a router over several. */
 export interface SessionHost {
@@ -26,6 +26,18 @@ export interface ClientSessionOptions {
    * Default 256.
    */
   readonly unansweredMax?: number;
+}
+
+/** Per-call options of {@link ClientSession.propose}. */
+export interface SessionProposeOptions extends ProposeOptions {
+  /**
+   * The command gives up after this long over all its attempts, retry waits included: each
+   * attempt waits at most `timeoutMs` (without it, everything that is left), cut to what is left,
+   * and no retry starts once nothing is. It ends like the last attempt allowed does (`TIMEOUT`
+   * before the log, `OUTCOME_UNKNOWN` once in it). A whole-command deadline that, unlike a
+   * `signal`, costs no timer, listener or signal per call.
+   */
+  readonly totalTimeoutMs?: number;
 }
 
 /**
@@ -89,7 +101,9 @@ export class ClientSession<Result = unknown> {
    * attempt allowed ran out without learning the outcome, `SESSION_EXPIRED` as described above,
    * and as `propose` does for anything that cannot be retried (`ABORTED`, `STOPPED`, …).
    */
-  async propose(command: Uint8Array, options: ProposeOptions = {}): Promise<Result> {
+  async propose(command: Uint8Array, options: SessionProposeOptions = {}): Promise<Result> {
+    const clock = this.#host.clock;
+    const deadline = clock.now() + totalTimeoutOf(options);
     while (this.#unanswered.size >= this.#unansweredMax) {
       await new Promise<void>((resolve) => this.#waitingForSlot.push(resolve));
     }
@@ -101,25 +115,29 @@ export class ClientSession<Result = unknown> {
       for (let attempt = 1; ; attempt++) {
         const session = { id: this.#sessionId, sequence, lowestUnacknowledged: this.#lowest() };
         try {
-          return (await this.#host.propose(command, { ...options, session })) as Result;
+          return (await this.#host.propose(
+            command,
+            attemptOptions(options, deadline - clock.now(), session),
+          )) as Result;
         } catch (error) {
           if (!(error instanceof RaftError)) throw error;
           if (error.details.outcome === 'unknown') mayHaveApplied = true;
           if (error.code === 'SESSION_EXPIRED') {
             if (mayHaveApplied) throw expiredWithUnknownOutcome(error, session.id, sequence);
             // Nothing of this command applied anywhere: it is new to the renewed session.
-            await this.#renew(session.id, options);
+            await this.#renew(session.id, attemptOptions(options, deadline - clock.now()));
             this.#unanswered.delete(sequence);
             sequence = this.#nextSequence++;
             this.#unanswered.add(sequence);
           } else if (!isSafeToRetry(error, { inSession: true })) {
             throw error;
           }
-          if (attempt >= this.#attemptsMax || options.signal?.aborted === true) {
+          const outOfTime = options.signal?.aborted === true || clock.now() + delayMs >= deadline;
+          if (attempt >= this.#attemptsMax || outOfTime) {
             throw mayHaveApplied ? unknownOutcome(error, session.id, sequence, attempt) : error;
           }
         }
-        await sleep(this.#host.clock, delayMs);
+        await sleep(clock, delayMs);
         delayMs = Math.min(delayMs * 2, this.#retryDelayMsMax);
       }
     } finally {
@@ -155,6 +173,36 @@ function proposeOptionsOf(options: ProposeOptions): ProposeOptions {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   };
+}
+
+/** The whole command's time, validated once per call; unbounded without `totalTimeoutMs`. */
+function totalTimeoutOf(options: SessionProposeOptions): number {
+  const { totalTimeoutMs } = options;
+  if (totalTimeoutMs === undefined) return Infinity;
+  if (Number.isFinite(totalTimeoutMs) && totalTimeoutMs > 0) return totalTimeoutMs;
+  throw new RaftError(
+    'INVALID_CONFIG',
+    `totalTimeoutMs must be a positive number of milliseconds, got ${String(totalTimeoutMs)}`,
+    { details: { option: 'totalTimeoutMs', outcome: 'not-applied' } },
+  );
+}
+
+/**
+ * One attempt's options: the caller's signal, and its timeout cut to the `remainingMs` of the
+ * whole command. Always the same shape (absent options are undefined), so the node's checks on
+ * it see one kind of object.
+ */
+function attemptOptions(
+  options: ProposeOptions,
+  remainingMs: number,
+  session?: SessionStamp,
+): CommandOptions {
+  const { timeoutMs } = options;
+  const cut =
+    remainingMs === Infinity
+      ? timeoutMs
+      : Math.max(1, Math.ceil(Math.min(timeoutMs ?? Infinity, remainingMs)));
+  return { signal: options.signal, timeoutMs: cut, session } as CommandOptions;
 }
 
 function unknownOutcome(cause: RaftError, sessionId: number, sequence: number, attempts: number) {

@@ -3,7 +3,6 @@ import { isSafeToRetry, type ClientSession, type RaftNode, type ReadConsistency 
 import type { KvMetrics } from '../metrics/kv-metrics.js';
 import type { KvReadQuery } from '../state/kv-state-machine.js';
 import { encodeWriteBatch, type WriteOperation } from '../state/write-batch-codec.js';
-import { DeadlineSignals } from './deadline-signals.js';
 import { connectionDefaults } from './server-context.js';
 import { WriteGatherer, type GatherLimits } from './write-gatherer.js';
 
@@ -50,8 +49,6 @@ export class RequestExecutor {
   readonly #policy: RetryPolicy;
   readonly #clock: () => number;
   #session: Promise<ClientSession<Uint8Array>> | null = null;
-  /** A write's whole deadline, over every attempt the session makes. */
-  readonly #deadlines: DeadlineSignals;
   readonly #gatherer: WriteGatherer;
 
   constructor(options: {
@@ -67,8 +64,6 @@ export class RequestExecutor {
     this.#metrics = options.metrics;
     this.#policy = { ...retryPolicyDefaults, ...options.policy };
     this.#clock = options.clock ?? Date.now;
-    // Shared per 20 ms, or per twentieth of a shorter timeout: a write gives up at most that early.
-    this.#deadlines = new DeadlineSignals(Math.min(20, this.#policy.requestTimeoutMs / 20));
     this.#gatherer = new WriteGatherer({
       propose: (operations) => this.#propose(operations),
       limits: options.gatherLimits ?? {
@@ -92,13 +87,13 @@ export class RequestExecutor {
     const deadline = started + this.#policy.requestTimeoutMs;
     try {
       const session = await this.#openSession(deadline);
-      const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
-      // Every attempt carries the same bytes: a retry is the same command, answered once.
+      // Every attempt carries the same bytes: a retry is the same command, answered once. The
+      // session holds the whole deadline itself: no signal, timer or listener per write.
       const replies = await session.propose(
         encodeWriteBatch({ timeMs: this.#clock(), operations }),
         {
-          timeoutMs: Math.min(remainingMs, this.#policy.writeAttemptTimeoutMs),
-          signal: this.#deadlines.until(deadline),
+          timeoutMs: this.#policy.writeAttemptTimeoutMs,
+          totalTimeoutMs: Math.max(1, Math.round(deadline - performance.now())),
         },
       );
       this.#metrics.commitSeconds.observe((performance.now() - started) / 1000);
