@@ -50,6 +50,17 @@ function checkUnsigned(value: number, maximum: number, what: string): void {
 }
 
 /**
+ * Writes `value` as {@link BinaryWriter.u64} does, checked the same way, into `buffer` at
+ * `offset`: for a fixed header written straight into the buffer that holds the whole record,
+ * without a writer and a view of its bytes per record.
+ */
+export function writeU64At(buffer: Uint8Array, offset: number, value: number): void {
+  checkUnsigned(value, Number.MAX_SAFE_INTEGER, 'u64');
+  setUint32(buffer, offset, value % twoPow32);
+  setUint32(buffer, offset + 4, Math.floor(value / twoPow32));
+}
+
+/**
  * Appends little-endian binary values to a growable buffer.
  *
  * Every write checks its value, so a message that cannot be represented fails when it is encoded
@@ -105,10 +116,8 @@ export class BinaryWriter {
 
   /** Writes a non-negative integer up to `Number.MAX_SAFE_INTEGER` in 8 bytes. */
   u64(value: number): this {
-    checkUnsigned(value, Number.MAX_SAFE_INTEGER, 'u64');
     this.#reserve(8);
-    setUint32(this.#buffer, this.#length, value % twoPow32);
-    setUint32(this.#buffer, this.#length + 4, Math.floor(value / twoPow32));
+    writeU64At(this.#buffer, this.#length, value);
     this.#length += 8;
     return this;
   }

@@ -125,6 +125,27 @@ describe('§6.3 session table', () => {
     ]);
   });
 
+  it('keeps the order of use across repeated use of one session and a restore in between', () => {
+    const log = new LogBuilder();
+    const first = log.register(0, { sessionsMax: 2 });
+    const second = log.register(1, { sessionsMax: 2 });
+    log.command(2, first, 1);
+    log.command(3, first, 2); // first again: already the most recently used
+    const used = new SessionTable();
+    applyAll(used, log.entries);
+    // A table that last moved `second` restores one where `first` was used last...
+    const restored = new SessionTable();
+    applyAll(restored, log.entries.slice(0, 2));
+    restored.restore(used.encode(jsonResultCodec), jsonResultCodec);
+    // ...then `second` is used, so `first` is the least recently used and goes.
+    const more = new LogBuilder();
+    more.entries.push(...log.entries);
+    more.command(4, second, 1);
+    const third = more.register(5, { sessionsMax: 2 });
+    applyAll(restored, more.entries.slice(-2));
+    expect([first, second, third].map((id) => restored.has(id))).toEqual([false, true, true]);
+  });
+
   it('drops results the client acknowledged, and refuses those sequences afterwards', () => {
     const log = new LogBuilder();
     const session = log.register(0);

@@ -51,6 +51,13 @@ export class SessionTable {
   #logTimeMs = 0;
   #sessionsMax = Number.MAX_SAFE_INTEGER;
   readonly #sessions = new Map<number, SessionState>();
+  /**
+   * The session last moved to the end of `#sessions`, while it is still there: a client's
+   * commands mostly follow one another, and moving the session that is already last (a delete
+   * and an insert in the Map, whose holes it then compacts) was most of a session command's cost
+   * in the table.
+   */
+  #newest: SessionState | null = null;
 
   /** Sessions held now. */
   get size(): number {
@@ -141,16 +148,21 @@ export class SessionTable {
 
   #register(sessionId: number, limits: SessionLimits): SessionOutcome {
     this.#sessionsMax = limits.sessionsMax;
-    this.#sessions.set(sessionId, {
+    const registered: SessionState = {
       lastActiveMs: this.#logTimeMs,
       timeoutMs: limits.timeoutMs,
       resultsMax: limits.resultsMax,
       discardedBelow: 0,
       results: new Map(),
-    });
-    for (const oldest of this.#sessions.keys()) {
+    };
+    // A registration's id is its log index, so it is new to the table and goes to the end; were
+    // it known, the Map would keep its place, and the next use must move it as before.
+    const known = this.#sessions.has(sessionId);
+    this.#sessions.set(sessionId, registered);
+    this.#newest = known ? null : registered;
+    for (const [oldestId, oldest] of this.#sessions) {
       if (this.#sessions.size <= this.#sessionsMax) break;
-      this.#sessions.delete(oldest);
+      this.#remove(oldestId, oldest);
     }
     return { kind: 'answer', result: sessionId, duplicate: false };
   }
@@ -158,7 +170,7 @@ export class SessionTable {
   #find(sessionId: number): SessionState | undefined {
     const session = this.#sessions.get(sessionId);
     if (session === undefined || !this.#expired(session)) return session;
-    this.#sessions.delete(sessionId);
+    this.#remove(sessionId, session);
     return undefined;
   }
 
@@ -170,14 +182,22 @@ export class SessionTable {
   #expireIdle(): void {
     for (const [sessionId, session] of this.#sessions) {
       if (!this.#expired(session)) return;
-      this.#sessions.delete(sessionId);
+      this.#remove(sessionId, session);
     }
   }
 
   #touch(sessionId: number, session: SessionState): void {
     session.lastActiveMs = this.#logTimeMs;
+    if (session === this.#newest) return;
     this.#sessions.delete(sessionId);
     this.#sessions.set(sessionId, session);
+    this.#newest = session;
+  }
+
+  /** Forgets a session; every removal goes through here so `#newest` never names a gone one. */
+  #remove(sessionId: number, session: SessionState): void {
+    this.#sessions.delete(sessionId);
+    if (session === this.#newest) this.#newest = null;
   }
 
   /** The table as bytes, for a snapshot; results are encoded with the node's result codec. */
@@ -223,6 +243,7 @@ export class SessionTable {
     this.#logTimeMs = logTimeMs;
     this.#sessionsMax = sessionsMax;
     this.#sessions.clear();
+    this.#newest = null;
     for (const [sessionId, session] of sessions) this.#sessions.set(sessionId, session);
   }
 
@@ -231,6 +252,7 @@ export class SessionTable {
     this.#logTimeMs = 0;
     this.#sessionsMax = Number.MAX_SAFE_INTEGER;
     this.#sessions.clear();
+    this.#newest = null;
   }
 }
 
