@@ -82,7 +82,7 @@ export class EntryApplier {
       results[position] = outcome;
       this.#appliedIndex = entry.index;
     }
-    this.#options.counters.add('entriesApplied', entries.length);
+    this.#options.counters.entriesApplied += entries.length;
     return results;
   }
 
@@ -100,7 +100,7 @@ export class EntryApplier {
       if (++position === entries.length) break;
       outcome = this.#applyEntry(entries[position]!);
     }
-    this.#options.counters.add('entriesApplied', entries.length);
+    this.#options.counters.entriesApplied += entries.length;
     return results;
   }
 
@@ -123,8 +123,8 @@ export class EntryApplier {
   #applySession(entry: SessionEntry, context: ApplyContext): unknown {
     const outcome = this.sessions.apply(entry);
     if (outcome.kind !== 'apply') {
-      if (outcome.kind === 'refuse') this.#options.counters.increment('sessionCommandsRefused');
-      else if (outcome.duplicate) this.#options.counters.increment('sessionAnswersReplayed');
+      if (outcome.kind === 'refuse') this.#options.counters.sessionCommandsRefused++;
+      else if (outcome.duplicate) this.#options.counters.sessionAnswersReplayed++;
       return this.#afterSkip(
         context,
         outcome.kind === 'refuse' ? new SessionRefusal(outcome.error) : outcome.result,
@@ -172,7 +172,7 @@ export class EntryApplier {
     let lastError: unknown = null;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
-        this.#options.counters.increment('applyRetries');
+        this.#options.counters.applyRetries++;
         await sleep(this.#options.clock, applyRetryDelayMs * 2 ** (attempt - 1));
         outcome = this.#applyOnce(command, context);
       }

@@ -44,7 +44,7 @@ export class ForwardServer {
   /** Serves one forwarded batch, through `propose`, or refuses all of it with `propose`'s error. */
   serve(message: ForwardProposal, propose: ProposeLocally | RaftError): void {
     if (!this.#deduplicator.firstTime(message.from, message.requestId)) {
-      this.#options.counters.increment('duplicateForwardsIgnored');
+      this.#options.counters.duplicateForwardsIgnored++;
       return;
     }
     if (propose instanceof RaftError) {

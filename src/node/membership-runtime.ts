@@ -66,7 +66,7 @@ export class MembershipRuntime {
       leader: () => options.leader(),
       schedule: () => options.schedule(),
       onMembership: (listener) => options.events.on('membership', listener),
-      countRound: () => options.counters.increment('catchUpRounds'),
+      countRound: () => options.counters.catchUpRounds++,
     });
   }
 
@@ -129,7 +129,7 @@ export class MembershipRuntime {
   #answer(core: RaftCore, request: JoinRequest): void {
     const response = answerJoin(core, request);
     if (response.errorCode === 'DATA_LOST') {
-      this.#options.counters.increment('joinsRefused');
+      this.#options.counters.joinsRefused++;
       const error = new RaftError('DATA_LOST', response.errorMessage, {
         details: { id: request.from },
       });

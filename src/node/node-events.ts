@@ -94,12 +94,12 @@ export class NodeEventPublisher {
     const nodeId = this.#nodeId;
     if (soft.term !== previous.term) this.publish('term', { nodeId, term: soft.term });
     if (soft.role !== previous.role) {
-      if (soft.role === 'candidate') this.#counters.increment('elections');
+      if (soft.role === 'candidate') this.#counters.elections++;
       const { role, term } = soft;
       this.publish('role', { nodeId, role, previousRole: previous.role, term });
     }
     if (soft.leaderId !== previous.leaderId) {
-      this.#counters.increment('leaderChanges');
+      this.#counters.leaderChanges++;
       this.publish('leader', { nodeId, leaderId: soft.leaderId, term: soft.term });
     }
   }
@@ -120,7 +120,7 @@ export class NodeEventPublisher {
 
   /** A listener threw: counted and reported on the diagnostics channel, never to the node. */
   listenerFailed(error: RaftError): void {
-    this.#counters.increment('listenerErrors');
+    this.#counters.listenerErrors++;
     publishDiagnostics('error', { nodeId: this.#nodeId, error, fatal: false });
   }
 }

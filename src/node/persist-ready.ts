@@ -50,6 +50,6 @@ export async function persistReadies(
   } catch (error) {
     throw storageFailure(error);
   }
-  counters.increment('storageWrites');
-  counters.add('entriesPersisted', batch.entries?.length ?? 0);
+  counters.storageWrites++;
+  counters.entriesPersisted += batch.entries?.length ?? 0;
 }

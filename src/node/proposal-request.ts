@@ -41,7 +41,7 @@ export class ProposalRequest extends CallerPromise<unknown> {
 
   /** Before the log the command will never apply; once placed its fate is unknown. */
   protected override cancelError(reason: CancelReason): RaftError {
-    this.#counters.increment('proposalsCancelled');
+    this.#counters.proposalsCancelled++;
     return this.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason);
   }
 }

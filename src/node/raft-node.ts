@@ -249,13 +249,13 @@ export class RaftNode<
     if (refusal.code !== 'NOT_LEADER' || !this.#options.forwardProposals) {
       return Promise.reject(refusal);
     }
-    this.#counters.increment('proposalsForwarded');
+    this.#counters.proposalsForwarded++;
     return this.#forwards.enqueue(this.#gate.proposal(command, options, tag));
   }
 
   /** The leader's write path, for its own callers and for commands forwarded to it. */
   #proposeLocally(command: Uint8Array, options: ProposeOptions, tag?: SessionTag) {
-    this.#counters.increment('proposals');
+    this.#counters.proposals++;
     return this.#proposals.enqueue(this.#gate.proposal(command, options, tag));
   }
 
@@ -314,7 +314,7 @@ export class RaftNode<
     const refusal =
       findOptionsError(options) ?? this.#gate.admit(this.#view) ?? this.#reads.unsupported;
     if (refusal !== null) return Promise.reject(refusal);
-    this.#counters.increment('reads');
+    this.#counters.reads++;
     const consistency = options.consistency ?? 'linearizable';
     // The state machine's query returns an Answer; internals carry it as unknown.
     if (consistency === 'stale') return this.#reads.serve(query) as Promise<Answer>;
@@ -363,9 +363,9 @@ export class RaftNode<
   #receive(message: Message): void {
     if (this.#membership.receive(message, this.#active ? this.#core : null)) return;
     if (!this.#active) return;
-    this.#counters.increment('messagesReceived');
+    this.#counters.messagesReceived++;
     if (message.to !== this.id) {
-      this.#counters.increment('messagesRejected');
+      this.#counters.messagesRejected++;
       return;
     }
     if (message.type === 'forward-proposal') {
@@ -383,7 +383,7 @@ export class RaftNode<
       this.#core!.step(message);
     } catch (error) {
       if (error instanceof RaftError && error.code === 'INVALID_MESSAGE') {
-        this.#counters.increment('messagesRejected');
+        this.#counters.messagesRejected++;
         return;
       }
       this.#fail(toRaftError(error));
@@ -420,7 +420,7 @@ export class RaftNode<
         if (ready.softState !== null) this.#onSoftState(ready.softState);
         this.#membership.observe(core); // before its messages leave: listeners add addresses
         for (const message of ready.messages) this.#options.transport.send(message);
-        this.#counters.add('messagesSent', ready.messages.length);
+        this.#counters.messagesSent += ready.messages.length;
         this.#pipeline.push(ready);
       }
     } catch (error) {

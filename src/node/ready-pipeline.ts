@@ -132,7 +132,7 @@ export class ReadyPipeline {
     const { send, counters, durable } = this.#stages;
     for (const ready of batch) {
       for (const message of ready.messagesAfterPersist) send(message);
-      counters.add('messagesSent', ready.messagesAfterPersist.length);
+      counters.messagesSent += ready.messagesAfterPersist.length;
       durable(ready);
       if (!hasApplyWork(ready)) continue;
       this.#toApply.push(ready);

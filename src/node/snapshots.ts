@@ -107,7 +107,7 @@ export class Snapshots {
       latest: () => host.storage.latestSnapshot(),
       read: (index, offset, bytesMax) => host.storage.readSnapshot(index, offset, bytesMax),
       send: (chunk) => {
-        host.counters.add('snapshotBytesSent', chunk.data.byteLength);
+        host.counters.snapshotBytesSent += chunk.data.byteLength;
         host.transport.send({
           type: 'install-snapshot',
           from: host.id,
@@ -116,7 +116,7 @@ export class Snapshots {
         });
       },
       sent: (to, stored, durationMs) => {
-        host.counters.increment('snapshotsSent');
+        host.counters.snapshotsSent++;
         this.#publish('sent', stored, durationMs, to);
       },
     });
@@ -139,7 +139,7 @@ export class Snapshots {
         this.#install = { stored, from, durationMs };
         host.schedule();
       },
-      rejected: () => host.counters.increment('messagesRejected'),
+      rejected: () => host.counters.messagesRejected++,
     });
   }
 
@@ -226,7 +226,7 @@ export class Snapshots {
   #recordTaken(stored: StoredSnapshot, index: number, startedMs: number): boolean {
     const host = this.#host;
     if (stored.meta.index !== index) return false;
-    host.counters.increment('snapshotsTaken');
+    host.counters.snapshotsTaken++;
     this.#publish('taken', stored, host.clock.now() - startedMs, null);
     host.core()?.snapshotAvailable(stored.meta);
     this.#compactTo = Math.max(
@@ -354,8 +354,8 @@ export class Snapshots {
     core.installSnapshot(stored.meta);
     this.#entriesSince = 0;
     this.#bytesSince = 0;
-    host.counters.increment('snapshotsInstalled');
-    host.counters.add('snapshotBytesReceived', stored.bytes);
+    host.counters.snapshotsInstalled++;
+    host.counters.snapshotBytesReceived += stored.bytes;
     this.#publish('installed', stored, durationMs + host.clock.now() - started, from);
   }
 
