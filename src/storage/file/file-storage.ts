@@ -204,7 +204,8 @@ export class FileStorage implements LogStorage {
           firstIndex: this.#lastIndex + 1,
         });
       });
-      this.#cache.append(entries.map(copyEntry));
+      // Kept as given: the caller never changes saved entries (the LogStorage contract).
+      this.#cache.append(entries);
       if (first !== undefined) this.#lastIndex = first.index + entries.length - 1;
       if (hardState !== null) this.#hardState = hardState;
     });
@@ -364,7 +365,6 @@ export class FileStorage implements LogStorage {
       fileSystem: this.#fileSystem,
       directory: this.#directory,
       state,
-      cache: this.#cache,
       segmentFileBytesMax: 2 * Math.max(this.#segmentBytesMax, framePayloadBytesMax),
     });
     await this.#applyRepairs(recovered.repairs);

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { RaftError } from '../../core/index.js';
-import { copyEntry } from '../entry-copy.js';
-import type { EntryCache } from './entry-cache.js';
 import type { StorageFileSystem } from './file-system.js';
 import {
   decodeSegmentHeader,
@@ -40,8 +38,6 @@ export interface RecoveryOptions {
   readonly fileSystem: StorageFileSystem;
   readonly directory: string;
   readonly state: StateRecord;
-  /** Receives copies of the most recent live entries. */
-  readonly cache: EntryCache;
   /** Larger segment files are refused rather than read into memory. */
   readonly segmentFileBytesMax: number;
 }
@@ -192,11 +188,12 @@ function scanRecords(
       }
       throw corruptStorage(segment.path, offset, frame.reason);
     }
-    const coveredIndex = entryRecordIndex(frame.payload);
-    if (coveredIndex !== null && coveredIndex <= context.options.state.snapshot.index) {
-      // Behind the compaction marker the entry is never read again: its checksum was checked,
-      // only its place is kept. Restarts read a segment or two of such entries.
-      placeEntry(segment, coveredIndex, offset, frame.end);
+    const entryIndex = entryRecordIndex(frame.payload);
+    if (entryIndex !== null) {
+      // An entry's checksum is checked and its place kept; it is decoded only when read. Behind
+      // the compaction marker it never is, and the live ones are read once, by the node's
+      // start-up: decoding them here as well made a restart decode and copy its tail twice.
+      placeEntry(segment, entryIndex, offset, frame.end);
       offset = frame.end;
       continue;
     }
@@ -227,9 +224,6 @@ function acceptRecord(
     return;
   }
   placeEntry(segment, record.entry.index, offset, end);
-  if (record.entry.index > context.options.state.snapshot.index) {
-    context.options.cache.append([copyEntry(record.entry)]);
-  }
 }
 
 /** Records where the segment's next entry lies, refusing a gap or a repeat in the indexes. */

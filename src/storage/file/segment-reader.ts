@@ -1,5 +1,4 @@
 import type { Entry } from '../../core/index.js';
-import { copyEntry } from '../entry-copy.js';
 import type { StorageFileSystem } from './file-system.js';
 import { corruptStorage } from './log-recovery.js';
 import { decodeSegmentRecord, readFrame } from './record-format.js';
@@ -8,7 +7,8 @@ import type { Segment } from './segment.js';
 /**
  * Reads entries `from <= index < to` back from the segment files with one positioned read per
  * segment, checking every frame: a short file, a damaged frame or an unexpected index is
- * `CORRUPT_STORAGE` naming the file and the offset.
+ * `CORRUPT_STORAGE` naming the file and the offset. The entries' bytes are views of the buffers
+ * read here, which nothing else holds, so they belong to the caller without a copy.
  */
 export async function readSegmentEntries(
   fileSystem: StorageFileSystem,
@@ -81,7 +81,7 @@ function decodeEntryFrames(
           `expected entry ${expected}, found ${record.entry.index}`,
         );
       }
-      entries.push(copyEntry(record.entry));
+      entries.push(record.entry);
     }
     offset = frame.end;
   }
