@@ -3,14 +3,14 @@ import { RaftError } from '../../core/index.js';
 import type { StorageFileSystem } from './file-system.js';
 import {
   decodeSegmentHeader,
-  decodeSegmentRecord,
+  decodeHardStateRecord,
   entryRecordIndex,
+  hardStateRecordVersion,
   hasValidFrameAfter,
   parseSegmentFileName,
   readFrame,
   segmentFileName,
   segmentHeaderBytes,
-  type SegmentRecord,
   type StateRecord,
   type VersionedHardState,
 } from './record-format.js';
@@ -65,7 +65,8 @@ export async function listSegmentSequences(
 interface ScanContext {
   readonly options: RecoveryOptions;
   readonly repairs: Repair[];
-  hardState: VersionedHardState;
+  /** The newest hard-state record found so far that is newer than the state file's, undecoded. */
+  newestHardState: { version: number; path: string; offset: number; payload: Uint8Array } | null;
   /** The index the next segment's first entry must have, once one segment has been read. */
   expectedIndex: number | null;
 }
@@ -86,7 +87,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   const context: ScanContext = {
     options,
     repairs: [],
-    hardState: state.hardState,
+    newestHardState: null,
     expectedIndex: null,
   };
   const live = sequences.filter((sequence) => sequence >= state.firstSegmentSequence);
@@ -106,7 +107,7 @@ export async function recoverLog(options: RecoveryOptions): Promise<RecoveredLog
   }
   return {
     segments,
-    hardState: context.hardState,
+    hardState: decodeNewestHardState(context),
     lastIndex: checkLogBounds(segments, state),
     repairs: context.repairs,
   };
@@ -197,33 +198,33 @@ function scanRecords(
       offset = frame.end;
       continue;
     }
-    let record: SegmentRecord;
-    try {
-      record = decodeSegmentRecord(frame.payload);
-    } catch (error) {
-      throw corruptStorage(
-        segment.path,
-        offset,
-        'record with a valid checksum does not decode',
-        error,
-      );
+    const version = hardStateRecordVersion(frame.payload);
+    if (version === null) {
+      throw corruptStorage(segment.path, offset, 'record of an unknown type');
     }
-    acceptRecord(context, { record, segment, offset, end: frame.end });
+    // Every save may add one of these: only the newest is decoded, once the scan has found it.
+    if (version > (context.newestHardState?.version ?? context.options.state.hardState.version)) {
+      context.newestHardState = { version, path: segment.path, offset, payload: frame.payload };
+    }
     offset = frame.end;
   }
   segment.size = offset;
 }
 
-function acceptRecord(
-  context: ScanContext,
-  found: { record: SegmentRecord; segment: Segment; offset: number; end: number },
-): void {
-  const { record, segment, offset, end } = found;
-  if (record.type === 'hard-state') {
-    if (record.value.version > context.hardState.version) context.hardState = record.value;
-    return;
+/** The hard state of the newest record the scan found, or the state file's when none is newer. */
+function decodeNewestHardState(context: ScanContext): VersionedHardState {
+  const newest = context.newestHardState;
+  if (newest === null) return context.options.state.hardState;
+  try {
+    return decodeHardStateRecord(newest.payload);
+  } catch (error) {
+    throw corruptStorage(
+      newest.path,
+      newest.offset,
+      'record with a valid checksum does not decode',
+      error,
+    );
   }
-  placeEntry(segment, record.entry.index, offset, end);
 }
 
 /** Records where the segment's next entry lies, refusing a gap or a repeat in the indexes. */

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { BinaryWriter } from '../../codec/binary.js';
 import {
+  decodeHardStateRecord,
   decodeSegmentHeader,
   decodeSegmentRecord,
   decodeStateFile,
   encodeSegmentHeader,
   encodeStateFile,
+  entryRecordIndex,
+  hardStateRecordVersion,
   hasValidFrameAfter,
   parseSegmentFileName,
   readFrame,
@@ -24,6 +27,23 @@ function twoFrames(): Uint8Array {
 }
 
 describe('FileStorage record format', () => {
+  it('tells an entry index and a hard-state version without decoding the record', () => {
+    const bytes = twoFrames();
+    const entry = readFrame(bytes, 0);
+    if (entry.kind !== 'frame') throw new Error(`expected a frame, got ${entry.kind}`);
+    const hardState = readFrame(bytes, entry.end);
+    if (hardState.kind !== 'frame') throw new Error(`expected a frame, got ${hardState.kind}`);
+    expect(entryRecordIndex(entry.payload)).toBe(7);
+    expect(hardStateRecordVersion(entry.payload)).toBeNull();
+    expect(hardStateRecordVersion(hardState.payload)).toBe(3);
+    expect(entryRecordIndex(hardState.payload)).toBeNull();
+    expect(decodeHardStateRecord(hardState.payload)).toEqual({
+      version: 3,
+      hardState: { term: 2, vote: 'a', commit: 7 },
+    });
+    expect(() => decodeHardStateRecord(entry.payload)).toThrow(/not a hard state/);
+  });
+
   it('reads back what it framed, record by record', () => {
     const bytes = twoFrames();
     const first = readFrame(bytes, 0);

@@ -204,6 +204,16 @@ export function entryRecordIndex(payload: Uint8Array): number | null {
   return u32At(payload, 6) * 0x1_0000_0000 + u32At(payload, 2);
 }
 
+/**
+ * The version of the hard state a segment record payload holds, read without decoding it, or null
+ * for any other record (or one too short to tell).
+ */
+export function hardStateRecordVersion(payload: Uint8Array): number | null {
+  // Record type, then the version as a little-endian u64.
+  if (payload.length < 9 || payload[0] !== recordTypes.hardState) return null;
+  return u32At(payload, 5) * 0x1_0000_0000 + u32At(payload, 1);
+}
+
 /** Decodes a segment record payload; throws RaftError `INVALID_MESSAGE` if it is malformed. */
 export function decodeSegmentRecord(payload: Uint8Array): SegmentRecord {
   const reader = new BinaryReader(payload);
@@ -212,13 +222,28 @@ export function decodeSegmentRecord(payload: Uint8Array): SegmentRecord {
   if (type === recordTypes.entry) {
     record = { type: 'entry', entry: readEntry(reader) };
   } else if (type === recordTypes.hardState) {
-    const version = reader.u64();
-    record = { type: 'hard-state', value: { version, hardState: readHardState(reader) } };
+    record = { type: 'hard-state', value: readVersionedHardState(reader) };
   } else {
     throw new Error(`unknown segment record type ${type}`);
   }
   reader.end();
   return record;
+}
+
+/** Decodes a hard-state record payload; throws if it is malformed or another kind of record. */
+export function decodeHardStateRecord(payload: Uint8Array): VersionedHardState {
+  const reader = new BinaryReader(payload);
+  const type = reader.u8();
+  if (type !== recordTypes.hardState)
+    throw new Error(`segment record type ${type} is not a hard state`);
+  const value = readVersionedHardState(reader);
+  reader.end();
+  return value;
+}
+
+function readVersionedHardState(reader: BinaryReader): VersionedHardState {
+  const version = reader.u64();
+  return { version, hardState: readHardState(reader) };
 }
 
 /** Decodes a state file, or returns `null` when its header or frame is damaged. */
