@@ -177,6 +177,26 @@ describe('KV state machine snapshot and restore', () => {
       expect(restored.read(['DBSIZE'])).toEqual(original.read(['DBSIZE']));
     });
 
+    it('a restored key read for the first time keeps its value, expiry and last-write index', async () => {
+      const original = largeStore();
+      original.write(1002, ['SET', 'k2', 'rewritten']);
+      const restored = new KvHarness(original.machine.keyspace.index);
+      await restored.machine.restore(streamOf(original.machine.snapshot()));
+      for (let turn = 0; turn < 100 && restored.machine.restoring; turn++) await idle();
+      const lastWrites = (store: KvHarness) =>
+        ['k0', 'k2', 'k4', 'h'].map((key) => store.machine.keyspace.get(key)?.modifiedIndex);
+      expect(lastWrites(restored)).toEqual(lastWrites(original));
+      expect(new Set(lastWrites(restored)).size).toBeGreaterThan(1);
+      const reads = [
+        ['PTTL', 'k3'],
+        ['TTL', 'k4'],
+        ['GET', 'k2'],
+        ['STRLEN', 'k5'],
+        ['TYPE', 'h'],
+      ];
+      expect(restored.read(...reads)).toEqual(original.read(...reads));
+    });
+
     it('a restore while another is loading replaces it whole', async () => {
       const first = largeStore();
       const second = new KvHarness();

@@ -278,11 +278,11 @@ function checkImage(bytes: Buffer, entryCount: number, tombstoneCount: number): 
  * without building anything) and then decoded a slice of keys at a time. Once the constructor
  * has returned, decoding cannot fail: a restore can go on in the background of a running server.
  *
- * The decoder owns the bytes it is given, and string values are views into them rather than
- * copies: a copy per value was a third of a restart's keyspace load. The whole image therefore
- * stays in memory while any one value restored from it does: once most restored keys have been
- * overwritten or deleted, the server may hold up to one image more than its keys need (the next
- * restore, or the last such value going, frees it).
+ * The decoder owns the bytes it is given. A restored string key stays an offset into them until
+ * first used, and its value is then a view rather than a copy: a copy per value was a third of a
+ * restart's keyspace load. The whole image therefore stays in memory while any one key restored
+ * from it does: once most restored keys have been overwritten or deleted, the server may hold up
+ * to one image more than its keys need (the next restore, or the last such key going, frees it).
  */
 export class KeyspaceImageDecoder {
   readonly timeMs: number;
@@ -316,36 +316,53 @@ export class KeyspaceImageDecoder {
   }
 
   /**
-   * Decodes up to `countMax` more entries, in the image's order, handing each to `sink`. The
-   * image was checked whole, so this reads plain offsets without bounds checks of its own.
+   * Walks up to `countMax` more entries, in the image's order, handing each key to `sink` with
+   * its expiry and, for a string, only the offset of its record ({@link entryAt} decodes it when
+   * the key is first used); hashes and sets are decoded at once. A restart then builds one string
+   * and one map slot per key: the objects of a decoded record were most of a restore's load and
+   * its garbage collection. The image was checked whole, so this reads plain offsets without
+   * bounds checks of its own.
    */
-  nextEntries(countMax: number, sink: (key: string, entry: KvEntry) => void): void {
+  nextEntries(
+    countMax: number,
+    sink: (key: string, record: KvEntry | number, expiresAtMs: number | null) => void,
+  ): void {
     const bytes = this.#bytes;
     let at = this.#offset;
     const count = Math.min(countMax, this.#entriesLeft);
     for (let decoded = 0; decoded < count; decoded++) {
-      let length = bytes.readUInt32LE(at);
-      const key = bytes.toString('latin1', at + 4, at + 4 + length);
-      at += 4 + length;
-      const expires = bytes[at] === 1;
-      const expiresAtMs = bytes.readDoubleLE(at + 1);
-      const modifiedIndex = bytes.readDoubleLE(at + 9);
-      const code = bytes[at + 17];
-      at += 18;
-      let value: KvValue;
-      if (code === valueTypeCodes.string) {
-        length = bytes.readUInt32LE(at);
-        value = { type: 'string', value: bytes.subarray(at + 4, at + 4 + length) };
-        at += 4 + length;
-      } else {
-        const reader = new ImageReader(bytes, at);
-        value = readCollection(reader, code!);
-        at = reader.offset;
+      const keyLength = bytes.readUInt32LE(at);
+      const key = bytes.toString('latin1', at + 4, at + 4 + keyLength);
+      at += 4 + keyLength;
+      const expiresAtMs = bytes[at] === 1 ? bytes.readDoubleLE(at + 1) : null;
+      if (bytes[at + 17] === valueTypeCodes.string) {
+        sink(key, at, expiresAtMs);
+        at += 22 + bytes.readUInt32LE(at + 18);
+        continue;
       }
-      sink(key, { value, expiresAtMs: expires ? expiresAtMs : null, modifiedIndex });
+      const reader = new ImageReader(bytes, at + 18);
+      const value = readCollection(reader, bytes[at + 17]!);
+      sink(key, { value, expiresAtMs, modifiedIndex: bytes.readDoubleLE(at + 9) }, expiresAtMs);
+      at = reader.offset;
     }
     this.#offset = at;
     this.#entriesLeft -= count;
+  }
+
+  /** The record of a string key whose offset {@link nextEntries} handed out. */
+  entryAt(record: number): KvEntry {
+    const bytes = this.#bytes;
+    const length = bytes.readUInt32LE(record + 18);
+    return {
+      value: { type: 'string', value: bytes.subarray(record + 22, record + 22 + length) },
+      expiresAtMs: bytes[record] === 1 ? bytes.readDoubleLE(record + 1) : null,
+      modifiedIndex: bytes.readDoubleLE(record + 9),
+    };
+  }
+
+  /** The expiry of the record at an offset {@link nextEntries} handed out, without decoding it. */
+  expiresAt(record: number): number | null {
+    return this.#bytes[record] === 1 ? this.#bytes.readDoubleLE(record + 1) : null;
   }
 
   /** The remembered deletions, oldest first; read once every entry has been. */

@@ -17,7 +17,11 @@ export class KeyspaceRestore {
   readonly #keyspace: Keyspace;
   readonly #decoder: KeyspaceImageDecoder;
   #state: 'loading' | 'done' | 'abandoned' = 'loading';
-  readonly #restoreEntry: (key: string, entry: KvEntry) => void;
+  readonly #restoreEntry: (
+    key: string,
+    record: KvEntry | number,
+    expiresAtMs: number | null,
+  ) => void;
 
   /** `loadAfter`: loading in the background begins once it resolves (at once by default). */
   constructor(
@@ -27,8 +31,9 @@ export class KeyspaceRestore {
   ) {
     this.#keyspace = keyspace;
     this.#decoder = decoder;
-    this.#restoreEntry = (key, entry) => keyspace.restoreEntry(key, entry);
-    keyspace.beginRestore(decoder);
+    this.#restoreEntry = (key, record, expiresAtMs) =>
+      keyspace.restoreEntry(key, record, expiresAtMs);
+    keyspace.beginRestore(decoder, decoder);
     const begin = (): void => this.#scheduleSlice();
     void loadAfter.then(begin, begin);
   }

@@ -41,6 +41,17 @@ export interface KeyspaceImage {
   readonly tombstoneFloorIndex: number;
 }
 
+/**
+ * Where a restore's records wait, undecoded, until their key is first used: the keyspace holds an
+ * offset into the image for each such key instead of its record.
+ */
+export interface RecordSource {
+  /** Decodes the record at an offset. */
+  entryAt(record: number): KvEntry;
+  /** The expiry of the record at an offset, read without decoding it. */
+  expiresAt(record: number): number | null;
+}
+
 /** Stale heap entries tolerated, beyond the live deadlines, before the heap is rebuilt. */
 const staleDeadlinesMax = 4096;
 /** Deleted keys whose deletion index is remembered for WATCH; older ones fold into a floor. */
@@ -53,7 +64,9 @@ export const tombstonesMax = 10_000;
  * each key was last written.
  */
 export class Keyspace {
-  readonly #entries = new Map<string, KvEntry>();
+  /** A number is the offset of a record not decoded yet, in {@link Keyspace.#records}. */
+  readonly #entries = new Map<string, KvEntry | number>();
+  #records: RecordSource | null = null;
   readonly #heap = new DeadlineHeap();
   /**
    * Built on the first SCAN and kept up to date from then on: a server nobody SCANs does not pay
@@ -102,17 +115,26 @@ export class Keyspace {
       const next = this.#heap.peek();
       if (next === undefined || next.atMs > this.#timeMs) break;
       this.#heap.pop();
-      if (this.#entries.get(next.key)?.expiresAtMs === next.atMs) this.delete(next.key);
+      if (this.#lookup(next.key)?.expiresAtMs === next.atMs) this.delete(next.key);
     }
   }
 
   get(key: string): KvEntry | undefined {
-    return this.#entries.get(key);
+    return this.#lookup(key);
+  }
+
+  /** The record of `key`, decoded first if a restore left it as an offset. */
+  #lookup(key: string): KvEntry | undefined {
+    const record = this.#entries.get(key);
+    if (typeof record !== 'number') return record;
+    const entry = this.#records!.entryAt(record);
+    this.#entries.set(key, entry);
+    return entry;
   }
 
   /** The value of `key` if it holds `type`; undefined when absent; WRONGTYPE otherwise. */
   read<T extends KvValueType>(key: string, type: T): Extract<KvValue, { type: T }> | undefined {
-    const value = this.#entries.get(key)?.value;
+    const value = this.#lookup(key)?.value;
     if (value === undefined) return undefined;
     if (value.type !== type) throw new CommandError(wrongTypeMessage);
     return value as Extract<KvValue, { type: T }>;
@@ -123,7 +145,7 @@ export class Keyspace {
    * The key counts as modified by the current entry.
    */
   update<T extends 'hash' | 'set'>(key: string, type: T): Extract<KvValue, { type: T }> {
-    const entry = this.#entries.get(key);
+    const entry = this.#lookup(key);
     if (entry === undefined) {
       const value = (
         type === 'hash' ? { type, fields: new Map() } : { type, members: new Set() }
@@ -138,7 +160,7 @@ export class Keyspace {
 
   /** Stores `value` at `key`; `keep` keeps an existing expiry (KEEPTTL, INCR, APPEND). */
   put(key: string, value: KvValue, expiresAtMs: number | null | 'keep'): void {
-    const existing = this.#entries.get(key);
+    const existing = this.#lookup(key);
     const deadline = expiresAtMs === 'keep' ? (existing?.expiresAtMs ?? null) : expiresAtMs;
     if (existing !== undefined) {
       existing.value = value;
@@ -155,7 +177,7 @@ export class Keyspace {
 
   /** Sets or clears an existing key's expiry; a moment already reached deletes the key. */
   setExpiry(key: string, expiresAtMs: number | null): void {
-    const entry = this.#entries.get(key);
+    const entry = this.#lookup(key);
     if (entry !== undefined) this.#changeExpiry(key, entry, expiresAtMs);
   }
 
@@ -176,7 +198,7 @@ export class Keyspace {
 
   /** Deletes `key`; whether it existed. */
   delete(key: string): boolean {
-    const entry = this.#entries.get(key);
+    const entry = this.#lookup(key);
     if (entry === undefined) return false;
     if (entry.expiresAtMs !== null) this.#expiringKeys--;
     this.#entries.delete(key);
@@ -193,6 +215,7 @@ export class Keyspace {
   /** FLUSHALL: every key goes, and counts as modified by the current entry. */
   clear(): void {
     this.#entries.clear();
+    this.#records = null;
     this.#scanIndex = null;
     this.#tombstones.clear();
     this.#heap.rebuild([]);
@@ -206,7 +229,7 @@ export class Keyspace {
    * rather than running against a changed key.
    */
   modifiedAfter(key: string, index: number): boolean {
-    const entry = this.#entries.get(key);
+    const entry = this.#lookup(key);
     if (entry !== undefined) return entry.modifiedIndex > index;
     return (this.#tombstones.get(key) ?? this.#tombstoneFloorIndex) > index;
   }
@@ -229,7 +252,7 @@ export class Keyspace {
     return {
       timeMs: this.#timeMs,
       index: this.#index,
-      entries: [...this.#entries],
+      entries: Array.from(this.#entries.keys(), (key) => [key, this.#lookup(key)!] as const),
       tombstones: [...this.#tombstones],
       tombstoneFloorIndex: this.#tombstoneFloorIndex,
     };
@@ -251,8 +274,12 @@ export class Keyspace {
    * keyspace and takes the image's clock, index and tombstone floor. Until {@link endRestore},
    * the keyspace holds only the entries added so far and must not be read.
    */
-  beginRestore(header: Pick<KeyspaceImage, 'timeMs' | 'index' | 'tombstoneFloorIndex'>): void {
+  beginRestore(
+    header: Pick<KeyspaceImage, 'timeMs' | 'index' | 'tombstoneFloorIndex'>,
+    records: RecordSource | null = null,
+  ): void {
     this.clear();
+    this.#records = records;
     this.#timeMs = header.timeMs;
     this.#index = header.index;
     this.#tombstoneFloorIndex = header.tombstoneFloorIndex;
@@ -261,14 +288,18 @@ export class Keyspace {
   /** Adds records of the image being restored; `adopt` takes the values over without a copy. */
   restoreEntries(entries: KeyspaceImage['entries'], adopt: boolean): void {
     for (const [key, entry] of entries) {
-      this.restoreEntry(key, adopt ? entry : { ...entry, value: copyValue(entry.value) });
+      const kept = adopt ? entry : { ...entry, value: copyValue(entry.value) };
+      this.restoreEntry(key, kept, kept.expiresAtMs);
     }
   }
 
-  /** Adds one record of the image being restored, taking it over as it is. */
-  restoreEntry(key: string, entry: KvEntry): void {
-    this.#entries.set(key, entry);
-    if (entry.expiresAtMs !== null) this.#expiringKeys++;
+  /**
+   * Adds one record of the image being restored, taking it over as it is, or the offset of one
+   * in the `records` given to {@link beginRestore}, with its expiry.
+   */
+  restoreEntry(key: string, record: KvEntry | number, expiresAtMs: number | null): void {
+    this.#entries.set(key, record);
+    if (expiresAtMs !== null) this.#expiringKeys++;
   }
 
   /** Last step of a piecewise restore: the remembered deletions, then the expiry heap. */
@@ -279,8 +310,10 @@ export class Keyspace {
 
   #rebuildHeap(): void {
     const deadlines = [];
-    for (const [key, entry] of this.#entries) {
-      if (entry.expiresAtMs !== null) deadlines.push({ key, atMs: entry.expiresAtMs });
+    for (const [key, record] of this.#entries) {
+      const atMs =
+        typeof record === 'number' ? this.#records!.expiresAt(record) : record.expiresAtMs;
+      if (atMs !== null) deadlines.push({ key, atMs });
     }
     this.#heap.rebuild(deadlines);
   }
