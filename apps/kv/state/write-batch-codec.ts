@@ -76,7 +76,10 @@ export const emptyBatchBytes = headerBytes;
 
 /** Writes one batch; see the layout above. */
 export function encodeWriteBatch(batch: WriteBatch): Uint8Array {
-  const tagged = batch.operations.some((operation) => operation.kind === 'transaction');
+  // Plain loops and a module-level writer rather than `some` and a closure: this runs once per
+  // write on the leader, and a closure made per call was a visible part of its cost.
+  let tagged = false;
+  for (const operation of batch.operations) tagged ||= operation.kind === 'transaction';
   let total = headerBytes;
   for (const operation of batch.operations) {
     total += encodedOperationBytes(operation) - (tagged ? 0 : 1);
@@ -86,18 +89,10 @@ export function encodeWriteBatch(batch: WriteBatch): Uint8Array {
   bytes.writeDoubleBE(batch.timeMs, 1);
   bytes.writeUInt32BE(batch.operations.length, 9);
   let offset = headerBytes;
-  const writeCommand = (args: CommandArguments): void => {
-    offset = bytes.writeUInt32BE(args.length, offset);
-    for (const argument of args) {
-      offset = bytes.writeUInt32BE(argument.byteLength, offset);
-      bytes.set(argument, offset);
-      offset += argument.byteLength;
-    }
-  };
   for (const operation of batch.operations) {
     if (operation.kind === 'command') {
       if (tagged) offset = bytes.writeUInt8(commandTag, offset);
-      writeCommand(operation.args);
+      offset = writeCommand(bytes, offset, operation.args);
       continue;
     }
     offset = bytes.writeUInt8(transactionTag, offset);
@@ -109,9 +104,20 @@ export function encodeWriteBatch(batch: WriteBatch): Uint8Array {
       offset += watched.key.byteLength;
     }
     offset = bytes.writeUInt32BE(operation.commands.length, offset);
-    for (const command of operation.commands) writeCommand(command);
+    for (const command of operation.commands) offset = writeCommand(bytes, offset, command);
   }
-  return bytes.subarray(0, offset);
+  return offset === bytes.length ? bytes : bytes.subarray(0, offset);
+}
+
+/** Writes one command's arguments at `offset`; returns the offset after them. */
+function writeCommand(bytes: Buffer, offset: number, args: CommandArguments): number {
+  let at = bytes.writeUInt32BE(args.length, offset);
+  for (const argument of args) {
+    at = bytes.writeUInt32BE(argument.byteLength, at);
+    bytes.set(argument, at);
+    at += argument.byteLength;
+  }
+  return at;
 }
 
 /** Reads a batch's bytes front to back, throwing on anything out of bounds. */

@@ -289,11 +289,14 @@ export class OutboundLink {
   // it sent here. The clock's zero delay is `setImmediate`: no timer, no millisecond clamp.
   #scheduleFlush(): void {
     if (this.#flushTimer !== null || this.#awaitingDrain) return;
-    this.#flushTimer = this.#options.clock.schedule(0, () => {
-      this.#flushTimer = null;
-      this.#flush();
-    });
+    this.#flushTimer = this.#options.clock.schedule(0, this.#flushScheduled);
   }
+
+  /** Made once: a link flushes once per turn it has frames in, a closure each was measurable. */
+  readonly #flushScheduled = (): void => {
+    this.#flushTimer = null;
+    this.#flush();
+  };
 
   #flush(): void {
     const socket = this.#socket;
@@ -301,30 +304,33 @@ export class OutboundLink {
     this.#stats.flushes++;
     socket.cork();
     // Small frames are copied into shared chunks: one write per frame costs far more than the copy.
+    // The chunk is written by a module function, not a closure over it: a link flushes every turn
+    // it has frames in, and the closure (and its context) was a visible share of a small write.
     let batch: Uint8Array | null = null;
     let batchLength = 0;
-    const writeBatch = () => {
-      if (batch !== null && batchLength > 0) socket.write(batch.subarray(0, batchLength));
-      batch = null;
-      batchLength = 0;
-    };
     const limit = this.#options.socketBufferBytesMax;
     while (this.#queue.length > 0 && socket.writableLength + batchLength < limit) {
       const frame = this.#queue.shift()!;
       this.#stats.written++;
       const alone = batch === null && this.#queue.length === 0;
       if (alone || frame.length >= coalesceBytesMax) {
-        writeBatch();
+        if (batch !== null) writeChunk(socket, batch, batchLength);
+        batch = null;
+        batchLength = 0;
         socket.write(frame);
         continue;
       }
-      if (batch !== null && batchLength + frame.length > coalesceBytesMax) writeBatch();
+      if (batch !== null && batchLength + frame.length > coalesceBytesMax) {
+        writeChunk(socket, batch, batchLength);
+        batch = null;
+        batchLength = 0;
+      }
       // Sized for what is queued, so a short burst does not allocate a whole chunk.
       batch ??= new Uint8Array(Math.min(coalesceBytesMax, frame.length + this.#queue.bytes));
       batch.set(frame, batchLength);
       batchLength += frame.length;
     }
-    writeBatch();
+    if (batch !== null) writeChunk(socket, batch, batchLength);
     socket.uncork();
     if (this.#queue.length > 0) {
       // The socket is full: wait for it to drain rather than buffer without bound.
@@ -345,4 +351,9 @@ export class OutboundLink {
       });
     }
   }
+}
+
+/** Writes the first `length` bytes of a coalesced chunk; a chunk the loop filled exactly as is. */
+function writeChunk(socket: Socket, chunk: Uint8Array, length: number): void {
+  if (length > 0) socket.write(length === chunk.length ? chunk : chunk.subarray(0, length));
 }
