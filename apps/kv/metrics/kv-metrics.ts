@@ -1,13 +1,7 @@
 import type { NodeStatus } from 'raftkit';
 import type { TcpTransportStats } from 'raftkit/transport/tcp';
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-  type LabelValues,
-} from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import { LatencyHistogram } from './latency-histogram.js';
 
 /** Upper bounds, in seconds, for latencies from sub-millisecond fsyncs to multi-second stalls. */
 export const latencyBucketsSeconds: readonly number[] = Object.freeze([
@@ -19,10 +13,10 @@ export interface Timing {
   observe(seconds: number): void;
 }
 
-function latencyHistogram(name: string, help: string): Histogram {
+function latencyHistogram(name: string, help: string): LatencyHistogram {
   // Registered in the server's own registry, never in prom-client's global one, so two servers in
   // one process (tests) keep their numbers apart.
-  return new Histogram({ name, help, buckets: [...latencyBucketsSeconds], registers: [] });
+  return new LatencyHistogram({ name, help, buckets: [...latencyBucketsSeconds] });
 }
 
 /** What the server measures itself, beside what the node and the transport count. */
