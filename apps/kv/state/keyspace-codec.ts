@@ -224,6 +224,22 @@ function readCollection(reader: ImageReader, code: number): KvValue {
   }
 }
 
+/**
+ * Where the fields of a key's record lie, from the end of its name: an expiry flag (u8), the
+ * expiry time (f64), the last-write index (f64), the value type (u8), then the value; a string
+ * value is a u32 length and its bytes.
+ */
+const expiryTimeAt = 1;
+const modifiedIndexAt = 9;
+const valueTypeAt = 17;
+const valueAt = 18;
+const stringBytesAt = valueAt + 4;
+
+/** The expiry of the record at `record`, or null. */
+function expiryOf(bytes: Buffer, record: number): number | null {
+  return bytes[record] === 1 ? bytes.readDoubleLE(record + expiryTimeAt) : null;
+}
+
 /** Where a check of an image stopped, and what it counted on the way. */
 interface ImageCheck {
   readonly expiring: number;
@@ -248,10 +264,10 @@ function checkImage(bytes: Buffer, entryCount: number, tombstoneCount: number): 
   for (let count = 0; count < entryCount; count++) {
     offset = field(offset);
     // Expiry flag, expiry time, modified index, value type.
-    if (offset + 18 > size) throw new Error('keyspace snapshot is truncated');
+    if (offset + valueAt > size) throw new Error('keyspace snapshot is truncated');
     if (bytes[offset] === 1) expiring++;
-    const code = bytes[offset + 17]!;
-    offset += 18;
+    const code = bytes[offset + valueTypeAt]!;
+    offset += valueAt;
     if (code === valueTypeCodes.string) {
       offset = field(offset);
       continue;
@@ -334,15 +350,17 @@ export class KeyspaceImageDecoder {
       const keyLength = bytes.readUInt32LE(at);
       const key = bytes.toString('latin1', at + 4, at + 4 + keyLength);
       at += 4 + keyLength;
-      const expiresAtMs = bytes[at] === 1 ? bytes.readDoubleLE(at + 1) : null;
-      if (bytes[at + 17] === valueTypeCodes.string) {
+      const expiresAtMs = expiryOf(bytes, at);
+      const code = bytes[at + valueTypeAt]!;
+      if (code === valueTypeCodes.string) {
         sink(key, at, expiresAtMs);
-        at += 22 + bytes.readUInt32LE(at + 18);
+        at += stringBytesAt + bytes.readUInt32LE(at + valueAt);
         continue;
       }
-      const reader = new ImageReader(bytes, at + 18);
-      const value = readCollection(reader, bytes[at + 17]!);
-      sink(key, { value, expiresAtMs, modifiedIndex: bytes.readDoubleLE(at + 9) }, expiresAtMs);
+      const reader = new ImageReader(bytes, at + valueAt);
+      const value = readCollection(reader, code);
+      const modifiedIndex = bytes.readDoubleLE(at + modifiedIndexAt);
+      sink(key, { value, expiresAtMs, modifiedIndex }, expiresAtMs);
       at = reader.offset;
     }
     this.#offset = at;
@@ -352,17 +370,20 @@ export class KeyspaceImageDecoder {
   /** The record of a string key whose offset {@link nextEntries} handed out. */
   entryAt(record: number): KvEntry {
     const bytes = this.#bytes;
-    const length = bytes.readUInt32LE(record + 18);
+    const start = record + stringBytesAt;
     return {
-      value: { type: 'string', value: bytes.subarray(record + 22, record + 22 + length) },
-      expiresAtMs: bytes[record] === 1 ? bytes.readDoubleLE(record + 1) : null,
-      modifiedIndex: bytes.readDoubleLE(record + 9),
+      value: {
+        type: 'string',
+        value: bytes.subarray(start, start + bytes.readUInt32LE(record + valueAt)),
+      },
+      expiresAtMs: expiryOf(bytes, record),
+      modifiedIndex: bytes.readDoubleLE(record + modifiedIndexAt),
     };
   }
 
   /** The expiry of the record at an offset {@link nextEntries} handed out, without decoding it. */
   expiresAt(record: number): number | null {
-    return this.#bytes[record] === 1 ? this.#bytes.readDoubleLE(record + 1) : null;
+    return expiryOf(this.#bytes, record);
   }
 
   /** The remembered deletions, oldest first; read once every entry has been. */
