@@ -1,3 +1,5 @@
+import { onMicrotask } from '../platform/microtask.js';
+
 /**
  * Runs the node's Ready passes one at a time, each on a microtask: asking while a pass runs (or is
  * already scheduled) does nothing, so inputs that arrive while a write is in flight accumulate in
@@ -23,7 +25,7 @@ export class ReadyLoop {
   schedule(): void {
     if (this.#running || this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
+    onMicrotask(() => {
       this.#scheduled = false;
       if (this.#running) return;
       this.#idle = this.#run();

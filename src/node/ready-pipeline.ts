@@ -3,6 +3,7 @@ import type { LogStorage } from '../storage/log-storage.js';
 import type { NodeCounters } from './node-counters.js';
 import { toRaftError } from './node-errors.js';
 import { persistReadies } from './persist-ready.js';
+import { onMicrotask } from '../platform/microtask.js';
 
 /** What the pipeline does with a Ready at each stage; the node supplies it. */
 export interface ReadyPipelineStages {
@@ -97,7 +98,7 @@ export class ReadyPipeline {
     if (this.#writing || this.#writeScheduled) return;
     // The save starts on the next microtask, so every Ready of this pass joins it.
     this.#writeScheduled = true;
-    queueMicrotask(() => {
+    onMicrotask(() => {
       this.#writeScheduled = false;
       void this.#write();
     });

@@ -1,3 +1,5 @@
+import { onMicrotask } from '../platform/microtask.js';
+
 /**
  * Collects what callers queue during one turn of the event loop and hands it over in one piece on
  * the next microtask, so everything proposed (or read, or forwarded) in the same turn shares one
@@ -22,7 +24,7 @@ export class TurnBatch<T> {
     this.#items.push(item);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
+    onMicrotask(() => {
       this.#scheduled = false;
       this.#drain(this.#items.splice(0));
     });

@@ -19,6 +19,7 @@ import {
   type LogBounds,
 } from '../storage-checks.js';
 import { StorageGuard, assertNotBootstrapped } from '../storage-guard.js';
+import { onMicrotask } from '../../platform/microtask.js';
 
 /** What a memory storage holds; the same shape serves as the "disk" and as the "page cache". */
 interface MemoryState {
@@ -405,7 +406,7 @@ export class MemoryStorage implements LogStorage {
   #scheduleFlush(): void {
     if (this.#manualSync || this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
+    onMicrotask(() => {
       this.#flushScheduled = false;
       if (!this.#crashed) this.sync();
     });
