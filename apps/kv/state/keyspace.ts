@@ -309,6 +309,11 @@ export class Keyspace {
   }
 
   #rebuildHeap(): void {
+    // Most keyspaces carry no expiry at all: a restore of one need not walk its keys for none.
+    if (this.#expiringKeys === 0) {
+      this.#heap.rebuild([]);
+      return;
+    }
     const deadlines = [];
     for (const [key, record] of this.#entries) {
       const atMs =
