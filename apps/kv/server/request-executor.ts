@@ -49,6 +49,8 @@ export class RequestExecutor {
   readonly #policy: RetryPolicy;
   readonly #clock: () => number;
   #session: Promise<ClientSession<Uint8Array>> | null = null;
+  /** The session once registered: a write then starts without awaiting the registration. */
+  #opened: ClientSession<Uint8Array> | null = null;
   readonly #gatherer: WriteGatherer;
 
   constructor(options: {
@@ -86,7 +88,7 @@ export class RequestExecutor {
     const started = performance.now();
     const deadline = started + this.#policy.requestTimeoutMs;
     try {
-      const session = await this.#openSession(deadline);
+      const session = this.#opened ?? (await this.#openSession(deadline));
       // Every attempt carries the same bytes: a retry is the same command, answered once. The
       // session holds the whole deadline itself: no signal, timer or listener per write.
       const replies = await session.propose(
@@ -146,9 +148,14 @@ export class RequestExecutor {
       }),
     );
     this.#session = opening;
-    opening.catch(() => {
-      if (this.#session === opening) this.#session = null;
-    });
+    opening.then(
+      (session) => {
+        if (this.#session === opening) this.#opened = session;
+      },
+      () => {
+        if (this.#session === opening) this.#session = null;
+      },
+    );
     return opening;
   }
 
