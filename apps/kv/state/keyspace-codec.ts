@@ -1,4 +1,5 @@
 import type { KeyspaceImage, KvEntry, KvValue } from './keyspace.js';
+import { RestoredKeys } from './restored-keys.js';
 
 /** Bytes per chunk of a serialized keyspace. */
 export const keyspaceChunkBytes = 1024 * 1024;
@@ -294,11 +295,12 @@ function checkImage(bytes: Buffer, entryCount: number, tombstoneCount: number): 
  * without building anything) and then decoded a slice of keys at a time. Once the constructor
  * has returned, decoding cannot fail: a restore can go on in the background of a running server.
  *
- * The decoder owns the bytes it is given. A restored string key stays an offset into them until
- * first used, and its value is then a view rather than a copy: a copy per value was a third of a
- * restart's keyspace load. The whole image therefore stays in memory while any one key restored
- * from it does: once most restored keys have been overwritten or deleted, the server may hold up
- * to one image more than its keys need (the next restore, or the last such key going, frees it).
+ * The decoder owns the bytes it is given. A restored key stays in the image, found through a
+ * {@link RestoredKeys} index, until first used, and a string value is then a view rather than a
+ * copy: a copy per value was a third of a restart's keyspace load. The whole image therefore
+ * stays in memory while any one key restored from it does: once most restored keys have been
+ * overwritten or deleted, the server may hold up to one image more than its keys need (the next
+ * restore, or the last such key going, frees it).
  */
 export class KeyspaceImageDecoder {
   readonly timeMs: number;
@@ -331,57 +333,60 @@ export class KeyspaceImageDecoder {
     return this.#entriesLeft === 0;
   }
 
+  /** An empty index over this image's keys, for {@link nextEntries} to fill. */
+  keyIndex(): RestoredKeys {
+    return new RestoredKeys(this.#bytes, this.entryCount);
+  }
+
   /**
-   * Walks up to `countMax` more entries, in the image's order, handing each key to `sink` with
-   * its expiry and, for a string, only the offset of its record ({@link entryAt} decodes it when
-   * the key is first used); hashes and sets are decoded at once. A restart then builds one string
-   * and one map slot per key: the objects of a decoded record were most of a restore's load and
-   * its garbage collection. The image was checked whole, so this reads plain offsets without
-   * bounds checks of its own.
+   * Walks up to `countMax` more entries, in the image's order, handing `sink` where each key's
+   * length field lies and its expiry; {@link entryAt} decodes a record when its key is first used.
+   * The image was checked whole, so this reads plain offsets without bounds checks of its own.
    */
-  nextEntries(
-    countMax: number,
-    sink: (key: string, record: KvEntry | number, expiresAtMs: number | null) => void,
-  ): void {
+  nextEntries(countMax: number, sink: (keyAt: number, expiresAtMs: number | null) => void): void {
     const bytes = this.#bytes;
     let at = this.#offset;
     const count = Math.min(countMax, this.#entriesLeft);
-    for (let decoded = 0; decoded < count; decoded++) {
-      const keyLength = bytes.readUInt32LE(at);
-      const key = bytes.toString('latin1', at + 4, at + 4 + keyLength);
-      at += 4 + keyLength;
-      const expiresAtMs = expiryOf(bytes, at);
+    for (let walked = 0; walked < count; walked++) {
+      const keyAt = at;
+      at += 4 + bytes.readUInt32LE(at);
+      sink(keyAt, expiryOf(bytes, at));
       const code = bytes[at + valueTypeAt]!;
+      at += valueAt;
       if (code === valueTypeCodes.string) {
-        sink(key, at, expiresAtMs);
-        at += stringBytesAt + bytes.readUInt32LE(at + valueAt);
+        at += 4 + bytes.readUInt32LE(at);
         continue;
       }
-      const reader = new ImageReader(bytes, at + valueAt);
-      const value = readCollection(reader, code);
-      const modifiedIndex = bytes.readDoubleLE(at + modifiedIndexAt);
-      sink(key, { value, expiresAtMs, modifiedIndex }, expiresAtMs);
-      at = reader.offset;
+      const fieldsPerItem = code === valueTypeCodes.hash ? 2 : 1;
+      let fields = bytes.readUInt32LE(at) * fieldsPerItem;
+      for (at += 4; fields > 0; fields--) at += 4 + bytes.readUInt32LE(at);
     }
     this.#offset = at;
     this.#entriesLeft -= count;
   }
 
-  /** The record of a string key whose offset {@link nextEntries} handed out. */
+  /** The record starting at `record` (just past its key's name), decoded. */
   entryAt(record: number): KvEntry {
     const bytes = this.#bytes;
-    const start = record + stringBytesAt;
-    return {
-      value: {
+    const code = bytes[record + valueTypeAt]!;
+    let value: KvValue;
+    if (code === valueTypeCodes.string) {
+      const start = record + stringBytesAt;
+      value = {
         type: 'string',
         value: bytes.subarray(start, start + bytes.readUInt32LE(record + valueAt)),
-      },
+      };
+    } else {
+      value = readCollection(new ImageReader(bytes, record + valueAt), code);
+    }
+    return {
+      value,
       expiresAtMs: expiryOf(bytes, record),
       modifiedIndex: bytes.readDoubleLE(record + modifiedIndexAt),
     };
   }
 
-  /** The expiry of the record at an offset {@link nextEntries} handed out, without decoding it. */
+  /** The expiry of the record starting at `record`, read without decoding it. */
   expiresAt(record: number): number | null {
     return expiryOf(this.#bytes, record);
   }

@@ -1,4 +1,4 @@
-import type { Keyspace, KvEntry } from './keyspace.js';
+import type { Keyspace } from './keyspace.js';
 import type { KeyspaceImageDecoder } from './keyspace-codec.js';
 
 /**
@@ -17,11 +17,7 @@ export class KeyspaceRestore {
   readonly #keyspace: Keyspace;
   readonly #decoder: KeyspaceImageDecoder;
   #state: 'loading' | 'done' | 'abandoned' = 'loading';
-  readonly #restoreEntry: (
-    key: string,
-    record: KvEntry | number,
-    expiresAtMs: number | null,
-  ) => void;
+  readonly #restoreKey: (keyAt: number, expiresAtMs: number | null) => void;
 
   /** `loadAfter`: loading in the background begins once it resolves (at once by default). */
   constructor(
@@ -31,9 +27,12 @@ export class KeyspaceRestore {
   ) {
     this.#keyspace = keyspace;
     this.#decoder = decoder;
-    this.#restoreEntry = (key, record, expiresAtMs) =>
-      keyspace.restoreEntry(key, record, expiresAtMs);
-    keyspace.beginRestore(decoder, decoder);
+    this.#restoreKey = (keyAt, expiresAtMs) => keyspace.restoreKey(keyAt, expiresAtMs);
+    keyspace.beginRestore(decoder, {
+      keys: decoder.keyIndex(),
+      entryAt: (record) => decoder.entryAt(record),
+      expiresAt: (record) => decoder.expiresAt(record),
+    });
     const begin = (): void => this.#scheduleSlice();
     void loadAfter.then(begin, begin);
   }
@@ -69,7 +68,7 @@ export class KeyspaceRestore {
   }
 
   #load(keys: number): void {
-    this.#decoder.nextEntries(keys, this.#restoreEntry);
+    this.#decoder.nextEntries(keys, this.#restoreKey);
     if (!this.#decoder.done) return;
     this.#keyspace.endRestore(this.#decoder.tombstones());
     this.#state = 'done';

@@ -1,4 +1,5 @@
 import { CommandError, wrongTypeMessage } from './arguments.js';
+import type { RestoredKeys } from './restored-keys.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { ScanIndex, type ScanStep } from './scan-index.js';
 
@@ -42,13 +43,14 @@ export interface KeyspaceImage {
 }
 
 /**
- * Where a restore's records wait, undecoded, until their key is first used: the keyspace holds an
- * offset into the image for each such key instead of its record.
+ * Where a restore's keys wait, undecoded, until first used: an index of them in the image, and
+ * the image's records.
  */
-export interface RecordSource {
-  /** Decodes the record at an offset. */
+export interface RestoredRecords {
+  readonly keys: RestoredKeys;
+  /** Decodes the record that starts at an offset {@link RestoredKeys.take} returned. */
   entryAt(record: number): KvEntry;
-  /** The expiry of the record at an offset, read without decoding it. */
+  /** The expiry of such a record, read without decoding it. */
   expiresAt(record: number): number | null;
 }
 
@@ -64,9 +66,9 @@ export const tombstonesMax = 10_000;
  * each key was last written.
  */
 export class Keyspace {
-  /** A number is the offset of a record not decoded yet, in {@link Keyspace.#records}. */
-  readonly #entries = new Map<string, KvEntry | number>();
-  #records: RecordSource | null = null;
+  readonly #entries = new Map<string, KvEntry>();
+  /** Keys of a restored image not used yet; each moves into `#entries` on first use. */
+  #restored: RestoredRecords | null = null;
   readonly #heap = new DeadlineHeap();
   /**
    * Built on the first SCAN and kept up to date from then on: a server nobody SCANs does not pay
@@ -95,7 +97,7 @@ export class Keyspace {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries.size + (this.#restored?.keys.size ?? 0);
   }
 
   /** Live keys that carry an expiry. */
@@ -123,13 +125,17 @@ export class Keyspace {
     return this.#lookup(key);
   }
 
-  /** The record of `key`, decoded first if a restore left it as an offset. */
+  /** The record of `key`, moved out of the restored image first if it is still there. */
   #lookup(key: string): KvEntry | undefined {
-    const record = this.#entries.get(key);
-    if (typeof record !== 'number') return record;
-    const entry = this.#records!.entryAt(record);
-    this.#entries.set(key, entry);
-    return entry;
+    const entry = this.#entries.get(key);
+    const restored = this.#restored;
+    if (entry !== undefined || restored === null) return entry;
+    const record = restored.keys.take(key);
+    if (record < 0) return undefined;
+    if (restored.keys.size === 0) this.#restored = null;
+    const decoded = restored.entryAt(record);
+    this.#entries.set(key, decoded);
+    return decoded;
   }
 
   /** The value of `key` if it holds `type`; undefined when absent; WRONGTYPE otherwise. */
@@ -215,7 +221,7 @@ export class Keyspace {
   /** FLUSHALL: every key goes, and counts as modified by the current entry. */
   clear(): void {
     this.#entries.clear();
-    this.#records = null;
+    this.#restored = null;
     this.#scanIndex = null;
     this.#tombstones.clear();
     this.#heap.rebuild([]);
@@ -234,15 +240,17 @@ export class Keyspace {
     return (this.#tombstones.get(key) ?? this.#tombstoneFloorIndex) > index;
   }
 
-  keys(): IterableIterator<string> {
-    return this.#entries.keys();
+  *keys(): Generator<string> {
+    yield* this.#entries.keys();
+    if (this.#restored === null) return;
+    for (const [key] of this.#restored.keys.entries()) yield key;
   }
 
   /** One bounded step of a SCAN walk; see {@link ScanIndex.scan}. */
   scan(cursor: number, count: number, bucketsMax: number): ScanStep {
     if (this.#scanIndex === null) {
       this.#scanIndex = new ScanIndex();
-      for (const key of this.#entries.keys()) this.#scanIndex.add(key);
+      for (const key of this.keys()) this.#scanIndex.add(key);
     }
     return this.#scanIndex.scan(cursor, count, bucketsMax);
   }
@@ -252,7 +260,7 @@ export class Keyspace {
     return {
       timeMs: this.#timeMs,
       index: this.#index,
-      entries: Array.from(this.#entries.keys(), (key) => [key, this.#lookup(key)!] as const),
+      entries: [...this.#entries, ...this.#restoredEntries()],
       tombstones: [...this.#tombstones],
       tombstoneFloorIndex: this.#tombstoneFloorIndex,
     };
@@ -276,10 +284,10 @@ export class Keyspace {
    */
   beginRestore(
     header: Pick<KeyspaceImage, 'timeMs' | 'index' | 'tombstoneFloorIndex'>,
-    records: RecordSource | null = null,
+    restored: RestoredRecords | null = null,
   ): void {
     this.clear();
-    this.#records = records;
+    this.#restored = restored;
     this.#timeMs = header.timeMs;
     this.#index = header.index;
     this.#tombstoneFloorIndex = header.tombstoneFloorIndex;
@@ -289,16 +297,22 @@ export class Keyspace {
   restoreEntries(entries: KeyspaceImage['entries'], adopt: boolean): void {
     for (const [key, entry] of entries) {
       const kept = adopt ? entry : { ...entry, value: copyValue(entry.value) };
-      this.restoreEntry(key, kept, kept.expiresAtMs);
+      this.restoreEntry(key, kept);
     }
   }
 
+  /** Adds one record of the image being restored, taking it over as it is. */
+  restoreEntry(key: string, entry: KvEntry): void {
+    this.#entries.set(key, entry);
+    if (entry.expiresAtMs !== null) this.#expiringKeys++;
+  }
+
   /**
-   * Adds one record of the image being restored, taking it over as it is, or the offset of one
-   * in the `records` given to {@link beginRestore}, with its expiry.
+   * Adds the key whose length field lies at `keyAt` in the image given to {@link beginRestore},
+   * left undecoded until first used.
    */
-  restoreEntry(key: string, record: KvEntry | number, expiresAtMs: number | null): void {
-    this.#entries.set(key, record);
+  restoreKey(keyAt: number, expiresAtMs: number | null): void {
+    this.#restored!.keys.add(keyAt);
     if (expiresAtMs !== null) this.#expiringKeys++;
   }
 
@@ -308,6 +322,14 @@ export class Keyspace {
     this.#rebuildHeap();
   }
 
+  /** The keys still in the restored image, decoded, leaving them there. */
+  *#restoredEntries(): Generator<readonly [string, KvEntry]> {
+    if (this.#restored === null) return;
+    for (const [key, record] of this.#restored.keys.entries()) {
+      yield [key, this.#restored.entryAt(record)];
+    }
+  }
+
   #rebuildHeap(): void {
     // Most keyspaces carry no expiry at all: a restore of one need not walk its keys for none.
     if (this.#expiringKeys === 0) {
@@ -315,10 +337,14 @@ export class Keyspace {
       return;
     }
     const deadlines = [];
-    for (const [key, record] of this.#entries) {
-      const atMs =
-        typeof record === 'number' ? this.#records!.expiresAt(record) : record.expiresAtMs;
-      if (atMs !== null) deadlines.push({ key, atMs });
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAtMs !== null) deadlines.push({ key, atMs: entry.expiresAtMs });
+    }
+    if (this.#restored !== null) {
+      for (const [key, record] of this.#restored.keys.entries()) {
+        const atMs = this.#restored.expiresAt(record);
+        if (atMs !== null) deadlines.push({ key, atMs });
+      }
     }
     this.#heap.rebuild(deadlines);
   }
