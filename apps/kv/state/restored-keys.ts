@@ -10,8 +10,11 @@
 export class RestoredKeys {
   readonly #bytes: Buffer;
   readonly #mask: number;
-  /** Per table slot: the image offset of a key's length field, plus one; 0 is an empty slot. */
-  readonly #slots: Int32Array;
+  /**
+   * Per table slot: the image offset of a key's length field, plus one (an image is at most
+   * 4 GiB, a Buffer's limit); 0 is an empty slot.
+   */
+  readonly #slots: Uint32Array;
   /** Per table slot: 1 once its key has left; the slot stays, so probes still pass over it. */
   readonly #gone: Uint8Array;
   #size = 0;
@@ -23,7 +26,7 @@ export class RestoredKeys {
     while (capacity < keysMax * 2) capacity *= 2;
     this.#bytes = bytes;
     this.#mask = capacity - 1;
-    this.#slots = new Int32Array(capacity);
+    this.#slots = new Uint32Array(capacity);
     this.#gone = new Uint8Array(capacity);
   }
 
