@@ -265,6 +265,8 @@ describe('connection and server commands', () => {
     const list = (await client.client('LIST')) as string;
     const line = list.split('\n').find((entry) => entry.includes('name=victim'))!;
     const id = /id=(\d+)/.exec(line)![1]!;
+    // The last command, lower-cased as Redis shows it (the server keeps it as planned).
+    expect(line).toContain(' cmd=client ');
     // Filters combine: no connection is both a replica and this one.
     expect(await client.call('CLIENT', 'KILL', 'ID', id, 'TYPE', 'replica')).toBe(0);
     expect(await client.call('CLIENT', 'KILL', 'ID', id, 'USER', 'default', 'TYPE', 'normal')).toBe(

@@ -139,7 +139,7 @@ function clientLine(state: ConnectionState, nowMs: number): string {
     `flags=${flags}`,
     'db=0',
     `watch=${state.watched.size}`,
-    `cmd=${state.lastCommand}`,
+    `cmd=${state.lastCommand?.toLowerCase() ?? 'NULL'}`,
     `user=${defaultUser}`,
     `consistency=${state.consistency}`,
   ].join(' ');

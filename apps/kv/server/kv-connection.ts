@@ -99,7 +99,7 @@ export class KvConnection {
       watched: new Map(),
       watchedKeyBytes: 0,
       inTransaction: false,
-      lastCommand: 'NULL',
+      lastCommand: null,
       lastActivityMs: nowMs,
       closing: false,
     };

@@ -4,6 +4,7 @@ import {
   dataCommandKind,
   dataCommandSpec,
 } from '../state/kv-commands.js';
+import { keyOf } from '../state/arguments.js';
 import { queuedConnectionCommand } from '../state/queued-connection-commands.js';
 import {
   encodedOperationBytes,
@@ -67,8 +68,8 @@ export class RequestPlanner {
   }
 
   plan(args: Buffer[]): Planned {
-    const name = args[0]!.toString('latin1').toUpperCase();
-    this.#state.lastCommand = name.toLowerCase();
+    const name = keyOf(args[0]!).toUpperCase();
+    this.#state.lastCommand = name;
     this.#state.lastActivityMs = Date.now();
     if (!this.#state.authenticated && !allowedBeforeAuth.has(name)) {
       return answer(errorReply('NOAUTH Authentication required.'));
@@ -99,7 +100,8 @@ export class RequestPlanner {
     if (kind !== null) {
       const problem = checkDataCommand(name, args);
       if (problem !== null) return answer(errorReply(problem));
-      args[0] = Buffer.from(name, 'latin1');
+      // The log holds the name upper-cased; most clients already send it so, and keep their bytes.
+      if (!spells(args[0]!, name)) args[0] = Buffer.from(name, 'latin1');
       if (kind === 'read') return { kind, args };
       const operation: WriteOperation = { kind: 'command', args };
       return { kind, operation, bytes: encodedOperationBytes(operation) };
@@ -203,4 +205,13 @@ function unknownCommandMessage(args: readonly Buffer[]): string {
     preview += `'${args[position]!.toString('utf8').slice(0, 128 - preview.length)}' `;
   }
   return `ERR unknown command '${args[0]!.toString('utf8').slice(0, 128)}', with args beginning with: ${preview}`;
+}
+
+/** Whether `bytes` are `text`'s latin1 bytes, one per character. */
+function spells(bytes: Uint8Array, text: string): boolean {
+  if (bytes.byteLength !== text.length) return false;
+  for (let position = 0; position < text.length; position++) {
+    if (bytes[position] !== text.charCodeAt(position)) return false;
+  }
+  return true;
 }

@@ -84,8 +84,11 @@ export interface ConnectionState {
   watchedKeyBytes: number;
   /** Between MULTI and EXEC/DISCARD (for CLIENT LIST's flags). */
   inTransaction: boolean;
-  /** The last command's name and when it arrived, for CLIENT LIST. */
-  lastCommand: string;
+  /**
+   * The last command's name as planned (upper-case), null before the first, and when it arrived,
+   * for CLIENT LIST (which lower-cases it only when asked).
+   */
+  lastCommand: string | null;
   lastActivityMs: number;
   /** Set by QUIT: close once the replies so far are written. */
   closing: boolean;
