@@ -3,33 +3,46 @@ import type { Message, MessageHandler, NodeId, Transport } from 'raftkit';
 /** The kinds of traffic the dashboard draws, one colour each (`forward`: the runtime's own). */
 export type FlowKind = 'append' | 'heartbeat' | 'vote' | 'snapshot' | 'read' | 'forward';
 
+/** The kinds in the order of the per-peer count slots. */
+const flowKinds: readonly FlowKind[] = [
+  'append',
+  'heartbeat',
+  'vote',
+  'snapshot',
+  'read',
+  'forward',
+];
+
 /** Messages sent to each peer, by kind, since the server started. */
 export type FlowCounts = Record<NodeId, Partial<Record<FlowKind, number>>>;
 
-/** Folds every message type into the few kinds a person watching the cluster tells apart. */
-export function flowKindOf(message: Message): FlowKind {
+/**
+ * The count slot of a message's kind (its place in `flowKinds`): every message type folds into
+ * the few kinds a person watching the cluster tells apart.
+ */
+function flowSlotOf(message: Message): number {
   switch (message.type) {
     case 'append-entries':
     case 'append-entries-response':
-      return 'append';
+      return 0;
     case 'heartbeat':
     case 'heartbeat-response':
     case 'timeout-now':
-      return 'heartbeat';
+      return 1;
     case 'request-vote':
     case 'request-vote-response':
-      return 'vote';
+      return 2;
     case 'install-snapshot':
     case 'install-snapshot-response':
-      return 'snapshot';
+      return 3;
     case 'read-index':
     case 'read-index-response':
-      return 'read';
+      return 4;
     case 'forward-proposal':
     case 'forward-result':
     case 'join-request':
     case 'join-response':
-      return 'forward';
+      return 5;
   }
 }
 
@@ -41,7 +54,12 @@ export function flowKindOf(message: Message): FlowKind {
  */
 export class ObservedTransport implements Transport {
   readonly #inner: Transport;
-  readonly #sent: FlowCounts = {};
+  /**
+   * Messages sent per peer, one slot per kind (in `flowKinds` order). Typed arrays rather than a
+   * record per peer keyed by kind: every message counts here, and the keyed record made each
+   * count a dictionary lookup and a megamorphic store.
+   */
+  readonly #sent = new Map<NodeId, Float64Array>();
   #blocked: ReadonlySet<NodeId> = new Set();
   #dropped = 0;
 
@@ -64,9 +82,12 @@ export class ObservedTransport implements Transport {
       this.#dropped++;
       return;
     }
-    const perPeer = (this.#sent[message.to] ??= {});
-    const kind = flowKindOf(message);
-    perPeer[kind] = (perPeer[kind] ?? 0) + 1;
+    let perPeer = this.#sent.get(message.to);
+    if (perPeer === undefined) {
+      perPeer = new Float64Array(flowKinds.length);
+      this.#sent.set(message.to, perPeer);
+    }
+    perPeer[flowSlotOf(message)]!++;
     this.#inner.send(message);
   }
 
@@ -92,7 +113,15 @@ export class ObservedTransport implements Transport {
   /** A copy of the counts of messages sent, per peer and kind. */
   flow(): FlowCounts {
     const copy: FlowCounts = {};
-    for (const [peer, counts] of Object.entries(this.#sent)) copy[peer] = { ...counts };
+    for (const [peer, counts] of this.#sent) {
+      const perKind: Partial<Record<FlowKind, number>> = {};
+      // Kinds never sent stay absent, as before.
+      flowKinds.forEach((kind, slot) => {
+        const count = counts[slot]!;
+        if (count > 0) perKind[kind] = count;
+      });
+      copy[peer] = perKind;
+    }
     return copy;
   }
 }
