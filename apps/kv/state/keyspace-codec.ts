@@ -298,9 +298,8 @@ function checkImage(bytes: Buffer, entryCount: number, tombstoneCount: number): 
  * The decoder owns the bytes it is given. A restored key stays in the image, found through a
  * {@link RestoredKeys} index, until first used, and a string value is then a view rather than a
  * copy: a copy per value was a third of a restart's keyspace load. The whole image therefore
- * stays in memory while any one key restored from it does: once most restored keys have been
- * overwritten or deleted, the server may hold up to one image more than its keys need (the next
- * restore, or the last such key going, frees it).
+ * stays in memory until the keyspace is next restored or flushed: once most restored keys have
+ * been overwritten or deleted, the server may hold up to one image more than its keys need.
  */
 export class KeyspaceImageDecoder {
   readonly timeMs: number;

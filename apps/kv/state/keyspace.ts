@@ -129,10 +129,10 @@ export class Keyspace {
   #lookup(key: string): KvEntry | undefined {
     const entry = this.#entries.get(key);
     const restored = this.#restored;
-    if (entry !== undefined || restored === null) return entry;
+    // An emptied index is not probed, but stays: a restore still loading adds keys to it.
+    if (entry !== undefined || restored === null || restored.keys.size === 0) return entry;
     const record = restored.keys.take(key);
     if (record < 0) return undefined;
-    if (restored.keys.size === 0) this.#restored = null;
     const decoded = restored.entryAt(record);
     this.#entries.set(key, decoded);
     return decoded;
