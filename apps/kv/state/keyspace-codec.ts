@@ -1,4 +1,4 @@
-import type { KeyspaceImage, KvEntry, KvValue } from './keyspace.js';
+import type { KeyspaceImage, KvEntry, KvValue, RestoredRecords } from './keyspace.js';
 import { RestoredKeys } from './restored-keys.js';
 
 /** Bytes per chunk of a serialized keyspace. */
@@ -301,7 +301,7 @@ function checkImage(bytes: Buffer, entryCount: number, tombstoneCount: number): 
  * stays in memory until the keyspace is next restored or flushed: once most restored keys have
  * been overwritten or deleted, the server may hold up to one image more than its keys need.
  */
-export class KeyspaceImageDecoder {
+export class KeyspaceImageDecoder implements RestoredRecords {
   readonly timeMs: number;
   readonly index: number;
   readonly tombstoneFloorIndex: number;
@@ -309,6 +309,8 @@ export class KeyspaceImageDecoder {
   readonly entryCount: number;
   /** Keys in the image that carry an expiry. */
   readonly expiringCount: number;
+  /** The keys {@link nextEntries} has walked, found where they lie in the image. */
+  readonly keys: RestoredKeys;
   readonly #bytes: Buffer;
   readonly #tombstoneCount: number;
   #offset = headerBytes;
@@ -325,16 +327,12 @@ export class KeyspaceImageDecoder {
     this.#entriesLeft = this.entryCount;
     this.#bytes = bytes;
     this.expiringCount = checkImage(bytes, this.entryCount, this.#tombstoneCount).expiring;
+    this.keys = new RestoredKeys(bytes, this.entryCount);
   }
 
   /** Whether every entry has been decoded (the tombstones remain). */
   get done(): boolean {
     return this.#entriesLeft === 0;
-  }
-
-  /** An empty index over this image's keys, for {@link nextEntries} to fill. */
-  keyIndex(): RestoredKeys {
-    return new RestoredKeys(this.#bytes, this.entryCount);
   }
 
   /**

@@ -28,11 +28,7 @@ export class KeyspaceRestore {
     this.#keyspace = keyspace;
     this.#decoder = decoder;
     this.#restoreKey = (keyAt, expiresAtMs) => keyspace.restoreKey(keyAt, expiresAtMs);
-    keyspace.beginRestore(decoder, {
-      keys: decoder.keyIndex(),
-      entryAt: (record) => decoder.entryAt(record),
-      expiresAt: (record) => decoder.expiresAt(record),
-    });
+    keyspace.beginRestore(decoder, decoder);
     const begin = (): void => this.#scheduleSlice();
     void loadAfter.then(begin, begin);
   }
