@@ -4,7 +4,7 @@ import {
   dataCommandKind,
   dataCommandSpec,
 } from '../state/kv-commands.js';
-import { keyOf } from '../state/arguments.js';
+import { holdsText, keyOf } from '../state/arguments.js';
 import { queuedConnectionCommand } from '../state/queued-connection-commands.js';
 import {
   encodedOperationBytes,
@@ -101,7 +101,8 @@ export class RequestPlanner {
       const problem = checkDataCommand(name, args);
       if (problem !== null) return answer(errorReply(problem));
       // The log holds the name upper-cased; most clients already send it so, and keep their bytes.
-      if (!spells(args[0]!, name)) args[0] = Buffer.from(name, 'latin1');
+      const spelled = args[0]!.byteLength === name.length && holdsText(args[0]!, 0, name);
+      if (!spelled) args[0] = Buffer.from(name, 'latin1');
       if (kind === 'read') return { kind, args };
       const operation: WriteOperation = { kind: 'command', args };
       return { kind, operation, bytes: encodedOperationBytes(operation) };
@@ -205,13 +206,4 @@ function unknownCommandMessage(args: readonly Buffer[]): string {
     preview += `'${args[position]!.toString('utf8').slice(0, 128 - preview.length)}' `;
   }
   return `ERR unknown command '${args[0]!.toString('utf8').slice(0, 128)}', with args beginning with: ${preview}`;
-}
-
-/** Whether `bytes` are `text`'s latin1 bytes, one per character. */
-function spells(bytes: Uint8Array, text: string): boolean {
-  if (bytes.byteLength !== text.length) return false;
-  for (let position = 0; position < text.length; position++) {
-    if (bytes[position] !== text.charCodeAt(position)) return false;
-  }
-  return true;
 }

@@ -57,6 +57,17 @@ export function keyOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('latin1');
 }
 
+/**
+ * Whether `bytes` from `start` hold `text` as {@link keyOf} reads it, one byte per character; the
+ * caller has matched the length.
+ */
+export function holdsText(bytes: Uint8Array, start: number, text: string): boolean {
+  for (let position = 0; position < text.length; position++) {
+    if (bytes[start + position] !== text.charCodeAt(position)) return false;
+  }
+  return true;
+}
+
 /** The bytes of a key held as latin1 text. */
 export function keyBytes(key: string): Buffer {
   return Buffer.from(key, 'latin1');

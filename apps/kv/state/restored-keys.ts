@@ -1,3 +1,5 @@
+import { holdsText } from './arguments.js';
+
 /**
  * The keys of a restored keyspace image, indexed where they lie in it: an open-addressing table of
  * offsets into the image, hashed from the key's bytes. A restart then builds no string, object or
@@ -63,7 +65,7 @@ export class RestoredKeys {
       const keyAt = this.#slots[slot]! - 1;
       if (keyAt < 0) return -1;
       if (this.#gone[slot] === 1 || bytes.readUInt32LE(keyAt) !== key.length) continue;
-      if (!sameKey(bytes, keyAt + 4, key)) continue;
+      if (!holdsText(bytes, keyAt + 4, key)) continue;
       this.#gone[slot] = 1;
       this.#size--;
       return keyAt + 4 + key.length;
@@ -94,12 +96,4 @@ function spread(hash: number): number {
   mixed ^= mixed >>> 13;
   mixed = Math.imul(mixed, 0xc2b2ae35);
   return mixed ^ (mixed >>> 16);
-}
-
-function sameKey(bytes: Buffer, start: number, key: string): boolean {
-  for (let index = 0; index < key.length; index++) {
-    // A key holds bytes as latin1 characters, so every character code is below 256.
-    if (bytes[start + index] !== key.charCodeAt(index)) return false;
-  }
-  return true;
 }
