@@ -76,11 +76,7 @@ export async function restoreCore(
   }
   const latest = await wrapStorage(() => storage.latestSnapshot());
   if (latest !== null) stored = await finishInstall(storage, stored, latest);
-  const { snapshot, lastIndex, hardState } = stored;
-  const entries =
-    lastIndex > snapshot.index
-      ? await wrapStorage(() => storage.entries(snapshot.index + 1, lastIndex + 1))
-      : [];
+  const { lastIndex, hardState } = stored;
   let applied = (await stateMachine.appliedIndex?.()) ?? 0;
   const { sessions, resultCodec } = options;
   if (latest !== null) {
@@ -95,6 +91,18 @@ export async function restoreCore(
       applied = index;
     }
   }
+  // The core starts from the newest snapshot the state machine holds, not from the log's older
+  // compaction marker: the trailing window between the two is only for followers that lag, and
+  // reading it cost a restart thousands of entries it never applies. Storage keeps the window;
+  // a follower that needs it after the restart is sent the snapshot instead.
+  const snapshot =
+    latest !== null && latest.meta.index > stored.snapshot.index && applied >= latest.meta.index
+      ? latest.meta
+      : stored.snapshot;
+  const entries =
+    lastIndex > snapshot.index
+      ? await wrapStorage(() => storage.entries(snapshot.index + 1, lastIndex + 1))
+      : [];
   // A durable state machine is past the snapshot: the table catches up over what it applied.
   const tableIndex = latest?.meta.index ?? 0;
   replaySessionEntries(

@@ -127,6 +127,36 @@ describe('snapshots on a running cluster', () => {
     await cluster.stopAll();
   });
 
+  it('restarts the core from the newest snapshot, leaving the trailing window on disk unread', async () => {
+    const { cluster, events } = snapshotCluster({ entriesMax: 10, trailingEntries: 6 });
+    await startAll(cluster, events);
+    const leader = await cluster.waitForLeader();
+    for (let round = 0; round < 25; round++) await cluster.settle(cluster.propose(leader, 'add:1'));
+    const follower = cluster.ids.find((id) => id !== leader.id)!;
+    await cluster.runUntil(() => cluster.node(follower).status().snapshotIndex > 0);
+    await cluster.node(follower).stop();
+    const storage = cluster.storages.get(follower)!;
+    const stored = (await storage.open())!;
+    const latest = (await storage.latestSnapshot())!.meta.index;
+    await storage.close();
+    // The log on disk starts behind the snapshot, for followers that lag.
+    expect(stored.snapshot.index).toBeLessThan(latest);
+    const reads: number[] = [];
+    const entries = storage.entries.bind(storage);
+    storage.entries = (from, to) => {
+      reads.push(from);
+      return entries(from, to);
+    };
+    const machine = new SnapshottingCounter();
+    const node = await cluster.startNode(follower, machine);
+    expect(node.status().snapshotIndex).toBe(latest);
+    // Only the snapshot's own entry (to check its term) and what follows it are read.
+    expect(Math.min(...reads)).toBe(latest);
+    await cluster.settle(cluster.propose(leader, 'add:1'));
+    await cluster.runUntil(() => machine.total === 26);
+    await cluster.stopAll();
+  });
+
   it('compacts behind a snapshot still being written when a stop begins', async () => {
     const { cluster } = snapshotCluster({
       entriesMax: 10,
