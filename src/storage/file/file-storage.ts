@@ -44,9 +44,11 @@ export const fileStorageDefaults = Object.freeze({
   /**
    * Size at which the active segment is closed and a new one started. Compaction deletes whole
    * segments, so this is also the granularity of the space it frees, and what start-up reads of
-   * entries already behind the snapshot: small enough that both stay a few MB.
+   * entries already behind the log's compaction marker (every frame's checksum is checked): small
+   * enough that both stay around a MB, large enough that starting a segment (a sync of the full
+   * one, a new file, a directory sync) is rare even at tens of MB/s of commands.
    */
-  segmentBytesMax: 8 * 1024 * 1024,
+  segmentBytesMax: 2 * 1024 * 1024,
   /** Recent entries served from memory. */
   cacheEntriesMax: 8192,
   /** Command bytes of recent entries served from memory. */
