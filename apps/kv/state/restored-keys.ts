@@ -24,8 +24,10 @@ export class RestoredKeys {
   /** `keysMax`: how many keys {@link add} will be given at most (the image's key count). */
   constructor(bytes: Buffer, keysMax: number) {
     let capacity = 8;
-    // At most half full, so a probe meets an empty slot soon.
-    while (capacity < keysMax * 2) capacity *= 2;
+    // At most two thirds full, so a probe meets an empty slot within a few slots. Fuller than
+    // half: the table is written at random, and on 300k keys halving it made the restore's
+    // inserts about a fifth quicker (fewer cache and TLB misses) for slightly longer probes.
+    while (capacity < keysMax * 1.5) capacity *= 2;
     this.#bytes = bytes;
     this.#mask = capacity - 1;
     this.#slots = new Uint32Array(capacity);
