@@ -9,6 +9,7 @@ import { CommandRejection, rejectedError } from './command-rejection.js';
 import { SessionRefusal } from './entry-applier.js';
 import { replacedError } from './node-errors.js';
 import type { CallerPromise } from './pending-request.js';
+import { LogWaiters } from './log-waiters.js';
 import type { ProposalRequest } from './proposal-request.js';
 import { TurnBatch } from './turn-batch.js';
 
@@ -38,7 +39,7 @@ export class ProposalPipeline {
   readonly #log: ProposalLog;
   readonly #batchMax: number;
   readonly #queue = new TurnBatch<ProposalRequest>((queued) => this.#flush(queued));
-  readonly #waiters = new Map<number, LogWaiter>();
+  readonly #waiters = new LogWaiters<LogWaiter>();
   readonly #stampSession: SessionStamper;
 
   constructor(options: {
@@ -104,9 +105,8 @@ export class ProposalPipeline {
 
   /** Settles the caller waiting for `entry`, if any, with what applying it gave. */
   settle(entry: Entry, result: unknown): void {
-    const waiter = this.#waiters.get(entry.index);
+    const waiter = this.#waiters.take(entry.index);
     if (waiter === undefined) return;
-    this.#waiters.delete(entry.index);
     const { request } = waiter;
     if (entry.term !== waiter.term) request.reject(replacedError(entry.index));
     else if (result instanceof SessionRefusal) request.reject(result.error);
@@ -121,7 +121,6 @@ export class ProposalPipeline {
 
   /** Rejects every caller whose entry is in the log but not applied. */
   failWaiters(error: RaftError): void {
-    for (const waiter of this.#waiters.values()) waiter.request.reject(error);
-    this.#waiters.clear();
+    for (const waiter of this.#waiters.takeAll()) waiter.request.reject(error);
   }
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { LogWaiters } from './log-waiters.js';
+
+describe('LogWaiters', () => {
+  it('takes values added in index order, in index order', () => {
+    const waiters = new LogWaiters<string>();
+    for (let index = 5; index <= 9; index++) waiters.set(index, `w${index}`);
+    expect(waiters.size).toBe(5);
+    expect(waiters.take(4)).toBeUndefined();
+    for (let index = 5; index <= 9; index++) expect(waiters.take(index)).toBe(`w${index}`);
+    expect(waiters.take(9)).toBeUndefined();
+    expect(waiters.size).toBe(0);
+  });
+
+  it('behaves as a map for gaps, replacements, out-of-order takes and lower indexes', () => {
+    const waiters = new LogWaiters<string>();
+    const model = new Map<number, string>();
+    const set = (index: number, value: string): void => {
+      waiters.set(index, value);
+      model.set(index, value);
+    };
+    const take = (index: number): void => {
+      expect(waiters.take(index)).toBe(model.get(index));
+      model.delete(index);
+      expect(waiters.size).toBe(model.size);
+    };
+    set(10, 'a');
+    set(14, 'b'); // a gap
+    set(14, 'c'); // replaced
+    expect(waiters.size).toBe(2);
+    take(14); // out of order
+    set(3, 'd'); // below every index held
+    expect(waiters.get(3)).toBe('d');
+    expect(waiters.get(10)).toBe('a');
+    take(7);
+    take(3);
+    take(10);
+    set(2, 'e'); // after emptying, any index starts afresh
+    take(2);
+    expect(waiters.size).toBe(0);
+  });
+
+  it('slides over a long run of indexes and gives everything back in index order', () => {
+    const waiters = new LogWaiters<number>();
+    for (let index = 1; index <= 100_000; index++) {
+      waiters.set(index, index);
+      if (index > 64) expect(waiters.take(index - 64)).toBe(index - 64);
+    }
+    expect(waiters.size).toBe(64);
+    expect(waiters.get(100_000 - 64)).toBeUndefined();
+    expect(waiters.get(100_000 - 63)).toBe(100_000 - 63);
+    const rest = waiters.takeAll();
+    expect(rest).toEqual(Array.from({ length: 64 }, (_, offset) => 100_000 - 63 + offset));
+    expect(waiters.size).toBe(0);
+  });
+});
