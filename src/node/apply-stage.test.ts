@@ -91,4 +91,16 @@ describe('applyReadies', () => {
     await expect(pending).rejects.toMatchObject({ code: 'APPLY_FAILED' });
     expect(applier.appliedIndex).toBe(1);
   });
+
+  it("tells the state machine each entry's index and term, for commands and skipped entries", () => {
+    const seen: string[] = [];
+    const { listeners } = listenersFor({
+      apply: (_data, context) => seen.push(`apply ${context.index}/${context.term}`),
+      skip: (context) => void seen.push(`skip ${context.index}/${context.term}`),
+    });
+    const noop: Entry = { kind: 'noop', index: 7, term: 3 };
+    const later: Entry = { kind: 'command', index: 8, term: 3, data: Uint8Array.of(1) };
+    expect(applyReadies(listeners, [committing(noop, later)])).toBeUndefined();
+    expect(seen).toEqual(['skip 7/3', 'apply 8/3']);
+  });
 });

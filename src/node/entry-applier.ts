@@ -109,7 +109,9 @@ export class EntryApplier {
    * (A result is never a promise itself: a state machine's promise is awaited here.)
    */
   #applyEntry(entry: Entry): unknown {
-    const context: ApplyContext = { index: entry.index, term: entry.term };
+    // The entry is its own context (it has the index and term, and is never changed): a record
+    // per entry on every server was a tenth of what applying allocated.
+    const context: ApplyContext = entry;
     if (entry.kind === 'command') {
       const result = this.#applyOnce(entry.data, context);
       if (!(result instanceof Failure || isPromiseLike(result))) return result;

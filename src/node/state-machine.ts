@@ -1,6 +1,10 @@
 import type { CommandRejection } from './command-rejection.js';
 
-/** Where a committed command sits in the log, for state machines that record it. */
+/**
+ * Where a committed command sits in the log, for state machines that record it. The object is
+ * read-only and may carry more fields than these (it is the log entry itself); read the two
+ * named here.
+ */
 export interface ApplyContext {
   readonly index: number;
   readonly term: number;
