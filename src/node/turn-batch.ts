@@ -26,12 +26,16 @@ export class TurnBatch<T> {
     this.#scheduled = true;
     onMicrotask(() => {
       this.#scheduled = false;
-      this.#drain(this.#items.splice(0));
+      this.#drain(this.take());
     });
   }
 
   /** Takes every item not yet drained, for an owner that must refuse them now (stop, lost office). */
   take(): T[] {
-    return this.#items.splice(0);
+    // The array itself is handed over and a new one started: `splice(0)` would copy up to
+    // thousands of items per turn into a new array and leave the old one to shrink.
+    const items = this.#items;
+    this.#items = [];
+    return items;
   }
 }
