@@ -97,6 +97,41 @@ describe('MemoryStorage durability model', () => {
     expect(read).not.toBe(saved);
   });
 
+  it('keeps the synced entries through a pending write that replaces them, until it is synced', async () => {
+    const storage = await openFresh({ manualSync: true });
+    const old = [command(1, 1, 'a'), command(2, 1, 'b'), command(3, 1, 'c')];
+    const first = storage.save({ entries: old });
+    storage.sync();
+    await first;
+    // Pending: one append past the synced log, then a new leader's entries from index 2 on.
+    void storage.save({ entries: [command(4, 1, 'd')] });
+    void storage.save({ entries: [command(2, 2, 'x'), command(3, 2, 'y')] });
+    expect(await storage.entries(1, 4)).toEqual([old[0], command(2, 2, 'x'), command(3, 2, 'y')]);
+    expect(storage.durableState.entries).toEqual(old);
+
+    // Keeping the append and the first replacing entry: 1, 2/2 (4 went with the cut).
+    const partial = storage.crash({ pendingStepsKept: 2 });
+    expect(await partial.open()).toMatchObject({ lastIndex: 2 });
+    expect(await partial.entries(1, 3)).toEqual([old[0], command(2, 2, 'x')]);
+  });
+
+  it('makes the replacing writes durable in order when synced', async () => {
+    const storage = await openFresh({ manualSync: true });
+    const first = storage.save({ entries: [command(1, 1, 'a'), command(2, 1, 'b')] });
+    storage.sync();
+    await first;
+    void storage.save({ entries: [command(3, 1, 'c'), command(4, 1, 'd')] });
+    void storage.save({ entries: [command(4, 2, 'x')] });
+    void storage.save({ entries: [command(2, 3, 'y')] });
+    storage.sync();
+    const expected = [command(1, 1, 'a'), command(2, 3, 'y')];
+    expect(storage.durableState.entries).toEqual(expected);
+    void storage.save({ entries: [command(3, 3, 'z')] });
+    const restarted = storage.crash();
+    expect(await restarted.open()).toMatchObject({ lastIndex: 2 });
+    expect(await restarted.entries(1, 3)).toEqual(expected);
+  });
+
   it('makes writes durable on its own when sync is automatic', async () => {
     const storage = await openFresh();
     await storage.save({ entries: [command(1, 1, 'a')] });

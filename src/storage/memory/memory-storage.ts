@@ -33,11 +33,17 @@ interface MemoryState {
   published: { readonly stored: StoredSnapshot; readonly data: Uint8Array } | null;
 }
 
+/** A hard state to store, as a record rather than a closure: most saves carry one. */
+class HardStateStep {
+  constructor(readonly hardState: HardState) {}
+}
+
 /**
  * The smallest unit a crash can keep or lose: one entry, one hard state, one compaction or one
  * bootstrap, in the order the calls issued them. A crash keeps a prefix of the pending steps.
+ * A function step may replace `state.entries` but never cuts or extends it in place.
  */
-type WriteStep = ((state: MemoryState) => void) | Entry;
+type WriteStep = ((state: MemoryState) => void) | HardStateStep | Entry;
 
 interface PendingWrite {
   readonly steps: readonly WriteStep[];
@@ -102,6 +108,7 @@ function boundsOf(state: MemoryState): LogBounds {
  */
 function applyStep(step: WriteStep, state: MemoryState): void {
   if (typeof step === 'function') step(state);
+  else if (step instanceof HardStateStep) state.hardState = step.hardState;
   else appendEntry(state, step);
 }
 
@@ -140,8 +147,15 @@ function compactStep(snapshot: SnapshotMeta): WriteStep {
  */
 export class MemoryStorage implements LogStorage {
   readonly #manualSync: boolean;
-  /** What survives a crash. */
+  /**
+   * What survives a crash, except that its `entries` array may run past the durable log: only the
+   * first {@link MemoryStorage.#durableLength} are durable. Once every write is synced it is the
+   * very array `#visible` holds (the two states are equal then), so an entry appended and synced
+   * is pushed once rather than once per state; a visible write that would cut into the durable
+   * part of a shared array, or anything else than appending, unshares it first.
+   */
   #durable: MemoryState;
+  #durableLength = 0;
   /** What reads see: the durable state plus every pending write. */
   #visible: MemoryState;
   #pending: PendingWrite[] = [];
@@ -214,10 +228,7 @@ export class MemoryStorage implements LogStorage {
       // in-process cluster, were most of the time spent saving.
       const steps: WriteStep[] = batch.entries === undefined ? [] : [...batch.entries];
       if (batch.hardState !== undefined) {
-        const storedHardState = copyHardState(batch.hardState);
-        steps.push((state) => {
-          state.hardState = storedHardState;
-        });
+        steps.push(new HardStateStep(copyHardState(batch.hardState)));
       }
       return steps;
     });
@@ -298,12 +309,13 @@ export class MemoryStorage implements LogStorage {
   }
 
   /**
-   * What a crash would keep right now (synced writes only), read synchronously and without a copy:
+   * What a crash would keep right now (synced writes only), read synchronously (without a copy of
+   * the entries while every write is synced):
    * a simulator's checkers hold a server to what it promised with it. Valid until the next write.
    */
   get durableState(): DurableMemoryState {
-    const { hardState, snapshot, entries } = this.#durable;
-    return { hardState, snapshot, entries };
+    const { hardState, snapshot } = this.#durable;
+    return { hardState, snapshot, entries: this.#durableEntries() };
   }
 
   /** Makes every pending write durable and closes; the same instance may be opened again. */
@@ -319,9 +331,12 @@ export class MemoryStorage implements LogStorage {
     const writes = this.#pending;
     this.#pending = [];
     for (const write of writes) {
-      for (const step of write.steps) applyStep(step, this.#durable);
+      for (const step of write.steps) this.#applyDurable(step);
       write.resolve();
     }
+    // Every write is durable now, so the durable state equals the visible one: share its entries.
+    this.#durable.entries = this.#visible.entries;
+    this.#durableLength = this.#visible.entries.length;
   }
 
   /**
@@ -338,13 +353,14 @@ export class MemoryStorage implements LogStorage {
         details: { option: 'pendingStepsKept', value: kept },
       });
     }
-    const survivor = cloneState(this.#durable);
+    const survivor = cloneState({ ...this.#durable, entries: this.#durableEntries() });
     const steps = this.#pending.flatMap((write) => write.steps).slice(0, kept);
     for (const step of steps) applyStep(step, survivor);
     this.#crashed = true;
     this.#pending = [];
     const restarted = new MemoryStorage({ manualSync: this.#manualSync });
     restarted.#durable = survivor;
+    restarted.#durableLength = survivor.entries.length;
     restarted.#visible = cloneState(survivor);
     return restarted;
   }
@@ -397,10 +413,57 @@ export class MemoryStorage implements LogStorage {
           new RaftError('STORAGE_FAILED', 'simulated write failure', { cause }),
         );
       }
-      for (const step of steps) applyStep(step, this.#visible);
+      for (const step of steps) this.#applyVisible(step);
       this.#pending.push({ steps, resolve });
       this.#scheduleFlush();
     });
+  }
+
+  /** The durable log's entries, exactly (a copy when the array runs past them). */
+  #durableEntries(): Entry[] {
+    const entries = this.#durable.entries;
+    return entries.length === this.#durableLength ? entries : entries.slice(0, this.#durableLength);
+  }
+
+  /** Gives the durable state an array of its own, holding exactly the durable log. */
+  #unshareDurable(): void {
+    const durable = this.#durable;
+    if (durable.entries === this.#visible.entries) durable.entries = this.#durableEntries();
+    else durable.entries.length = this.#durableLength;
+  }
+
+  #applyVisible(step: WriteStep): void {
+    if (this.#durable.entries === this.#visible.entries && !(step instanceof HardStateStep)) {
+      // Appending past the durable part leaves it intact; anything else unshares first.
+      const position =
+        typeof step === 'function' ? -1 : step.index - boundsOf(this.#visible).snapshotIndex - 1;
+      if (position < this.#durableLength) this.#unshareDurable();
+    }
+    applyStep(step, this.#visible);
+  }
+
+  #applyDurable(step: WriteStep): void {
+    const durable = this.#durable;
+    if (step instanceof HardStateStep) {
+      durable.hardState = step.hardState;
+      return;
+    }
+    if (typeof step === 'function') {
+      this.#unshareDurable();
+      step(durable);
+      this.#durableLength = durable.entries.length;
+      return;
+    }
+    const position = step.index - boundsOf(durable).snapshotIndex - 1;
+    // A shared array already holds the entry where the durable log takes it (the visible state
+    // appended it): the durable log just grows over it.
+    if (durable.entries[position] !== step) {
+      if (durable.entries === this.#visible.entries)
+        durable.entries = durable.entries.slice(0, position);
+      else durable.entries.length = position;
+      durable.entries.push(step);
+    }
+    this.#durableLength = position + 1;
   }
 
   #scheduleFlush(): void {
