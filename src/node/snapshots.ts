@@ -162,6 +162,9 @@ export class Snapshots {
   /** Counts applied entries toward the automatic policy. */
   onApplied(entries: readonly Entry[]): void {
     this.#entriesSince += entries.length;
+    // The bytes are read only by the policy, which a state machine without snapshots never runs;
+    // the loop over every applied entry on every server was about 2% of the in-process time.
+    if (!this.enabled) return;
     for (const entry of entries) {
       this.#bytesSince += entryPayload(entry)?.byteLength ?? 0;
     }
