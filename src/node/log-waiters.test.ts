@@ -4,7 +4,7 @@ import { LogWaiters } from './log-waiters.js';
 describe('LogWaiters', () => {
   it('takes values added in index order, in index order', () => {
     const waiters = new LogWaiters<string>();
-    for (let index = 5; index <= 9; index++) waiters.set(index, `w${index}`);
+    for (let index = 5; index <= 9; index++) waiters.set(index, 1, `w${index}`);
     expect(waiters.size).toBe(5);
     expect(waiters.take(4)).toBeUndefined();
     for (let index = 5; index <= 9; index++) expect(waiters.take(index)).toBe(`w${index}`);
@@ -16,10 +16,11 @@ describe('LogWaiters', () => {
     const waiters = new LogWaiters<string>();
     const model = new Map<number, string>();
     const set = (index: number, value: string): void => {
-      waiters.set(index, value);
+      waiters.set(index, index * 10, value);
       model.set(index, value);
     };
     const take = (index: number): void => {
+      expect(waiters.termAt(index)).toBe(model.has(index) ? index * 10 : undefined);
       expect(waiters.take(index)).toBe(model.get(index));
       model.delete(index);
       expect(waiters.size).toBe(model.size);
@@ -43,7 +44,7 @@ describe('LogWaiters', () => {
   it('slides over a long run of indexes and gives everything back in index order', () => {
     const waiters = new LogWaiters<number>();
     for (let index = 1; index <= 100_000; index++) {
-      waiters.set(index, index);
+      waiters.set(index, 1, index);
       if (index > 64) expect(waiters.take(index - 64)).toBe(index - 64);
     }
     expect(waiters.size).toBe(64);

@@ -1,5 +1,6 @@
 /**
- * Values keyed by log index, for callers waiting on their entries: the leader adds them in index
+ * Values keyed by log index, each with the term of the entry it waits for, for callers waiting on
+ * their entries: the leader adds them in index
  * order as it appends, and they are taken in index order as entries are applied. A window of array
  * slots over consecutive indexes does that with no hashing and no per-key allocation, where a
  * `Map` keyed by index (set, get and delete once per proposal, its table growing and shrinking
@@ -9,6 +10,8 @@
 export class LogWaiters<T> {
   /** `#slots[k]` holds the value of index `#first + k`; `undefined` is an empty slot. */
   #slots: (T | undefined)[] = [];
+  /** `#terms[k]` is the term of `#slots[k]`: numbers beside the values, not a record per value. */
+  #terms: number[] = [];
   #first = 0;
   /** Every slot before it is empty: the window's live part starts here. */
   #head = 0;
@@ -25,20 +28,30 @@ export class LogWaiters<T> {
     return slot >= this.#head && slot < this.#slots.length ? this.#slots[slot] : undefined;
   }
 
-  /** Puts `value` at `index`, replacing what was there. */
-  set(index: number, value: T): void {
+  /** The term given with the value at `index`, if there is one. */
+  termAt(index: number): number | undefined {
+    return this.get(index) === undefined ? undefined : this.#terms[index - this.#first];
+  }
+
+  /** Puts `value` at `index`, for the entry of `term` there, replacing what was there. */
+  set(index: number, term: number, value: T): void {
     if (this.#size === 0) this.#restart(index);
     else if (index < this.#first + this.#head) this.#growDown(index);
     const slot = index - this.#first;
     // Indexes usually arrive consecutively, so the gap filled here is usually empty.
-    while (this.#slots.length < slot) this.#slots.push(undefined);
+    while (this.#slots.length < slot) {
+      this.#slots.push(undefined);
+      this.#terms.push(0);
+    }
     if (slot === this.#slots.length) {
       this.#slots.push(value);
+      this.#terms.push(term);
       this.#size++;
       return;
     }
     if (this.#slots[slot] === undefined) this.#size++;
     this.#slots[slot] = value;
+    this.#terms[slot] = term;
   }
 
   /** Removes and returns the value at `index`, if any. */
@@ -57,6 +70,7 @@ export class LogWaiters<T> {
     // while the window slides (amortized: each slot is copied at most once per halving).
     if (this.#head >= 1024 && this.#head * 2 >= this.#slots.length) {
       this.#slots = this.#slots.slice(this.#head);
+      this.#terms = this.#terms.slice(this.#head);
       this.#first += this.#head;
       this.#head = 0;
     }
@@ -76,6 +90,7 @@ export class LogWaiters<T> {
 
   #restart(first: number): void {
     this.#slots = [];
+    this.#terms = [];
     this.#first = first;
     this.#head = 0;
     this.#size = 0;
@@ -83,9 +98,11 @@ export class LogWaiters<T> {
 
   /** Moves the window's start down to `index` (rare: an index below every one held). */
   #growDown(index: number): void {
-    const live = this.#slots.slice(this.#head);
     const gap = this.#first + this.#head - index;
-    this.#slots = new Array<T | undefined>(gap).fill(undefined).concat(live);
+    this.#slots = new Array<T | undefined>(gap)
+      .fill(undefined)
+      .concat(this.#slots.slice(this.#head));
+    this.#terms = new Array<number>(gap).fill(0).concat(this.#terms.slice(this.#head));
     this.#first = index;
     this.#head = 0;
   }

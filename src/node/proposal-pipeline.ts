@@ -25,12 +25,6 @@ export interface ProposalLog {
 /** Builds a tagged proposal's log entry at the moment the leader appends it (it stamps the time). */
 export type SessionStamper = (tag: SessionTag, command: Uint8Array) => SessionEntryDraft;
 
-/** A caller waiting for the entry its command became, as long as that entry has this term. */
-interface LogWaiter {
-  readonly term: number;
-  readonly request: CallerPromise<unknown>;
-}
-
 /**
  * The leader's write path: proposals of one turn are appended together (split at `batchMax`), and
  * each caller waits by log index until its entry is applied — or replaced by another term's entry.
@@ -39,7 +33,8 @@ export class ProposalPipeline {
   readonly #log: ProposalLog;
   readonly #batchMax: number;
   readonly #queue = new TurnBatch<ProposalRequest>((queued) => this.#flush(queued));
-  readonly #waiters = new LogWaiters<LogWaiter>();
+  /** Callers waiting for the entry their command became, as long as that entry has their term. */
+  readonly #waiters = new LogWaiters<CallerPromise<unknown>>();
   readonly #stampSession: SessionStamper;
 
   constructor(options: {
@@ -98,17 +93,16 @@ export class ProposalPipeline {
   waitForEntry(index: number, term: number, request: CallerPromise<unknown>): void {
     // A waiter already at this index belongs to an earlier term whose entry was truncated away
     // before it was applied here: this server now leads with a different entry at that index.
-    this.#waiters.get(index)?.request.reject(replacedError(index));
-    // A plain record, not closures: one is made for every proposal.
-    this.#waiters.set(index, { term, request });
+    this.#waiters.get(index)?.reject(replacedError(index));
+    this.#waiters.set(index, term, request);
   }
 
   /** Settles the caller waiting for `entry`, if any, with what applying it gave. */
   settle(entry: Entry, result: unknown): void {
-    const waiter = this.#waiters.take(entry.index);
-    if (waiter === undefined) return;
-    const { request } = waiter;
-    if (entry.term !== waiter.term) request.reject(replacedError(entry.index));
+    const term = this.#waiters.termAt(entry.index);
+    const request = this.#waiters.take(entry.index);
+    if (request === undefined) return;
+    if (entry.term !== term) request.reject(replacedError(entry.index));
     else if (result instanceof SessionRefusal) request.reject(result.error);
     else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
     else request.resolve(result);
@@ -121,6 +115,6 @@ export class ProposalPipeline {
 
   /** Rejects every caller whose entry is in the log but not applied. */
   failWaiters(error: RaftError): void {
-    for (const waiter of this.#waiters.takeAll()) waiter.request.reject(error);
+    for (const request of this.#waiters.takeAll()) request.reject(error);
   }
 }
