@@ -96,6 +96,10 @@ describe('RespRequestParser', () => {
     ['a bulk string without CRLF after it', '*1\r\n$4\r\nPINGxx'],
     ['a header line without LF', '*1\rX'],
     ['an over-long header line', `*${'1'.repeat(40)}\r\n`],
+    ['a length of 20 digits', `*1\r\n$${'9'.repeat(20)}\r\n`],
+    ['an empty bulk length', '*1\r\n$\r\n'],
+    ['a sign without digits', '*-\r\n'],
+    ['a sign after a digit', '*1-2\r\n'],
     ['unbalanced quotes inline', 'ECHO "open\r\n'],
   ])('rejects %s', (_what, input) => {
     const parser = new RespRequestParser();
