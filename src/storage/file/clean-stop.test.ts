@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootstrapSnapshot, configurationOf } from '../../core/index.js';
-import { cleanStopFileName, type StopClock } from './clean-stop.js';
+import type { StopClock } from '../clean-stop-record.js';
+import { cleanStopFileName } from './clean-stop.js';
 import { FileStorage } from './file-storage.js';
 
 const directories: string[] = [];

@@ -1,23 +1,16 @@
 import { join } from 'node:path';
-import { bootId, monotonicMs } from './boot-id.js';
 import { isRaftError } from '../../core/index.js';
+import {
+  cleanStopBytesMax,
+  cleanStopRecord,
+  elapsedSinceCleanStop,
+  type StopClock,
+} from '../clean-stop-record.js';
 import type { StorageFileSystem } from './file-system.js';
 import { readWholeFile } from './state-file.js';
 
 /** Written by `recordCleanStop` while the lock is still held; read and removed by the next open. */
 export const cleanStopFileName = 'STOPPED';
-/** A boot id, a number and a newline; anything longer is not a clean-stop record. */
-const cleanStopBytesMax = 128;
-
-/** What a clean-stop record is written and read against: this boot and its monotonic clock. */
-export interface StopClock {
-  /** Empty when the machine cannot name its boot: no record is then written or believed. */
-  readonly bootId: string;
-  monotonicMs(): number;
-}
-
-/** The machine's own boot id and monotonic clock. */
-export const machineStopClock: StopClock = { bootId, monotonicMs };
 
 /**
  * Records that the storage's holder stopped cleanly now: it has sent its last message. Not
@@ -29,11 +22,11 @@ export async function writeCleanStop(
   directory: string,
   clock: StopClock,
 ): Promise<void> {
-  if (clock.bootId === '') return;
+  const record = cleanStopRecord(clock);
+  if (record === null) return;
   const file = await fileSystem.open(join(directory, cleanStopFileName), 'replace');
   try {
-    const text = `${clock.bootId} ${Math.floor(clock.monotonicMs())}\n`;
-    await file.write(new TextEncoder().encode(text), 0);
+    await file.write(new TextEncoder().encode(record), 0);
   } finally {
     await file.close();
   }
@@ -61,8 +54,5 @@ export async function takeCleanStop(
     text = '';
   }
   await fileSystem.remove(path);
-  const match = /^([\w-]+) (\d+)\n$/.exec(text);
-  if (match === null || clock.bootId === '' || match[1] !== clock.bootId) return undefined;
-  const elapsed = clock.monotonicMs() - Number(match[2]);
-  return elapsed >= 0 ? elapsed : undefined;
+  return elapsedSinceCleanStop(text, clock);
 }

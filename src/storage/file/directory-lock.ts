@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { RaftError } from '../../core/index.js';
-import { bootId } from './boot-id.js';
+import { bootId } from '../boot-id.js';
 import type { StorageFileSystem } from './file-system.js';
 
 /** The lock file's name inside a storage directory. */

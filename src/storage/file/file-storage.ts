@@ -35,7 +35,8 @@ import { readSegmentEntries } from './segment-reader.js';
 import { SegmentWriter, encodeRecords } from './segment-writer.js';
 import { StorageGuard, assertBootstrapped, assertNotBootstrapped } from '../storage-guard.js';
 import { readBrokenMark, writeBrokenMark } from './broken-mark-file.js';
-import { machineStopClock, takeCleanStop, writeCleanStop, type StopClock } from './clean-stop.js';
+import { machineStopClock, type StopClock } from '../clean-stop-record.js';
+import { takeCleanStop, writeCleanStop } from './clean-stop.js';
 import { readStateFile, stateTemporaryFileName, writeStateFile } from './state-file.js';
 import { FileSnapshotStore } from './snapshot-files.js';
 
