@@ -33,6 +33,7 @@ import { ReadyLoop } from './ready-loop.js';
 import { RequestGate, type NodeView } from './request-gate.js';
 import {
   findOptionsError,
+  noOptions,
   type CommandOptions,
   type ProposeOptions,
   type ReadOptions,
@@ -239,7 +240,7 @@ export class RaftNode<
    * at most once per session and sequence (docs/sessions.md; `openSession` does the numbering).
    * The bytes become the log entry's as they are, without a copy: do not change them afterwards.
    */
-  propose(command: Uint8Array, options: CommandOptions = {}): Promise<Result> {
+  propose(command: Uint8Array, options: CommandOptions = noOptions): Promise<Result> {
     return this.submit(command, options, sessionTagOf(options.session)) as Promise<Result>;
   }
 
@@ -310,7 +311,7 @@ export class RaftNode<
    * Reads never write to the log. Rejects with `NO_LEADER`/`NOT_LEADER` (transient) when
    * leadership cannot be confirmed, `TIMEOUT` or `ABORTED` as for proposals.
    */
-  read(query: Query, options: ReadOptions = {}): Promise<Answer> {
+  read(query: Query, options: ReadOptions = noOptions): Promise<Answer> {
     const refusal =
       findOptionsError(options) ?? this.#gate.admit(this.#view) ?? this.#reads.unsupported;
     if (refusal !== null) return Promise.reject(refusal);

@@ -30,6 +30,12 @@ export interface CommandOptions extends ProposeOptions {
   readonly session?: SessionStamp;
 }
 
+/**
+ * The options of a call that passes none: one shared, frozen object rather than a `{}` default
+ * made per call (an empty literal is about 56 bytes, and `propose` is called per command).
+ */
+export const noOptions: CommandOptions & ReadOptions = Object.freeze({});
+
 /** How fresh a read must be. */
 export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 
