@@ -278,9 +278,7 @@ export class RaftCore {
         }),
       );
     }
-    return this.#append(
-      commands.map((data) => (data instanceof Uint8Array ? { kind: 'command', data } : data)),
-    );
+    return this.#append(commands);
   }
 
   /**
@@ -432,7 +430,7 @@ export class RaftCore {
     return null;
   }
 
-  #append(drafts: readonly EntryDraft[]): ProposalPlacement {
+  #append(drafts: readonly (EntryDraft | Uint8Array)[]): ProposalPlacement {
     const firstIndex = this.#state.log.lastIndex + 1;
     appendAsLeader(this.#state, drafts);
     return {

@@ -92,11 +92,13 @@ export type EntryDraft =
   | { readonly kind: 'settings'; readonly settings: ClusterSettings };
 
 /**
- * The entry a draft becomes at `index` in `term`. Built field by field rather than by spreading the
+ * The entry a draft becomes at `index` in `term`; a bare command is a command entry's draft, so a
+ * proposal needs no draft object of its own. Built field by field rather than by spreading the
  * draft: every entry of a kind then has the same shape, and a spread per entry was the largest
  * single cost of a leader's append in profiles.
  */
-function entryFromDraft(draft: EntryDraft, index: number, term: number): Entry {
+function entryFromDraft(draft: EntryDraft | Uint8Array, index: number, term: number): Entry {
+  if (draft instanceof Uint8Array) return { kind: 'command', index, term, data: draft };
   switch (draft.kind) {
     case 'command':
     case 'session':
@@ -111,7 +113,10 @@ function entryFromDraft(draft: EntryDraft, index: number, term: number): Entry {
 }
 
 /** Appends drafts to the leader's log with the next indexes and the current term, then replicates. */
-export function appendAsLeader(state: CoreState, drafts: readonly EntryDraft[]): void {
+export function appendAsLeader(
+  state: CoreState,
+  drafts: readonly (EntryDraft | Uint8Array)[],
+): void {
   invariant(state.role === 'leader', 'only the leader appends proposals');
   let index = state.log.lastIndex;
   const entries = drafts.map((draft) => entryFromDraft(draft, ++index, state.term));
