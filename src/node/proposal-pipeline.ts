@@ -99,6 +99,7 @@ export class ProposalPipeline {
 
   /** Settles the caller waiting for `entry`, if any, with what applying it gave. */
   settle(entry: Entry, result: unknown): void {
+    if (this.#waiters.size === 0) return; // a follower's every entry, and an idle leader's
     const term = this.#waiters.termAt(entry.index);
     const request = this.#waiters.take(entry.index);
     if (request === undefined) return;
