@@ -9,6 +9,7 @@ import { SimulatedClock } from './simulated-clock.js';
 /** A pipeline over a log that places every turn's commands after the last, in `term`. */
 function pipelineAt(term: number) {
   let lastIndex = 0;
+  const appended: number[] = [];
   const pipeline = new ProposalPipeline({
     batchMax: 64,
     stampSession: () => {
@@ -18,6 +19,7 @@ function pipelineAt(term: number) {
       append: (commands) => {
         const firstIndex = lastIndex + 1;
         lastIndex += commands.length;
+        for (const command of commands) appended.push((command as Uint8Array)[0]!);
         return { placed: true, term, firstIndex, lastIndex };
       },
     },
@@ -27,10 +29,15 @@ function pipelineAt(term: number) {
     requestTimeoutMs: 1000,
     counters: new NodeCounters(),
   };
-  const request = (): ProposalRequest =>
-    new ProposalRequest(Uint8Array.of(1), undefined, context, {});
+  const request = (byte = 1, signal?: AbortSignal): ProposalRequest =>
+    new ProposalRequest(
+      Uint8Array.of(byte),
+      undefined,
+      context,
+      signal === undefined ? {} : { signal },
+    );
   const propose = (): Promise<unknown> => pipeline.enqueue(request());
-  return { pipeline, propose, request };
+  return { pipeline, propose, request, appended };
 }
 
 const applied = (index: number, term: number): Entry => ({
@@ -72,6 +79,21 @@ describe('ProposalPipeline', () => {
     await expect(earlier).rejects.toMatchObject({ code: 'PROPOSAL_DROPPED' });
     pipeline.settle(applied(1, 5), 'new');
     expect(await later.promise).toBe('new');
+  });
+
+  it('appends only the proposals of a turn that were not cancelled while queued', async () => {
+    const { pipeline, request, appended } = pipelineAt(3);
+    const abort = new AbortController();
+    const first = pipeline.enqueue(request(1));
+    const cancelled = pipeline.enqueue(request(2, abort.signal));
+    const third = pipeline.enqueue(request(3));
+    abort.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(appended).toEqual([1, 3]);
+    pipeline.settle(applied(1, 3), 'first');
+    pipeline.settle(applied(2, 3), 'third');
+    expect(await first).toBe('first');
+    expect(await third).toBe('third');
   });
 
   it('rejects every waiting caller when told to fail them', async () => {

@@ -66,8 +66,7 @@ export class ProposalPipeline {
   #flush(queued: readonly ProposalRequest[]): void {
     // Plain loops: a turn holds up to thousands of proposals, and an array and a closure per step
     // of the way (filter, slice, map, forEach) were a visible share of the leader's allocation.
-    const live: ProposalRequest[] = [];
-    for (const proposal of queued) if (!proposal.settled) live.push(proposal);
+    const live = unsettled(queued);
     for (let start = 0; start < live.length; start += this.#batchMax) {
       const end = Math.min(start + this.#batchMax, live.length);
       const commands = new Array<Uint8Array | SessionEntryDraft>(end - start);
@@ -118,4 +117,20 @@ export class ProposalPipeline {
   failWaiters(error: RaftError): void {
     for (const request of this.#waiters.takeAll()) request.reject(error);
   }
+}
+
+/**
+ * The proposals of a turn not settled while queued (deadline, abort): the turn's own array when
+ * none was, the usual case, rather than a copy of it built one push at a time.
+ */
+function unsettled(queued: readonly ProposalRequest[]): readonly ProposalRequest[] {
+  let position = 0;
+  while (position < queued.length && !queued[position]!.settled) position++;
+  if (position === queued.length) return queued;
+  const live = queued.slice(0, position);
+  for (position++; position < queued.length; position++) {
+    const proposal = queued[position]!;
+    if (!proposal.settled) live.push(proposal);
+  }
+  return live;
 }
