@@ -47,6 +47,8 @@ export interface Statements {
   readonly selectBounds: BetterSqlite3.Statement<[number], { last: number | null; count: number }>;
   readonly selectApplied: BetterSqlite3.Statement<[], { applied_index: number }>;
   readonly upsertApplied: BetterSqlite3.Statement<[number]>;
+  readonly takeCleanStop: BetterSqlite3.Statement<[], { record: unknown }>;
+  readonly upsertCleanStop: BetterSqlite3.Statement<[string]>;
 }
 
 /** better-sqlite3 binds only `Buffer` as a blob; this views the same bytes without copying. */
@@ -102,7 +104,11 @@ export function rowToEntry(row: EntryRow): Entry {
   }
 }
 
-/** Creates the storage's tables if they do not exist yet. */
+/**
+ * Creates the storage's tables if they do not exist yet. A database made by an earlier version
+ * lacks only tables added since, which this creates as it would on a new one: no table ever
+ * changes its columns, so the schema needs no version.
+ */
 export function createTables(database: SqliteDatabase, prefix: string): void {
   database.exec(`
     CREATE TABLE IF NOT EXISTS ${prefix}entries (
@@ -125,6 +131,10 @@ export function createTables(database: SqliteDatabase, prefix: string): void {
     CREATE TABLE IF NOT EXISTS ${prefix}broken (
       id INTEGER PRIMARY KEY CHECK (id = 1),
       reason TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS ${prefix}stopped (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      record TEXT NOT NULL
     );
   `);
 }
@@ -159,6 +169,12 @@ export function prepareStatements(database: SqliteDatabase, prefix: string): Sta
     upsertApplied: database.prepare(
       `INSERT INTO ${prefix}applied (id, applied_index) VALUES (1, ?)
        ON CONFLICT (id) DO UPDATE SET applied_index = excluded.applied_index`,
+    ),
+    // The column is read as it is: a row edited by hand may hold any type, and is then no record.
+    takeCleanStop: database.prepare(`DELETE FROM ${prefix}stopped WHERE id = 1 RETURNING record`),
+    upsertCleanStop: database.prepare(
+      `INSERT INTO ${prefix}stopped (id, record) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET record = excluded.record`,
     ),
   };
 }

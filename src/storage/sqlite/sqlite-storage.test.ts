@@ -55,6 +55,7 @@ describe('SqliteStorage on the application database', () => {
       'consensus_snapshot_data',
       'consensus_snapshots',
       'consensus_state',
+      'consensus_stopped',
     ]);
   });
 

@@ -1,4 +1,10 @@
 import { RaftError, type Entry, type HardState, type SnapshotMeta } from '../../core/index.js';
+import {
+  cleanStopRecord,
+  elapsedSinceCleanStop,
+  machineStopClock,
+  type StopClock,
+} from '../clean-stop-record.js';
 import { copySnapshotMeta } from '../entry-copy.js';
 import type {
   LogStorage,
@@ -33,6 +39,11 @@ export type { SqliteDatabase } from './sqlite-schema.js';
 export type SqliteStorageOptions = {
   /** Prefix of the tables SqliteStorage creates; letters, digits and underscores. */
   readonly tablePrefix?: string;
+  /**
+   * What a clean stop is recorded against (see `StoredState.closedForMs`): by default this
+   * machine's boot id and monotonic clock; tests inject their own.
+   */
+  readonly stopClock?: StopClock;
 } & (
   | {
       /** A database file SqliteStorage opens on `open` and closes on `close`. */
@@ -90,6 +101,7 @@ function storageError(action: string, error: unknown): RaftError {
 export class SqliteStorage implements LogStorage {
   readonly #path: string | null;
   readonly #prefix: string;
+  readonly #stopClock: StopClock;
   #database: SqliteDatabase | null;
   #statements: Statements | null = null;
   #snapshots: SqliteSnapshotStore | null = null;
@@ -106,6 +118,7 @@ export class SqliteStorage implements LogStorage {
     this.#path = path;
     this.#database = database;
     this.#prefix = checkTablePrefix(options.tablePrefix ?? sqliteStorageDefaults.tablePrefix);
+    this.#stopClock = options.stopClock ?? machineStopClock;
   }
 
   /**
@@ -132,12 +145,18 @@ export class SqliteStorage implements LogStorage {
     try {
       database.pragma('journal_mode = WAL');
       database.pragma('synchronous = FULL');
-      createTables(database, this.#prefix);
-      this.#statements = prepareStatements(database, this.#prefix);
+      // Everything open writes commits at once, before anything is read: the clean-stop record
+      // is gone before this resolves, whatever the stored state turns out to be.
+      const { statements, closedForMs } = database.transaction(() => {
+        createTables(database, this.#prefix);
+        const prepared = prepareStatements(database, this.#prefix);
+        this.#snapshots = new SqliteSnapshotStore(database, this.#prefix);
+        this.#snapshots.recover();
+        return { statements: prepared, closedForMs: this.#takeCleanStop(prepared) };
+      })();
+      this.#statements = statements;
       this.#guard.opened();
-      this.#snapshots = new SqliteSnapshotStore(database, this.#prefix);
-      this.#snapshots.recover();
-      return this.#readStoredState(this.#statements);
+      return this.#readStoredState(statements, closedForMs);
     } catch (error) {
       throw storageError('open', error);
     }
@@ -243,6 +262,20 @@ export class SqliteStorage implements LogStorage {
     }
   }
 
+  /**
+   * Writes the clean-stop record (docs/storage.md) in the storage's database: the boot id and the
+   * monotonic time, which the next open reads and deletes. Committed like any write, though it
+   * need not be: a power loss that could lose it also changes the boot id, which voids it.
+   */
+  async recordCleanStop(): Promise<void> {
+    const statements = this.#readable();
+    const record = cleanStopRecord(this.#stopClock);
+    if (record !== null) {
+      this.#write('recordCleanStop', () => statements.upsertCleanStop.run(record));
+    }
+    await Promise.resolve();
+  }
+
   async close(): Promise<void> {
     this.#guard.closed();
     this.#statements = null;
@@ -282,7 +315,17 @@ export class SqliteStorage implements LogStorage {
     return this.#readable().selectApplied.get()?.applied_index ?? 0;
   }
 
-  #readStoredState(statements: Statements): StoredState | null {
+  /**
+   * Deletes the clean-stop record and returns how long ago it says the previous holder stopped,
+   * if it is to be believed. Deleted whatever it says: it speaks for the previous holder only,
+   * and must not outlive this one into a crash.
+   */
+  #takeCleanStop(statements: Statements): number | undefined {
+    const record = statements.takeCleanStop.get()?.record;
+    return typeof record === 'string' ? elapsedSinceCleanStop(record, this.#stopClock) : undefined;
+  }
+
+  #readStoredState(statements: Statements, closedForMs: number | undefined): StoredState | null {
     const row = statements.selectState.get();
     if (row === undefined) {
       this.#snapshot = null;
@@ -305,6 +348,7 @@ export class SqliteStorage implements LogStorage {
       snapshot: copySnapshotMeta(snapshot),
       lastIndex: last,
       ...(broken === null ? {} : { broken }),
+      ...(closedForMs === undefined ? {} : { closedForMs }),
     };
   }
 
