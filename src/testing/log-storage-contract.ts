@@ -9,6 +9,7 @@ import {
   type SnapshotMeta,
 } from '../core/index.js';
 import type { LogStorage, StoredState } from '../storage/log-storage.js';
+import { registerCleanStopTests } from './clean-stop-contract.js';
 import { registerSnapshotStoreTests } from './snapshot-store-contract.js';
 
 /** How the contract suite makes, reopens, crashes and removes the storage under test. */
@@ -30,6 +31,13 @@ export interface LogStorageContractOptions<Storage extends LogStorage = LogStora
    * not registered.
    */
   crash?(storage: Storage): Promise<Storage> | Storage;
+  /**
+   * Whether the storages `create` makes report, at the next open, a clean stop recorded by
+   * `recordCleanStop` (`StoredState.closedForMs`). By default, whether they implement it; `false`
+   * for an adapter that records stops only on some machines (the built-in ones need a boot id)
+   * when it runs elsewhere. Either way no storage may report a stop after a close alone or a crash.
+   */
+  readonly recordsCleanStops?: boolean;
 }
 
 /** What one test works with: the current instance and the ways to replace it. */
@@ -39,6 +47,8 @@ interface Session {
   reopen(): Promise<StoredState | null>;
   /** Crashes the storage (the `crash` hook) and opens what survived. */
   crash(): Promise<StoredState | null>;
+  /** Closes the storage without recording a stop and opens it again; `open`'s result as is. */
+  reopenAsIs(): Promise<StoredState | null>;
 }
 
 const encoder = new TextEncoder();
@@ -119,8 +129,10 @@ function withoutCleanStop(
  * runtime relies on: bootstrap and open, ordering, suffix truncation, prefix compaction, reopen
  * after close and after a crash, hard-state atomicity, large batches, exact round-trips of every
  * entry kind, entries given to `save` left unchanged and copies returned by `entries`, rejection
- * of invalid calls with RaftError `INVARIANT`, and the snapshot data store (atomic publish,
- * unpublished data discarded, exact reads at any offset).
+ * of invalid calls with RaftError `INVARIANT`, the snapshot data store (atomic publish,
+ * unpublished data discarded, exact reads at any offset), and clean stops (`closedForMs` after
+ * `recordCleanStop`, within the time that passed, to the next open only; never after a close
+ * alone or a crash).
  *
  * Call it at the top level of a test file:
  *
@@ -154,6 +166,11 @@ export function logStorageContract<Storage extends LogStorage>(
         storage = await options.crash(storage);
         return withoutCleanStop(await storage.open(), 'after a crash');
       },
+      async reopenAsIs() {
+        await storage.close();
+        storage = await options.reopen(storage);
+        return storage.open();
+      },
     };
     try {
       await test(session);
@@ -182,6 +199,10 @@ export function logStorageContract<Storage extends LogStorage>(
     registerInvalidCallTests(withBootstrapped);
     registerBrokenMarkTests(withBootstrapped);
     registerSnapshotStoreTests(withBootstrapped, options.crash !== undefined);
+    registerCleanStopTests(withBootstrapped, {
+      crashes: options.crash !== undefined,
+      recordsCleanStops: options.recordsCleanStops,
+    });
     registerLongLogTests(withBootstrapped);
   });
 }

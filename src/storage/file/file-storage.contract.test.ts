@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logStorageContract } from '../../testing/contracts.js';
+import { machineStopClock } from '../clean-stop-record.js';
 import { FaultyFileSystem } from './faulty-file-system.test-helpers.js';
 import { FileStorage } from './file-storage.js';
 import { seededRandom } from '../../core/index.js';
@@ -35,6 +36,8 @@ logStorageContract({
     await storage.close();
     return storageIn(storage.directory);
   },
+  // Stops are recorded against the boot id, which only some systems name.
+  recordsCleanStops: machineStopClock.bootId !== '',
 });
 
 const powerLossFileSystems = new WeakMap<FileStorage, PowerLossFileSystem>();
@@ -68,4 +71,5 @@ logStorageContract({
     await storage.close().catch(() => undefined);
     return storageOnPowerLossDisk(storage.directory, survivor);
   },
+  recordsCleanStops: machineStopClock.bootId !== '',
 });

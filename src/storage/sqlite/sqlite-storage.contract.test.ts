@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { logStorageContract } from '../../testing/contracts.js';
+import { machineStopClock } from '../clean-stop-record.js';
 import { SqliteStorage } from './sqlite-storage.js';
 
 const paths = new WeakMap<SqliteStorage, string>();
@@ -26,4 +27,6 @@ logStorageContract({
     await storage.close();
     return storageAt(paths.get(storage)!);
   },
+  // Stops are recorded against the boot id, which only some systems name.
+  recordsCleanStops: machineStopClock.bootId !== '',
 });
