@@ -14,10 +14,10 @@ export interface StoredState {
   readonly broken?: string | null;
   /**
    * How long ago, at least, the storage's previous holder stopped cleanly, when the storage can
-   * tell (`FileStorage` can, within one boot of the machine); absent after a crash or a first
-   * boot. That holder sent nothing after it stopped, so the node counts this time toward its wait
-   * before voting after a restart (docs/runtime.md, "Leases"). A storage that reports it must
-   * forget it as it reports it: it speaks for the previous holder only.
+   * tell (`FileStorage` and `SqliteStorage` can, within one boot of the machine); absent after a
+   * crash or a first boot. That holder sent nothing after it stopped, so the node counts this time
+   * toward its wait before voting after a restart (docs/runtime.md, "Leases"). A storage that
+   * reports it must forget it as it reports it: it speaks for the previous holder only.
    */
   readonly closedForMs?: number;
 }
