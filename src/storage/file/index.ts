@@ -1,4 +1,5 @@
 export { FileStorage, fileStorageDefaults, type FileStorageOptions } from './file-storage.js';
+export type { StopClock } from '../clean-stop-record.js';
 export {
   nodeFileSystem,
   type FileOpenMode,

@@ -4,6 +4,7 @@ export {
   type SqliteDatabase,
   type SqliteStorageOptions,
 } from './sqlite-storage.js';
+export type { StopClock } from '../clean-stop-record.js';
 export {
   SqliteKeyValueStore,
   encodeKeyValueCommand,
