@@ -1,5 +1,6 @@
 import { BinaryReader, BinaryWriter, writeU64At } from '../codec/binary.js';
 import { RaftError, type SessionEntryDraft } from '../core/index.js';
+import { pooledBytes } from '../platform/byte-slab.js';
 import type { SessionTag } from '../transport/transport.js';
 import type { SessionStamp } from './request-options.js';
 
@@ -52,8 +53,9 @@ export function encodeSessionEntry(
     return { kind: 'session', data: writer.finish() };
   }
   // The header goes straight into the entry's bytes: one allocation per command, where a writer,
-  // its buffer and a view of it were a visible share of a session write's cost on the leader.
-  const data = new Uint8Array(sessionCommandOverheadBytes + command.byteLength);
+  // its buffer and a view of it were a visible share of a session write's cost on the leader. A
+  // small entry shares a slab rather than getting a backing store of its own.
+  const data = pooledBytes(sessionCommandOverheadBytes + command.byteLength);
   data[0] = commandCode;
   writeU64At(data, 1, timeMs);
   writeU64At(data, 9, tag.sessionId);

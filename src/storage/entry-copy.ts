@@ -5,39 +5,20 @@ import type {
   HardState,
   SnapshotMeta,
 } from '../core/index.js';
+import { pooledBytes } from '../platform/byte-slab.js';
 
 /**
  * Deep copies of the values a storage keeps. A storage copies on the way in and on the way out so
  * that a caller mutating an array or a command's bytes can never change what is stored.
  */
 
-/** Copies of at most this many bytes share slabs; larger ones get an allocation of their own. */
-const pooledCopyBytesMax = 512;
-/** Slab size: 16 copies of the largest pooled size, so a slab is filled before it is dropped. */
-const slabBytes = 8192;
-let slab = new ArrayBuffer(slabBytes);
-let slabOffset = 0;
-
 /**
  * Copies bytes into a plain `Uint8Array` (never a `Buffer`, whose `slice` returns a view, not a
- * copy). Small copies are carved out of shared slabs, as Node's own buffer pool does: V8 gives
- * every typed array of more than 64 bytes a backing store of its own, whose allocation and
- * collection cost several times the copy itself (most of a memory-storage save, measured with
- * `node --cpu-prof` on `npm run bench:node`). A pooled copy is a view of its slab: code that
- * reaches for `.buffer` must use `byteOffset` and `byteLength`, as it must for any view. A slab
- * is freed once every copy in it is, and entries are dropped in log order, so slabs go in order.
+ * copy). Small copies share slabs ({@link pooledBytes}): a copy may be a view of a larger buffer.
  */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  const length = bytes.byteLength;
-  if (length > pooledCopyBytesMax) return new Uint8Array(bytes);
-  if (slabOffset + length > slabBytes) {
-    slab = new ArrayBuffer(slabBytes);
-    slabOffset = 0;
-  }
-  const copy = new Uint8Array(slab, slabOffset, length);
+  const copy = pooledBytes(bytes.byteLength);
   copy.set(bytes);
-  // Eight-byte alignment keeps a later DataView over the copy on aligned addresses.
-  slabOffset += (length + 7) & ~7;
   return copy;
 }
 
