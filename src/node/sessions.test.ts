@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RaftError } from '../core/index.js';
 import type { RaftNode } from './raft-node.js';
 import type { SnapshotPosition } from './state-machine.js';
+import { decodeSessionEntry } from './session-envelope.js';
 import { CounterMachine, TestCluster, encode, rejection } from './test-cluster.test-helpers.js';
 
 type CounterNode = RaftNode<number, 'total', number>;
@@ -272,6 +273,29 @@ describe('§6.3 exactly-once commands with client sessions', () => {
     expect(session.id).not.toBe(expiredId);
     await converge(cluster, leader);
     expect(appliedCounts(cluster, 'add:2')).toEqual([1, 1, 1]);
+  });
+
+  it('acknowledges with each command every answer its session has already received', async () => {
+    const { cluster, leader } = await startCluster({ size: 1 });
+    const session = await cluster.settle(leader.openSession());
+    const first = session.propose(encode('add:1'));
+    const second = session.propose(encode('add:2'));
+    await cluster.settle(Promise.all([first, second]));
+    const third = session.propose(encode('add:3'));
+    await cluster.settle(third);
+    const storage = cluster.storages.get(leader.id)!;
+    const entries = await storage.entries(1, leader.status().lastIndex + 1);
+    const acknowledged = entries.flatMap((entry) => {
+      if (entry.kind !== 'session') return [];
+      const record = decodeSessionEntry(entry.data);
+      return record.kind === 'command' ? [[record.sequence, record.lowestUnacknowledged]] : [];
+    });
+    // While 1 waits, 1 is the lowest unanswered; once 1 and 2 are answered, 3 is.
+    expect(acknowledged).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 3],
+    ]);
   });
 
   it('refuses invalid session stamps before anything reaches the log', async () => {

@@ -60,6 +60,8 @@ export class ClientSession<Result = unknown> {
   #nextSequence = 1;
   /** Sequences sent and not yet answered, for the acknowledgement each command carries. */
   readonly #unanswered = new Set<number>();
+  /** Every sequence below it is answered: where the search for the lowest unanswered starts. */
+  #lowestCandidate = 1;
   /** Callers waiting for a slot under `unansweredMax`, bounded by the node's own admission. */
   readonly #waitingForSlot: (() => void)[] = [];
   #renewal: Promise<number> | null = null;
@@ -150,10 +152,16 @@ export class ClientSession<Result = unknown> {
 
   /** The lowest sequence without an answer: the cluster may forget every result below it. */
   #lowest(): number {
-    // Sequences are handed out in increasing order and a Set iterates in insertion order, so the
-    // first one is the lowest.
-    const first = this.#unanswered.values().next();
-    return first.done === true ? this.#nextSequence : first.value;
+    // Sequences are handed out in increasing order and never again once answered, so the lowest
+    // only moves up, one answered sequence at a time: no iterator and result object per command,
+    // which reading the Set's first entry made.
+    while (
+      this.#lowestCandidate < this.#nextSequence &&
+      !this.#unanswered.has(this.#lowestCandidate)
+    ) {
+      this.#lowestCandidate++;
+    }
+    return this.#lowestCandidate;
   }
 
   /** Registers a new session once, however many commands found the old one expired. */
