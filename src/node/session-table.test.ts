@@ -98,6 +98,23 @@ describe('§6.3 session table', () => {
     expect(first.encode(jsonResultCodec)).toEqual(second.encode(jsonResultCodec));
   });
 
+  it('drops an idle session once log time passes its timeout, whoever else uses the table', () => {
+    const log = new LogBuilder();
+    const idle = log.register(0);
+    const busy = log.register(0);
+    log.command(500, busy, 1);
+    log.command(900, busy, 2);
+    log.command(1200, busy, 3); // idle's last use (0) is 1200 ms ago, over 1000
+    const table = new SessionTable();
+    const [registerIdle, registerBusy, ...commands] = log.entries;
+    applyAll(table, [registerIdle!, registerBusy!, commands[0]!, commands[1]!]);
+    // The size first: `has` would drop an expired session by itself.
+    expect(table.size).toBe(2);
+    applyAll(table, [commands[2]!]);
+    expect(table.size).toBe(1);
+    expect([table.has(idle), table.has(busy)]).toEqual([false, true]);
+  });
+
   it('never moves log time backwards when a new leader stamps an earlier clock', () => {
     const log = new LogBuilder();
     const session = log.register(5000);

@@ -58,6 +58,12 @@ export class SessionTable {
    * in the table.
    */
   #newest: SessionState | null = null;
+  /**
+   * The first session of `#sessions` (the least recently used), while nothing has been added,
+   * moved or removed since it was found: expiry checks it before every session entry, and finding
+   * it afresh made an iterator and an entry array each time.
+   */
+  #oldest: SessionState | null = null;
 
   /** Sessions held now. */
   get size(): number {
@@ -160,6 +166,7 @@ export class SessionTable {
     const known = this.#sessions.has(sessionId);
     this.#sessions.set(sessionId, registered);
     this.#newest = known ? null : registered;
+    this.#oldest = null;
     for (const [oldestId, oldest] of this.#sessions) {
       if (this.#sessions.size <= this.#sessionsMax) break;
       this.#remove(oldestId, oldest);
@@ -180,8 +187,12 @@ export class SessionTable {
 
   /** Drops expired sessions from the least recently used end, up to the first live one. */
   #expireIdle(): void {
+    if (this.#oldest !== null && !this.#expired(this.#oldest)) return;
     for (const [sessionId, session] of this.#sessions) {
-      if (!this.#expired(session)) return;
+      if (!this.#expired(session)) {
+        this.#oldest = session;
+        return;
+      }
       this.#remove(sessionId, session);
     }
   }
@@ -192,12 +203,14 @@ export class SessionTable {
     this.#sessions.delete(sessionId);
     this.#sessions.set(sessionId, session);
     this.#newest = session;
+    this.#oldest = null;
   }
 
-  /** Forgets a session; every removal goes through here so `#newest` never names a gone one. */
+  /** Forgets a session; every removal goes through here so `#newest` and `#oldest` name no gone one. */
   #remove(sessionId: number, session: SessionState): void {
     this.#sessions.delete(sessionId);
     if (session === this.#newest) this.#newest = null;
+    this.#oldest = null;
   }
 
   /** The table as bytes, for a snapshot; results are encoded with the node's result codec. */
@@ -244,6 +257,7 @@ export class SessionTable {
     this.#sessionsMax = sessionsMax;
     this.#sessions.clear();
     this.#newest = null;
+    this.#oldest = null;
     for (const [sessionId, session] of sessions) this.#sessions.set(sessionId, session);
   }
 
@@ -253,6 +267,7 @@ export class SessionTable {
     this.#sessionsMax = Number.MAX_SAFE_INTEGER;
     this.#sessions.clear();
     this.#newest = null;
+    this.#oldest = null;
   }
 }
 
