@@ -436,7 +436,7 @@ export class MemoryStorage implements LogStorage {
     if (this.#durable.entries === this.#visible.entries && !(step instanceof HardStateStep)) {
       // Appending past the durable part leaves it intact; anything else unshares first.
       const position =
-        typeof step === 'function' ? -1 : step.index - boundsOf(this.#visible).snapshotIndex - 1;
+        typeof step === 'function' ? -1 : step.index - (this.#visible.snapshot?.index ?? 0) - 1;
       if (position < this.#durableLength) this.#unshareDurable();
     }
     applyStep(step, this.#visible);
@@ -454,7 +454,7 @@ export class MemoryStorage implements LogStorage {
       this.#durableLength = durable.entries.length;
       return;
     }
-    const position = step.index - boundsOf(durable).snapshotIndex - 1;
+    const position = step.index - (durable.snapshot?.index ?? 0) - 1;
     // A shared array already holds the entry where the durable log takes it (the visible state
     // appended it): the durable log just grows over it.
     if (durable.entries[position] !== step) {
