@@ -1,7 +1,12 @@
 import { isSafeToRetry, positiveIntegerOption, RaftError } from '../core/index.js';
 import type { Clock } from '../platform/clock.js';
 import { sleep } from './entry-applier.js';
-import type { CommandOptions, ProposeOptions, SessionStamp } from './request-options.js';
+import {
+  noOptions,
+  type CommandOptions,
+  type ProposeOptions,
+  type SessionStamp,
+} from './request-options.js';
 
 /** Where a {@link ClientSession} sends its commands: a node, or a router over several. */
 export interface SessionHost {
@@ -103,7 +108,7 @@ export class ClientSession<Result = unknown> {
    * attempt allowed ran out without learning the outcome, `SESSION_EXPIRED` as described above,
    * and as `propose` does for anything that cannot be retried (`ABORTED`, `STOPPED`, …).
    */
-  async propose(command: Uint8Array, options: SessionProposeOptions = {}): Promise<Result> {
+  async propose(command: Uint8Array, options: SessionProposeOptions = noOptions): Promise<Result> {
     const clock = this.#host.clock;
     const deadline = clock.now() + totalTimeoutOf(options);
     while (this.#unanswered.size >= this.#unansweredMax) {
