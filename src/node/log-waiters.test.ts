@@ -54,4 +54,31 @@ describe('LogWaiters', () => {
     expect(rest).toEqual(Array.from({ length: 64 }, (_, offset) => 100_000 - 63 + offset));
     expect(waiters.size).toBe(0);
   });
+
+  it('agrees with a map over a long mix of adds, replacements and takes, wide spans included', () => {
+    const waiters = new LogWaiters<number>();
+    const model = new Map<number, { term: number; value: number }>();
+    let seed = 12345;
+    const next = (limit: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % limit;
+    };
+    let base = 1;
+    for (let step = 0; step < 20_000; step++) {
+      const index = base + next(step % 1000 === 0 ? 5000 : 300);
+      if (next(3) === 0) {
+        expect(waiters.termAt(index)).toBe(model.get(index)?.term);
+        expect(waiters.take(index)).toBe(model.get(index)?.value);
+        model.delete(index);
+      } else {
+        waiters.set(index, step, step);
+        model.set(index, { term: step, value: step });
+      }
+      expect(waiters.size).toBe(model.size);
+      if (next(50) === 0) base += next(200);
+    }
+    const sorted = [...model.keys()].sort((left, right) => left - right);
+    expect(waiters.takeAll()).toEqual(sorted.map((index) => model.get(index)!.value));
+    expect(waiters.size).toBe(0);
+  });
 });
