@@ -47,21 +47,34 @@ export interface SnapshotHost {
   fail(error: RaftError): void;
 }
 
-/** Reads a published snapshot as a stream of chunks, for `restore`. */
+/**
+ * Reads a published snapshot as a stream of chunks, for `restore`. The stream ends by checking the
+ * whole against the checksum it was published with, and fails with `CORRUPT_STORAGE` when they
+ * differ: data damaged at rest is refused before the state machine finishes restoring from it,
+ * where the state machine's own checks would at best catch damage to its framing.
+ */
 export async function* readSnapshotChunks(
   storage: LogStorage,
   stored: StoredSnapshot,
   chunkBytes: number,
 ): AsyncGenerator<Uint8Array> {
+  const { index } = stored.meta;
+  let checksum = 0;
   for (let offset = 0; offset < stored.bytes;) {
-    const chunk = await wrapStorage(() =>
-      storage.readSnapshot(stored.meta.index, offset, chunkBytes),
-    );
+    const chunk = await wrapStorage(() => storage.readSnapshot(index, offset, chunkBytes));
     if (chunk === null || chunk.byteLength === 0) {
-      throw new RaftError('STORAGE_FAILED', `snapshot ${stored.meta.index} went away while read`);
+      throw new RaftError('STORAGE_FAILED', `snapshot ${index} went away while read`);
     }
     offset += chunk.byteLength;
+    checksum = crc32c(chunk, checksum);
     yield chunk;
+  }
+  if (checksum !== stored.checksum) {
+    throw new RaftError(
+      'CORRUPT_STORAGE',
+      `snapshot ${index} reads back with checksum ${checksum}, not the ${stored.checksum} it was stored with: its data was damaged after it was written`,
+      { details: { snapshotIndex: index, checksum: stored.checksum } },
+    );
   }
 }
 
