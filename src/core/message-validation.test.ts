@@ -120,17 +120,37 @@ describe('append-entries that would break the log', () => {
 });
 
 describe('senders', () => {
-  it('a stranger’s bid for leadership, or a message claiming to come from its receiver, is dropped and traced', () => {
+  it('a stranger’s order to campaign, or a message claiming to come from its receiver, is dropped and traced', () => {
     const events: CoreTraceEvent[] = [];
     const core = follower((event) => events.push(event));
-    expectDropped(core, requestVote({ from: '9', to: '1', term: 5 }), /not a member/);
-    expectDropped(
-      core,
-      requestVote({ from: '9', to: '1', term: 5, preVote: true }),
-      /not a member/,
-    );
+    expectDropped(core, { type: 'timeout-now', from: '9', to: '1', term: 5 }, /not a member/);
     expectDropped(core, heartbeat({ from: '1', to: '1', term: 5 }), /its receiver/);
-    expect(events.filter((event) => event.kind === 'invalid-message')).toHaveLength(3);
+    expect(events.filter((event) => event.kind === 'invalid-message')).toHaveLength(2);
+  });
+
+  it('a stranger whose log is behind is ignored: it neither raises the term nor gets an answer', () => {
+    const events: CoreTraceEvent[] = [];
+    const core = follower((event) => events.push(event));
+    for (const preVote of [false, true]) {
+      core.step(
+        requestVote({ from: '9', to: '1', term: 5, lastLogIndex: 1, lastLogTerm: 1, preVote }),
+      );
+      expect(core.status().term).toBe(2);
+      expect(drain(core).filter((message) => message.type === 'request-vote-response')).toEqual([]);
+    }
+    expect(events.filter((event) => event.kind === 'ignored')).toHaveLength(2);
+  });
+
+  it('a candidate added in a configuration this server has not received gets its vote', () => {
+    // Server 1 lagged while the cluster moved to members it does not know; the quorum of the new
+    // configuration may need its vote, and the candidate's log is ahead of its own.
+    const core = follower();
+    core.step(requestVote({ from: '9', to: '1', term: 5, lastLogIndex: 7, lastLogTerm: 4 }));
+    expect(core.status().term).toBe(5);
+    expect(core.status().vote).toBe('9');
+    expect(drain(core)).toContainEqual(
+      expect.objectContaining({ type: 'request-vote-response', to: '9', granted: true }),
+    );
   });
 
   it('a leader added in a configuration this server has not received yet is followed', () => {

@@ -36,10 +36,14 @@ function findSenderProblem(state: CoreState, message: RaftMessage): string | nul
   if (typeof from !== 'string' || from.length === 0)
     return 'the sender id is not a non-empty string';
   if (from === state.id) return 'a message claims to come from its receiver';
-  // Only a stranger's bid for leadership is refused: a removed server must not disrupt the
-  // cluster. Anything else may come from a leader this server has not heard of yet, added in a
-  // configuration it has not received: refusing that leader would leave it behind for good.
-  if (message.type !== 'request-vote' && message.type !== 'timeout-now') return null;
+  // Only a stranger's order to campaign is refused. Anything else may come from a leader this
+  // server has not heard of yet, added in a configuration it has not received: refusing that
+  // leader would leave it behind for good. A stranger's vote request is answered or ignored by
+  // the protocol (`mayCampaign` in step.ts): a candidate added while this server lagged needs its
+  // vote, and refusing it here left a cluster whose quorum needed the lagging server without a
+  // leader for good; a removed server's request is still ignored there, its log lacking the
+  // removal.
+  if (message.type !== 'timeout-now') return null;
   // A server waiting to be added knows no members yet.
   if (membersOf(state.configuration).length === 0) return null;
   for (const { value } of state.configurations) {
