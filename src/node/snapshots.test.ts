@@ -54,6 +54,27 @@ async function startAll(cluster: TestCluster, events: RaftNodeEvents['snapshot']
   }
 }
 
+/**
+ * A running cluster after `rounds` proposals of `command`, with one follower that holds a snapshot
+ * stopped: the restart tests start it again.
+ */
+async function stoppedFollowerWithSnapshot(
+  options: Parameters<typeof snapshotCluster>[0],
+  rounds: number,
+  command: string,
+) {
+  const { cluster, events } = snapshotCluster(options);
+  await startAll(cluster, events);
+  const leader = await cluster.waitForLeader();
+  for (let round = 0; round < rounds; round++) {
+    await cluster.settle(cluster.propose(leader, command));
+  }
+  const follower = cluster.ids.find((id) => id !== leader.id)!;
+  await cluster.runUntil(() => cluster.node(follower).status().snapshotIndex > 0);
+  await cluster.node(follower).stop();
+  return { cluster, leader, follower };
+}
+
 describe('snapshots on a running cluster', () => {
   it('takes snapshots by policy while proposals flow, and compacts behind a trailing window', async () => {
     const { cluster, events } = snapshotCluster({ entriesMax: 20, trailingEntries: 5 });
@@ -110,13 +131,11 @@ describe('snapshots on a running cluster', () => {
   });
 
   it('restarts from the snapshot plus the tail, not the whole history', async () => {
-    const { cluster, events } = snapshotCluster({ entriesMax: 10, trailingEntries: 3 });
-    await startAll(cluster, events);
-    const leader = await cluster.waitForLeader();
-    for (let round = 0; round < 30; round++) await cluster.settle(cluster.propose(leader, 'add:3'));
-    const follower = cluster.ids.find((id) => id !== leader.id)!;
-    await cluster.runUntil(() => cluster.node(follower).status().snapshotIndex > 0);
-    await cluster.node(follower).stop();
+    const { cluster, follower } = await stoppedFollowerWithSnapshot(
+      { entriesMax: 10, trailingEntries: 3 },
+      30,
+      'add:3',
+    );
     const machine = new SnapshottingCounter();
     const node = await cluster.startNode(follower, machine);
     expect(machine.restoredFrom).not.toBeNull();
@@ -128,13 +147,11 @@ describe('snapshots on a running cluster', () => {
   });
 
   it('restarts the core from the newest snapshot, leaving the trailing window on disk unread', async () => {
-    const { cluster, events } = snapshotCluster({ entriesMax: 10, trailingEntries: 6 });
-    await startAll(cluster, events);
-    const leader = await cluster.waitForLeader();
-    for (let round = 0; round < 25; round++) await cluster.settle(cluster.propose(leader, 'add:1'));
-    const follower = cluster.ids.find((id) => id !== leader.id)!;
-    await cluster.runUntil(() => cluster.node(follower).status().snapshotIndex > 0);
-    await cluster.node(follower).stop();
+    const { cluster, leader, follower } = await stoppedFollowerWithSnapshot(
+      { entriesMax: 10, trailingEntries: 6 },
+      25,
+      'add:1',
+    );
     const storage = cluster.storages.get(follower)!;
     const stored = (await storage.open())!;
     const latest = (await storage.latestSnapshot())!.meta.index;
@@ -158,13 +175,11 @@ describe('snapshots on a running cluster', () => {
   });
 
   it('refuses to restart from a snapshot whose data no longer matches its checksum', async () => {
-    const { cluster, events } = snapshotCluster({ entriesMax: 10, trailingEntries: 2 });
-    await startAll(cluster, events);
-    const leader = await cluster.waitForLeader();
-    for (let round = 0; round < 15; round++) await cluster.settle(cluster.propose(leader, 'add:1'));
-    const follower = cluster.ids.find((id) => id !== leader.id)!;
-    await cluster.runUntil(() => cluster.node(follower).status().snapshotIndex > 0);
-    await cluster.node(follower).stop();
+    const { cluster, follower } = await stoppedFollowerWithSnapshot(
+      { entriesMax: 10, trailingEntries: 2 },
+      15,
+      'add:1',
+    );
     // One bit of the stored data flips at rest, where nothing else checks it.
     const storage = cluster.storages.get(follower)!;
     const read = storage.readSnapshot.bind(storage);
