@@ -313,17 +313,16 @@ export class OutboundLink {
       const frame = this.#queue.shift()!;
       this.#stats.written++;
       const alone = batch === null && this.#queue.length === 0;
-      if (alone || frame.length >= coalesceBytesMax) {
-        if (batch !== null) writeChunk(socket, batch, batchLength);
-        batch = null;
-        batchLength = 0;
-        socket.write(frame);
-        continue;
-      }
-      if (batch !== null && batchLength + frame.length > coalesceBytesMax) {
+      const unbatched = alone || frame.length >= coalesceBytesMax;
+      // What is batched goes first, before a frame written on its own or one it has no room for.
+      if (batch !== null && (unbatched || batchLength + frame.length > coalesceBytesMax)) {
         writeChunk(socket, batch, batchLength);
         batch = null;
         batchLength = 0;
+      }
+      if (unbatched) {
+        socket.write(frame);
+        continue;
       }
       // Sized for what is queued, so a short burst does not allocate a whole chunk.
       batch ??= new Uint8Array(Math.min(coalesceBytesMax, frame.length + this.#queue.bytes));
