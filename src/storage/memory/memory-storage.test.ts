@@ -115,6 +115,20 @@ describe('MemoryStorage durability model', () => {
     expect(await partial.entries(1, 3)).toEqual([old[0], command(2, 2, 'x')]);
   });
 
+  it('keeps the synced entries when the first pending write replaces some of them', async () => {
+    const storage = await openFresh({ manualSync: true });
+    const old = [command(1, 1, 'a'), command(2, 1, 'b'), command(3, 1, 'c')];
+    const first = storage.save({ entries: old });
+    storage.sync();
+    await first;
+    // Nothing pending past the synced log: the replacing write is the first one since the sync.
+    void storage.save({ entries: [command(2, 2, 'x')] });
+    expect(storage.durableState.entries).toEqual(old);
+    const restarted = storage.crash();
+    expect(await restarted.open()).toMatchObject({ lastIndex: 3 });
+    expect(await restarted.entries(1, 4)).toEqual(old);
+  });
+
   it('makes the replacing writes durable in order when synced', async () => {
     const storage = await openFresh({ manualSync: true });
     const first = storage.save({ entries: [command(1, 1, 'a'), command(2, 1, 'b')] });

@@ -425,11 +425,18 @@ export class MemoryStorage implements LogStorage {
     return entries.length === this.#durableLength ? entries : entries.slice(0, this.#durableLength);
   }
 
-  /** Gives the durable state an array of its own, holding exactly the durable log. */
+  /**
+   * Gives the durable state an array of its own, holding exactly the durable log. Always a copy
+   * while shared, even when the shared array is exactly the durable log: the visible write that
+   * follows may cut that array in place.
+   */
   #unshareDurable(): void {
     const durable = this.#durable;
-    if (durable.entries === this.#visible.entries) durable.entries = this.#durableEntries();
-    else durable.entries.length = this.#durableLength;
+    if (durable.entries === this.#visible.entries) {
+      durable.entries = durable.entries.slice(0, this.#durableLength);
+    } else if (durable.entries.length !== this.#durableLength) {
+      durable.entries.length = this.#durableLength;
+    }
   }
 
   #applyVisible(step: WriteStep): void {
@@ -458,9 +465,8 @@ export class MemoryStorage implements LogStorage {
     // A shared array already holds the entry where the durable log takes it (the visible state
     // appended it): the durable log just grows over it.
     if (durable.entries[position] !== step) {
-      if (durable.entries === this.#visible.entries)
-        durable.entries = durable.entries.slice(0, position);
-      else durable.entries.length = position;
+      this.#durableLength = position;
+      this.#unshareDurable();
       durable.entries.push(step);
     }
     this.#durableLength = position + 1;
