@@ -1,48 +1,51 @@
 import type { Message, MessageHandler, NodeId, Transport } from 'raftkit';
 
+/** Each kind of traffic and its slot in a peer's counts; the kinds' order follows from it. */
+const flowSlots = {
+  append: 0,
+  heartbeat: 1,
+  vote: 2,
+  snapshot: 3,
+  read: 4,
+  forward: 5,
+} as const;
+
 /** The kinds of traffic the dashboard draws, one colour each (`forward`: the runtime's own). */
-export type FlowKind = 'append' | 'heartbeat' | 'vote' | 'snapshot' | 'read' | 'forward';
+export type FlowKind = keyof typeof flowSlots;
 
 /** The kinds in the order of the per-peer count slots. */
-const flowKinds: readonly FlowKind[] = [
-  'append',
-  'heartbeat',
-  'vote',
-  'snapshot',
-  'read',
-  'forward',
-];
+const flowKinds = Object.keys(flowSlots) as FlowKind[];
 
 /** Messages sent to each peer, by kind, since the server started. */
 export type FlowCounts = Record<NodeId, Partial<Record<FlowKind, number>>>;
 
 /**
- * The count slot of a message's kind (its place in `flowKinds`): every message type folds into
- * the few kinds a person watching the cluster tells apart.
+ * The count slot of a message's kind: every message type folds into the few kinds a person
+ * watching the cluster tells apart.
  */
 function flowSlotOf(message: Message): number {
   switch (message.type) {
     case 'append-entries':
     case 'append-entries-response':
-      return 0;
+      return flowSlots.append;
     case 'heartbeat':
     case 'heartbeat-response':
     case 'timeout-now':
-      return 1;
+      return flowSlots.heartbeat;
     case 'request-vote':
     case 'request-vote-response':
-      return 2;
+      return flowSlots.vote;
     case 'install-snapshot':
     case 'install-snapshot-response':
-      return 3;
+      return flowSlots.snapshot;
     case 'read-index':
     case 'read-index-response':
-      return 4;
+      return flowSlots.read;
     case 'forward-proposal':
     case 'forward-result':
     case 'join-request':
     case 'join-response':
-      return 5;
+      return flowSlots.forward;
   }
 }
 
