@@ -69,31 +69,45 @@ describe('npm run chaos: real processes, real faults, a linearizability verdict'
   }, 240_000);
 
   it('reports stale reads under leader pauses and partitions as a violation, and keeps the evidence', async () => {
-    const run = await runChaos([
-      '--duration',
-      '15',
-      '--seed',
-      '7',
-      '--servers',
-      '3',
-      '--clients',
-      '6',
-      '--read-modes',
-      'stale',
-      '--faults',
-      'pause-leader,partition-leader',
-      // A client whose write hangs on a cut-off server would otherwise wait out the whole fault
-      // there; timing out quickly moves clients around, so some keep reading from the cut-off
-      // server while the others write on the majority side, which is what makes a stale read.
-      '--request-timeout-ms',
-      '400',
-    ]);
+    // Real processes on a shared machine: whether a client happens to read from the cut-off side
+    // while the majority writes depends on timing, so a run may see no stale read at all. Up to
+    // three seeds are tried; the first run that saw one must be reported exactly as below.
+    let run = await staleReadRun(7);
+    for (const seed of [8, 9]) {
+      if (run.output.includes('VIOLATION not linearizable')) break;
+      expect(run.output, run.output).toContain('verdict: PASS');
+      run = await staleReadRun(seed);
+    }
     expect(run.output, run.output).toContain('VIOLATION not linearizable');
     expect(run.output).toContain('verdict: FAIL');
     expect(run.code).toBe(1);
-    expect(run.output).toContain('--seed 7');
+    expect(run.output).toContain(`--seed ${run.seed}`);
     for (const kept of ['history.json', 'faults.json', 'logs/n1.log', 'data/n1']) {
       expect(existsSync(join(run.out, kept)), kept).toBe(true);
     }
-  }, 240_000);
+  }, 480_000);
 });
+
+/** A chaos run with stale reads under leader pauses and partitions, and the seed it used. */
+async function staleReadRun(seed: number) {
+  const run = await runChaos([
+    '--duration',
+    '15',
+    '--seed',
+    String(seed),
+    '--servers',
+    '3',
+    '--clients',
+    '6',
+    '--read-modes',
+    'stale',
+    '--faults',
+    'pause-leader,partition-leader',
+    // A client whose write hangs on a cut-off server would otherwise wait out the whole fault
+    // there; timing out quickly moves clients around, so some keep reading from the cut-off
+    // server while the others write on the majority side, which is what makes a stale read.
+    '--request-timeout-ms',
+    '400',
+  ]);
+  return { ...run, seed };
+}
