@@ -148,6 +148,11 @@ export interface RaftErrorDetailsByCode {
   readonly PROPOSAL_DROPPED: RefusalDetails & {
     /** The uncommitted bytes that made the leader refuse (`uncommittedBytesMax`). */
     readonly uncommittedBytes?: number;
+    /**
+     * For a batch (`proposeBatch`) a new leader cut from the log: how many of its first commands
+     * were applied before the cut; the rest were not.
+     */
+    readonly appliedCommands?: number;
   };
   readonly OUTCOME_UNKNOWN: RefusalDetails & {
     /** What ended the wait: `timeout`, `aborted`, `stopped` or `leader-changed`. */

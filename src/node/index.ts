@@ -18,6 +18,7 @@ export { coreTraceChannelName } from './core-trace-channel.js';
 export type { StateMachine, ApplyContext, ResultCodec } from './state-machine.js';
 export { jsonResultCodec } from './state-machine.js';
 export { CommandRejection, rejectCommand } from './command-rejection.js';
+export type { BatchResult } from './proposal-batch.js';
 export type { Clock, TimerHandle } from '../platform/clock.js';
 export { realClock } from '../platform/clock.js';
 export { SimulatedClock } from './simulated-clock.js';

@@ -3,15 +3,17 @@ import { RaftError, type Entry } from '../core/index.js';
 import { Deadlines } from './deadlines.js';
 import { NodeCounters } from './node-counters.js';
 import { ProposalPipeline } from './proposal-pipeline.js';
+import { ProposalBatch } from './proposal-batch.js';
 import { ProposalRequest } from './proposal-request.js';
 import { SimulatedClock } from './simulated-clock.js';
 
 /** A pipeline over a log that places every turn's commands after the last, in `term`. */
-function pipelineAt(term: number) {
+function pipelineAt(term: number, batchMax = 64) {
   let lastIndex = 0;
   const appended: number[] = [];
+  const appends: number[] = [];
   const pipeline = new ProposalPipeline({
-    batchMax: 64,
+    batchMax,
     stampSession: () => {
       throw new Error('no sessions here');
     },
@@ -20,6 +22,7 @@ function pipelineAt(term: number) {
         const firstIndex = lastIndex + 1;
         lastIndex += commands.length;
         for (const command of commands) appended.push((command as Uint8Array)[0]!);
+        appends.push(commands.length);
         return { placed: true, term, firstIndex, lastIndex };
       },
     },
@@ -37,7 +40,13 @@ function pipelineAt(term: number) {
       signal === undefined ? {} : { signal },
     );
   const propose = (): Promise<unknown> => pipeline.enqueue(request());
-  return { pipeline, propose, request, appended };
+  const batch = (bytes: readonly number[]): ProposalBatch =>
+    new ProposalBatch(
+      bytes.map((byte) => Uint8Array.of(byte)),
+      context,
+      {},
+    );
+  return { pipeline, propose, request, batch, appended, appends };
 }
 
 const applied = (index: number, term: number): Entry => ({
@@ -104,5 +113,100 @@ describe('ProposalPipeline', () => {
     pipeline.failWaiters(error);
     for (const promise of waiting) await expect(promise).rejects.toBe(error);
     expect(pipeline.waitingCount).toBe(0);
+  });
+
+  it('appends a batch in one piece, splitting a turn at batchMax only between proposals', async () => {
+    const { pipeline, request, batch, appended, appends } = pipelineAt(3, 4);
+    void pipeline.enqueue(request(1));
+    void pipeline.enqueueBatch(batch([2, 3, 4]));
+    void pipeline.enqueueBatch(batch([5, 6]));
+    void pipeline.enqueue(request(7));
+    void pipeline.enqueueBatch(batch([8, 9, 10, 11]));
+    // Queued: five proposals, eleven commands, and the admission limit counts commands.
+    expect(pipeline.pendingCount).toBe(11);
+    await Promise.resolve();
+    expect(appended).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(appends).toEqual([4, 3, 4]);
+    expect(pipeline.pendingCount).toBe(11);
+    expect(pipeline.waitingCount).toBe(11);
+  });
+
+  it('resolves a batch with its results in order once its last entry is applied', async () => {
+    const { pipeline, batch } = pipelineAt(3);
+    const proposed = pipeline.enqueueBatch(batch([1, 2, 3]));
+    await Promise.resolve();
+    let resolved = false;
+    void proposed.then(() => (resolved = true));
+    pipeline.settle(applied(1, 3), 'a');
+    pipeline.settle(applied(2, 3), 'b');
+    await Promise.resolve();
+    expect(resolved).toBe(false);
+    pipeline.settle(applied(3, 3), 'c');
+    expect(await proposed).toEqual(['a', 'b', 'c']);
+    expect(pipeline.pendingCount).toBe(0);
+  });
+
+  it('says how many commands of a batch applied before a new leader cut the rest', async () => {
+    const { pipeline, batch } = pipelineAt(3);
+    const proposed = pipeline.enqueueBatch(batch([1, 2, 3, 4]));
+    await Promise.resolve();
+    pipeline.settle(applied(1, 3), 'a');
+    pipeline.settle(applied(2, 3), 'b');
+    pipeline.settle(applied(3, 4), 'someone else');
+    await expect(proposed).rejects.toMatchObject({
+      code: 'PROPOSAL_DROPPED',
+      details: { outcome: 'unknown', appliedCommands: 2 },
+    });
+    pipeline.settle(applied(4, 4), 'someone else too');
+    expect(pipeline.pendingCount).toBe(0);
+  });
+
+  it('refuses a whole batch as not applied when its first entry is replaced', async () => {
+    const { pipeline, batch, request } = pipelineAt(3);
+    const proposed = pipeline.enqueueBatch(batch([1, 2]));
+    await Promise.resolve();
+    // This server lost office, the batch was truncated away, and it leads again in term 5.
+    pipeline.waitForEntry(1, 5, request());
+    await expect(proposed).rejects.toMatchObject({
+      code: 'PROPOSAL_DROPPED',
+      details: { outcome: 'not-applied', appliedCommands: 0 },
+    });
+  });
+
+  it('does not count a batch of unknown progress as partly applied', async () => {
+    const { pipeline, batch } = pipelineAt(3);
+    const proposed = pipeline.enqueueBatch(batch([1, 2, 3]));
+    await Promise.resolve();
+    // Entry 1 was never applied here (a snapshot covered it), then entry 2 was replaced.
+    pipeline.settle(applied(2, 4), 'someone else');
+    const error = await proposed.then(
+      () => null,
+      (reason: unknown) => reason,
+    );
+    expect(error).toMatchObject({ code: 'PROPOSAL_DROPPED', details: { outcome: 'unknown' } });
+    expect(error).not.toHaveProperty('details.appliedCommands');
+  });
+
+  it('rejects a batch refused by the log as a whole, with the log’s error', async () => {
+    const pipeline = new ProposalPipeline({
+      batchMax: 8,
+      stampSession: () => {
+        throw new Error('no sessions here');
+      },
+      log: {
+        append: () =>
+          new RaftError('NOT_LEADER', 'gone', {
+            details: { leaderId: null, outcome: 'not-applied' },
+          }),
+      },
+    });
+    const context = {
+      deadlines: new Deadlines(new SimulatedClock()),
+      requestTimeoutMs: 1000,
+      counters: new NodeCounters(),
+    };
+    const proposed = pipeline.enqueueBatch(new ProposalBatch([Uint8Array.of(1)], context, {}));
+    await expect(proposed).rejects.toMatchObject({ code: 'NOT_LEADER' });
+    expect(pipeline.pendingCount).toBe(0);
   });
 });

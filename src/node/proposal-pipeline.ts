@@ -10,6 +10,7 @@ import { SessionRefusal } from './entry-applier.js';
 import { replacedError } from './node-errors.js';
 import type { CallerPromise } from './pending-request.js';
 import { LogWaiters } from './log-waiters.js';
+import { ProposalBatch } from './proposal-batch.js';
 import type { ProposalRequest } from './proposal-request.js';
 import { TurnBatch } from './turn-batch.js';
 
@@ -25,14 +26,20 @@ export interface ProposalLog {
 /** Builds a tagged proposal's log entry at the moment the leader appends it (it stamps the time). */
 export type SessionStamper = (tag: SessionTag, command: Uint8Array) => SessionEntryDraft;
 
+/** What waits in a turn's queue: one command, or a batch of them that stays in one piece. */
+type QueuedProposal = ProposalRequest | ProposalBatch;
+
 /**
- * The leader's write path: proposals of one turn are appended together (split at `batchMax`), and
- * each caller waits by log index until its entry is applied — or replaced by another term's entry.
+ * The leader's write path: proposals of one turn are appended together (split at `batchMax`, never
+ * inside a batch), and each caller waits by log index until its entry is applied — or replaced by
+ * another term's entry. A batch waits in the slot of each of its entries.
  */
 export class ProposalPipeline {
   readonly #log: ProposalLog;
   readonly #batchMax: number;
-  readonly #queue = new TurnBatch<ProposalRequest>((queued) => this.#flush(queued));
+  readonly #queue = new TurnBatch<QueuedProposal>((queued) => this.#flush(queued));
+  /** Commands of the queued batches beyond their first: the queue counts each batch once. */
+  #queuedBatchExtra = 0;
   /** Callers waiting for the entry their command became, as long as that entry has their term. */
   readonly #waiters = new LogWaiters<CallerPromise<unknown>>();
   readonly #stampSession: SessionStamper;
@@ -47,9 +54,9 @@ export class ProposalPipeline {
     this.#stampSession = options.stampSession;
   }
 
-  /** Proposals queued or waiting for their entry, for the node's admission limit. */
+  /** Commands queued or waiting for their entry, for the node's admission limit. */
   get pendingCount(): number {
-    return this.#queue.length + this.#waiters.size;
+    return this.#queue.length + this.#queuedBatchExtra + this.#waiters.size;
   }
 
   /** Callers whose entry is in the log but not yet applied. */
@@ -63,28 +70,65 @@ export class ProposalPipeline {
     return queued.promise;
   }
 
-  #flush(queued: readonly ProposalRequest[]): void {
+  /**
+   * Queues a batch; it joins the turn's append in one piece. It must hold from 1 to `batchMax`
+   * commands (the node checks that before it admits the batch).
+   */
+  enqueueBatch(batch: ProposalBatch): Promise<unknown[]> {
+    this.#queue.push(batch);
+    this.#queuedBatchExtra += batch.commands.length - 1;
+    return batch.promise as Promise<unknown[]>;
+  }
+
+  #flush(queued: readonly QueuedProposal[]): void {
+    this.#queuedBatchExtra = 0;
     // Plain loops: a turn holds up to thousands of proposals, and an array and a closure per step
     // of the way (filter, slice, map, forEach) were a visible share of the leader's allocation.
     const live = unsettled(queued);
-    for (let start = 0; start < live.length; start += this.#batchMax) {
-      const end = Math.min(start + this.#batchMax, live.length);
-      const commands = new Array<Uint8Array | SessionEntryDraft>(end - start);
-      for (let position = start; position < end; position++) {
-        const { command, session } = live[position]!;
-        commands[position - start] =
-          session === undefined ? command : this.#stampSession(session, command);
+    let start = 0;
+    while (start < live.length) {
+      let end = start;
+      let count = 0;
+      // A part ends where the next proposal would take it past batchMax; a batch is never split.
+      while (end < live.length && (end === start || count + sizeOf(live[end]!) <= this.#batchMax)) {
+        count += sizeOf(live[end]!);
+        end++;
       }
-      const placement = this.#log.append(commands);
-      for (let position = start; position < end; position++) {
-        const proposal = live[position]!;
-        if (placement instanceof RaftError) {
-          proposal.reject(placement);
-          continue;
+      this.#append(live, start, end, count);
+      start = end;
+    }
+  }
+
+  /** Appends `live[start..end)`, `count` commands, as one piece, and makes each caller wait. */
+  #append(live: readonly QueuedProposal[], start: number, end: number, count: number): void {
+    const commands = new Array<Uint8Array | SessionEntryDraft>(count);
+    let next = 0;
+    for (let position = start; position < end; position++) {
+      const proposal = live[position]!;
+      if (proposal instanceof ProposalBatch) {
+        for (const command of proposal.commands) commands[next++] = command;
+        continue;
+      }
+      const { command, session } = proposal;
+      commands[next++] = session === undefined ? command : this.#stampSession(session, command);
+    }
+    const placement = this.#log.append(commands);
+    let index = placement instanceof RaftError ? 0 : placement.firstIndex;
+    for (let position = start; position < end; position++) {
+      const proposal = live[position]!;
+      if (placement instanceof RaftError) {
+        proposal.reject(placement);
+        continue;
+      }
+      if (proposal instanceof ProposalBatch) {
+        proposal.placedAt(index);
+        for (let count = proposal.commands.length; count > 0; count--) {
+          this.waitForEntry(index++, placement.term, proposal);
         }
-        proposal.placed = true;
-        this.waitForEntry(placement.firstIndex + position - start, placement.term, proposal);
+        continue;
       }
+      proposal.placed = true;
+      this.waitForEntry(index++, placement.term, proposal);
     }
   }
 
@@ -92,7 +136,8 @@ export class ProposalPipeline {
   waitForEntry(index: number, term: number, request: CallerPromise<unknown>): void {
     // A waiter already at this index belongs to an earlier term whose entry was truncated away
     // before it was applied here: this server now leads with a different entry at that index.
-    this.#waiters.get(index)?.reject(replacedError(index));
+    const earlier = this.#waiters.get(index);
+    if (earlier !== undefined) refuseReplaced(earlier, index);
     this.#waiters.set(index, term, request);
   }
 
@@ -102,14 +147,21 @@ export class ProposalPipeline {
     const term = this.#waiters.termAt(entry.index);
     const request = this.#waiters.take(entry.index);
     if (request === undefined) return;
-    if (entry.term !== term) request.reject(replacedError(entry.index));
-    else if (result instanceof SessionRefusal) request.reject(result.error);
+    if (entry.term !== term) refuseReplaced(request, entry.index);
+    else if (request instanceof ProposalBatch) {
+      // A refused command is that command's answer; the rest of its batch applied all the same.
+      request.applied(
+        entry.index,
+        result instanceof CommandRejection ? rejectedError(result, entry) : result,
+      );
+    } else if (result instanceof SessionRefusal) request.reject(result.error);
     else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
     else request.resolve(result);
   }
 
   /** Takes the proposals not yet appended, for the node to refuse (lost office, stop). */
-  takeQueued(): ProposalRequest[] {
+  takeQueued(): QueuedProposal[] {
+    this.#queuedBatchExtra = 0;
     return this.#queue.take();
   }
 
@@ -123,7 +175,7 @@ export class ProposalPipeline {
  * The proposals of a turn not settled while queued (deadline, abort): the turn's own array when
  * none was, the usual case, rather than a copy of it built one push at a time.
  */
-function unsettled(queued: readonly ProposalRequest[]): readonly ProposalRequest[] {
+function unsettled(queued: readonly QueuedProposal[]): readonly QueuedProposal[] {
   let position = 0;
   while (position < queued.length && !queued[position]!.settled) position++;
   if (position === queued.length) return queued;
@@ -133,4 +185,15 @@ function unsettled(queued: readonly ProposalRequest[]): readonly ProposalRequest
     if (!proposal.settled) live.push(proposal);
   }
   return live;
+}
+
+/** The commands a queued proposal appends. */
+function sizeOf(proposal: QueuedProposal): number {
+  return proposal instanceof ProposalBatch ? proposal.commands.length : 1;
+}
+
+/** Tells the caller waiting at `index` that another entry took its place. */
+function refuseReplaced(request: CallerPromise<unknown>, index: number): void {
+  if (request instanceof ProposalBatch) request.replaced(index);
+  else request.reject(replacedError(index));
 }

@@ -39,9 +39,17 @@ export class ProposalRequest extends CallerPromise<unknown> {
     this.#counters = context.counters;
   }
 
-  /** Before the log the command will never apply; once placed its fate is unknown. */
   protected override cancelError(reason: CancelReason): RaftError {
-    this.#counters.proposalsCancelled++;
-    return this.placed ? cancelledInLog(reason) : cancelledBeforeLog(reason);
+    return proposalCancelError(reason, this.placed, this.#counters);
   }
+}
+
+/** Before the log a cancelled command will never apply; once placed its fate is unknown. */
+export function proposalCancelError(
+  reason: CancelReason,
+  placed: boolean,
+  counters: NodeCounters,
+): RaftError {
+  counters.proposalsCancelled++;
+  return placed ? cancelledInLog(reason) : cancelledBeforeLog(reason);
 }

@@ -28,16 +28,12 @@ import {
 } from './node-options.js';
 import { nodeStatus, type NodeStatus } from './node-status.js';
 import { ProposalPipeline } from './proposal-pipeline.js';
+import { proposeBatch } from './propose-batch.js';
 import { ReadCoordinator } from './read-coordinator.js';
 import { ReadyLoop } from './ready-loop.js';
 import { RequestGate, type NodeView } from './request-gate.js';
-import {
-  findOptionsError,
-  noOptions,
-  type CommandOptions,
-  type ProposeOptions,
-  type ReadOptions,
-} from './request-options.js';
+import { findOptionsError, noOptions, type CommandOptions } from './request-options.js';
+import type { ProposeOptions, ReadOptions } from './request-options.js';
 import { sessionStamper, sessionTagOf } from './session-envelope.js';
 import { ClusterMethods } from './cluster-methods.js';
 import { closeStorage, restoreCore } from './restore-core.js';
@@ -137,7 +133,7 @@ export class RaftNode<
     this.#applier = new EntryApplier({ ...this.#options, policy: this.#options, counters });
     const node: LeaderAccess = {
       id,
-      leader: () => this.#requireLeader() ?? this.#core!,
+      leader: () => this.#gate.requireLeader(this.#view) ?? this.#core!,
       schedule: () => this.#schedule(),
       events: this,
     };
@@ -245,13 +241,18 @@ export class RaftNode<
   }
 
   protected override submit(command: Uint8Array, options: CommandOptions, tag?: SessionTag) {
-    const refusal = findOptionsError(options) ?? this.#requireLeader();
+    const refusal = findOptionsError(options) ?? this.#gate.requireLeader(this.#view);
     if (refusal === null) return this.#proposeLocally(command, options, tag);
     if (refusal.code !== 'NOT_LEADER' || !this.#options.forwardProposals) {
       return Promise.reject(refusal);
     }
     this.#counters.proposalsForwarded++;
     return this.#forwards.enqueue(this.#gate.proposal(command, options, tag));
+  }
+
+  protected override submitBatch(commands: readonly Uint8Array[], options: ProposeOptions) {
+    const node = { ...this.#options, gate: this.#gate, view: this.#view, counters: this.#counters };
+    return proposeBatch({ ...node, proposals: this.#proposals }, commands, options);
   }
 
   /** The leader's write path, for its own callers and for commands forwarded to it. */
@@ -265,10 +266,6 @@ export class RaftNode<
     const pending =
       this.#proposals.pendingCount + this.#forwards.pendingCount + this.#reads.pendingCount;
     return { running: this.#lifecycle === 'running', pending, core: this.#core };
-  }
-
-  #requireLeader(): RaftError | null {
-    return this.#gate.requireLeader(this.#view);
   }
 
   #notLeader(): RaftError {
@@ -370,7 +367,7 @@ export class RaftNode<
       return;
     }
     if (message.type === 'forward-proposal') {
-      const refusal = this.#requireLeader();
+      const refusal = this.#gate.requireLeader(this.#view);
       this.#forwardServer.serve(
         message,
         refusal ?? ((command, tag) => this.#proposeLocally(command, {}, tag)),

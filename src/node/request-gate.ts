@@ -4,6 +4,7 @@ import type { NodeCounters } from './node-counters.js';
 import { busyError, notLeaderError, stoppedError, type CancelReason } from './node-errors.js';
 import { Deadlines } from './deadlines.js';
 import { PendingRequest } from './pending-request.js';
+import { ProposalBatch } from './proposal-batch.js';
 import { ProposalRequest, type ProposalContext } from './proposal-request.js';
 import type { ProposeOptions } from './request-options.js';
 import type { SessionTag } from '../transport/transport.js';
@@ -44,10 +45,13 @@ export class RequestGate {
     this.#proposals = { deadlines: this.#deadlines, requestTimeoutMs, counters };
   }
 
-  /** `null` when the node runs and has room for one more request; otherwise why not. */
-  admit(node: NodeView): RaftError | null {
+  /**
+   * `null` when the node runs and has room for `count` more requests (a batch counts its
+   * commands); otherwise why not.
+   */
+  admit(node: NodeView, count = 1): RaftError | null {
     if (!node.running) return stoppedError(`node ${this.#options.id} is not running`);
-    if (node.pending >= this.#options.pendingRequestsMax) return busyError(node.pending);
+    if (node.pending + count > this.#options.pendingRequestsMax) return busyError(node.pending);
     return null;
   }
 
@@ -56,8 +60,10 @@ export class RequestGate {
    * leads; otherwise the error to reject with (`STOPPED`, `BUSY`, `NOT_LEADER` naming the leader,
    * or `NO_LEADER`).
    */
-  requireLeader(node: NodeView): RaftError | null {
-    return this.admit(node) ?? (node.core?.role === 'leader' ? null : this.notLeader(node.core));
+  requireLeader(node: NodeView, count = 1): RaftError | null {
+    return (
+      this.admit(node, count) ?? (node.core?.role === 'leader' ? null : this.notLeader(node.core))
+    );
   }
 
   /** `NOT_LEADER` with the leader's id and address, or `NO_LEADER` when none is known. */
@@ -88,5 +94,10 @@ export class RequestGate {
   /** A proposal whose cancellation error depends on whether it already reached a log. */
   proposal(command: Uint8Array, options: ProposeOptions, session?: SessionTag): ProposalRequest {
     return new ProposalRequest(command, session, this.#proposals, options);
+  }
+
+  /** Many commands under one promise, one deadline and one signal; see {@link ProposalBatch}. */
+  batch(commands: readonly Uint8Array[], options: ProposeOptions): ProposalBatch {
+    return new ProposalBatch(commands, this.#proposals, options);
   }
 }
