@@ -7,7 +7,8 @@
 // alone; (2) durable, 3 apps/kv processes with FileStorage, SET of 100-byte values from
 // redis-benchmark; (3) failover, SIGKILL of the leader under load; (4) peers, a 3-member etcd and
 // a redis-server with appendfsync always, each skipped (with the command that installs it) when
-// absent; (5) limits, write+fdatasync and TCP ping-pong. Prints tables, writes
+// absent; (5) limits, write+fdatasync, TCP ping-pong and a replicated write in plain Node (three
+// processes doing only what any replicated write must, without Raft). Prints tables, writes
 // bench/results/bench.json and bench/results/bench.svg; `--write-docs` also refreshes the latest
 // figures in docs/benchmarks.md and docs/benchmarks.svg.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { EtcdCluster, measureEtcd } from './lib/etcd.js';
 import { measureCore, measureNodes, type InProcessRow } from './lib/in-process.js';
 import { installed, redisBenchmark, startRedisServer } from './lib/kv-tools.js';
 import { measureFsync, measurePingPong, type Limit } from './lib/limits.js';
+import { measureReplicatedFloor } from './lib/node-floor.js';
 import { describeMachine, ratio, type Machine } from './lib/stats.js';
 
 const sections = ['limits', 'in-process', 'durable', 'peers', 'failover'] as const;
@@ -104,6 +106,16 @@ async function runLimits(): Promise<void> {
   say('limits: write+fdatasync, TCP ping-pong');
   results.limits.push(measureFsync(quick ? 1 : 3));
   results.limits.push(await measurePingPong(quick ? 1 : 3));
+  if (!(await installed('redis-benchmark'))) {
+    results.skipped.push({
+      peer: 'the plain-Node replicated write',
+      reason: 'redis-benchmark is not installed',
+      install: installCommand,
+    });
+    return;
+  }
+  say('limits: a replicated write in plain Node, 1 client');
+  results.limits.push(await measureReplicatedFloor(quick ? 1500 : 4000, valueBytes));
 }
 
 async function runInProcess(): Promise<void> {
@@ -205,6 +217,7 @@ function report(): { markdown: string; chart: string } {
     results.limits.find((entry) => entry.limit.startsWith(name));
   const fsync = limit('write+fdatasync');
   const pingPong = limit('TCP');
+  const nodeFloor = limit('replicated write in plain Node');
   const parts: string[] = [
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGigabytes} GB, Node ${machine.node}, ` +
       `${machine.platform}, load average ${machine.loadAverage.join(' / ')} at the start; ${results.date}` +
@@ -262,6 +275,7 @@ function report(): { markdown: string; chart: string } {
           'ops/s ÷ etcd',
           'ops/s ÷ fsyncs/s',
           'p50 ÷ (RTT + fsync)',
+          'p50 ÷ plain Node',
         ],
         results.durable.map((entry) => [
           entry.target,
@@ -275,6 +289,7 @@ function report(): { markdown: string; chart: string } {
             : ratio(entry.opsPerSecond, durableRow('etcd', entry.clients)?.opsPerSecond),
           ratio(entry.opsPerSecond, fsync?.perSecond),
           ratio(entry.p50Ms, limitP50),
+          entry.clients === 1 ? ratio(entry.p50Ms, nodeFloor?.p50Ms) : null,
         ]),
       ),
     );
