@@ -138,6 +138,18 @@ export function registerSnapshotStoreTests(withBootstrapped: Runner, crashes: bo
         expect(await session.storage.latestSnapshot()).toBeNull();
       }));
 
+    it('takes a second open of an open storage as a no-op: a snapshot being written survives', () =>
+      withBootstrapped(async (session) => {
+        const before = await session.storage.open();
+        const writer = await session.storage.createSnapshot(meta(6));
+        const data = pattern(9000, 12);
+        await writer.write(data.subarray(0, 4000));
+        expect(await session.storage.open()).toEqual(before);
+        await writer.write(data.subarray(4000));
+        await writer.publish(crc32c(data));
+        expect(Buffer.compare((await readWhole(session.storage, 6, 4096))!, data)).toBe(0);
+      }));
+
     it('takes snapshot writes while the log is saved and compacted', () =>
       withBootstrapped(async (session) => {
         const data = pattern(50_000, 8);

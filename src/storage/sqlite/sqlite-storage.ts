@@ -133,6 +133,11 @@ export class SqliteStorage implements LogStorage {
   }
 
   async open(): Promise<StoredState | null> {
+    // Opening again reads the state again and nothing more: recovery would discard a snapshot
+    // still being written, and the clean-stop record was taken by the first open.
+    if (this.#guard.isOpen && this.#statements !== null) {
+      return this.#readStoredState(this.#statements, undefined);
+    }
     if (this.#database === null) {
       const Database = await loadBetterSqlite3();
       try {
