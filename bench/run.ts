@@ -102,18 +102,21 @@ function table(header: readonly string[], rows: readonly (readonly Cell[])[]): s
   ].join('\n');
 }
 
+/** Whether every tool is installed; if not, records `peer` as skipped with the install command. */
+async function available(peer: string, tools: readonly string[]): Promise<boolean> {
+  for (const tool of tools) {
+    if (await installed(tool)) continue;
+    results.skipped.push({ peer, reason: `${tool} is not installed`, install: installCommand });
+    return false;
+  }
+  return true;
+}
+
 async function runLimits(): Promise<void> {
   say('limits: write+fdatasync, TCP ping-pong');
   results.limits.push(measureFsync(quick ? 1 : 3));
   results.limits.push(await measurePingPong(quick ? 1 : 3));
-  if (!(await installed('redis-benchmark'))) {
-    results.skipped.push({
-      peer: 'the plain-Node replicated write',
-      reason: 'redis-benchmark is not installed',
-      install: installCommand,
-    });
-    return;
-  }
+  if (!(await available('the plain-Node replicated write', ['redis-benchmark']))) return;
   say('limits: a replicated write in plain Node, 1 client');
   results.limits.push(await measureReplicatedFloor(quick ? 1500 : 4000, valueBytes));
 }
@@ -145,14 +148,7 @@ async function runDurable(withFailover: boolean): Promise<void> {
 }
 
 async function runEtcd(): Promise<void> {
-  if (!(await installed('etcd'))) {
-    results.skipped.push({
-      peer: 'etcd',
-      reason: 'etcd is not installed',
-      install: installCommand,
-    });
-    return;
-  }
+  if (!(await available('etcd', ['etcd']))) return;
   const etcd = await EtcdCluster.start();
   try {
     for (const clients of clientCounts) {
@@ -168,14 +164,7 @@ async function runEtcd(): Promise<void> {
 }
 
 async function runRedis(): Promise<void> {
-  if (!(await installed('redis-server')) || !(await installed('redis-benchmark'))) {
-    results.skipped.push({
-      peer: 'redis-server',
-      reason: 'redis-server or redis-benchmark is not installed',
-      install: installCommand,
-    });
-    return;
-  }
+  if (!(await available('redis-server', ['redis-server', 'redis-benchmark']))) return;
   const directory = mkdtempSync(join(tmpdir(), 'raftkit-bench-redis-'));
   const redis = await startRedisServer(directory);
   try {
