@@ -1,6 +1,6 @@
 import type { RandomSource } from '../../core/random.js';
 import type { ClusterSettings } from '../../core/types.js';
-import type { NetworkFaults } from '../../transport/in-process/in-process-network.js';
+import type { NetworkFaults } from '../../transport/in-process/index.js';
 import type { ReadPath } from './sim-workload.js';
 
 /** The kinds of fault event a plan can schedule, with their relative weights. */

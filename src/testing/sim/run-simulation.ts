@@ -2,7 +2,7 @@ import { RaftError } from '../../core/errors.js';
 import type { NodeId } from '../../core/types.js';
 import type { StateMachine } from '../../node/state-machine.js';
 import type { LogStorage } from '../../storage/log-storage.js';
-import type { MessageInterceptor } from '../../transport/in-process/in-process-network.js';
+import type { MessageInterceptor } from '../../transport/in-process/index.js';
 import type { SafetyViolation } from '../checkers/safety-violation.js';
 import { checkLinearizability } from '../linearizability/check-linearizability.js';
 import { keyValueModel, type KeyValueOutput } from '../linearizability/key-value-model.js';

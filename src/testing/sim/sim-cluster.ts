@@ -8,7 +8,7 @@ import {
   InProcessNetwork,
   type NetworkEvent,
   type NetworkFaults,
-} from '../../transport/in-process/in-process-network.js';
+} from '../../transport/in-process/index.js';
 import type { Message } from '../../transport/transport.js';
 import { ClusterCheckers } from '../checkers/cluster-checkers.js';
 import { Tracer } from '../trace/tracer.js';

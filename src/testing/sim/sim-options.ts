@@ -2,10 +2,7 @@ import type { ClusterSettings, NodeId } from '../../core/types.js';
 import type { RaftNodeOptions } from '../../node/node-options.js';
 import type { StateMachine } from '../../node/state-machine.js';
 import type { LogStorage } from '../../storage/log-storage.js';
-import type {
-  MessageInterceptor,
-  NetworkFaults,
-} from '../../transport/in-process/in-process-network.js';
+import type { MessageInterceptor, NetworkFaults } from '../../transport/in-process/index.js';
 import type { Tracer } from '../trace/tracer.js';
 
 /** How fast each node's disk makes writes durable, in virtual milliseconds. */

@@ -1,5 +1,5 @@
 import type { NodeId } from '../../core/types.js';
-import type { NetworkEvent } from '../../transport/in-process/in-process-network.js';
+import type { NetworkEvent } from '../../transport/in-process/index.js';
 import type { Message } from '../../transport/transport.js';
 import type { TraceNodeState, TraceRow } from '../trace/trace-row.js';
 import type { Tracer } from '../trace/tracer.js';

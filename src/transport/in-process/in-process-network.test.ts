@@ -3,11 +3,7 @@ import { RaftError } from '../../core/index.js';
 import type { Heartbeat } from '../../core/index.js';
 import { SimulatedClock } from '../../node/simulated-clock.js';
 import type { Message } from '../transport.js';
-import {
-  InProcessNetwork,
-  type InProcessNetworkOptions,
-  type NetworkEvent,
-} from './in-process-network.js';
+import { InProcessNetwork, type InProcessNetworkOptions, type NetworkEvent } from './index.js';
 import { seededRandom } from '../../core/index.js';
 
 function heartbeat(from: string, to: string, commit = 0): Heartbeat {

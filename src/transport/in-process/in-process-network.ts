@@ -1,106 +1,19 @@
 import { RaftError } from '../../core/index.js';
 import type { NodeId } from '../../core/index.js';
 import { realClock, type Clock, type TimerHandle } from '../../platform/clock.js';
-import type { Message, MessageHandler, Transport } from '../transport.js';
-
-/** The defaults of an {@link InProcessNetwork}'s options and faults. */
-export const inProcessNetworkDefaults = Object.freeze({
-  /** Messages in flight towards one node before new ones are dropped. */
-  queueMessagesMax: 10_000,
-  /** How long a reordered message is held back at most. */
-  reorderDelayMsMax: 10,
-});
-
-/**
- * Random faults applied to every message. Rates are probabilities from 0 to 1; delays are in
- * milliseconds of the network's clock. All default to a perfect network (no loss, no delay).
- */
-export interface NetworkFaults {
-  /** Probability that a message is lost. */
-  readonly dropRate: number;
-  /** Probability that a message is delivered twice (the copy takes its own delay). */
-  readonly duplicateRate: number;
-  /** Shortest delivery delay. */
-  readonly delayMsMin: number;
-  /** Longest delivery delay. */
-  readonly delayMsMax: number;
-  /**
-   * Probability that a message leaves its link's first-in-first-out order: it is held back by up to
-   * `reorderDelayMsMax` more, so later messages on the same link can overtake it.
-   */
-  readonly reorderRate: number;
-  /** Longest extra hold-back of a reordered message. */
-  readonly reorderDelayMsMax: number;
-}
-
-/** A network that neither loses, duplicates, delays nor reorders anything. */
-export const perfectNetwork: NetworkFaults = Object.freeze({
-  dropRate: 0,
-  duplicateRate: 0,
-  delayMsMin: 0,
-  delayMsMax: 0,
-  reorderRate: 0,
-  reorderDelayMsMax: inProcessNetworkDefaults.reorderDelayMsMax,
-});
-
-/** Why the network dropped a message. */
-export type DropReason =
-  | 'random'
-  | 'partitioned'
-  | 'blocked'
-  | 'filtered'
-  | 'queue-full'
-  | 'unreachable'
-  | 'stopped'
-  | 'invalid';
-
-/** What happened to messages so far. Every message sent is eventually delivered or dropped. */
-export interface InProcessNetworkStats {
-  /** Calls to `send` on any transport of this network. */
-  readonly sent: number;
-  /** Messages handed to a receiver, duplicates included. */
-  readonly delivered: number;
-  /** Extra copies the network made. */
-  readonly duplicated: number;
-  /** Messages dropped, by reason. */
-  readonly dropped: Readonly<Record<DropReason, number>>;
-  /** Messages (and copies) scheduled but not yet delivered or dropped. */
-  readonly inFlight: number;
-}
-
-/** One event on the network, for tracers and assertions. */
-export type NetworkEvent =
-  | { readonly kind: 'send'; readonly message: Message }
-  | { readonly kind: 'deliver'; readonly message: Message }
-  | { readonly kind: 'drop'; readonly message: Message; readonly reason: DropReason };
-
-/**
- * Inspects every message as it is sent. Return the message to let it through (possibly a changed
- * copy), or `null` to drop it (counted as `filtered`).
- */
-export type MessageInterceptor = (message: Message) => Message | null;
-
-/** Options for {@link InProcessNetwork}. */
-export interface InProcessNetworkOptions {
-  /** Schedules deliveries; pass a simulated clock to drive the network on virtual time. */
-  readonly clock?: Clock;
-  /** Source of every random decision, returning values in [0, 1); seed it to replay a run. */
-  readonly random?: () => number;
-  /** Initial faults; any field left out is taken from {@link perfectNetwork}. */
-  readonly faults?: Partial<NetworkFaults>;
-  /** Messages in flight towards one node before new ones are dropped as `queue-full`. */
-  readonly queueMessagesMax?: number;
-  /** Called for every send, delivery and drop. Must not throw. */
-  readonly onEvent?: (event: NetworkEvent) => void;
-}
-
-/** What a transport may ask of its network; kept off the network's public surface. */
-interface NetworkPort {
-  /** False when another running transport already uses the id. */
-  register(self: NodeId, handler: MessageHandler): boolean;
-  unregister(self: NodeId): void;
-  accept(self: NodeId | null, message: Message): void;
-}
+import type { Message, MessageHandler } from '../transport.js';
+import {
+  checkFaults,
+  inProcessNetworkDefaults,
+  perfectNetwork,
+  type DropReason,
+  type InProcessNetworkOptions,
+  type InProcessNetworkStats,
+  type MessageInterceptor,
+  type NetworkEvent,
+  type NetworkFaults,
+} from './in-process-network-options.js';
+import { InProcessTransport, type NetworkPort } from './in-process-transport.js';
 
 interface Flight {
   readonly message: Message;
@@ -130,22 +43,6 @@ interface DueBatch {
 function linkKey(from: NodeId, to: NodeId): string {
   // A NUL cannot be typed by accident into a node id, so the key is unambiguous in practice.
   return `${from}\u0000${to}`;
-}
-
-function checkRate(value: number, name: string): void {
-  if (!(value >= 0 && value <= 1)) {
-    throw new RaftError('INVALID_CONFIG', `${name} must be between 0 and 1, got ${value}`);
-  }
-}
-
-function checkFaults(faults: NetworkFaults): void {
-  checkRate(faults.dropRate, 'dropRate');
-  checkRate(faults.duplicateRate, 'duplicateRate');
-  checkRate(faults.reorderRate, 'reorderRate');
-  const { delayMsMin, delayMsMax, reorderDelayMsMax } = faults;
-  if (!(delayMsMin >= 0 && delayMsMax >= delayMsMin && reorderDelayMsMax >= 0)) {
-    throw new RaftError('INVALID_CONFIG', 'delays must satisfy 0 <= delayMsMin <= delayMsMax');
-  }
 }
 
 /**
@@ -458,52 +355,5 @@ export class InProcessNetwork {
     if (this.#partitioned.has(key)) return 'partitioned';
     if (this.#blocked.has(key)) return 'blocked';
     return null;
-  }
-}
-
-/** One server's endpoint on an {@link InProcessNetwork}. */
-export class InProcessTransport implements Transport {
-  readonly #network: NetworkPort;
-  #self: NodeId | null = null;
-
-  /** Not for direct use: {@link InProcessNetwork.transport} creates transports. */
-  constructor(network: NetworkPort) {
-    this.#network = network;
-  }
-
-  /** The id this transport was started as, or `null` when it is not running. */
-  get self(): NodeId | null {
-    return this.#self;
-  }
-
-  /** Joins the network as `self`. Rejects if another running transport already uses that id. */
-  start(self: NodeId, handler: MessageHandler): Promise<void> {
-    if (this.#self !== null) {
-      return Promise.reject(new RaftError('INVALID_CONFIG', 'transport is already started'));
-    }
-    if (!this.#network.register(self, handler)) {
-      return Promise.reject(
-        new RaftError('INVALID_CONFIG', `node ${self} is already on this network`),
-      );
-    }
-    this.#self = self;
-    return Promise.resolve();
-  }
-
-  /**
-   * Hands the message to the network. `message.from` must be this transport's id; anything sent
-   * before `start` or after `stop`, or claiming another sender, is dropped and counted.
-   */
-  send(message: Message): void {
-    this.#network.accept(this.#self, message);
-  }
-
-  /** Leaves the network; messages still in flight to this server are dropped. Idempotent. */
-  stop(): Promise<void> {
-    if (this.#self !== null) {
-      this.#network.unregister(this.#self);
-      this.#self = null;
-    }
-    return Promise.resolve();
   }
 }

@@ -1,5 +1,5 @@
 import { transportContract } from '../../testing/contracts.js';
-import { InProcessNetwork } from './in-process-network.js';
+import { InProcessNetwork } from './index.js';
 
 transportContract({
   name: 'InProcessNetwork',

@@ -1,9 +1,6 @@
-export {
-  inProcessNetworkDefaults,
-  InProcessNetwork,
-  InProcessTransport,
-  perfectNetwork,
-} from './in-process-network.js';
+export { inProcessNetworkDefaults, perfectNetwork } from './in-process-network-options.js';
+export { InProcessNetwork } from './in-process-network.js';
+export { InProcessTransport } from './in-process-transport.js';
 export type {
   DropReason,
   InProcessNetworkOptions,
@@ -11,4 +8,4 @@ export type {
   MessageInterceptor,
   NetworkEvent,
   NetworkFaults,
-} from './in-process-network.js';
+} from './in-process-network-options.js';
