@@ -18,10 +18,16 @@ import { latencySummary } from './stats.js';
 /** The command size every in-process shape proposes. */
 export const commandBytes = 100;
 
+/** The commands per `proposeBatch` call of the batched shapes. */
+export const batchCommands = 64;
+
 /** One measured shape. */
 export interface InProcessRow {
-  readonly driver: 'RaftNode' | 'RaftNode with a session' | 'RaftCore';
+  readonly driver: 'RaftNode' | 'RaftNode with a session' | 'RaftNode, batches' | 'RaftCore';
+  /** Commands outstanding at once (for batches: batches in flight times their size). */
   readonly inFlight: number;
+  /** Commands per call: 1 for `propose`, the batch size for `proposeBatch`. */
+  readonly commandsPerCall: number;
   readonly seconds: number;
   readonly proposals: number;
   readonly proposalsPerSecond: number;
@@ -36,19 +42,21 @@ class Counter implements StateMachine<number> {
   }
 }
 
+/** A row from one latency per call; every command of a call has its call's latency. */
 function row(
   driver: InProcessRow['driver'],
-  inFlight: number,
+  shape: { readonly inFlight: number; readonly commandsPerCall: number },
   elapsedMs: number,
   latencies: number[],
 ): InProcessRow {
   const seconds = elapsedMs / 1000;
+  const proposals = latencies.length * shape.commandsPerCall;
   return {
     driver,
-    inFlight,
+    ...shape,
     seconds: Number(seconds.toFixed(2)),
-    proposals: latencies.length,
-    proposalsPerSecond: Math.round(latencies.length / seconds),
+    proposals,
+    proposalsPerSecond: Math.round(proposals / seconds),
     ...latencySummary(latencies),
   };
 }
@@ -56,13 +64,22 @@ function row(
 /**
  * Proposals/s of 3 RaftNodes, keeping `inFlight` proposals outstanding on the leader. With
  * `session`, every proposal goes through one client session (docs/sessions.md), numbered and
- * checked against the session table on every server: the price of exactly-once.
+ * checked against the session table on every server: the price of exactly-once. With `batch`,
+ * the commands go `batch` at a time through `proposeBatch`, `inFlight / batch` calls outstanding
+ * (so the commands in flight are the same as for plain proposals); latencies are per call.
  */
 export async function measureNodes(
   inFlight: number,
   seconds: number,
-  options: { readonly session?: boolean } = {},
+  options: { readonly session?: boolean; readonly batch?: number } = {},
 ): Promise<InProcessRow> {
+  const commandsPerCall = options.batch ?? 1;
+  if (!Number.isInteger(commandsPerCall) || commandsPerCall < 1 || inFlight % commandsPerCall) {
+    throw new Error(`in flight (${inFlight}) must be a multiple of the batch (${commandsPerCall})`);
+  }
+  if (options.session === true && commandsPerCall > 1) {
+    throw new Error('batches take no session');
+  }
   const network = new InProcessNetwork();
   const ids = ['n1', 'n2', 'n3'];
   const nodes = ids.map(
@@ -84,8 +101,13 @@ export async function measureNodes(
     const command = new Uint8Array(commandBytes).fill(120);
     const session =
       options.session === true ? await leader.openSession({ unansweredMax: inFlight }) : null;
+    const batch = Array.from({ length: commandsPerCall }, () => command);
     const propose =
-      session === null ? () => leader.propose(command) : () => session.propose(command);
+      session !== null
+        ? () => session.propose(command)
+        : commandsPerCall > 1
+          ? () => leader.proposeBatch(batch)
+          : () => leader.propose(command);
     const latencies: number[] = [];
     const started = performance.now();
     const deadline = started + seconds * 1000;
@@ -100,9 +122,14 @@ export async function measureNodes(
         begin = end;
       }
     };
-    await Promise.all(Array.from({ length: inFlight }, worker));
-    const driver = session === null ? 'RaftNode' : 'RaftNode with a session';
-    return row(driver, inFlight, performance.now() - started, latencies);
+    await Promise.all(Array.from({ length: inFlight / commandsPerCall }, worker));
+    const driver =
+      session !== null
+        ? 'RaftNode with a session'
+        : commandsPerCall > 1
+          ? 'RaftNode, batches'
+          : 'RaftNode';
+    return row(driver, { inFlight, commandsPerCall }, performance.now() - started, latencies);
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
   }
@@ -169,5 +196,5 @@ export function measureCore(inFlight: number, seconds: number): InProcessRow {
     }
     round();
   }
-  return row('RaftCore', inFlight, performance.now() - started, latencies);
+  return row('RaftCore', { inFlight, commandsPerCall: 1 }, performance.now() - started, latencies);
 }

@@ -10,6 +10,10 @@ export interface BatchNode {
   readonly view: NodeView;
   readonly proposals: Pick<ProposalPipeline, 'enqueueBatch'>;
   readonly counters: NodeCounters;
+}
+
+/** The node's settings that shape a batch. */
+export interface BatchSettings {
   readonly forwardProposals: boolean;
   readonly proposalBatchMax: number;
   readonly pendingRequestsMax: number;
@@ -19,11 +23,8 @@ export interface BatchNode {
  * The most commands one batch may hold: it is appended in one piece, so at most
  * `proposalBatchMax`, and it is admitted whole, so at most `pendingRequestsMax`.
  */
-export function batchCommandsMax(options: {
-  readonly proposalBatchMax: number;
-  readonly pendingRequestsMax: number;
-}): number {
-  return Math.min(options.proposalBatchMax, options.pendingRequestsMax);
+export function batchCommandsMax(settings: BatchSettings): number {
+  return Math.min(settings.proposalBatchMax, settings.pendingRequestsMax);
 }
 
 /**
@@ -33,15 +34,16 @@ export function batchCommandsMax(options: {
  */
 export function proposeBatch(
   node: BatchNode,
+  settings: BatchSettings,
   commands: readonly Uint8Array[],
   options: ProposeOptions,
 ): Promise<unknown[]> {
-  const checked = checkBatch(commands, options, batchCommandsMax(node));
+  const checked = checkBatch(commands, options, batchCommandsMax(settings));
   if (checked instanceof RaftError) return Promise.reject(checked);
   if (checked.length === 0) return Promise.resolve([]);
   const refusal = node.gate.requireLeader(node.view, checked.length);
   if (refusal !== null) {
-    return Promise.reject(node.forwardProposals ? notForwarded(refusal) : refusal);
+    return Promise.reject(settings.forwardProposals ? notForwarded(refusal) : refusal);
   }
   node.counters.proposals += checked.length;
   return node.proposals.enqueueBatch(node.gate.batch(checked, options));

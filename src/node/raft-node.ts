@@ -251,8 +251,8 @@ export class RaftNode<
   }
 
   protected override submitBatch(commands: readonly Uint8Array[], options: ProposeOptions) {
-    const node = { ...this.#options, gate: this.#gate, view: this.#view, counters: this.#counters };
-    return proposeBatch({ ...node, proposals: this.#proposals }, commands, options);
+    const node = { gate: this.#gate, view: this.#view, counters: this.#counters };
+    return proposeBatch({ ...node, proposals: this.#proposals }, this.#options, commands, options);
   }
 
   /** The leader's write path, for its own callers and for commands forwarded to it. */
