@@ -26,7 +26,7 @@ import {
   type FailoverResult,
 } from './lib/durable.js';
 import { EtcdCluster, measureEtcd } from './lib/etcd.js';
-import { measureCore, measureNodes, type InProcessRow } from './lib/in-process.js';
+import { batchCommands, measureCore, measureNodes, type InProcessRow } from './lib/in-process.js';
 import { installed, redisBenchmark, startRedisServer } from './lib/kv-tools.js';
 import { measureFsync, measurePingPong, type Limit } from './lib/limits.js';
 import { measureReplicatedFloor } from './lib/node-floor.js';
@@ -82,6 +82,15 @@ const results: Results = {
   skipped: [],
 };
 
+/** The first column of an in-process row: what drove the three servers. */
+function inProcessLabel(entry: InProcessRow): string {
+  if (entry.driver === 'RaftCore') return 'core alone (no runtime)';
+  if (entry.driver === 'RaftNode, batches') {
+    return `RaftNode, ${entry.commandsPerCall} per proposeBatch`;
+  }
+  return entry.driver;
+}
+
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -126,6 +135,11 @@ async function runInProcess(): Promise<void> {
     say(`in process: ${inFlight} in flight`);
     results.inProcess.push(measureCore(inFlight, inProcessSeconds));
     results.inProcess.push(await measureNodes(inFlight, inProcessSeconds));
+    // The same commands 64 per proposeBatch call, where they divide into whole batches.
+    if (inFlight % batchCommands === 0) {
+      const batch = batchCommands;
+      results.inProcess.push(await measureNodes(inFlight, inProcessSeconds, { batch }));
+    }
   }
 }
 
@@ -236,14 +250,14 @@ function report(): { markdown: string; chart: string } {
             (other) => other.driver === 'RaftCore' && other.inFlight === entry.inFlight,
           );
           return [
-            entry.driver === 'RaftCore' ? 'core alone (no runtime)' : 'RaftNode',
+            inProcessLabel(entry),
             entry.inFlight,
             entry.proposalsPerSecond,
             entry.p50Ms,
             entry.p99Ms,
-            entry.driver === 'RaftNode'
-              ? ratio(entry.proposalsPerSecond, core?.proposalsPerSecond)
-              : null,
+            entry.driver === 'RaftCore'
+              ? null
+              : ratio(entry.proposalsPerSecond, core?.proposalsPerSecond),
           ];
         }),
       ),
@@ -321,8 +335,13 @@ function report(): { markdown: string; chart: string } {
       title: 'In process, 3 servers, memory storage, 100 B commands',
       unit: 'proposals/s',
       categories: inFlightShapes.map((inFlight) => `${inFlight} in flight`),
-      series: (['RaftNode', 'RaftCore'] as const).map((driver) => ({
-        name: driver === 'RaftCore' ? 'core alone' : 'RaftNode',
+      series: (['RaftNode', 'RaftNode, batches', 'RaftCore'] as const).map((driver) => ({
+        name:
+          driver === 'RaftCore'
+            ? 'core alone'
+            : driver === 'RaftNode'
+              ? 'RaftNode'
+              : `RaftNode, ${batchCommands} per proposeBatch`,
         values: inFlightShapes.map(
           (inFlight) =>
             results.inProcess.find(
