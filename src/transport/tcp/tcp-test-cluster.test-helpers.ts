@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
+import { FrameDecoder } from '../../codec/frame-decoder.js';
+import type { PeerAddress } from '../../discovery/discovery.js';
 import type { Heartbeat } from '../../core/index.js';
 import { StaticDiscovery } from '../../discovery/static-discovery.js';
 import type { Message } from '../transport.js';
+import { decodeHandshake, handshakeFrame, type HandshakeFrame } from './handshake.js';
 import type { TcpTlsOptions, TcpTransportOptions } from './tcp-options.js';
 import { TcpTransport } from './tcp-transport.js';
 
@@ -91,4 +96,59 @@ export async function startNode(
 /** Stops every node. */
 export async function stopAll(nodes: Iterable<TestNode>): Promise<void> {
   await Promise.all([...nodes].map((node) => node.transport.stop()));
+}
+
+/** A hand-driven client, for handshakes the transport itself would never perform. */
+export interface RawClient {
+  readonly socket: Socket;
+  readonly frames: HandshakeFrame[];
+  isClosed(): boolean;
+  send(frame: HandshakeFrame): boolean;
+}
+
+/**
+ * What a test file starts, stopped after each of its tests: call once at the file's top level.
+ * `cluster` and `rawClient` register what they start; `running` and `sockets` take what a test
+ * starts by other means.
+ */
+export function trackedResources() {
+  const running: TestNode[] = [];
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await stopAll(running.splice(0));
+  });
+  return {
+    running,
+    sockets,
+    cluster: async (...args: Parameters<typeof startCluster>) => {
+      const started = await startCluster(...args);
+      running.push(...started.nodes.values());
+      return started;
+    },
+    rawClient: async (address: PeerAddress): Promise<RawClient> => {
+      const socket = connect({ host: address.host, port: address.port });
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      const frames: HandshakeFrame[] = [];
+      let closed = false;
+      const decoder = new FrameDecoder({ frameBytesMax: 4096 });
+      socket.on('data', (chunk: Buffer) => {
+        for (const body of decoder.push(chunk)) frames.push(decodeHandshake(body));
+      });
+      socket.on('close', () => (closed = true));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return {
+        socket,
+        frames,
+        isClosed: () => closed,
+        send: (frame: HandshakeFrame) => socket.write(handshakeFrame(frame)),
+      };
+    },
+  };
+}
+
+/** The commit indexes of the heartbeats a node received, in order. */
+export function commits(node: TestNode): number[] {
+  return node.inbox.map((message) => (message as Heartbeat).commit);
 }
