@@ -251,6 +251,31 @@ describe('RaftNode.proposeBatch: refusals', () => {
   });
 });
 
+describe('RaftNode.proposeBatch: stop', () => {
+  it('tells a batch waiting in the log at stop that its fate is unknown', async () => {
+    const leader = await startCluster({ stopDrainMs: 100, requestTimeoutMs: 60_000 });
+    cluster!.network.partition(
+      [leader.id],
+      cluster!.ids.filter((id) => id !== leader.id),
+    );
+    const waiting = rejection(leader.proposeBatch(adds([1, 2, 3])));
+    await cluster!.settle(new Promise((resolve) => setImmediate(resolve)));
+    await cluster!.settle(leader.stop());
+    expect(await waiting).toMatchObject({
+      code: 'OUTCOME_UNKNOWN',
+      details: { reason: 'stopped', outcome: 'unknown' },
+    });
+  });
+
+  it('refuses a batch still queued when the node stops, as not applied', async () => {
+    const leader = await startCluster();
+    const queued = rejection(leader.proposeBatch(adds([1, 2])));
+    const stopping = leader.stop(); // in the same turn: the batch has not been appended yet
+    expect(await queued).toMatchObject({ code: 'STOPPED', details: { outcome: 'not-applied' } });
+    await cluster!.settle(stopping);
+  });
+});
+
 describe('RaftNode.proposeBatch: leader changes', () => {
   it('rejects a batch a new leader cut from the log, and none of it applies anywhere', async () => {
     const old = await startCluster({ requestTimeoutMs: 60_000 });
