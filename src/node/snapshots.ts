@@ -15,6 +15,7 @@ import type { NodeCounters } from './node-counters.js';
 import { wrapStorage } from './node-errors.js';
 import type { RaftNodeEvents } from './node-events.js';
 import type { SnapshotOptions } from './node-options.js';
+import { SnapshotChecksum } from './snapshot-checksum.js';
 import { SnapshotReceiver } from './snapshot-receiver.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { takeSessionSection, withSessionSection } from './session-snapshot.js';
@@ -59,23 +60,17 @@ export async function* readSnapshotChunks(
   chunkBytes: number,
 ): AsyncGenerator<Uint8Array> {
   const { index } = stored.meta;
-  let checksum = 0;
+  const checksum = new SnapshotChecksum(stored);
   for (let offset = 0; offset < stored.bytes;) {
     const chunk = await wrapStorage(() => storage.readSnapshot(index, offset, chunkBytes));
     if (chunk === null || chunk.byteLength === 0) {
       throw new RaftError('STORAGE_FAILED', `snapshot ${index} went away while read`);
     }
+    checksum.add(offset, chunk);
     offset += chunk.byteLength;
-    checksum = crc32c(chunk, checksum);
     yield chunk;
   }
-  if (checksum !== stored.checksum) {
-    throw new RaftError(
-      'CORRUPT_STORAGE',
-      `snapshot ${index} reads back with checksum ${checksum}, not the ${stored.checksum} it was stored with: its data was damaged after it was written`,
-      { details: { snapshotIndex: index, checksum: stored.checksum } },
-    );
-  }
+  checksum.verify();
 }
 
 /**
