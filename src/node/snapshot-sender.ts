@@ -1,11 +1,13 @@
-import type {
-  InstallSnapshotResponse,
-  NodeId,
-  SnapshotMeta,
-  SnapshotTransfer,
+import {
+  RaftError,
+  type InstallSnapshotResponse,
+  type NodeId,
+  type SnapshotMeta,
+  type SnapshotTransfer,
 } from '../core/index.js';
 import type { StoredSnapshot } from '../storage/log-storage.js';
 import type { SnapshotOptions } from './node-options.js';
+import { SnapshotChecksum } from './snapshot-checksum.js';
 
 /** What a sender needs from its node. */
 export interface SnapshotSenderHost {
@@ -50,6 +52,8 @@ interface Transfer {
   timeouts: number;
   pumping: boolean;
   reported: boolean;
+  /** The data read so far, checked against the stored checksum before the last chunk goes. */
+  checksum: SnapshotChecksum;
 }
 
 /**
@@ -61,6 +65,12 @@ interface Transfer {
  * for `chunkTimeoutMs` the unacknowledged chunks go again; after `timeoutsMax` timeouts the
  * transfer is given up. Chunks are ordinary messages, so heartbeats and other followers'
  * replication never wait behind them.
+ *
+ * The leader checks its own copy as it reads it: every byte goes into a CRC-32C, and the last
+ * chunk goes out only once that matches the checksum the snapshot was stored with. A mismatch
+ * rejects with `CORRUPT_STORAGE`, which fails the node like any storage failure: a follower would
+ * refuse the damaged copy by its checksum and ask again, forever, while a server with intact
+ * state could lead.
  */
 export class SnapshotSender {
   readonly #host: SnapshotSenderHost;
@@ -100,6 +110,7 @@ export class SnapshotSender {
       timeouts: 0,
       pumping: false,
       reported: false,
+      checksum: new SnapshotChecksum(stored),
     };
     this.#transfers.set(transfer.to, entry);
     await this.#pump(entry);
@@ -111,9 +122,11 @@ export class SnapshotSender {
     if (transfer === undefined || transfer.stored.meta.index !== message.snapshotIndex) return;
     if (!this.#stillWanted(transfer)) return;
     if (!message.success || message.bytesReceived < transfer.acknowledged) {
-      // Refused as a whole (checksum) or the follower lost its partial copy: start over.
+      // Refused as a whole (checksum) or the follower lost its partial copy: start over. After a
+      // refusal the bytes are checked again as they are read, in case storage hands out others.
       transfer.acknowledged = 0;
       transfer.nextOffset = 0;
+      if (!message.success) transfer.checksum = new SnapshotChecksum(transfer.stored);
     } else {
       if (message.bytesReceived > transfer.acknowledged) {
         transfer.acknowledged = message.bytesReceived;
@@ -184,7 +197,7 @@ export class SnapshotSender {
         if (term === null || !this.#stillWanted(transfer)) return;
         const offset = transfer.nextOffset;
         const { meta, bytes, checksum } = transfer.stored;
-        const data = await this.#host.read(meta.index, offset, chunkBytes);
+        const data = await this.#readChecked(transfer, offset);
         if (data === null) {
           this.#transfers.delete(transfer.to);
           this.#host.failed(transfer.to, meta.index);
@@ -205,5 +218,63 @@ export class SnapshotSender {
     } finally {
       transfer.pumping = false;
     }
+  }
+
+  /**
+   * Reads the chunk at `offset` and checks it (see {@link SnapshotSender.#checked}): null once
+   * storage no longer holds the snapshot. Throws when storage does not hold what it published.
+   */
+  async #readChecked(transfer: Transfer, offset: number): Promise<Uint8Array | null> {
+    try {
+      const data = await this.#read(transfer, offset, this.#host.options.chunkBytes);
+      if (data === null) return null;
+      return (await this.#checked(transfer, offset, data)) ? data : null;
+    } catch (error) {
+      // The node fails with this error; until it has stopped, nothing more is read or sent.
+      this.#transfers.delete(transfer.to);
+      throw error;
+    }
+  }
+
+  /**
+   * Reads a chunk of the transfer's snapshot: null once storage no longer holds it (replaced by a
+   * newer one). An empty chunk before the end means the stored data is shorter than its size
+   * says; reading on would ask for the same offset forever.
+   */
+  async #read(transfer: Transfer, offset: number, bytesMax: number): Promise<Uint8Array | null> {
+    const { meta, bytes } = transfer.stored;
+    const data = await this.#host.read(meta.index, offset, bytesMax);
+    if (data === null || data.byteLength > 0 || offset >= bytes) return data;
+    throw new RaftError(
+      'CORRUPT_STORAGE',
+      `snapshot ${meta.index} ends at ${offset} of the ${bytes} bytes it was stored with`,
+      { details: { snapshotIndex: meta.index, offset } },
+    );
+  }
+
+  /**
+   * Folds a chunk just read into the transfer's checksum. Before the last chunk goes out every
+   * byte must have been checked: the ones a resumed transfer skipped (the follower held them) are
+   * read here, a chunk at a time. A mismatch throws `CORRUPT_STORAGE`, so the follower never gets
+   * the end of damaged data, and the node stops: a server whose own state is damaged must not
+   * lead. Returns false when the snapshot was replaced meanwhile.
+   */
+  async #checked(transfer: Transfer, offset: number, data: Uint8Array): Promise<boolean> {
+    const { checksum, stored } = transfer;
+    checksum.add(offset, data);
+    if (offset + data.byteLength < stored.bytes) return true;
+    while (checksum.checkedBytes < offset) {
+      const from = checksum.checkedBytes;
+      const skipped = await this.#read(
+        transfer,
+        from,
+        Math.min(this.#host.options.chunkBytes, offset - from),
+      );
+      if (skipped === null) return false;
+      checksum.add(from, skipped);
+    }
+    checksum.add(offset, data);
+    checksum.verify();
+    return true;
   }
 }
