@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRaftError, isSafeToRetry } from '../core/index.js';
+import { isRaftError, isSafeToRetry, RaftError, seededRandom } from '../core/index.js';
 import { rejectCommand, type CommandRejection } from './command-rejection.js';
 import type { RaftNodeOptions } from './node-options.js';
 import type { RaftNode } from './raft-node.js';
@@ -338,4 +338,83 @@ describe('RaftNode.proposeBatch: leader changes', () => {
       ).toBe(true);
     }
   });
+});
+
+describe('RaftNode.proposeBatch: under faults', () => {
+  it.each([1, 2, 3, 4])(
+    'says truthfully what became of every batch under loss, duplication and partitions (seed %i)',
+    async (seed) => {
+      cluster = new TestCluster({ size: 3, seed, extra: () => ({ requestTimeoutMs: 1_000 }) });
+      await cluster.start();
+      await cluster.waitForLeader();
+      const network = cluster.network;
+      network.setFaults({ dropRate: 0.05, duplicateRate: 0.05, delayMsMin: 0, delayMsMax: 5 });
+      const random = seededRandom(seed);
+      const batches: { commands: string[]; outcome: Promise<unknown> }[] = [];
+      let value = 1;
+      for (let round = 0; round < 80; round++) {
+        const leader = cluster.leader();
+        if (leader !== null) {
+          const commands = Array.from({ length: 1 + Math.floor(random() * 8) }, () => {
+            return `add:${value++}`;
+          });
+          const outcome = leader
+            .proposeBatch(commands.map(encode))
+            .catch((error: unknown) => error);
+          batches.push({ commands, outcome });
+        }
+        const draw = random();
+        if (draw < 0.2) {
+          // Mostly the leader, so that batches are cut off, replaced or kept by the next one.
+          const isolated =
+            leader !== null && random() < 0.7
+              ? leader.id
+              : cluster.ids[Math.floor(random() * cluster.ids.length)]!;
+          network.partition(
+            [isolated],
+            cluster.ids.filter((id) => id !== isolated),
+          );
+        } else if (draw < 0.35) network.heal();
+        const until = cluster.clock.now() + 30;
+        await cluster.runUntil(() => cluster!.clock.now() >= until);
+      }
+      network.heal();
+      network.setFaults({ dropRate: 0, duplicateRate: 0, delayMsMin: 0, delayMsMax: 0 });
+      const outcomes = await cluster.settle(Promise.all(batches.map((batch) => batch.outcome)));
+      // A last write that every node applies, so that all of them have applied everything.
+      const leader = await cluster.waitForLeader();
+      await cluster.settle(leader.proposeBatch([encode('add:0')]), 10_000);
+      const logs = await appliedEverywhere(1);
+      await cluster.runUntil(() => logs.every((log) => log.at(-1)?.command === 'add:0'));
+      const log = logs[0]!;
+      for (const other of logs) expect(other).toEqual(log);
+      const totals = new Map<string, { index: number; total: number }>();
+      let total = 0;
+      for (const entry of log) {
+        expect(totals.has(entry.command)).toBe(false); // each command applied at most once
+        total += Number(entry.command.split(':')[1]);
+        totals.set(entry.command, { index: entry.index, total });
+      }
+      let resolved = 0;
+      batches.forEach(({ commands }, position) => {
+        const outcome = outcomes[position];
+        const applied = commands.filter((command) => totals.has(command));
+        // What applied of a batch is always its first commands, at consecutive indexes.
+        expect(applied).toEqual(commands.slice(0, applied.length));
+        expect(consecutive(applied.map((command) => totals.get(command)!.index))).toBe(true);
+        if (Array.isArray(outcome)) {
+          resolved++;
+          expect(outcome).toEqual(commands.map((command) => totals.get(command)?.total));
+          return;
+        }
+        expect(outcome).toBeInstanceOf(RaftError);
+        const error = outcome as RaftError;
+        if (error.details.outcome === 'not-applied') expect(applied).toEqual([]);
+        if (isRaftError(error, 'PROPOSAL_DROPPED') && error.details.appliedCommands !== undefined) {
+          expect(applied).toHaveLength(error.details.appliedCommands);
+        }
+      });
+      expect(resolved).toBeGreaterThan(0);
+    },
+  );
 });
