@@ -3,8 +3,8 @@
 //
 //   npm run bench -- [--quick] [--only limits,in-process,durable,peers,failover] [--write-docs]
 //
-// Sections: (1) in process, 3 servers with memory storage, through RaftNode and through the core
-// alone; (2) durable, 3 apps/kv processes with FileStorage, SET of 100-byte values from
+// Sections: (1) in process, 3 servers with memory storage, through RaftNode (one `propose` per
+// command, and 64 commands per `proposeBatch`) and through the core alone; (2) durable, 3 apps/kv processes with FileStorage, SET of 100-byte values from
 // redis-benchmark; (3) failover, SIGKILL of the leader under load; (4) peers, a 3-member etcd and
 // a redis-server with appendfsync always, each skipped (with the command that installs it) when
 // absent; (5) limits, write+fdatasync, TCP ping-pong and a replicated write in plain Node (three
