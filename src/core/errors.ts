@@ -155,7 +155,10 @@ export interface RaftErrorDetailsByCode {
     readonly appliedCommands?: number;
   };
   readonly OUTCOME_UNKNOWN: RefusalDetails & {
-    /** What ended the wait: `timeout`, `aborted`, `stopped` or `leader-changed`. */
+    /**
+     * What ended the wait: `timeout`, `aborted`, `stopped` or `leader-changed` (also when a
+     * snapshot from the new leader was installed over the entry before it applied here).
+     */
     readonly reason?: string;
     readonly sessionId?: number;
     readonly sequence?: number;

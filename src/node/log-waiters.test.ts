@@ -41,6 +41,19 @@ describe('LogWaiters', () => {
     expect(waiters.size).toBe(0);
   });
 
+  it('takes everything at or below an index, and nothing above it', () => {
+    const waiters = new LogWaiters<string>();
+    for (const index of [5, 6, 8, 9, 20]) waiters.set(index, 1, `v${index}`);
+    expect(waiters.takeThrough(4)).toEqual([]);
+    expect(waiters.takeThrough(8)).toEqual(['v5', 'v6', 'v8']);
+    expect(waiters.size).toBe(2);
+    expect(waiters.get(9)).toBe('v9');
+    expect(waiters.takeThrough(100)).toEqual(['v9', 'v20']);
+    expect(waiters.size).toBe(0);
+    waiters.set(3, 2, 'again');
+    expect(waiters.get(3)).toBe('again');
+  });
+
   it('slides over a long run of indexes and gives everything back in index order', () => {
     const waiters = new LogWaiters<number>();
     for (let index = 1; index <= 100_000; index++) {

@@ -77,6 +77,17 @@ export class LogWaiters<T> {
     return value;
   }
 
+  /** Removes every value at or below `index` and returns them in index order. */
+  takeThrough(index: number): T[] {
+    const values: T[] = [];
+    const last = Math.min(index, this.#first + this.#slots.length - 1);
+    for (let at = this.#first + this.#head; at <= last && this.#size > 0; at++) {
+      const value = this.take(at);
+      if (value !== undefined) values.push(value);
+    }
+    return values;
+  }
+
   /** Removes every value and returns them in index order. */
   takeAll(): T[] {
     const values: T[] = [];

@@ -14,6 +14,8 @@ export abstract class CallerPromise<T> implements DeadlineOwner, AbortWatcher {
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
+  /** Its signal had aborted before the call: it must never start. */
+  #abortedAtStart = false;
   readonly #deadlines: Deadlines;
   readonly #deadlineKey: number;
   #signal: AbortSignal | null = null;
@@ -25,7 +27,9 @@ export abstract class CallerPromise<T> implements DeadlineOwner, AbortWatcher {
     });
     if (signal !== undefined) {
       if (signal.aborted) {
-        // Settle on the next turn so the caller's promise is observed before it rejects.
+        // Settle on the next turn so the caller's promise is observed before it rejects; until
+        // then it counts as settled, so a flush in between does not send it on.
+        this.#abortedAtStart = true;
         queueMicrotask(() => this.#cancel('aborted'));
       } else {
         this.#signal = signal;
@@ -54,8 +58,9 @@ export abstract class CallerPromise<T> implements DeadlineOwner, AbortWatcher {
     if (!this.#settled) this.reject(this.cancelError(reason));
   }
 
+  /** Settled, or bound to reject because its signal had aborted before the call. */
   get settled(): boolean {
-    return this.#settled;
+    return this.#settled || this.#abortedAtStart;
   }
 
   resolve(value: T): void {

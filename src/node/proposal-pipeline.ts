@@ -7,7 +7,7 @@ import {
 import type { SessionTag } from '../transport/transport.js';
 import { CommandRejection, rejectedError } from './command-rejection.js';
 import { SessionRefusal } from './entry-applier.js';
-import { replacedError } from './node-errors.js';
+import { cancelledInLog, replacedError } from './node-errors.js';
 import type { CallerPromise } from './pending-request.js';
 import { LogWaiters } from './log-waiters.js';
 import { ProposalBatch } from './proposal-batch.js';
@@ -157,6 +157,17 @@ export class ProposalPipeline {
     } else if (result instanceof SessionRefusal) request.reject(result.error);
     else if (result instanceof CommandRejection) request.reject(rejectedError(result, entry));
     else request.resolve(result);
+  }
+
+  /**
+   * A snapshot installed here covers the log through `index`: the entries up to it will never be
+   * applied on this server, so their callers stop waiting. The snapshot came from another leader,
+   * so each of those entries may be in it or may have been replaced: the outcome is unknown.
+   */
+  skippedThrough(index: number): void {
+    for (const request of this.#waiters.takeThrough(index)) {
+      request.reject(cancelledInLog('leader-changed'));
+    }
   }
 
   /** Takes the proposals not yet appended, for the node to refuse (lost office, stop). */

@@ -142,6 +142,7 @@ export class RaftNode<
     this.#snapshots = new Snapshots({
       ...{ ...this.#options, counters, applier: this.#applier, events: this.#events },
       ...{ core: () => this.#core, schedule: () => this.#schedule() },
+      skippedThrough: (index) => this.#proposals.skippedThrough(index),
       fail: (error) => this.#fail(error),
     });
     this.#membership = new MembershipRuntime({ ...this.#options, ...node, counters, publisher });

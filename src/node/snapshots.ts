@@ -42,6 +42,8 @@ export interface SnapshotHost {
   readonly events: {
     publish(event: 'snapshot', payload: RaftNodeEvents['snapshot']): void;
   };
+  /** Callers waiting for entries up to `index` stop: an installed snapshot skipped them here. */
+  skippedThrough(index: number): void;
   core(): RaftCore | null;
   /** Runs the Ready loop soon: maintenance waits for it. */
   schedule(): void;
@@ -363,6 +365,7 @@ export class Snapshots {
     });
     host.applier.restore(index);
     core.installSnapshot(stored.meta);
+    host.skippedThrough(index);
     this.#entriesSince = 0;
     this.#bytesSince = 0;
     host.counters.snapshotsInstalled++;
