@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RaftError, bootstrapSnapshot, configurationOf, type Entry } from '../../core/index.js';
 import {
@@ -139,6 +140,27 @@ describe('SqliteStorage on the application database', () => {
     }
   });
 });
+
+describe('SqliteStorage on its own file', () => {
+  it('shares one connection between overlapping opens, so close releases the file', async () => {
+    const path = databasePath();
+    const storage = new SqliteStorage({ path });
+    await Promise.all([storage.open(), storage.open()]);
+    await storage.close();
+    expect(descriptorsOpenOn(path)).toBe(0);
+  });
+});
+
+/** This process's file descriptors open on `path` (Linux: /proc/self/fd). */
+function descriptorsOpenOn(path: string): number {
+  return readdirSync('/proc/self/fd').filter((descriptor) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${descriptor}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
 
 describe('SqliteKeyValueStore', () => {
   it('applies commands, records the applied index, and reports it after reopening', async () => {

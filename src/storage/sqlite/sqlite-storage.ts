@@ -104,6 +104,7 @@ export class SqliteStorage implements LogStorage {
   readonly #stopClock: StopClock;
   #database: SqliteDatabase | null;
   #statements: Statements | null = null;
+  #opening: Promise<StoredState | null> | null = null;
   #snapshots: SqliteSnapshotStore | null = null;
   #snapshot: SnapshotMeta | null = null;
   #lastIndex = 0;
@@ -132,7 +133,16 @@ export class SqliteStorage implements LogStorage {
     return this.#database;
   }
 
-  async open(): Promise<StoredState | null> {
+  open(): Promise<StoredState | null> {
+    // Overlapping calls share one open: each would otherwise make its own connection, and the
+    // one overwritten would never be closed.
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = null;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<StoredState | null> {
     // Opening again reads the state again and nothing more: recovery would discard a snapshot
     // still being written, and the clean-stop record was taken by the first open.
     if (this.#guard.isOpen && this.#statements !== null) {
