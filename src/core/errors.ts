@@ -358,6 +358,18 @@ export function isRaftError(value: unknown, ...codes: readonly RaftErrorCode[]):
 }
 
 /** Assertions stay on in production: a broken invariant stops the node rather than corrupt data. */
+/**
+ * `PROPOSAL_DROPPED` for a command of `bytes` over `messageBytesMax`: it could never be sent in
+ * one message, so it is refused before it reaches the log.
+ */
+export function commandTooLargeError(bytes: number, messageBytesMax: number): RaftError {
+  return new RaftError(
+    'PROPOSAL_DROPPED',
+    `command of ${bytes} bytes exceeds messageBytesMax (${messageBytesMax})`,
+    { details: { outcome: 'not-applied' } },
+  );
+}
+
 export function invariant(condition: boolean, message: string): asserts condition {
   if (!condition) throw new RaftError('INVARIANT', `invariant violated: ${message}`);
 }

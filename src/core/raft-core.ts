@@ -6,7 +6,7 @@ import {
   type Role,
 } from './configuration.js';
 import { maybeFinishChange } from './membership-change.js';
-import { RaftError } from './errors.js';
+import { RaftError, commandTooLargeError } from './errors.js';
 import type { RaftMessage } from './messages.js';
 import { findMessageProblem } from './message-validation.js';
 import { resolveCoreOptions, type RaftCoreOptions } from './options.js';
@@ -258,13 +258,7 @@ export class RaftCore {
     for (const command of commands) {
       const length = command instanceof Uint8Array ? command.byteLength : command.data.byteLength;
       if (length > state.options.messageBytesMax) {
-        return refused(
-          new RaftError(
-            'PROPOSAL_DROPPED',
-            `command of ${length} bytes exceeds messageBytesMax (${state.options.messageBytesMax})`,
-            { details: { outcome: 'not-applied' } },
-          ),
-        );
+        return refused(commandTooLargeError(length, state.options.messageBytesMax));
       }
       bytes += length;
     }

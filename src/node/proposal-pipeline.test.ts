@@ -14,6 +14,7 @@ function pipelineAt(term: number, batchMax = 64) {
   const appends: number[] = [];
   const pipeline = new ProposalPipeline({
     batchMax,
+    core: { messageBytesMax: 4 },
     stampSession: () => {
       throw new Error('no sessions here');
     },
@@ -46,7 +47,7 @@ function pipelineAt(term: number, batchMax = 64) {
       context,
       {},
     );
-  return { pipeline, propose, request, batch, appended, appends };
+  return { pipeline, propose, request, batch, appended, appends, context };
 }
 
 const applied = (index: number, term: number): Entry => ({
@@ -113,6 +114,27 @@ describe('ProposalPipeline', () => {
     pipeline.failWaiters(error);
     for (const promise of waiting) await expect(promise).rejects.toBe(error);
     expect(pipeline.waitingCount).toBe(0);
+  });
+
+  it('refuses a proposal with a command over the message limit alone, appending the rest of its turn', async () => {
+    const { pipeline, request, batch, appended, context } = pipelineAt(1);
+    const small = pipeline.enqueue(request(1));
+    const large = pipeline.enqueue(new ProposalRequest(new Uint8Array(5), undefined, context, {}));
+    const mixed = pipeline.enqueueBatch(
+      new ProposalBatch([Uint8Array.of(2), new Uint8Array(9)], context, {}),
+    );
+    const fine = pipeline.enqueueBatch(batch([3, 4]));
+    await Promise.resolve();
+    for (const refused of [large, mixed]) {
+      await expect(refused).rejects.toMatchObject({
+        code: 'PROPOSAL_DROPPED',
+        details: { outcome: 'not-applied' },
+      });
+    }
+    expect(appended).toEqual([1, 3, 4]);
+    for (let index = 1; index <= 3; index++) pipeline.settle(applied(index, 1), index);
+    expect(await small).toBe(1);
+    expect(await fine).toEqual([2, 3]);
   });
 
   it('appends a batch in one piece, splitting a turn at batchMax only between proposals', async () => {
@@ -190,6 +212,7 @@ describe('ProposalPipeline', () => {
   it('rejects a batch refused by the log as a whole, with the log’s error', async () => {
     const pipeline = new ProposalPipeline({
       batchMax: 8,
+      core: {},
       stampSession: () => {
         throw new Error('no sessions here');
       },

@@ -1,6 +1,9 @@
 import {
   RaftError,
+  commandTooLargeError,
+  coreDefaults,
   type Entry,
+  type RaftCoreOptions,
   type PlacedProposals,
   type SessionEntryDraft,
 } from '../core/index.js';
@@ -37,6 +40,7 @@ type QueuedProposal = ProposalRequest | ProposalBatch;
 export class ProposalPipeline {
   readonly #log: ProposalLog;
   readonly #batchMax: number;
+  readonly #commandBytesMax: number;
   readonly #queue = new TurnBatch<QueuedProposal>((queued) => this.#flush(queued));
   /** Commands of the queued batches beyond their first: the queue counts each batch once. */
   #queuedBatchExtra = 0;
@@ -47,10 +51,13 @@ export class ProposalPipeline {
   constructor(options: {
     readonly log: ProposalLog;
     readonly batchMax: number;
+    /** The core's `messageBytesMax` (or its default): a larger command is refused alone. */
+    readonly core: Pick<RaftCoreOptions, 'messageBytesMax'>;
     readonly stampSession: SessionStamper;
   }) {
     this.#log = options.log;
     this.#batchMax = options.batchMax;
+    this.#commandBytesMax = options.core.messageBytesMax ?? coreDefaults.messageBytesMax;
     this.#stampSession = options.stampSession;
   }
 
@@ -84,7 +91,7 @@ export class ProposalPipeline {
     this.#queuedBatchExtra = 0;
     // Plain loops: a turn holds up to thousands of proposals, and an array and a closure per step
     // of the way (filter, slice, map, forEach) were a visible share of the leader's allocation.
-    const live = unsettled(queued);
+    const live = admissible(queued, this.#commandBytesMax);
     let start = 0;
     while (start < live.length) {
       let end = start;
@@ -183,19 +190,40 @@ export class ProposalPipeline {
 }
 
 /**
- * The proposals of a turn not settled while queued (deadline, abort): the turn's own array when
- * none was, the usual case, rather than a copy of it built one push at a time.
+ * The proposals of a turn to append: those not settled while queued (deadline, abort), less those
+ * holding a command over `commandBytesMax`, refused here alone — the core would refuse the whole
+ * append for it, and with it every other caller of the turn. The turn's own array when all are
+ * admissible, the usual case, rather than a copy of it built one push at a time.
  */
-function unsettled(queued: readonly QueuedProposal[]): readonly QueuedProposal[] {
+function admissible(
+  queued: readonly QueuedProposal[],
+  commandBytesMax: number,
+): readonly QueuedProposal[] {
   let position = 0;
-  while (position < queued.length && !queued[position]!.settled) position++;
+  while (position < queued.length && admits(queued[position]!, commandBytesMax)) position++;
   if (position === queued.length) return queued;
   const live = queued.slice(0, position);
-  for (position++; position < queued.length; position++) {
+  for (; position < queued.length; position++) {
     const proposal = queued[position]!;
-    if (!proposal.settled) live.push(proposal);
+    if (admits(proposal, commandBytesMax)) live.push(proposal);
   }
   return live;
+}
+
+/** Whether `proposal` may be appended; refuses it when a command of it is too large. */
+function admits(proposal: QueuedProposal, commandBytesMax: number): boolean {
+  if (proposal.settled) return false;
+  const bytes = largestCommand(proposal);
+  if (bytes <= commandBytesMax) return true;
+  proposal.reject(commandTooLargeError(bytes, commandBytesMax));
+  return false;
+}
+
+function largestCommand(proposal: QueuedProposal): number {
+  if (!(proposal instanceof ProposalBatch)) return proposal.command.byteLength;
+  let largest = 0;
+  for (const command of proposal.commands) largest = Math.max(largest, command.byteLength);
+  return largest;
 }
 
 /** The commands a queued proposal appends. */

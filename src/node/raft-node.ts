@@ -109,7 +109,7 @@ export class RaftNode<
     });
     this.#gate = new RequestGate({ ...this.#options, counters });
     this.#proposals = new ProposalPipeline({
-      batchMax: proposalBatchMax,
+      ...{ batchMax: proposalBatchMax, core: this.#options.core },
       log: { append: (commands) => this.#appendProposals(commands) },
       stampSession: sessionStamper(this.#options),
     });

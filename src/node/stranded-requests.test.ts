@@ -96,3 +96,26 @@ describe('a request whose signal had aborted before the call', () => {
     ]);
   });
 });
+
+describe('a command over messageBytesMax', () => {
+  it('is refused alone: the other proposals of its turn are applied', async () => {
+    cluster = new TestCluster({ size: 3, extra: () => ({ core: { messageBytesMax: 64 } }) });
+    await cluster.start();
+    const leader = await cluster.waitForLeader();
+    const before = leader.propose(encode('add:1'));
+    const large = rejection(leader.propose(encode(`add:${'9'.repeat(100)}`)));
+    const batch = leader.proposeBatch([encode('add:2'), encode('add:3')]);
+    const after = leader.propose(encode('add:4'));
+    expect(await cluster.settle(large)).toMatchObject({
+      code: 'PROPOSAL_DROPPED',
+      details: { outcome: 'not-applied' },
+    });
+    await cluster.settle(Promise.all([before, batch, after]));
+    expect(cluster.machines.get(leader.id)!.applied.map((entry) => entry.command)).toEqual([
+      'add:1',
+      'add:2',
+      'add:3',
+      'add:4',
+    ]);
+  });
+});
