@@ -1,7 +1,7 @@
 // Mistakes Raft implementations are known to make, one block each, and what must hold instead:
 // votes from older terms, the up-to-date rule, votes across restarts, committing entries of
 // earlier terms (Figure 8), trusting a rejecting follower's length, quorums of even-sized
-// clusters, and truncating only the conflicting suffix.
+// clusters, truncating only the conflicting suffix, and a learner that outlives its leader's term.
 import { describe, expect, it } from 'vitest';
 import { CoreCluster } from '../testing/script/core-cluster.js';
 import {
@@ -411,5 +411,32 @@ describe('restart after a crash kept entries but lost the hard state that came w
       },
     );
     expect(core.status()).toMatchObject({ term: 4, vote: null });
+  });
+});
+
+describe('a learner whose term a candidate raised', () => {
+  // Without PreVote and CheckQuorum a server ahead of its leader's term ignores the leader, and
+  // its own campaign is what tells the leader; a learner never campaigns, so it must answer.
+  function learnerAtTerm9(): RaftCore {
+    const learner = makeCore({ id: '4', learners: ['4'], term: 2, settings: plainRaft });
+    learner.step(requestVote({ from: '2', to: '4', term: 9, lastLogIndex: 0, lastLogTerm: 0 }));
+    drain(learner);
+    return learner;
+  }
+
+  it('answers its leader of the older term with its own, so the leader steps down', () => {
+    const learner = learnerAtTerm9();
+    learner.step(heartbeat({ from: '1', to: '4', term: 2 }));
+    expect(ofType(drain(learner), 'append-entries-response')).toEqual([
+      expect.objectContaining({ to: '1', term: 9, success: false }),
+    ]);
+  });
+
+  it('while a voter in the same place leaves that to its own campaign', () => {
+    const voter = makeCore({ id: '3', term: 2, settings: plainRaft });
+    voter.step(requestVote({ from: '2', to: '3', term: 9, lastLogIndex: 0, lastLogTerm: 0 }));
+    drain(voter);
+    voter.step(heartbeat({ from: '1', to: '3', term: 2 }));
+    expect(ofType(drain(voter), 'append-entries-response')).toEqual([]);
   });
 });

@@ -96,10 +96,12 @@ function handleStaleTerm(state: CoreState, message: RaftMessage): void {
     (message.type === 'append-entries' ||
       message.type === 'heartbeat' ||
       message.type === 'install-snapshot') &&
-    (state.settings.checkQuorum || state.settings.preVote)
+    (state.settings.checkQuorum || state.settings.preVote || !state.promotable)
   ) {
-    // A leader from an older term must learn it was deposed; with PreVote or CheckQuorum nobody
-    // else would tell it, since our own campaigns no longer raise its term.
+    // A leader from an older term must learn it was deposed. Without PreVote and CheckQuorum our
+    // own campaign would tell it, but only a server that may campaign has one: a learner whose
+    // term a candidate raised would otherwise ignore its leader, and be ignored, for good. With
+    // PreVote or CheckQuorum nobody else would tell it, since campaigns no longer raise its term.
     state.send({
       type: 'append-entries-response',
       term: state.term,
