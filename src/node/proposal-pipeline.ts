@@ -97,8 +97,10 @@ export class ProposalPipeline {
       let end = start;
       let count = 0;
       // A part ends where the next proposal would take it past batchMax; a batch is never split.
-      while (end < live.length && (end === start || count + sizeOf(live[end]!) <= this.#batchMax)) {
-        count += sizeOf(live[end]!);
+      while (end < live.length) {
+        const size = sizeOf(live[end]!);
+        if (end > start && count + size > this.#batchMax) break;
+        count += size;
         end++;
       }
       this.#append(live, start, end, count);
