@@ -150,27 +150,21 @@ describe('TcpTransport peer authentication', () => {
   it('refuses a certificate from another authority or naming another node', async () => {
     const { nodes, discovery } = await cluster(['a', 'b'], (id) => ({ tls: tlsFor(id) }));
     const b = nodes.get('b')!;
+    /** A node started as `id` on a copy of the cluster's discovery, holding `certificate`. */
+    const impostor = async (id: string, certificate: string) => {
+      const node = await startNode(id, new StaticDiscovery(Object.fromEntries(discovery.peers())), {
+        tls: tlsFor(certificate),
+      });
+      running.push(node);
+      return node;
+    };
     // The intruder holds a certificate for "a", signed by an authority nobody trusts.
-    const intruder = await startNode(
-      'a',
-      new StaticDiscovery(Object.fromEntries(discovery.peers())),
-      {
-        tls: tlsFor('intruder'),
-      },
-    );
-    running.push(intruder);
+    const intruder = await impostor('a', 'intruder');
     intruder.transport.send(heartbeat('a', 'b', 66));
     await waitFor(() => b.transport.stats().rejected.unauthenticated >= 1, 'TLS rejection');
     // Mallory's certificate is genuine, but names mallory, not the "c" it claims to be.
     discovery.set('c', '127.0.0.1:1');
-    const mallory = await startNode(
-      'c',
-      new StaticDiscovery(Object.fromEntries(discovery.peers())),
-      {
-        tls: tlsFor('mallory'),
-      },
-    );
-    running.push(mallory);
+    const mallory = await impostor('c', 'mallory');
     mallory.transport.send(heartbeat('c', 'b', 67));
     await waitFor(() => b.transport.stats().rejected.unauthenticated >= 2, 'identity rejection');
     expect(b.inbox).toEqual([]);
